@@ -1,0 +1,1 @@
+"""What every ticketflow service agrees on: contracts, bus, outbox, store, settings, telemetry."""

@@ -1,0 +1,65 @@
+"""FastAPI app factory every service uses: lifespan, health, readiness, tracing."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+from ticketflow_shared.runtime import Runtime
+from ticketflow_shared.telemetry import setup_telemetry
+
+Hook = Callable[[Runtime], Awaitable[None]]
+
+
+def health_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Broker and store answer")
+    async def readyz() -> JSONResponse:
+        checks = await runtime.readiness()
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return router
+
+
+def service_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    on_start: Sequence[Hook] = (),
+) -> FastAPI:
+    """Build a service's FastAPI app; `on_start` hooks run once store and bus are up."""
+    settings = runtime.settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        for hook in on_start:
+            await hook(runtime)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, lifespan=lifespan)
+    app.state.runtime = runtime
+    app.include_router(health_router(runtime))
+    for router in routers:
+        app.include_router(router)
+    provider = setup_telemetry(
+        settings.service_name, settings.otel_exporter, settings.otel_endpoint
+    )
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
+    return app

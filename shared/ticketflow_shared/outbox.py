@@ -1,0 +1,120 @@
+"""Transactional outbox kept inside the document it belongs to.
+
+A state change and the events it causes are written in one single-document update: the
+events go into that document's `outbox` array. The relay publishes them with confirms and
+then removes exactly those entries. A crash between write and publish loses nothing (the
+periodic sweep finds the entries); a crash after publish repeats an event, which consumers
+absorb by event id. `$pullAll` of the exact stored entries is used because FerretDB does
+not support `$pull` with a condition.
+"""
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from opentelemetry import trace
+from pymongo import IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+
+from ticketflow_shared.bus import Bus
+from ticketflow_shared.events import Envelope, utcnow
+
+log = logging.getLogger(__name__)
+OUTBOX = "outbox"
+OUTBOX_SINCE = "outbox_since"
+
+
+def outbox_entry(envelope: Envelope) -> dict[str, str]:
+    return {"id": envelope.id, "type": envelope.type, "body": envelope.model_dump_json()}
+
+
+def with_trace(envelope: Envelope) -> Envelope:
+    """Stamp the current span's trace context on an event about to be recorded."""
+    span_context = trace.get_current_span().get_span_context()
+    if not span_context.is_valid:
+        return envelope
+    flags = f"{int(span_context.trace_flags):02x}"
+    traceparent = f"00-{span_context.trace_id:032x}-{span_context.span_id:016x}-{flags}"
+    return envelope.model_copy(update={"traceparent": traceparent})
+
+
+def push_outbox(envelopes: Sequence[Envelope]) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """Update operators that record `envelopes` in a document's outbox, and the entries."""
+    entries = [outbox_entry(envelope) for envelope in envelopes]
+    if not entries:
+        return {}, entries
+    return {"$push": {OUTBOX: {"$each": entries}}, "$min": {OUTBOX_SINCE: utcnow()}}, entries
+
+
+def merge_updates(*updates: dict[str, Any]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for update in updates:
+        for operator, fields in update.items():
+            merged.setdefault(operator, {}).update(fields)
+    return merged
+
+
+class OutboxRelay:
+    """Publishes outbox entries: at once after a write, and by a periodic sweep after a crash."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        collections: Iterable[AsyncCollection],
+        poll_seconds: float = 2.0,
+        grace_seconds: float = 5.0,
+    ) -> None:
+        self.bus = bus
+        self.collections = list(collections)
+        self.poll_seconds = poll_seconds
+        self.grace = timedelta(seconds=grace_seconds)
+        self._task: asyncio.Task[None] | None = None
+
+    async def flush(self, collection: AsyncCollection, doc_id: Any, entries: list[dict]) -> None:
+        """Publish entries just written to one document, then remove them from its outbox."""
+        published: list[dict] = []
+        try:
+            for entry in entries:
+                await self.bus.publish(Envelope.model_validate_json(entry["body"]))
+                published.append(entry)
+        except Exception:
+            log.warning("outbox publish failed for %s; the sweep will retry", doc_id, exc_info=True)
+        if published:
+            await collection.update_one({"_id": doc_id}, {"$pullAll": {OUTBOX: published}})
+        if published or not entries:
+            await collection.update_one({"_id": doc_id, OUTBOX: []}, {"$unset": {OUTBOX_SINCE: ""}})
+
+    async def sweep(self) -> int:
+        """Publish whatever stayed in an outbox longer than the grace period."""
+        count = 0
+        cutoff = utcnow() - self.grace
+        for collection in self.collections:
+            cursor = collection.find({OUTBOX_SINCE: {"$lt": cutoff}}, {OUTBOX: 1}).limit(500)
+            async for doc in cursor:
+                entries = doc.get(OUTBOX) or []
+                await self.flush(collection, doc["_id"], entries)
+                count += len(entries)
+        return count
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception:
+                log.warning("outbox sweep failed", exc_info=True)
+            await asyncio.sleep(self.poll_seconds)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+
+def index_models() -> list[IndexModel]:
+    return [IndexModel([(OUTBOX_SINCE, 1)], sparse=True, name="outbox_since")]

@@ -1,0 +1,90 @@
+"""What one service process holds while it runs: store, bus, inbox and outbox relay."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+from ticketflow_shared import outbox
+from ticketflow_shared.bus import Bus, EventHandler
+from ticketflow_shared.events import Envelope, Payload
+from ticketflow_shared.settings import ServiceSettings
+from ticketflow_shared.store import Inbox, IndexSpec, ensure_indexes, mongo_client, ping
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        indexes: IndexSpec,
+        outbox_collections: Iterable[str] = (),
+    ) -> None:
+        self.settings = settings
+        self.client = mongo_client(settings.mongo_url, settings.service_name)
+        self.db = self.client[settings.database_name]
+        self.bus = Bus(
+            settings.amqp_url,
+            exchange=settings.exchange,
+            namespace=settings.queue_namespace,
+            prefetch=settings.prefetch,
+            max_delivery_attempts=settings.max_delivery_attempts,
+            retry_backoff_seconds=settings.retry_backoff_seconds,
+            publish_timeout_seconds=settings.publish_timeout_seconds,
+        )
+        self.inbox = Inbox(self.db)
+        self.indexes = dict(indexes)
+        self.outbox_collections = list(outbox_collections)
+        for name in self.outbox_collections:
+            self.indexes[name] = [*self.indexes.get(name, []), *outbox.index_models()]
+        self.relay = outbox.OutboxRelay(
+            self.bus,
+            [self.db[name] for name in self.outbox_collections],
+            settings.outbox_poll_seconds,
+        )
+
+    async def start(self, attempts: int = 60) -> None:
+        """Connect to store and broker, waiting for them while they come up."""
+        await _retry("store", lambda: ensure_indexes(self.db, self.indexes), attempts)
+        await _retry("broker", self.bus.connect, attempts)
+        if self.outbox_collections:
+            self.relay.start()
+
+    async def stop(self) -> None:
+        await self.relay.stop()
+        await self.bus.close()
+        await self.client.close()
+
+    async def readiness(self) -> dict[str, bool]:
+        return {"broker": await self.bus.ping(), "store": await ping(self.db)}
+
+    async def publish_outbox(
+        self, collection: AsyncCollection, doc_id: object, entries: list[dict]
+    ) -> None:
+        await self.relay.flush(collection, doc_id, entries)
+
+    def idempotent(self, handler: EventHandler) -> EventHandler:
+        """Skip events this service already handled; remember each one after it is handled."""
+
+        async def handle_once(envelope: Envelope, payload: Payload) -> None:
+            if await self.inbox.seen(envelope.id):
+                log.info("event %s already handled; acking", envelope.id)
+                return
+            await handler(envelope, payload)
+            await self.inbox.remember(envelope.id, envelope.type)
+
+        return handle_once
+
+
+async def _retry(what: str, step: Callable[[], Awaitable[object]], attempts: int) -> None:
+    for attempt in range(1, attempts + 1):
+        try:
+            await step()
+            return
+        except Exception as exc:
+            if attempt == attempts:
+                raise
+            log.warning("waiting for %s (%s): %s", what, attempt, exc)
+            await asyncio.sleep(1.0)

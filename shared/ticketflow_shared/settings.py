@@ -1,0 +1,34 @@
+"""Settings base: every service reads `TICKETFLOW_*` environment variables through one class."""
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs to reach the broker, the store and the trace backend."""
+
+    model_config = SettingsConfigDict(env_prefix="TICKETFLOW_", env_file=".env", extra="ignore")
+
+    service_name: str = "ticketflow"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    mongo_url: str = "mongodb://127.0.0.1:27017/"
+    mongo_db: str = ""
+    exchange: str = "ticketflow"
+    queue_prefix: str = ""
+    prefetch: int = Field(default=32, ge=1)
+    max_delivery_attempts: int = Field(default=5, ge=1)
+    retry_backoff_seconds: float = Field(default=0.2, ge=0)
+    publish_timeout_seconds: float = Field(default=5.0, gt=0)
+    outbox_poll_seconds: float = Field(default=2.0, gt=0)
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    otel_endpoint: str = "http://127.0.0.1:4318/v1/traces"
+
+    @property
+    def database_name(self) -> str:
+        return self.mongo_db or f"ticketflow_{self.service_name}"
+
+    @property
+    def queue_namespace(self) -> str:
+        return f"{self.queue_prefix}{self.service_name}"
