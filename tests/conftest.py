@@ -5,35 +5,21 @@ set; otherwise from testcontainers where a Docker engine answers; otherwise the 
 servers started by `deploy/infra.sh`.
 """
 
-import asyncio
 import contextlib
 import os
 import shutil
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import aio_pika
-import httpx
 import pytest
-from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 
-from ticketflow_shared.events import Envelope
+from support import BusProbe, Namespace, Servers, serve_in_process  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@dataclass(frozen=True)
-class Servers:
-    amqp_url: str
-    mongo_url: str
-    smtp_host: str
-    smtp_port: int
-    smtp_api: str
 
 
 def _docker_answers() -> bool:
@@ -91,48 +77,6 @@ def servers() -> Iterator[Servers]:
         container.stop()
 
 
-@dataclass(frozen=True)
-class Namespace:
-    """Names that keep one test's exchange, queues and databases apart from every other's."""
-
-    token: str
-    servers: Servers
-
-    @property
-    def exchange(self) -> str:
-        return f"test-{self.token}"
-
-    @property
-    def queue_prefix(self) -> str:
-        return f"test-{self.token}-"
-
-    def database(self, service: str) -> str:
-        return f"test_{self.token}_{service}"
-
-    def env(self, service: str) -> dict[str, str]:
-        """`TICKETFLOW_*` variables for one service of this namespace."""
-        return {
-            "TICKETFLOW_SERVICE_NAME": service,
-            "TICKETFLOW_AMQP_URL": self.servers.amqp_url,
-            "TICKETFLOW_MONGO_URL": self.servers.mongo_url,
-            "TICKETFLOW_MONGO_DB": self.database(service),
-            "TICKETFLOW_EXCHANGE": self.exchange,
-            "TICKETFLOW_QUEUE_PREFIX": self.queue_prefix,
-            "TICKETFLOW_SMTP_HOST": self.servers.smtp_host,
-            "TICKETFLOW_SMTP_PORT": str(self.servers.smtp_port),
-            "TICKETFLOW_RETRY_BACKOFF_SECONDS": "0.05",
-            "TICKETFLOW_OUTBOX_POLL_SECONDS": "0.5",
-        }
-
-    def settings(self, settings_class: type, service: str, **overrides: object):
-        fields = {
-            key.removeprefix("TICKETFLOW_").lower(): value
-            for key, value in self.env(service).items()
-        }
-        known = settings_class.model_fields
-        return settings_class(**{k: v for k, v in {**fields, **overrides}.items() if k in known})
-
-
 async def _cleanup(namespace: Namespace, services: list[str]) -> None:
     client: AsyncMongoClient = AsyncMongoClient(namespace.servers.mongo_url)
     try:
@@ -169,71 +113,6 @@ async def namespace(servers: Servers) -> AsyncIterator[Namespace]:
     ns = Namespace(token=uuid.uuid4().hex[:10], servers=servers)
     yield ns
     await _cleanup(ns, SERVICES)
-
-
-@asynccontextmanager
-async def serve_in_process(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Run a service app's lifespan (store, bus, consumers) and talk to it over ASGI."""
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
-
-
-class BusProbe:
-    """Sees every event on a namespace's exchange, and publishes as any service would."""
-
-    def __init__(self, namespace: Namespace) -> None:
-        self.namespace = namespace
-        self.events: list[Envelope] = []
-        self._arrived = asyncio.Condition()
-
-    async def start(self) -> None:
-        self.connection = await aio_pika.connect(self.namespace.servers.amqp_url)
-        self.channel = await self.connection.channel(publisher_confirms=True)
-        self.exchange = await self.channel.declare_exchange(
-            self.namespace.exchange, aio_pika.ExchangeType.TOPIC, durable=True
-        )
-        queue = await self.channel.declare_queue(exclusive=True, auto_delete=True)
-        await queue.bind(self.exchange, routing_key="#")
-        await queue.consume(self._on_message, no_ack=True)
-
-    async def _on_message(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
-        envelope = Envelope.model_validate_json(message.body)
-        async with self._arrived:
-            self.events.append(envelope)
-            self._arrived.notify_all()
-
-    def of_type(self, event_type: str, subject: str | None = None) -> list[Envelope]:
-        return [
-            e
-            for e in self.events
-            if e.type == event_type and (subject is None or e.subject == subject)
-        ]
-
-    async def wait_for(
-        self, event_type: str, subject: str | None = None, count: int = 1, timeout: float = 20
-    ) -> list[Envelope]:
-        async def enough() -> list[Envelope]:
-            async with self._arrived:
-                await self._arrived.wait_for(
-                    lambda: len(self.of_type(event_type, subject)) >= count
-                )
-            return self.of_type(event_type, subject)
-
-        return await asyncio.wait_for(enough(), timeout)
-
-    async def publish(self, envelope: Envelope) -> None:
-        await self.publish_raw(envelope.model_dump_json().encode(), envelope.type)
-
-    async def publish_raw(self, body: bytes, routing_key: str) -> None:
-        await self.exchange.publish(
-            aio_pika.Message(body=body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-            routing_key=routing_key,
-        )
-
-    async def close(self) -> None:
-        await self.connection.close()
 
 
 @pytest.fixture

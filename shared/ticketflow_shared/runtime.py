@@ -9,6 +9,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from ticketflow_shared import outbox
 from ticketflow_shared.bus import Bus, EventHandler
 from ticketflow_shared.events import Envelope, Payload
+from ticketflow_shared.serialized import SerializedDatabase
 from ticketflow_shared.settings import ServiceSettings
 from ticketflow_shared.store import Inbox, IndexSpec, ensure_indexes, mongo_client, ping
 
@@ -24,7 +25,7 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.client = mongo_client(settings.mongo_url, settings.service_name)
-        self.db = self.client[settings.database_name]
+        self.db = SerializedDatabase(self.client[settings.database_name])
         self.bus = Bus(
             settings.amqp_url,
             exchange=settings.exchange,
@@ -47,7 +48,8 @@ class Runtime:
 
     async def start(self, attempts: int = 60) -> None:
         """Connect to store and broker, waiting for them while they come up."""
-        await _retry("store", lambda: ensure_indexes(self.db, self.indexes), attempts)
+        await _retry("store", self.db.detect, attempts)
+        await ensure_indexes(self.db, self.indexes)
         await _retry("broker", self.bus.connect, attempts)
         if self.outbox_collections:
             self.relay.start()

@@ -1,0 +1,224 @@
+"""Open-loop load: POST → "customer notified" through ticketflow, against a bare baseline.
+
+Requests are sent on a fixed schedule (offered rate) whatever the system does, and latency is
+measured from each request's *scheduled* time, so a slow system cannot hide its latency by
+slowing the sender. For each offered rate it prints achieved rate and p50/p99 latency for:
+  baseline — HTTP POST that publishes one confirmed message, consumed by a no-op consumer;
+  ticketflow — POST /tickets to intake until notify's `notification.sent.v1` for that ticket.
+Run the platform first (`deploy/up --detach`), then `uv run python bench/pipeline.py`.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aio_pika
+import httpx
+
+AMQP_URL = os.environ.get("TICKETFLOW_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+@dataclass
+class Result:
+    offered: float
+    sent: int
+    done: int
+    seconds: float
+    latencies: list[float]
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0
+
+    @property
+    def achieved(self) -> float:
+        return self.done / self.seconds if self.seconds else 0.0
+
+
+class Arrivals:
+    """Completion times by id, filled by a consumer on the broker."""
+
+    def __init__(self) -> None:
+        self.at: dict[str, float] = {}
+
+    async def watch(self, exchange: str, routing_key: str, key_of: Callable) -> None:
+        self.connection = await aio_pika.connect(AMQP_URL)
+        channel = await self.connection.channel()
+        await channel.set_qos(prefetch_count=500)
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await queue.bind(
+            await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True),
+            routing_key=routing_key,
+        )
+
+        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            key = key_of(message)
+            if key is not None:
+                self.at.setdefault(key, time.perf_counter())
+            await message.ack()
+
+        await queue.consume(on_message)
+
+
+async def drive(
+    rate: float, seconds: float, send: Callable[[], Awaitable[str]], arrivals: Arrivals
+) -> Result:
+    """Send `rate` requests a second for `seconds`; each `send` returns the id to wait for."""
+    total = int(rate * seconds)
+    start = time.perf_counter() + 0.2
+
+    async def timed_send(at: float) -> tuple[str, float]:
+        return await send(), at
+
+    tasks = []
+    for i in range(total):
+        at = start + i / rate
+        await asyncio.sleep(max(0.0, at - time.perf_counter()))
+        tasks.append(asyncio.create_task(timed_send(at)))
+    sent = [r for r in await asyncio.gather(*tasks, return_exceptions=True) if isinstance(r, tuple)]
+    scheduled = dict(sent)
+    deadline = time.perf_counter() + max(30.0, seconds * 2)
+    while time.perf_counter() < deadline and not all(k in arrivals.at for k in scheduled):
+        await asyncio.sleep(0.05)
+    done = [k for k in scheduled if k in arrivals.at]
+    finished = max((arrivals.at[k] for k in done), default=start)
+    return Result(
+        offered=rate,
+        sent=total,
+        done=len(done),
+        seconds=finished - start,
+        latencies=[arrivals.at[k] - scheduled[k] for k in done],
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def wait_http(url: str) -> None:
+    async with httpx.AsyncClient() as http:
+        for _ in range(100):
+            try:
+                await http.get(url)
+                return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+    raise SystemExit(f"{url} did not answer")
+
+
+async def run_baseline(rates: list[float], seconds: float) -> list[Result]:
+    port = free_port()
+    exchange = f"bench-baseline-{uuid.uuid4().hex[:6]}"
+    server = await asyncio.create_subprocess_exec(
+        *[
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "baseline_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=Path(__file__).parent,
+        env={**os.environ, "BENCH_EXCHANGE": exchange},
+    )
+    try:
+        await wait_http(f"http://127.0.0.1:{port}/docs")
+        arrivals = Arrivals()
+        await arrivals.watch(exchange, "bench.published", lambda m: m.message_id)
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", limits=httpx.Limits(max_connections=200)
+        ) as http:
+
+            async def send() -> str:
+                key = uuid.uuid4().hex
+                response = await http.post("/publish", content=b"{}", headers={"x-bench-id": key})
+                response.raise_for_status()
+                return key
+
+            results = [await drive(rate, seconds, send, arrivals) for rate in rates]
+        await arrivals.connection.close()
+        return results
+    finally:
+        server.terminate()
+        await server.wait()
+
+
+async def run_ticketflow(rates: list[float], seconds: float, intake: str, exchange: str):
+    arrivals = Arrivals()
+
+    def notified(message: aio_pika.abc.AbstractIncomingMessage) -> str | None:
+        data = json.loads(message.body)["data"]
+        return data["ticket_id"] if data["cause_event_type"] == "ticket.created.v1" else None
+
+    await arrivals.watch(exchange, "notification.sent.v1", notified)
+    async with httpx.AsyncClient(
+        base_url=intake, limits=httpx.Limits(max_connections=200), timeout=30
+    ) as http:
+
+        async def send() -> str:
+            response = await http.post(
+                "/tickets",
+                json={
+                    "channel": "api",
+                    "customer": {"email": "bench@example.com"},
+                    "subject": "Benchmark ticket",
+                    "body": "Load test",
+                    "category": "general",
+                },
+            )
+            response.raise_for_status()
+            return response.json()["id"]
+
+        results = [await drive(rate, seconds, send, arrivals) for rate in rates]
+    await arrivals.connection.close()
+    return results
+
+
+def report(name: str, results: list[Result]) -> None:
+    for r in results:
+        print(
+            f"{name:<11} offered {r.offered:7.0f}/s  achieved {r.achieved:7.1f}/s  "
+            f"done {r.done:5d}/{r.sent:<5d} p50 {r.percentile(0.5):8.1f} ms  "
+            f"p99 {r.percentile(0.99):8.1f} ms"
+        )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", default="10,25,50", help="offered rates, requests/s")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--intake", default="http://127.0.0.1:8001")
+    parser.add_argument("--exchange", default=os.environ.get("TICKETFLOW_EXCHANGE", "ticketflow"))
+    args = parser.parse_args()
+    rates = [float(r) for r in args.rates.split(",")]
+    machine = f"{platform.platform()}, {os.cpu_count()} cores"
+    print(f"machine: {machine}, python {platform.python_version()}")
+    baseline = await run_baseline(rates, args.seconds)
+    system = await run_ticketflow(rates, args.seconds, args.intake, args.exchange)
+    report("baseline", baseline)
+    report("ticketflow", system)
+    for b, s in zip(baseline, system, strict=True):
+        print(
+            f"at {b.offered:5.0f}/s  ticketflow/baseline: achieved x{s.achieved / b.achieved:.2f}, "
+            f"p50 x{s.percentile(0.5) / max(b.percentile(0.5), 1e-9):.1f}, "
+            f"p99 x{s.percentile(0.99) / max(b.percentile(0.99), 1e-9):.1f}"
+        )
+    print(f"(median baseline p50 {statistics.median(b.percentile(0.5) for b in baseline):.1f} ms)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,93 @@
+"""The four services as separate processes on real servers."""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from support import Namespace
+
+SERVICES = ("intake", "routing", "notify", "reporting")
+LOG_DIR = Path(__file__).resolve().parents[2] / ".run" / "e2e-logs"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Platform:
+    namespace: Namespace
+    otlp_endpoint: str
+    ports: dict[str, int] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start(self, service: str) -> None:
+        port = self.ports.setdefault(service, _free_port())
+        env = {
+            **os.environ,
+            **self.namespace.env(service),
+            "TICKETFLOW_OTEL_EXPORTER": "otlp",
+            "TICKETFLOW_OTEL_ENDPOINT": self.otlp_endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "200",
+        }
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        log = open(LOG_DIR / f"{self.namespace.token}-{service}.log", "ab")  # noqa: SIM115
+        self.processes[service] = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"{service}.bootstrap:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def kill(self, service: str) -> None:
+        process = self.processes.pop(service)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+    async def wait_ready(self, service: str, timeout: float = 60) -> None:
+        async with httpx.AsyncClient() as client:
+            for _ in range(int(timeout * 5)):
+                process = self.processes[service]
+                if process.poll() is not None:
+                    raise RuntimeError(f"{service} exited with {process.returncode}")
+                try:
+                    if (await client.get(f"{self.url(service)}/readyz")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise TimeoutError(f"{service} not ready after {timeout}s")

@@ -1,0 +1,123 @@
+"""Event contracts: strict in, complete out, versioned by type."""
+
+import json
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+
+from ticketflow_shared.events import (
+    Envelope,
+    InvalidEvent,
+    Priority,
+    TicketAssignedV1,
+    TicketCreatedV1,
+    parse_envelope,
+    utcnow,
+)
+from ticketflow_shared.outbox import merge_updates, push_outbox, with_trace
+
+
+def created(**overrides: object) -> TicketCreatedV1:
+    fields = {
+        "ticket_id": "TF-1",
+        "channel": "web",
+        "customer": {"email": "ana@example.com", "name": "Ana"},
+        "subject": "Invoice wrong",
+        "body": "Charged twice",
+        "category": "billing",
+        "priority": "high",
+        "created_at": utcnow(),
+    }
+    return TicketCreatedV1(**{**fields, **overrides})
+
+
+def test_envelope_round_trip_keeps_every_field() -> None:
+    payload = created(fields={"order": "A-1", "amount": 12.5})
+    envelope = Envelope.wrap(payload, source="/ticketflow/intake", subject="TF-1")
+
+    parsed_envelope, parsed = parse_envelope(envelope.model_dump_json().encode())
+
+    assert parsed_envelope == envelope
+    assert parsed == payload
+    assert envelope.type == "ticket.created.v1"
+    assert envelope.specversion == "1.0"
+
+
+def test_unknown_payload_field_is_rejected_on_the_way_in() -> None:
+    envelope = Envelope.wrap(created(), source="/x", subject="TF-1")
+    tampered = envelope.model_copy(update={"data": {**envelope.data, "surprise": 1}})
+
+    with pytest.raises(InvalidEvent, match="surprise"):
+        parse_envelope(tampered.model_dump_json().encode())
+
+
+def test_unknown_payload_field_is_rejected_on_the_way_out() -> None:
+    with pytest.raises(ValueError, match="surprise"):
+        created(surprise=1)
+
+
+def test_unknown_envelope_field_and_garbage_are_invalid() -> None:
+    envelope = Envelope.wrap(created(), source="/x", subject="TF-1").model_dump(mode="json")
+    with pytest.raises(InvalidEvent, match="extra"):
+        parse_envelope(json.dumps({**envelope, "extra": "x"}).encode())
+    with pytest.raises(InvalidEvent):
+        parse_envelope(b"{not json")
+
+
+def test_unknown_event_type_is_invalid() -> None:
+    envelope = Envelope(source="/x", type="ticket.exploded.v9", subject="TF-1", data={})
+    with pytest.raises(InvalidEvent, match="unknown event type"):
+        envelope.payload()
+
+
+def test_bad_email_is_rejected() -> None:
+    with pytest.raises(ValueError, match="email"):
+        created(customer={"email": "not-an-address"})
+
+
+def test_priority_rank_serves_urgent_first() -> None:
+    assert sorted(Priority, key=lambda p: p.rank) == [
+        Priority.urgent,
+        Priority.high,
+        Priority.normal,
+        Priority.low,
+    ]
+
+
+def test_outbox_entries_carry_the_whole_envelope() -> None:
+    envelopes = [
+        Envelope.wrap(created(), source="/x", subject="TF-1"),
+        Envelope.wrap(
+            TicketAssignedV1(
+                ticket_id="TF-1",
+                agent_id="a1",
+                agent_name="Ana",
+                department="billing",
+                skill="billing",
+                skill_level=7,
+                assigned_at=utcnow(),
+            ),
+            source="/y",
+            subject="TF-1",
+        ),
+    ]
+    update, entries = push_outbox(envelopes)
+
+    assert [Envelope.model_validate_json(e["body"]) for e in entries] == envelopes
+    assert update["$push"]["outbox"]["$each"] == entries
+    merged = merge_updates({"$set": {"status": "assigned"}}, update)
+    assert merged["$set"] == {"status": "assigned"}
+    assert "outbox_since" in merged["$min"]
+
+
+def test_with_trace_stamps_the_current_span() -> None:
+    tracer = TracerProvider().get_tracer("test")
+    envelope = Envelope.wrap(created(), source="/x", subject="TF-1")
+    assert with_trace(envelope).traceparent is None
+    with tracer.start_as_current_span("request") as span:
+        stamped = with_trace(envelope)
+    trace_id = f"{span.get_span_context().trace_id:032x}"
+    assert stamped.traceparent is not None
+    assert stamped.traceparent.split("-")[1] == trace_id
+    assert trace.get_current_span().get_span_context().is_valid is False
