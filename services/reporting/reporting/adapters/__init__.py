@@ -1,0 +1,1 @@
+"""MongoDB read-model repositories: the only place reporting touches pymongo."""

@@ -1,0 +1,80 @@
+"""Reporting's HTTP surface: JSON reports under /reports and the HTML dashboard at /."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+
+from reporting import handlers
+from reporting.adapters.agents import MongoAgentProfiles
+from reporting.adapters.tickets import MongoTicketRows
+from reporting.dashboard import render_dashboard
+from reporting.domain.agents import AgentReport
+from reporting.domain.summary import Summary
+from reporting.domain.ticket_view import TicketView
+from reporting.settings import ReportingSettings
+
+
+def ticket_rows(request: Request) -> MongoTicketRows:
+    return MongoTicketRows(request.app.state.runtime.db)
+
+
+def agent_profiles(request: Request) -> MongoAgentProfiles:
+    return MongoAgentProfiles(request.app.state.runtime.db)
+
+
+def settings(request: Request) -> ReportingSettings:
+    return request.app.state.runtime.settings
+
+
+TicketRowsDep = Annotated[MongoTicketRows, Depends(ticket_rows)]
+AgentProfilesDep = Annotated[MongoAgentProfiles, Depends(agent_profiles)]
+SettingsDep = Annotated[ReportingSettings, Depends(settings)]
+Since = Annotated[
+    datetime | None,
+    Query(description="Only tickets created at or after this ISO 8601 time (UTC if no offset)"),
+]
+
+
+class AgentList(BaseModel):
+    data: list[AgentReport]
+    count: int
+
+
+reports = APIRouter(prefix="/reports", tags=["reports"])
+pages = APIRouter(tags=["dashboard"])
+
+
+@reports.get("/summary", summary="Ticket counts and timings")
+async def get_summary(tickets: TicketRowsDep, since: Since = None) -> Summary:
+    return await handlers.summary(tickets, since=since)
+
+
+@reports.get("/agents", summary="Each agent's presence, capacity and workload")
+async def get_agents(tickets: TicketRowsDep, agents: AgentProfilesDep) -> AgentList:
+    data = await handlers.agents_report(tickets, agents)
+    return AgentList(data=data, count=len(data))
+
+
+@reports.get(
+    "/tickets/{ticket_id}",
+    summary="One ticket's read-model row",
+    responses={404: {"description": "No event about this ticket has arrived"}},
+)
+async def get_ticket(ticket_id: str, tickets: TicketRowsDep) -> TicketView:
+    view = await handlers.ticket_view(tickets, ticket_id)
+    if view is None:
+        raise HTTPException(status_code=404, detail=f"no ticket {ticket_id!r} in the read model")
+    return view
+
+
+@pages.get("/", response_class=HTMLResponse, summary="The dashboard")
+async def dashboard(
+    tickets: TicketRowsDep, agents: AgentProfilesDep, config: SettingsDep, since: Since = None
+) -> HTMLResponse:
+    summary = await handlers.summary(tickets, since=since)
+    agent_lines = await handlers.agents_report(tickets, agents)
+    html = render_dashboard(summary, agent_lines, config.dashboard_refresh_seconds)
+    return HTMLResponse(html)

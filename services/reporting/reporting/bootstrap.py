@@ -1,0 +1,22 @@
+"""Builds the reporting app: `uvicorn reporting.bootstrap:create_app --factory --port 8004`."""
+
+from fastapi import FastAPI
+
+from reporting import api
+from reporting.adapters import tickets
+from reporting.consumers import start_consumers
+from reporting.settings import ReportingSettings
+from ticketflow_shared.http import service_app
+from ticketflow_shared.runtime import Runtime
+
+
+def create_app(settings: ReportingSettings | None = None) -> FastAPI:
+    settings = settings or ReportingSettings()
+    runtime = Runtime(settings, indexes=tickets.INDEXES)
+    return service_app(
+        runtime,
+        title="ticketflow reporting",
+        description="Read models and KPIs built from every ticket, agent and notification event.",
+        routers=[api.reports, api.pages],
+        on_start=[start_consumers],
+    )

@@ -1,0 +1,45 @@
+"""The HTML dashboard: the summary and the agents, rendered on the server, every value escaped."""
+
+from collections.abc import Sequence
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from reporting.domain.agents import AgentReport
+from reporting.domain.summary import Summary
+
+_templates = Environment(
+    loader=PackageLoader("reporting", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def human_duration(seconds: float | None) -> str:
+    """A duration the way people read it: 42 s, 3.5 min, 2.1 h, 1.3 d; a dash when unknown."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+_templates.filters["duration"] = human_duration
+
+
+def render_dashboard(
+    summary: Summary, agents: Sequence[AgentReport], refresh_seconds: int = 5
+) -> str:
+    timings = [
+        ("Assigned", summary.time_to_assign_seconds),
+        ("Resolved", summary.time_to_resolve_seconds),
+        ("First customer notification", summary.time_to_first_notification_seconds),
+    ]
+    return _templates.get_template("dashboard.html").render(
+        summary=summary, agents=agents, timings=timings, refresh_seconds=refresh_seconds
+    )

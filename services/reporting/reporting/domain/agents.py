@@ -1,0 +1,120 @@
+"""The agents read model, and per-agent workload figures joined from the ticket rows."""
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from reporting.domain.tickets import Assignment, TicketRow, as_utc
+from ticketflow_shared.events import AgentUpdatedV1
+
+
+class AgentProfile(BaseModel):
+    """An agent as routing last described it."""
+
+    agent_id: str
+    name: str
+    department: str
+    capacity: int
+    presence: str
+    active_tickets: int
+    updated_at: datetime
+
+    @classmethod
+    def from_event(cls, event: AgentUpdatedV1) -> "AgentProfile":
+        return cls(
+            agent_id=event.agent_id,
+            name=event.name,
+            department=event.department,
+            capacity=event.capacity,
+            presence=event.presence.value,
+            active_tickets=event.active_tickets,
+            updated_at=as_utc(event.updated_at),
+        )
+
+
+def newest_profile(current: AgentProfile | None, incoming: AgentProfile) -> AgentProfile:
+    """Latest `updated_at` wins; on a tie the profile already kept stays, so replays are no-ops."""
+    if current is None or as_utc(incoming.updated_at) > as_utc(current.updated_at):
+        return incoming
+    return current
+
+
+class AgentReport(BaseModel):
+    agent_id: str
+    name: str
+    department: str
+    presence: str | None
+    capacity: int | None
+    active_tickets: int | None
+    open_tickets: int
+    assigned_count: int
+    resolved_count: int
+    updated_at: datetime | None
+
+
+def agent_reports(profiles: Iterable[AgentProfile], rows: Sequence[TicketRow]) -> list[AgentReport]:
+    """One line per agent known from agent.updated or from any assignment, by department, name.
+
+    `active_tickets` is routing's own count; `open_tickets`, `assigned_count` (distinct
+    tickets ever assigned to the agent) and `resolved_count` come from the ticket rows.
+    """
+    known = {profile.agent_id: profile for profile in profiles}
+    assigned = Counter(agent for row in rows for agent in {a.agent_id for a in row.assignments})
+    open_now = Counter(row.agent_id for row in rows if row.status.is_open and row.agent_id)
+    resolved = Counter(row.resolver for row in rows if row.resolver)
+    seen_only_on_tickets = _latest_assignments(rows)
+    agent_ids = set(known) | set(seen_only_on_tickets)
+    reports = [
+        _report(
+            agent_id,
+            known.get(agent_id),
+            seen_only_on_tickets.get(agent_id),
+            open_tickets=open_now[agent_id],
+            assigned_count=assigned[agent_id],
+            resolved_count=resolved[agent_id],
+        )
+        for agent_id in agent_ids
+    ]
+    return sorted(reports, key=lambda r: (r.department, r.name, r.agent_id))
+
+
+def _latest_assignments(rows: Iterable[TicketRow]) -> dict[str, Assignment]:
+    latest: dict[str, Assignment] = {}
+    for assignment in (a for row in rows for a in row.assignments):
+        kept = latest.get(assignment.agent_id)
+        if kept is None or as_utc(assignment.assigned_at) > as_utc(kept.assigned_at):
+            latest[assignment.agent_id] = assignment
+    return latest
+
+
+def _report(
+    agent_id: str,
+    profile: AgentProfile | None,
+    assignment: Assignment | None,
+    **counts: int,
+) -> AgentReport:
+    if profile is not None:
+        return AgentReport(
+            agent_id=agent_id,
+            name=profile.name,
+            department=profile.department,
+            presence=profile.presence,
+            capacity=profile.capacity,
+            active_tickets=profile.active_tickets,
+            updated_at=profile.updated_at,
+            **counts,
+        )
+    # Assigned before its agent.updated event arrived: name and department from the ticket.
+    assert assignment is not None
+    return AgentReport(
+        agent_id=agent_id,
+        name=assignment.agent_name,
+        department=assignment.department,
+        presence=None,
+        capacity=None,
+        active_tickets=None,
+        updated_at=None,
+        **counts,
+    )

@@ -1,0 +1,60 @@
+"""Reporting's service layer: events go into the read models, queries come out as KPIs."""
+
+import logging
+from datetime import datetime
+from typing import Protocol
+
+from reporting.domain.agents import AgentProfile, AgentReport, agent_reports
+from reporting.domain.summary import Summary, summarize
+from reporting.domain.ticket_view import TicketView
+from reporting.domain.tickets import TicketChange, TicketRow, as_utc, ticket_change
+from ticketflow_shared.events import AgentUpdatedV1, Envelope, Payload, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class TicketRows(Protocol):
+    async def apply(self, change: TicketChange) -> bool:
+        """Apply once; False when this event was applied before."""
+        ...
+
+    async def get(self, ticket_id: str) -> TicketRow | None: ...
+
+    async def list(self, since: datetime | None = None) -> list[TicketRow]: ...
+
+
+class AgentProfiles(Protocol):
+    async def keep_newest(self, profile: AgentProfile) -> bool:
+        """Store the profile unless a newer (or the same) one is kept; True when stored."""
+        ...
+
+    async def list(self) -> list[AgentProfile]: ...
+
+
+async def project_event(
+    envelope: Envelope, payload: Payload, *, tickets: TicketRows, agents: AgentProfiles
+) -> None:
+    """Fold one event into the read model it belongs to; safe to repeat and to reorder."""
+    if isinstance(payload, AgentUpdatedV1):
+        changed = await agents.keep_newest(AgentProfile.from_event(payload))
+    else:
+        changed = await tickets.apply(ticket_change(envelope.id, envelope.time, payload))
+    if not changed:
+        log.info("%s %s changed nothing (replayed or stale)", envelope.type, envelope.id)
+
+
+async def summary(
+    tickets: TicketRows, *, since: datetime | None = None, now: datetime | None = None
+) -> Summary:
+    since = as_utc(since) if since is not None else None
+    rows = await tickets.list(since)
+    return summarize(rows, generated_at=now or utcnow(), since=since)
+
+
+async def agents_report(tickets: TicketRows, agents: AgentProfiles) -> list[AgentReport]:
+    return agent_reports(await agents.list(), await tickets.list())
+
+
+async def ticket_view(tickets: TicketRows, ticket_id: str) -> TicketView | None:
+    row = await tickets.get(ticket_id)
+    return TicketView.of(row) if row is not None else None

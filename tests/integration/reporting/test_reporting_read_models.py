@@ -1,0 +1,103 @@
+"""The Mongo read models on the real store: racing first writes, replays and stale updates."""
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from reporting.adapters.agents import MongoAgentProfiles
+from reporting.adapters.tickets import MongoTicketRows
+from reporting.domain.agents import AgentProfile
+from reporting.domain.tickets import TicketChange
+from support import Namespace
+from ticketflow_shared.serialized import SerializedDatabase
+from ticketflow_shared.store import mongo_client
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(namespace: Namespace) -> AsyncIterator[AsyncDatabase]:
+    client = mongo_client(namespace.servers.mongo_url, "reporting-tests")
+    database = SerializedDatabase(client[namespace.database("reporting")])
+    await database.detect()
+    try:
+        yield database
+    finally:
+        await client.close()
+
+
+def changes_for(ticket_id: str) -> list[TicketChange]:
+    return [
+        TicketChange(
+            ticket_id,
+            f"{ticket_id}-created",
+            facts={"category": "billing"},
+            earliest={"created_at": T0},
+            highest={"status_rank": 0},
+        ),
+        TicketChange(
+            ticket_id,
+            f"{ticket_id}-assigned",
+            earliest={"assigned_at": T0 + timedelta(seconds=30)},
+            highest={"status_rank": 2},
+        ),
+        TicketChange(
+            ticket_id,
+            f"{ticket_id}-notified",
+            earliest={"first_notified_at": T0 + timedelta(seconds=2)},
+            counts={"notifications": 1},
+        ),
+    ]
+
+
+async def test_events_racing_to_create_a_row_are_all_applied(db: AsyncDatabase):
+    tickets = MongoTicketRows(db)
+    ticket_ids = [f"T-{n}" for n in range(20)]
+    results = await asyncio.gather(
+        *(tickets.apply(change) for ticket_id in ticket_ids for change in changes_for(ticket_id))
+    )
+    assert all(results)
+
+    for row in [await tickets.get(ticket_id) for ticket_id in ticket_ids]:
+        assert row is not None
+        assert len(row.applied_events) == 3
+        assert (row.status.value, row.category, row.notifications) == ("assigned", "billing", 1)
+        assert (row.created_at, row.first_notified_at) == (T0, T0 + timedelta(seconds=2))
+
+
+async def test_a_replayed_change_is_reported_and_ignored(db: AsyncDatabase):
+    tickets = MongoTicketRows(db)
+    notified = changes_for("T-1")[2]
+    assert await tickets.apply(notified)
+    assert not await tickets.apply(notified)
+    row = await tickets.get("T-1")
+    assert row is not None and row.notifications == 1
+
+
+async def test_the_newest_agent_profile_wins_whatever_the_order(db: AsyncDatabase):
+    agents = MongoAgentProfiles(db)
+    profiles = [
+        AgentProfile(
+            agent_id="A-1",
+            name="Ada",
+            department="finance",
+            capacity=3,
+            presence="available",
+            active_tickets=n,
+            updated_at=T0 + timedelta(seconds=n),
+        )
+        for n in range(8)
+    ]
+    random.Random(7).shuffle(profiles)
+    await asyncio.gather(*(agents.keep_newest(profile) for profile in profiles))
+
+    [kept] = await agents.list()
+    assert (kept.active_tickets, kept.updated_at) == (7, T0 + timedelta(seconds=7))
+    oldest = min(profiles, key=lambda profile: profile.updated_at)
+    assert not await agents.keep_newest(oldest)

@@ -1,0 +1,213 @@
+"""Reporting against real RabbitMQ and FerretDB/MongoDB: events in, read model and KPIs out."""
+
+import random
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient
+from reporting_envelopes import (
+    CREATED_AT,
+    TIME_TO_ASSIGN,
+    agent_updated,
+    assigned,
+    created,
+    events_applied,
+    notified,
+    queued,
+    resolved,
+    summary_of,
+    ticket_when,
+)
+
+from reporting.bootstrap import create_app
+from reporting.settings import ReportingSettings
+from support import BusProbe, Namespace, serve_in_process
+from ticketflow_shared.events import Presence
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def reporting(namespace: Namespace) -> AsyncIterator[httpx.AsyncClient]:
+    # One message in flight at a time: events are handled in the order they were published,
+    # so a later "sentinel" event being applied proves everything before it was handled.
+    settings = namespace.settings(ReportingSettings, "reporting", prefetch=1)
+    async with serve_in_process(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture
+async def busy_reporting(namespace: Namespace) -> AsyncIterator[httpx.AsyncClient]:
+    """Reporting with its default prefetch: many events handled at once."""
+    settings = namespace.settings(ReportingSettings, "reporting")
+    async with serve_in_process(create_app(settings)) as client:
+        yield client
+
+
+def one_assigned_ticket_summary() -> dict:
+    return {
+        "since": None,
+        "total_tickets": 1,
+        "backlog": 1,
+        "by_status": {"created": 0, "queued": 0, "assigned": 1, "resolved": 0},
+        "by_department": {"finance": 1},
+        "by_category": {"billing": 1},
+        "by_priority": {"high": 1},
+        "by_channel": {"email": 1},
+        "time_to_assign_seconds": {"count": 1, "median": TIME_TO_ASSIGN, "p90": TIME_TO_ASSIGN},
+        "time_to_resolve_seconds": {"count": 0, "median": None, "p90": None},
+        "time_to_first_notification_seconds": {"count": 0, "median": None, "p90": None},
+    }
+
+
+@pytest.mark.parametrize("order", ["created first", "assigned first"])
+async def test_created_and_assigned_give_the_same_summary_in_either_order(
+    reporting: httpx.AsyncClient, bus_probe: BusProbe, order: str
+):
+    first, second = created("T-1"), assigned("T-1")
+    if order == "assigned first":
+        first, second = second, first
+    await bus_probe.publish(first)
+    # Wait for the first event alone, so the second one really arrives after it.
+    await ticket_when(reporting, "T-1", events_applied(1))
+    await bus_probe.publish(second)
+    row = await ticket_when(reporting, "T-1", events_applied(2))
+
+    assert (row["status"], row["department"], row["agent_id"]) == (
+        "assigned",
+        "finance",
+        "agent-ada",
+    )
+    assert row["time_to_assign_seconds"] == TIME_TO_ASSIGN
+    assert await summary_of(reporting) == one_assigned_ticket_summary()
+
+
+async def test_shuffled_lifecycles_handled_concurrently_all_land(
+    busy_reporting: httpx.AsyncClient, bus_probe: BusProbe
+):
+    ticket_ids = [f"T-{n}" for n in range(10)]
+    events = []
+    for ticket_id in ticket_ids:
+        creation = created(ticket_id)
+        events += [creation, queued(ticket_id), assigned(ticket_id), notified(ticket_id, creation)]
+        events += [resolved(ticket_id)]
+    random.Random(11).shuffle(events)
+    for event in events:
+        await bus_probe.publish(event)
+    for ticket_id in ticket_ids:
+        row = await ticket_when(busy_reporting, ticket_id, events_applied(5))
+        assert (row["status"], row["notifications"], row["resolved_by"]) == (
+            "resolved",
+            1,
+            "agent-ada",
+        )
+
+    summary = await summary_of(busy_reporting)
+    assert (summary["total_tickets"], summary["backlog"]) == (10, 0)
+    assert summary["by_department"] == {"finance": 10}
+    assert summary["time_to_assign_seconds"] == {"count": 10, "median": 83.25, "p90": 83.25}
+    assert summary["time_to_resolve_seconds"] == {"count": 10, "median": 1800.0, "p90": 1800.0}
+
+
+async def test_the_same_event_published_twice_counts_once(
+    reporting: httpx.AsyncClient, bus_probe: BusProbe
+):
+    creation = created("T-1")
+    notification = notified("T-1", creation)
+    for event in (creation, assigned("T-1"), notification, notification, creation):
+        await bus_probe.publish(event)
+    await bus_probe.publish(created("T-sentinel"))
+    await ticket_when(reporting, "T-sentinel", events_applied(1))
+
+    row = await ticket_when(reporting, "T-1", events_applied(3))
+    assert (row["events_applied"], row["notifications"]) == (3, 1)
+    summary = await summary_of(reporting)
+    assert summary["total_tickets"] == 2
+    assert summary["time_to_first_notification_seconds"] == {"count": 1, "median": 4.0, "p90": 4.0}
+
+
+async def test_a_redelivery_after_a_crash_before_the_inbox_write_changes_nothing(
+    reporting: httpx.AsyncClient, bus_probe: BusProbe, namespace: Namespace
+):
+    creation = created("T-1")
+    notification = notified("T-1", creation)
+    await bus_probe.publish(creation)
+    await bus_probe.publish(notification)
+    await ticket_when(reporting, "T-1", events_applied(2))
+    # As if the process died after the read-model write but before remembering the event.
+    client: AsyncMongoClient = AsyncMongoClient(namespace.servers.mongo_url)
+    try:
+        inbox = client[namespace.database("reporting")]["inbox"]
+        assert (await inbox.delete_one({"_id": notification.id})).deleted_count == 1
+    finally:
+        await client.close()
+
+    await bus_probe.publish(notification)
+    await bus_probe.publish(created("T-sentinel"))
+    await ticket_when(reporting, "T-sentinel", events_applied(1))
+
+    row = await ticket_when(reporting, "T-1", events_applied(2))
+    assert (row["events_applied"], row["notifications"]) == (2, 1)
+
+
+async def test_agents_report_keeps_the_newest_profile_and_counts_tickets(
+    reporting: httpx.AsyncClient, bus_probe: BusProbe
+):
+    newer = agent_updated(presence=Presence.away, updated_at=CREATED_AT + timedelta(minutes=5))
+    older = agent_updated(presence=Presence.available, updated_at=CREATED_AT)
+    for event in (newer, older, created("T-1"), assigned("T-1")):
+        await bus_probe.publish(event)
+    await ticket_when(reporting, "T-1", events_applied(2))
+
+    response = await reporting.get("/reports/agents")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 1
+    [ada] = body["data"]
+    assert (ada["name"], ada["department"], ada["presence"]) == ("Ada Lovelace", "finance", "away")
+    assert (ada["capacity"], ada["active_tickets"], ada["open_tickets"]) == (5, 1, 1)
+    assert (ada["assigned_count"], ada["resolved_count"]) == (1, 0)
+
+
+async def test_summary_since_leaves_out_older_tickets(
+    reporting: httpx.AsyncClient, bus_probe: BusProbe
+):
+    await bus_probe.publish(created("T-1"))
+    await ticket_when(reporting, "T-1", events_applied(1))
+
+    later = (CREATED_AT + timedelta(seconds=1)).isoformat()
+    assert (await summary_of(reporting, since=later))["total_tickets"] == 0
+    earlier = (CREATED_AT - timedelta(seconds=1)).isoformat()
+    assert (await summary_of(reporting, since=earlier))["total_tickets"] == 1
+
+
+async def test_dashboard_shows_the_summary_numbers(
+    reporting: httpx.AsyncClient, bus_probe: BusProbe
+):
+    await bus_probe.publish(agent_updated(presence=Presence.available, updated_at=CREATED_AT))
+    for ticket_id in ("T-1", "T-2"):
+        await bus_probe.publish(created(ticket_id, category="<b>billing</b>"))
+    await bus_probe.publish(assigned("T-1"))
+    await ticket_when(reporting, "T-1", events_applied(2))
+    await ticket_when(reporting, "T-2", events_applied(1))
+
+    response = await reporting.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+    assert '<div class="value" id="total-tickets">2</div>' in html
+    assert '<div class="value" id="backlog">2</div>' in html
+    assert "<td>finance</td>" in html and "<td>unassigned</td>" in html
+    assert "1.4 min" in html  # 83.25 s to assign
+    assert "<td>Ada Lovelace</td>" in html
+    assert "&lt;b&gt;billing&lt;/b&gt;" in html
+
+
+async def test_bad_requests_get_clear_4xx_answers(reporting: httpx.AsyncClient):
+    missing = await reporting.get("/reports/tickets/no-such-ticket")
+    assert missing.status_code == 404
+    bad_since = await reporting.get("/reports/summary", params={"since": "yesterday"})
+    assert bad_since.status_code == 422
+    assert bad_since.json()["detail"][0]["loc"] == ["query", "since"]

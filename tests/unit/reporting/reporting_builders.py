@@ -1,0 +1,117 @@
+"""Realistic events for reporting's unit tests, each wrapped as its producer would wrap it."""
+
+from datetime import UTC, datetime, timedelta
+
+from ticketflow_shared.events import (
+    AgentUpdatedV1,
+    Channel,
+    Customer,
+    Envelope,
+    NotificationSentV1,
+    Payload,
+    Presence,
+    Priority,
+    TicketAssignedV1,
+    TicketCreatedV1,
+    TicketQueuedV1,
+    TicketResolvedV1,
+)
+
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def wrap(payload: Payload, source: str, subject: str) -> Envelope:
+    return Envelope.wrap(payload, source=f"/ticketflow/{source}", subject=subject)
+
+
+def created(
+    ticket_id: str = "T-1",
+    *,
+    when: datetime = T0,
+    category: str = "billing",
+    priority: Priority = Priority.normal,
+    channel: Channel = Channel.web,
+) -> Envelope:
+    payload = TicketCreatedV1(
+        ticket_id=ticket_id,
+        channel=channel,
+        customer=Customer(email="ana@example.com", name="Ana"),
+        subject="Invoice is wrong",
+        body="I was charged twice.",
+        category=category,
+        priority=priority,
+        created_at=when,
+    )
+    return wrap(payload, "intake", ticket_id)
+
+
+def queued(ticket_id: str = "T-1", *, when: datetime) -> Envelope:
+    payload = TicketQueuedV1(
+        ticket_id=ticket_id, required_skill="billing", priority=Priority.normal, queued_at=when
+    )
+    return wrap(payload, "routing", ticket_id)
+
+
+def assigned(
+    ticket_id: str = "T-1",
+    *,
+    when: datetime,
+    agent_id: str = "A-1",
+    agent_name: str = "Ada",
+    department: str = "finance",
+) -> Envelope:
+    payload = TicketAssignedV1(
+        ticket_id=ticket_id,
+        agent_id=agent_id,
+        agent_name=agent_name,
+        department=department,
+        skill="billing",
+        skill_level=3,
+        assigned_at=when,
+    )
+    return wrap(payload, "routing", ticket_id)
+
+
+def resolved(ticket_id: str = "T-1", *, when: datetime, agent_id: str | None = None) -> Envelope:
+    payload = TicketResolvedV1(ticket_id=ticket_id, agent_id=agent_id, resolved_at=when)
+    return wrap(payload, "intake", ticket_id)
+
+
+def notified(ticket_id: str = "T-1", *, when: datetime) -> Envelope:
+    payload = NotificationSentV1(
+        notification_id=f"N-{ticket_id}-{when.timestamp():.0f}",
+        ticket_id=ticket_id,
+        cause_event_id="cause",
+        cause_event_type="ticket.created.v1",
+        recipient="ana@example.com",
+        template="ticket-received",
+        sent_at=when,
+    )
+    return wrap(payload, "notify", ticket_id)
+
+
+def agent_updated(
+    agent_id: str = "A-1",
+    *,
+    when: datetime = T0,
+    name: str = "Ada",
+    department: str = "finance",
+    presence: Presence = Presence.available,
+    capacity: int = 3,
+    active_tickets: int = 0,
+) -> Envelope:
+    payload = AgentUpdatedV1(
+        agent_id=agent_id,
+        name=name,
+        department=department,
+        skills={"billing": 3},
+        capacity=capacity,
+        presence=presence,
+        active_tickets=active_tickets,
+        updated_at=when,
+    )
+    return wrap(payload, "routing", agent_id)

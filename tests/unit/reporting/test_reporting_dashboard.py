@@ -1,0 +1,61 @@
+import pytest
+from reporting_builders import T0, at
+
+from reporting.dashboard import human_duration, render_dashboard
+from reporting.domain.agents import AgentReport
+from reporting.domain.summary import summarize
+from reporting.domain.tickets import TicketRow
+
+
+def agent(name: str = "Ada", department: str = "finance") -> AgentReport:
+    return AgentReport(
+        agent_id="A-1",
+        name=name,
+        department=department,
+        presence="available",
+        capacity=3,
+        active_tickets=1,
+        open_tickets=1,
+        assigned_count=7,
+        resolved_count=5,
+        updated_at=T0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (None, "—"),
+        (4.25, "4.2 s"),
+        (42, "42 s"),
+        (90, "1.5 min"),
+        (7200, "2.0 h"),
+        (3 * 86400, "3.0 d"),
+    ],
+)
+def test_human_duration(seconds, text):
+    assert human_duration(seconds) == text
+
+
+def test_dashboard_shows_the_numbers_and_refreshes():
+    rows = [
+        TicketRow(
+            ticket_id="T-1", status_rank=2, category="billing", created_at=T0, assigned_at=at(90)
+        ),
+        TicketRow(ticket_id="T-2", status_rank=0, category="billing", created_at=T0),
+    ]
+    html = render_dashboard(summarize(rows, generated_at=at(100)), [agent()], refresh_seconds=5)
+    assert '<meta http-equiv="refresh" content="5">' in html
+    assert '<div class="value" id="total-tickets">2</div>' in html
+    assert '<div class="value" id="backlog">2</div>' in html
+    assert "1.5 min" in html
+    assert "<td>unassigned</td>" in html
+    assert "<td>Ada</td>" in html
+
+
+def test_dashboard_escapes_every_value_from_events():
+    hostile = '<script>alert("x")</script>'
+    rows = [TicketRow(ticket_id="T-1", category=hostile, created_at=T0)]
+    html = render_dashboard(summarize(rows, generated_at=T0), [agent(name=hostile)])
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
