@@ -48,6 +48,14 @@ def push_outbox(envelopes: Sequence[Envelope]) -> tuple[dict[str, Any], list[dic
     return {"$push": {OUTBOX: {"$each": entries}}, "$min": {OUTBOX_SINCE: utcnow()}}, entries
 
 
+def outbox_fields(envelopes: Sequence[Envelope]) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """Fields that record `envelopes` in a document about to be inserted, and the entries."""
+    entries = [outbox_entry(envelope) for envelope in envelopes]
+    if not entries:
+        return {}, entries
+    return {OUTBOX: entries, OUTBOX_SINCE: utcnow()}, entries
+
+
 def merge_updates(*updates: dict[str, Any]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for update in updates:

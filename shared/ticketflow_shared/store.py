@@ -17,10 +17,14 @@ def mongo_client(url: str, app_name: str) -> AsyncMongoClient:
 
 
 async def ensure_indexes(db: AsyncDatabase, specs: IndexSpec) -> None:
-    """Create each collection's indexes; safe to run at every start."""
+    """Create each collection's indexes; safe to run at every start.
+
+    One index per call: FerretDB 1.24 drops the connection when one call names several
+    indexes and some of them exist already.
+    """
     for collection, indexes in specs.items():
-        if indexes:
-            await db[collection].create_indexes(list(indexes))
+        for index in indexes:
+            await db[collection].create_indexes([index])
 
 
 async def ping(db: AsyncDatabase) -> bool:

@@ -1,0 +1,1 @@
+"""Intake's MongoDB repositories: the only modules that speak PyMongo."""

@@ -1,0 +1,53 @@
+"""Category rules in MongoDB, one document per category, keyed by name."""
+
+import contextlib
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from intake.domain.categories import CategoryRule
+from ticketflow_shared.events import Priority, utcnow
+
+
+class MongoCategoryRepository:
+    def __init__(self, collection: AsyncCollection) -> None:
+        self.collection = collection
+
+    async def get(self, name: str) -> CategoryRule | None:
+        doc = await self.collection.find_one({"_id": name})
+        return _rule(doc) if doc else None
+
+    async def all(self) -> list[CategoryRule]:
+        docs = await self.collection.find().sort("_id", 1).to_list()
+        return [_rule(doc) for doc in docs]
+
+    async def put(self, rule: CategoryRule) -> None:
+        await self.collection.update_one({"_id": rule.name}, {"$set": _fields(rule)}, upsert=True)
+
+    async def seed(self, rules: tuple[CategoryRule, ...]) -> None:
+        """Write the defaults only into an empty collection; never overwrite an operator's edit."""
+        if await self.collection.find_one({}, {"_id": 1}) is not None:
+            return
+        for rule in rules:
+            # Another instance starting at the same moment may have written it first.
+            with contextlib.suppress(DuplicateKeyError):
+                await self.collection.insert_one({"_id": rule.name, **_fields(rule)})
+
+
+def _fields(rule: CategoryRule) -> dict:
+    return {
+        "required_fields": list(rule.required_fields),
+        "default_priority": rule.default_priority.value if rule.default_priority else None,
+        "department": rule.department,
+        "updated_at": utcnow(),
+    }
+
+
+def _rule(doc: dict) -> CategoryRule:
+    priority = doc.get("default_priority")
+    return CategoryRule(
+        name=doc["_id"],
+        required_fields=tuple(doc.get("required_fields") or ()),
+        default_priority=Priority(priority) if priority else None,
+        department=doc.get("department"),
+    )

@@ -1,0 +1,111 @@
+"""Thin HTTP routes: parse, build a command, call the handler, map the result."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from intake import handlers
+from intake.domain.commands import ResolveTicket
+from intake.domain.errors import TicketNotFound
+from intake.domain.ticket import TicketStatus
+from intake.ports import CategoryRepository, TicketRepository
+from intake.schemas import (
+    CategoryList,
+    CategoryName,
+    CategoryRead,
+    CategoryUpdate,
+    TicketCreate,
+    TicketList,
+    TicketRead,
+    TicketResolve,
+)
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def _tickets(request: Request) -> TicketRepository:
+    return request.app.state.tickets
+
+
+def _categories(request: Request) -> CategoryRepository:
+    return request.app.state.categories
+
+
+Tickets = Annotated[TicketRepository, Depends(_tickets)]
+Categories = Annotated[CategoryRepository, Depends(_categories)]
+IdempotencyKey = Annotated[str | None, Header(min_length=1, max_length=200)]
+
+tickets_router = APIRouter(prefix="/tickets", tags=["tickets"])
+categories_router = APIRouter(prefix="/categories", tags=["categories"])
+
+
+@tickets_router.post(
+    "",
+    status_code=201,
+    summary="Open a ticket",
+    responses={
+        200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
+        409: {"description": "Idempotency-Key reused with a different body"},
+    },
+)
+async def create_ticket(
+    body: TicketCreate,
+    response: Response,
+    tickets: Tickets,
+    categories: Categories,
+    idempotency_key: IdempotencyKey = None,
+) -> TicketRead:
+    created = await handlers.create_ticket(body.to_command(idempotency_key), tickets, categories)
+    if created.replayed:
+        response.status_code = 200
+        response.headers[REPLAYED_HEADER] = "true"
+    return TicketRead.model_validate(created.ticket)
+
+
+@tickets_router.get("", summary="List tickets, newest first")
+async def list_tickets(
+    tickets: Tickets,
+    status: TicketStatus | None = None,
+    customer_email: Annotated[str | None, Query(max_length=320)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> TicketList:
+    found, total = await tickets.find(status=status, customer_email=customer_email, limit=limit)
+    return TicketList(data=[TicketRead.model_validate(t) for t in found], count=total)
+
+
+@tickets_router.get("/{ticket_id}", summary="One ticket with its history")
+async def get_ticket(ticket_id: str, tickets: Tickets) -> TicketRead:
+    ticket = await tickets.get(ticket_id)
+    if ticket is None:
+        raise TicketNotFound(ticket_id)
+    return TicketRead.model_validate(ticket)
+
+
+@tickets_router.post(
+    "/{ticket_id}/resolve",
+    summary="Resolve a ticket",
+    responses={404: {"description": "Unknown ticket"}, 409: {"description": "Already resolved"}},
+)
+async def resolve_ticket(
+    ticket_id: str, tickets: Tickets, body: TicketResolve | None = None
+) -> TicketRead:
+    command = ResolveTicket(ticket_id=ticket_id, resolution=body.resolution if body else None)
+    ticket = await handlers.resolve_ticket(command, tickets)
+    return TicketRead.model_validate(ticket)
+
+
+@categories_router.get("", summary="Category rules")
+async def list_categories(categories: Categories) -> CategoryList:
+    rules = await categories.all()
+    return CategoryList(
+        data=[CategoryRead.model_validate(rule) for rule in rules], count=len(rules)
+    )
+
+
+@categories_router.put("/{name}", summary="Create or replace a category rule")
+async def put_category(
+    name: CategoryName, body: CategoryUpdate, categories: Categories
+) -> CategoryRead:
+    rule = body.to_rule(name)
+    await categories.put(rule)
+    return CategoryRead.model_validate(rule)

@@ -1,0 +1,56 @@
+"""Builds the intake app: settings, store, bus, repositories, routes and consumers.
+
+Run: `uvicorn intake.bootstrap:create_app --factory --port 8001`
+"""
+
+from fastapi import FastAPI
+
+from intake import api, consumers
+from intake.adapters import tickets as ticket_store
+from intake.adapters.categories import MongoCategoryRepository
+from intake.adapters.tickets import MongoTicketRepository
+from intake.domain.categories import DEFAULT_CATEGORIES
+from intake.domain.errors import IntakeError
+from intake.http_errors import intake_error_handler
+from intake.ports import CategoryRepository, TicketRepository
+from intake.settings import IntakeSettings
+from ticketflow_shared.http import service_app
+from ticketflow_shared.runtime import Runtime
+
+TICKETS = "tickets"
+CATEGORIES = "categories"
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+    runtime = Runtime(
+        settings, indexes={TICKETS: ticket_store.INDEXES}, outbox_collections=[TICKETS]
+    )
+    tickets = MongoTicketRepository(runtime.db[TICKETS], runtime.publish_outbox)
+    categories = MongoCategoryRepository(runtime.db[CATEGORIES])
+
+    async def seed_categories(_: Runtime) -> None:
+        if settings.seed_default_categories:
+            await categories.seed(DEFAULT_CATEGORIES)
+
+    async def consume(running: Runtime) -> None:
+        await consumers.subscribe(running, tickets)
+
+    app = service_app(
+        runtime,
+        title="ticketflow intake",
+        description="One front door for every channel; owns the ticket and its lifecycle.",
+        routers=[],
+        on_start=[seed_categories, consume],
+    )
+    install_api(app, tickets, categories)
+    return app
+
+
+def install_api(app: FastAPI, tickets: TicketRepository, categories: CategoryRepository) -> None:
+    """Routes, their repositories and error mapping; tests call it with in-memory fakes."""
+    app.include_router(api.tickets_router)
+    app.include_router(api.categories_router)
+    app.state.tickets = tickets
+    app.state.categories = categories
+    app.add_exception_handler(IntakeError, intake_error_handler)

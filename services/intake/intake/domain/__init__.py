@@ -1,0 +1,1 @@
+"""Intake's pure model: tickets, category rules, idempotency keys. No I/O here."""

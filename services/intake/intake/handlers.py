@@ -1,0 +1,170 @@
+"""Intake's service layer: commands and routing's events in, ticket changes and events out."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from intake.domain.commands import CreateTicket, ResolveTicket
+from intake.domain.errors import (
+    ConcurrentUpdate,
+    TicketIdTaken,
+    TicketNotFound,
+    UnknownCategory,
+)
+from intake.domain.idempotency import (
+    IdempotencyRecord,
+    ensure_same_request,
+    new_ticket_id,
+    ticket_id_for_key,
+)
+from intake.domain.ticket import Ticket
+from intake.ports import CategoryRepository, TicketRepository
+from ticketflow_shared.events import Payload, TicketAssignedV1, TicketQueuedV1, utcnow
+
+Clock = Callable[[], datetime]
+SAVE_ATTEMPTS = 5
+FRESH_ID_ATTEMPTS = 3
+
+
+def now_ms() -> datetime:
+    """Now, to the millisecond: BSON dates keep no more, and the POST reply, the event and
+    every later read must show the same instant."""
+    now = utcnow()
+    return now.replace(microsecond=now.microsecond - now.microsecond % 1000)
+
+
+@dataclass(frozen=True)
+class Created:
+    ticket: Ticket
+    replayed: bool
+
+
+async def create_ticket(
+    command: CreateTicket,
+    tickets: TicketRepository,
+    categories: CategoryRepository,
+    clock: Clock = now_ms,
+) -> Created:
+    """Open a ticket; with an idempotency key, a retry returns the ticket it made first."""
+    key = command.idempotency_key
+    if key is None:
+        return Created(await _create_fresh(command, tickets, categories, clock), replayed=False)
+    fingerprint = command.fingerprint()
+    ticket_id = ticket_id_for_key(key)
+    existing = await tickets.get(ticket_id)
+    if existing is None:
+        ticket = await _open(
+            command, ticket_id, categories, clock, IdempotencyRecord(key, fingerprint)
+        )
+        try:
+            await tickets.add(ticket)
+            return Created(ticket, replayed=False)
+        except TicketIdTaken:  # a concurrent retry with the same key inserted first
+            existing = await _get(tickets, ticket_id)
+    ensure_same_request(existing.idempotency, ticket_id, key, fingerprint)
+    return Created(existing, replayed=True)
+
+
+async def resolve_ticket(
+    command: ResolveTicket, tickets: TicketRepository, clock: Clock = now_ms
+) -> Ticket:
+    def resolve(ticket: Ticket) -> bool:
+        ticket.resolve(command.resolution, clock())
+        return True
+
+    return await _change(tickets, command.ticket_id, resolve)
+
+
+async def ticket_queued(
+    event_id: str, event: TicketQueuedV1, tickets: TicketRepository, clock: Clock = now_ms
+) -> Ticket:
+    return await _change(
+        tickets, event.ticket_id, lambda ticket: ticket.apply_queued(event_id, event, clock())
+    )
+
+
+async def ticket_assigned(
+    event_id: str, event: TicketAssignedV1, tickets: TicketRepository, clock: Clock = now_ms
+) -> Ticket:
+    return await _change(
+        tickets, event.ticket_id, lambda ticket: ticket.apply_assigned(event_id, event, clock())
+    )
+
+
+CONSUMED_EVENTS = (TicketQueuedV1.event_type, TicketAssignedV1.event_type)
+
+
+async def routing_event(event_id: str, event: Payload, tickets: TicketRepository) -> Ticket:
+    """Apply one of routing's events (CONSUMED_EVENTS) to its ticket."""
+    if isinstance(event, TicketQueuedV1):
+        return await ticket_queued(event_id, event, tickets)
+    if isinstance(event, TicketAssignedV1):
+        return await ticket_assigned(event_id, event, tickets)
+    raise TypeError(f"intake does not consume {event.event_type}")
+
+
+async def _create_fresh(
+    command: CreateTicket, tickets: TicketRepository, categories: CategoryRepository, clock: Clock
+) -> Ticket:
+    for _ in range(FRESH_ID_ATTEMPTS - 1):
+        ticket = await _open(command, new_ticket_id(), categories, clock)
+        try:
+            await tickets.add(ticket)
+            return ticket
+        except TicketIdTaken:  # 60 random bits clashed; draw again
+            continue
+    ticket = await _open(command, new_ticket_id(), categories, clock)
+    await tickets.add(ticket)
+    return ticket
+
+
+async def _open(
+    command: CreateTicket,
+    ticket_id: str,
+    categories: CategoryRepository,
+    clock: Clock,
+    idempotency: IdempotencyRecord | None = None,
+) -> Ticket:
+    rule = await categories.get(command.category)
+    if rule is None:
+        raise UnknownCategory(command.category)
+    return Ticket.create(
+        ticket_id=ticket_id,
+        channel=command.channel,
+        customer=command.customer,
+        subject=command.subject,
+        body=command.body,
+        rule=rule,
+        fields=command.fields,
+        priority=command.priority,
+        now=clock(),
+        idempotency=idempotency,
+    )
+
+
+async def _get(tickets: TicketRepository, ticket_id: str) -> Ticket:
+    ticket = await tickets.get(ticket_id)
+    if ticket is None:
+        raise TicketNotFound(ticket_id)
+    return ticket
+
+
+async def _change(
+    tickets: TicketRepository, ticket_id: str, change: Callable[[Ticket], bool]
+) -> Ticket:
+    """Load, change, save under the version check; reload and retry if someone else wrote."""
+    for _ in range(SAVE_ATTEMPTS - 1):
+        try:
+            return await _change_once(tickets, ticket_id, change)
+        except ConcurrentUpdate:
+            continue
+    return await _change_once(tickets, ticket_id, change)
+
+
+async def _change_once(
+    tickets: TicketRepository, ticket_id: str, change: Callable[[Ticket], bool]
+) -> Ticket:
+    ticket = await _get(tickets, ticket_id)
+    if change(ticket):
+        await tickets.save(ticket)
+    return ticket

@@ -1,0 +1,28 @@
+"""What the handlers need from storage; MongoDB adapters and test fakes both fit."""
+
+from typing import Protocol
+
+from intake.domain.categories import CategoryRule
+from intake.domain.ticket import Ticket, TicketStatus
+
+
+class TicketRepository(Protocol):
+    async def add(self, ticket: Ticket) -> None:
+        """Insert the ticket with its recorded events; raise TicketIdTaken if the id exists."""
+
+    async def get(self, ticket_id: str) -> Ticket | None: ...
+
+    async def save(self, ticket: Ticket) -> None:
+        """Write changes and recorded events; raise ConcurrentUpdate if the version moved on."""
+
+    async def find(
+        self, *, status: TicketStatus | None, customer_email: str | None, limit: int
+    ) -> tuple[list[Ticket], int]: ...
+
+
+class CategoryRepository(Protocol):
+    async def get(self, name: str) -> CategoryRule | None: ...
+
+    async def all(self) -> list[CategoryRule]: ...
+
+    async def put(self, rule: CategoryRule) -> None: ...

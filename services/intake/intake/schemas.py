@@ -1,0 +1,117 @@
+"""HTTP shapes, one per use: TicketCreate in, TicketRead out, list wrappers with data and count."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from intake.domain.categories import CategoryRule
+from intake.domain.commands import CreateTicket
+from intake.domain.ticket import TicketStatus
+from ticketflow_shared.events import Channel, Customer, Priority
+
+# Field names become MongoDB keys: no dots, no leading `$`.
+FieldName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")]
+FieldValue = Annotated[str, StringConstraints(max_length=2000)] | int | float | bool
+CategoryName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]
+Text = StringConstraints(strip_whitespace=True, min_length=1)
+
+
+class TicketCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    customer: Customer
+    subject: Annotated[str, Text, StringConstraints(max_length=200)]
+    body: Annotated[str, Text, StringConstraints(max_length=20_000)]
+    category: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=50)]
+    priority: Priority | None = None
+    fields: dict[FieldName, FieldValue] = Field(default_factory=dict, max_length=50)
+
+    def to_command(self, idempotency_key: str | None) -> CreateTicket:
+        return CreateTicket(**self.model_dump(), idempotency_key=idempotency_key)
+
+
+class TicketResolve(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resolution: Annotated[str, Text, StringConstraints(max_length=5_000)] | None = None
+
+
+class AssigneeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    agent_id: str
+    name: str
+    department: str
+
+
+class HistoryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    event_type: str
+    status: TicketStatus
+    at: datetime
+    event_id: str | None = None
+    agent_id: str | None = None
+    note: str | None = None
+
+
+class TicketRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    status: TicketStatus
+    channel: Channel
+    customer: Customer
+    subject: str
+    body: str
+    category: str
+    priority: Priority
+    fields: dict[str, str | int | float | bool]
+    assignee: AssigneeRead | None
+    resolution: str | None
+    resolved_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    history: list[HistoryRead]
+
+
+class TicketList(BaseModel):
+    data: list[TicketRead]
+    count: int = Field(description="Tickets matching the filters, before the limit")
+
+
+class CategoryUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    required_fields: list[FieldName] = Field(default_factory=list, max_length=50)
+    default_priority: Priority | None = None
+    department: Annotated[str, Text, StringConstraints(max_length=100)] | None = None
+
+    @field_validator("required_fields")
+    @classmethod
+    def _no_repeats(cls, names: list[str]) -> list[str]:
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"listed more than once: {', '.join(repeated)}")
+        return names
+
+    def to_rule(self, name: str) -> CategoryRule:
+        return CategoryRule(
+            name, tuple(self.required_fields), self.default_priority, self.department
+        )
+
+
+class CategoryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    required_fields: list[str]
+    default_priority: Priority | None
+    department: str | None
+
+
+class CategoryList(BaseModel):
+    data: list[CategoryRead]
+    count: int

@@ -1,0 +1,136 @@
+"""In-memory stand-ins for intake's repositories, and builders for test data."""
+
+import copy
+from datetime import UTC, datetime, timedelta
+
+from intake.domain.categories import CategoryRule
+from intake.domain.commands import CreateTicket
+from intake.domain.errors import ConcurrentUpdate, TicketIdTaken
+from intake.domain.ticket import Ticket, TicketStatus
+from ticketflow_shared.events import (
+    Channel,
+    Customer,
+    Payload,
+    Priority,
+    TicketAssignedV1,
+    TicketQueuedV1,
+)
+
+T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+class FakeTickets:
+    """Keeps copies, as a store would; `published` lists every event written with a change."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, Ticket] = {}
+        self.published: list[Payload] = []
+        self.conflicts_to_raise = 0
+
+    async def add(self, ticket: Ticket) -> None:
+        if ticket.id in self.stored:
+            raise TicketIdTaken(ticket.id)
+        self._keep(ticket)
+
+    async def get(self, ticket_id: str) -> Ticket | None:
+        stored = self.stored.get(ticket_id)
+        return copy.deepcopy(stored) if stored else None
+
+    async def save(self, ticket: Ticket) -> None:
+        if self.conflicts_to_raise:
+            self.conflicts_to_raise -= 1
+            raise ConcurrentUpdate(ticket.id)
+        if self.stored[ticket.id].version != ticket.version:
+            raise ConcurrentUpdate(ticket.id)
+        ticket.version += 1
+        self._keep(ticket)
+
+    async def find(
+        self, *, status: TicketStatus | None, customer_email: str | None, limit: int
+    ) -> tuple[list[Ticket], int]:
+        found = [
+            t
+            for t in self.stored.values()
+            if (status is None or t.status is status)
+            and (customer_email is None or t.customer.email.lower() == customer_email.lower())
+        ]
+        found.sort(key=lambda t: t.created_at, reverse=True)
+        return found[:limit], len(found)
+
+    def _keep(self, ticket: Ticket) -> None:
+        self.published.extend(ticket.events)
+        ticket.events.clear()
+        self.stored[ticket.id] = copy.deepcopy(ticket)
+
+
+class FakeCategories:
+    def __init__(self, *rules: CategoryRule) -> None:
+        self.rules = {rule.name: rule for rule in rules}
+
+    async def get(self, name: str) -> CategoryRule | None:
+        return self.rules.get(name)
+
+    async def all(self) -> list[CategoryRule]:
+        return sorted(self.rules.values(), key=lambda rule: rule.name)
+
+    async def put(self, rule: CategoryRule) -> None:
+        self.rules[rule.name] = rule
+
+
+BILLING = CategoryRule("billing", ("order_id",), Priority.high, "billing")
+GENERAL = CategoryRule("general")
+
+
+def create_command(**overrides: object) -> CreateTicket:
+    fields: dict[str, object] = {
+        "channel": Channel.web,
+        "customer": Customer(email="ada@example.com", name="Ada"),
+        "subject": "Charged twice",
+        "body": "My card was charged twice for order 42.",
+        "category": "billing",
+        "fields": {"order_id": "42"},
+    }
+    return CreateTicket.model_validate({**fields, **overrides})
+
+
+def new_ticket(rule: CategoryRule = GENERAL, ticket_id: str = "TF-TEST00000001") -> Ticket:
+    ticket = Ticket.create(
+        ticket_id=ticket_id,
+        channel=Channel.email,
+        customer=Customer(email="ada@example.com"),
+        subject="Help",
+        body="Please help.",
+        rule=rule,
+        fields={},
+        priority=None,
+        now=T0,
+    )
+    ticket.events.clear()
+    return ticket
+
+
+def queued(ticket_id: str, at: datetime = T0) -> TicketQueuedV1:
+    return TicketQueuedV1(
+        ticket_id=ticket_id, required_skill="general", priority=Priority.normal, queued_at=at
+    )
+
+
+def assigned(ticket_id: str, agent_id: str = "agent-1", at: datetime = T0) -> TicketAssignedV1:
+    return TicketAssignedV1(
+        ticket_id=ticket_id,
+        agent_id=agent_id,
+        agent_name=f"Agent {agent_id}",
+        department="support",
+        skill="general",
+        skill_level=3,
+        assigned_at=at,
+    )

@@ -1,0 +1,148 @@
+"""The Ticket aggregate: creation, lifecycle transitions, no regression, redelivery."""
+
+from datetime import timedelta
+
+import pytest
+from intake_fakes import BILLING, T0, assigned, new_ticket, queued
+
+from intake.domain.errors import AlreadyResolved, MissingFields
+from intake.domain.ticket import Ticket, TicketStatus
+from ticketflow_shared.events import (
+    Channel,
+    Customer,
+    Priority,
+    TicketCreatedV1,
+    TicketResolvedV1,
+)
+
+LATER = T0 + timedelta(minutes=5)
+
+
+def create(**overrides) -> Ticket:
+    args = {
+        "ticket_id": "TF-TEST00000001",
+        "channel": Channel.chat,
+        "customer": Customer(email="ada@example.com", name="Ada"),
+        "subject": "Charged twice",
+        "body": "Order 42 was charged twice.",
+        "rule": BILLING,
+        "fields": {"order_id": "42"},
+        "priority": None,
+        "now": T0,
+    }
+    return Ticket.create(**{**args, **overrides})
+
+
+def test_create_opens_a_new_ticket_and_records_ticket_created():
+    ticket = create()
+
+    assert ticket.status is TicketStatus.new
+    assert ticket.priority is Priority.high  # billing's default
+    assert [entry.event_type for entry in ticket.history] == ["ticket.created.v1"]
+    [event] = ticket.events
+    assert isinstance(event, TicketCreatedV1)
+    assert event.ticket_id == ticket.id
+    assert event.category == "billing"
+    assert event.priority is Priority.high
+    assert event.fields == {"order_id": "42"}
+    assert event.created_at == T0
+
+
+def test_create_keeps_an_explicit_priority():
+    assert create(priority=Priority.low).priority is Priority.low
+
+
+def test_create_refuses_a_ticket_missing_required_fields():
+    with pytest.raises(MissingFields) as raised:
+        create(fields={})
+    assert raised.value.missing == ["order_id"]
+
+
+def test_queued_then_assigned_then_resolved():
+    ticket = new_ticket()
+
+    assert ticket.apply_queued("e1", queued(ticket.id), LATER)
+    assert ticket.status is TicketStatus.queued
+    assert ticket.apply_assigned("e2", assigned(ticket.id, "agent-7"), LATER)
+    assert ticket.status is TicketStatus.assigned
+    assert ticket.assignee is not None
+    assert (ticket.assignee.agent_id, ticket.assignee.department) == ("agent-7", "support")
+    ticket.resolve("refunded", LATER)
+
+    assert ticket.status is TicketStatus.resolved
+    assert [entry.status for entry in ticket.history] == list(TicketStatus)
+    assert ticket.updated_at == LATER
+
+
+def test_resolve_records_ticket_resolved_with_the_assigned_agent():
+    ticket = new_ticket()
+    ticket.apply_assigned("e1", assigned(ticket.id, "agent-7"), T0)
+
+    ticket.resolve("refunded", LATER)
+
+    [event] = ticket.events
+    assert isinstance(event, TicketResolvedV1)
+    assert (event.agent_id, event.resolution, event.resolved_at) == ("agent-7", "refunded", LATER)
+
+
+def test_resolve_without_an_assignee_records_no_agent():
+    ticket = new_ticket()
+    ticket.resolve(None, LATER)
+    assert ticket.events[0].agent_id is None
+
+
+def test_resolving_twice_is_refused():
+    ticket = new_ticket()
+    ticket.resolve(None, LATER)
+    with pytest.raises(AlreadyResolved):
+        ticket.resolve("again", LATER)
+
+
+def test_a_late_queued_event_does_not_move_an_assigned_ticket_back():
+    ticket = new_ticket()
+    ticket.apply_assigned("e2", assigned(ticket.id), LATER)
+
+    assert ticket.apply_queued("e1", queued(ticket.id), LATER)
+
+    assert ticket.status is TicketStatus.assigned
+    assert [entry.event_type for entry in ticket.history][-1] == "ticket.queued.v1"
+
+
+def test_routing_events_after_resolution_leave_it_resolved_and_unassigned():
+    ticket = new_ticket()
+    ticket.resolve(None, LATER)
+
+    ticket.apply_queued("e1", queued(ticket.id), LATER)
+    ticket.apply_assigned("e2", assigned(ticket.id), LATER)
+
+    assert ticket.status is TicketStatus.resolved
+    assert ticket.assignee is None
+
+
+def test_a_newer_assignment_replaces_the_agent_but_an_older_one_does_not():
+    ticket = new_ticket()
+    ticket.apply_assigned("e1", assigned(ticket.id, "agent-1", at=T0), LATER)
+    ticket.apply_assigned("e3", assigned(ticket.id, "agent-3", at=LATER), LATER)
+    ticket.apply_assigned("e2", assigned(ticket.id, "agent-2", at=T0 + timedelta(minutes=1)), LATER)
+
+    assert ticket.assignee is not None
+    assert ticket.assignee.agent_id == "agent-3"
+
+
+def test_a_redelivered_event_changes_nothing():
+    ticket = new_ticket()
+    assert ticket.apply_assigned("e1", assigned(ticket.id), LATER)
+    history = list(ticket.history)
+
+    assert not ticket.apply_assigned("e1", assigned(ticket.id), LATER + timedelta(hours=1))
+    assert not ticket.apply_queued("e1", queued(ticket.id), LATER + timedelta(hours=1))
+
+    assert ticket.history == history
+    assert ticket.updated_at == LATER
+    assert ticket.applied_events == ["e1"]
+
+
+def test_status_ranks_follow_the_lifecycle():
+    ranks = [status.rank for status in TicketStatus]
+    assert ranks == sorted(ranks)
+    assert [status.value for status in TicketStatus] == ["new", "queued", "assigned", "resolved"]
