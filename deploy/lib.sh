@@ -28,12 +28,12 @@ pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 # pid_alive PIDFILE: true if the pid file names a live process.
 pid_alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-# start_bg PIDFILE LOGFILE CMD...: run CMD detached (own session, no stdin), record its pid.
+# start_bg PIDFILE LOGFILE CMD...: run CMD detached (own session, no stdin, no lock fd), record pid.
 start_bg() {
   local pidfile=$1 logfile=$2
   shift 2
   mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
-  setsid nohup "$@" </dev/null >>"$logfile" 2>&1 &
+  setsid nohup "$@" </dev/null >>"$logfile" 2>&1 9>&- &
   echo $! >"$pidfile"
 }
 
@@ -42,17 +42,18 @@ stop_pid() {
   local pidfile=$1 name=$2 pid
   if ! pid_alive "$pidfile"; then
     rm -f "$pidfile"
-    log "$name: not running (no live pid file)"
+    log "not running (no live pid file)"
     return 0
   fi
   pid=$(cat "$pidfile")
-  log "$name: stopping pid $pid"
+  log "stopping pid $pid"
   kill "$pid"
   wait_until 15 "$name to exit" pid_gone "$pid" || kill -9 "$pid" 2>/dev/null || true
   rm -f "$pidfile"
 }
 
-# with_lock NAME: serialise concurrent start/stop of one service (test runs may overlap).
+# with_lock NAME: serialise start/stop of one service (test runs may overlap). Holds fd 9:
+# servers started under it must get 9>&- or they keep the lock for life.
 with_lock() {
   mkdir -p "$TICKETFLOW_HOME/run"
   exec 9>"$TICKETFLOW_HOME/run/$1.lock"

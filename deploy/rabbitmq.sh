@@ -8,6 +8,7 @@ export PATH=$PATH:/usr/sbin:/sbin
 
 PORT=5672
 AMQP_URL="amqp://guest:guest@127.0.0.1:$PORT/"
+LOGDIR=$TICKETFLOW_HOME/log
 
 node_up() { rabbitmq-diagnostics -q ping >/dev/null 2>&1; }
 node_down() { ! node_up; }
@@ -29,8 +30,9 @@ start() {
   else
     # apt's postinst (or an earlier call) may have a node booting already: only start if none.
     if ! node_up; then
-      log "starting rabbitmq-server -detached"
-      rabbitmq-server -detached </dev/null >&2
+      log "starting rabbitmq-server -detached (log: $LOGDIR/rabbitmq-start.log, /var/log/rabbitmq/)"
+      mkdir -p "$LOGDIR"
+      rabbitmq-server -detached </dev/null >>"$LOGDIR/rabbitmq-start.log" 2>&1 9>&-
     fi
     wait_until "${RABBITMQ_START_TIMEOUT:-90}" "AMQP on port $PORT" ready || { show_log; exit 1; }
     log "ready"
