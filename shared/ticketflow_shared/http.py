@@ -39,8 +39,13 @@ def service_app(
     description: str,
     routers: Sequence[APIRouter],
     on_start: Sequence[Hook] = (),
+    on_stop: Sequence[Hook] = (),
 ) -> FastAPI:
-    """Build a service's FastAPI app; `on_start` hooks run once store and bus are up."""
+    """Build a service's FastAPI app.
+
+    `on_start` hooks run once store and bus are up; `on_stop` hooks run, in reverse order,
+    before they close.
+    """
     settings = runtime.settings
 
     @asynccontextmanager
@@ -51,6 +56,8 @@ def service_app(
         try:
             yield
         finally:
+            for hook in reversed(on_stop):
+                await hook(runtime)
             await runtime.stop()
 
     app = FastAPI(title=title, description=description, lifespan=lifespan)

@@ -1,0 +1,1 @@
+"""MongoDB repositories: the only place routing uses pymongo."""

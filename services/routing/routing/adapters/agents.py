@@ -1,0 +1,78 @@
+"""Agents' profiles in Mongo; what they hold lives in the assignments collection."""
+
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from routing.adapters.outboxes import Publish, outbox_fields
+from routing.domain import Agent, SkillRequirement
+from ticketflow_shared import outbox
+from ticketflow_shared.events import Envelope, Presence, utcnow
+
+
+def _profile(agent: Agent) -> dict[str, Any]:
+    return {**agent.profile(), "presence": agent.presence.value, "version": agent.version}
+
+
+def _agent(doc: dict[str, Any]) -> Agent:
+    return Agent(
+        agent_id=doc["_id"],
+        name=doc["name"],
+        department=doc["department"],
+        skills=dict(doc.get("skills") or {}),
+        capacity=doc["capacity"],
+        presence=Presence(doc["presence"]),
+        version=doc.get("version", 0),
+    )
+
+
+class MongoAgents:
+    def __init__(self, collection: AsyncCollection, publish: Publish) -> None:
+        self.collection = collection
+        self.publish = publish
+
+    async def add(self, agent: Agent, events: list[Envelope]) -> bool:
+        fields, entries = outbox_fields(events)
+        now = utcnow()
+        doc = {"_id": agent.agent_id, **_profile(agent), "created_at": now, "updated_at": now}
+        try:
+            await self.collection.insert_one({**doc, **fields})
+        except DuplicateKeyError:
+            return False
+        await self.publish(self.collection, agent.agent_id, entries)
+        return True
+
+    async def get(self, agent_id: str) -> Agent | None:
+        doc = await self.collection.find_one({"_id": agent_id}, {outbox.OUTBOX: 0})
+        return _agent(doc) if doc else None
+
+    async def search(
+        self, presence: Presence | None = None, skill: str | None = None
+    ) -> list[Agent]:
+        query: dict[str, Any] = {}
+        if presence is not None:
+            query["presence"] = presence.value
+        if skill is not None:
+            query[f"skills.{skill}"] = {"$gte": 1}
+        cursor = self.collection.find(query, {outbox.OUTBOX: 0}).sort("_id", 1)
+        return [_agent(doc) async for doc in cursor]
+
+    async def save(self, agent: Agent, expected_version: int, events: list[Envelope]) -> bool:
+        push, entries = outbox.push_outbox(events)
+        update = outbox.merge_updates({"$set": {**_profile(agent), "updated_at": utcnow()}}, push)
+        result = await self.collection.update_one(
+            {"_id": agent.agent_id, "version": expected_version}, update
+        )
+        if result.matched_count == 0:
+            return False
+        await self.publish(self.collection, agent.agent_id, entries)
+        return True
+
+    async def available_for(self, requirement: SkillRequirement) -> list[Agent]:
+        query = {
+            "presence": Presence.available.value,
+            "capacity": {"$gt": 0},
+            f"skills.{requirement.skill}": {"$gte": requirement.min_level},
+        }
+        return [_agent(doc) async for doc in self.collection.find(query, {outbox.OUTBOX: 0})]

@@ -1,0 +1,31 @@
+"""Routing's collections and their indexes."""
+
+from pymongo import ASCENDING, IndexModel
+
+AGENTS = "agents"
+ASSIGNMENTS = "assignments"
+TICKETS = "tickets"
+QUEUE = "queue"
+RESOLUTIONS = "resolutions"
+RULES = "routing_rules"
+
+OUTBOX_COLLECTIONS = (AGENTS, ASSIGNMENTS, QUEUE)
+
+INDEXES: dict[str, list[IndexModel]] = {
+    AGENTS: [IndexModel([("presence", ASCENDING)], name="presence")],
+    # The two unique keys are what make a claim safe: one ticket per slot, one holder per ticket.
+    ASSIGNMENTS: [
+        IndexModel([("ticket_id", ASCENDING)], unique=True, name="one_holder_per_ticket"),
+        IndexModel(
+            [("agent_id", ASCENDING), ("slot", ASCENDING)], unique=True, name="one_ticket_per_slot"
+        ),
+    ],
+    QUEUE: [
+        IndexModel(
+            [("priority_rank", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)],
+            name="service_order",
+        ),
+        IndexModel([("category", ASCENDING)], name="category"),
+    ],
+    TICKETS: [IndexModel([("routed", ASCENDING), ("received_at", ASCENDING)], name="unrouted")],
+}

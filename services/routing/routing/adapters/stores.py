@@ -1,0 +1,21 @@
+"""Routing's stores on one Mongo database, publishing through the runtime's outbox relay."""
+
+from routing.adapters import collections as names
+from routing.adapters.agents import MongoAgents
+from routing.adapters.assignments import MongoAssignments
+from routing.adapters.rules import MongoRules
+from routing.adapters.tickets import MongoQueue, MongoResolutions, MongoTickets
+from routing.ports import Stores
+from ticketflow_shared.runtime import Runtime
+
+
+def mongo_stores(runtime: Runtime) -> Stores:
+    db, publish = runtime.db, runtime.publish_outbox
+    return Stores(
+        agents=MongoAgents(db[names.AGENTS], publish),
+        assignments=MongoAssignments(db[names.ASSIGNMENTS], publish),
+        tickets=MongoTickets(db[names.TICKETS]),
+        queue=MongoQueue(db[names.QUEUE], publish),
+        resolutions=MongoResolutions(db[names.RESOLUTIONS]),
+        rules=MongoRules(db[names.RULES]),
+    )

@@ -1,0 +1,145 @@
+"""Tickets routing has seen, the queue of those waiting, and the resolved ones."""
+
+from datetime import datetime
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from routing.adapters.outboxes import Publish, outbox_fields, publish_then_delete
+from routing.domain import (
+    Agent,
+    QueueEntry,
+    Resolution,
+    RoutingTicket,
+    SkillRequirement,
+)
+from ticketflow_shared import outbox
+from ticketflow_shared.events import Envelope, Priority, utcnow
+
+SERVICE_ORDER = [("priority_rank", 1), ("created_at", 1), ("_id", 1)]
+
+
+def _ticket_fields(ticket: RoutingTicket) -> dict[str, Any]:
+    return {
+        "_id": ticket.ticket_id,
+        "category": ticket.category,
+        "priority": ticket.priority.value,
+        "priority_rank": ticket.priority.rank,
+        "created_at": ticket.created_at,
+        "required_skill": ticket.requirement.skill,
+        "min_level": ticket.requirement.min_level,
+    }
+
+
+def _ticket(doc: dict[str, Any]) -> RoutingTicket:
+    return RoutingTicket(
+        ticket_id=doc["_id"],
+        category=doc["category"],
+        priority=Priority(doc["priority"]),
+        created_at=doc["created_at"],
+        requirement=SkillRequirement(doc["required_skill"], doc["min_level"]),
+    )
+
+
+class MongoTickets:
+    def __init__(self, collection: AsyncCollection) -> None:
+        self.collection = collection
+
+    async def add(self, ticket: RoutingTicket) -> bool:
+        doc = {**_ticket_fields(ticket), "received_at": utcnow(), "routed": False}
+        try:
+            await self.collection.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, ticket_id: str) -> RoutingTicket | None:
+        doc = await self.collection.find_one({"_id": ticket_id})
+        return _ticket(doc) if doc else None
+
+    async def is_routed(self, ticket_id: str) -> bool:
+        doc = await self.collection.find_one({"_id": ticket_id}, {"routed": 1})
+        return bool(doc and doc.get("routed"))
+
+    async def mark_routed(self, ticket_id: str) -> None:
+        await self.collection.update_one({"_id": ticket_id}, {"$set": {"routed": True}})
+
+    async def unrouted(self, received_before: datetime, limit: int) -> list[RoutingTicket]:
+        query = {"routed": False, "received_at": {"$lt": received_before}}
+        cursor = self.collection.find(query).sort("received_at", 1).limit(limit)
+        return [_ticket(doc) async for doc in cursor]
+
+
+class MongoQueue:
+    def __init__(self, collection: AsyncCollection, publish: Publish) -> None:
+        self.collection = collection
+        self.publish = publish
+
+    async def enqueue(self, ticket: RoutingTicket, events: list[Envelope]) -> bool:
+        fields, entries = outbox_fields(events)
+        doc = {**_ticket_fields(ticket), "queued_at": utcnow(), **fields}
+        try:
+            # The ticket id as _id: a ticket enters the queue, and is announced, only once.
+            await self.collection.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        await self.publish(self.collection, ticket.ticket_id, entries)
+        return True
+
+    async def get(self, ticket_id: str) -> QueueEntry | None:
+        doc = await self.collection.find_one({"_id": ticket_id}, {outbox.OUTBOX: 0})
+        return QueueEntry(_ticket(doc), doc["queued_at"]) if doc else None
+
+    async def remove(self, ticket_id: str) -> bool:
+        doc = await self.collection.find_one({"_id": ticket_id})
+        return doc is not None and await publish_then_delete(self.collection, doc, self.publish)
+
+    async def waiting(self, limit: int, skill: str | None = None) -> list[QueueEntry]:
+        query = {} if skill is None else {"required_skill": skill}
+        cursor = self.collection.find(query, {outbox.OUTBOX: 0}).sort(SERVICE_ORDER).limit(limit)
+        return [QueueEntry(_ticket(doc), doc["queued_at"]) async for doc in cursor]
+
+    async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
+        if not agent.skills:
+            return []
+        takeable = [
+            {"required_skill": skill, "min_level": {"$lte": level}}
+            for skill, level in agent.skills.items()
+        ]
+        cursor = (
+            self.collection.find({"$or": takeable}, {outbox.OUTBOX: 0})
+            .sort(SERVICE_ORDER)
+            .limit(limit)
+        )
+        return [_ticket(doc) async for doc in cursor]
+
+    async def set_requirement(self, category: str, requirement: SkillRequirement) -> int:
+        result = await self.collection.update_many(
+            {"category": category},
+            {"$set": {"required_skill": requirement.skill, "min_level": requirement.min_level}},
+        )
+        return result.modified_count
+
+
+class MongoResolutions:
+    def __init__(self, collection: AsyncCollection) -> None:
+        self.collection = collection
+
+    async def record(self, resolution: Resolution) -> bool:
+        doc = {
+            "_id": resolution.ticket_id,
+            "agent_id": resolution.agent_id,
+            "resolved_at": resolution.resolved_at,
+        }
+        try:
+            await self.collection.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, ticket_id: str) -> Resolution | None:
+        doc = await self.collection.find_one({"_id": ticket_id})
+        if doc is None:
+            return None
+        return Resolution(doc["_id"], doc.get("agent_id"), doc["resolved_at"])

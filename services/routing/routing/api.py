@@ -1,0 +1,131 @@
+"""HTTP API: agents, routing rules, the queue and routing's view of a ticket."""
+
+from typing import Annotated
+
+from fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    status,
+)
+from fastapi.responses import JSONResponse
+
+from routing import handlers, views
+from routing.domain import skill_name
+from routing.ports import Stores
+from routing.schemas import (
+    AGENT_ID_PATTERN,
+    AgentCreate,
+    AgentList,
+    AgentPut,
+    AgentRead,
+    AgentUpdate,
+    QueuedTicketRead,
+    QueueRead,
+    RuleList,
+    RuleRead,
+    RuleUpdate,
+    TicketRead,
+)
+from ticketflow_shared.events import Presence
+
+
+def get_stores(request: Request) -> Stores:
+    return request.app.state.stores
+
+
+StoresDep = Annotated[Stores, Depends(get_stores)]
+AgentIdPath = Annotated[str, Path(pattern=AGENT_ID_PATTERN)]
+CategoryPath = Annotated[str, Path(min_length=1, max_length=100)]
+
+router = APIRouter()
+
+
+@router.post("/agents", status_code=status.HTTP_201_CREATED, tags=["agents"])
+async def create_agent(body: AgentCreate, stores: StoresDep) -> AgentRead:
+    agent_id = await handlers.register_agent(body, stores)
+    return AgentRead.of(await views.agent(agent_id, stores))
+
+
+@router.get("/agents", tags=["agents"])
+async def list_agents(
+    stores: StoresDep, presence: Presence | None = None, skill: str | None = None
+) -> AgentList:
+    agents = await views.agents(stores, presence, skill_name(skill) if skill else None)
+    return AgentList(data=[AgentRead.of(agent) for agent in agents], count=len(agents))
+
+
+@router.get("/agents/{agent_id}", tags=["agents"])
+async def get_agent(agent_id: str, stores: StoresDep) -> AgentRead:
+    return AgentRead.of(await views.agent(agent_id, stores))
+
+
+@router.patch("/agents/{agent_id}", tags=["agents"])
+async def update_agent(agent_id: str, body: AgentUpdate, stores: StoresDep) -> AgentRead:
+    await handlers.revise_agent(agent_id, body, stores)
+    return AgentRead.of(await views.agent(agent_id, stores))
+
+
+@router.put("/agents/{agent_id}", tags=["agents"], responses={201: {"model": AgentRead}})
+async def put_agent(
+    agent_id: AgentIdPath, body: AgentPut, stores: StoresDep, response: Response
+) -> AgentRead:
+    if body.agent_id not in (None, agent_id):
+        raise HTTPException(
+            422,
+            detail=[{"loc": ["body", "agent_id"], "msg": "must match the agent id in the path"}],
+        )
+    if await handlers.put_agent(agent_id, body, stores):
+        response.status_code = status.HTTP_201_CREATED
+    return AgentRead.of(await views.agent(agent_id, stores))
+
+
+@router.get("/routing/rules", tags=["rules"])
+async def list_rules(stores: StoresDep) -> RuleList:
+    rules = await views.rules(stores)
+    return RuleList(data=[RuleRead.of(rule) for rule in rules], count=len(rules))
+
+
+@router.get("/routing/rules/{category}", tags=["rules"])
+async def get_rule(category: CategoryPath, stores: StoresDep) -> RuleRead:
+    return RuleRead.of(await views.rule(category, stores))
+
+
+@router.put("/routing/rules/{category}", tags=["rules"])
+async def put_rule(category: CategoryPath, body: RuleUpdate, stores: StoresDep) -> RuleRead:
+    return RuleRead.of(await handlers.set_rule(category, body, stores))
+
+
+@router.get("/queue", tags=["queue"])
+async def get_queue(
+    stores: StoresDep,
+    skill: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> QueueRead:
+    entries = await views.queue(stores, limit, skill_name(skill) if skill else None)
+    return QueueRead(data=[QueuedTicketRead.of(entry) for entry in entries], count=len(entries))
+
+
+@router.get("/tickets/{ticket_id}", tags=["tickets"])
+async def get_ticket(ticket_id: str, stores: StoresDep) -> TicketRead:
+    return await views.ticket(ticket_id, stores)
+
+
+def _error(status_code: int, kind: str):
+    async def respond(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": f"{kind}: {exc}"}, status_code=status_code)
+
+    return respond
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Map the handlers' refusals to HTTP answers."""
+    app.add_exception_handler(views.AgentNotFound, _error(404, "unknown agent"))
+    app.add_exception_handler(views.TicketNotFound, _error(404, "unknown ticket"))
+    app.add_exception_handler(handlers.AgentExists, _error(409, "agent already exists"))
+    app.add_exception_handler(handlers.AgentEditConflict, _error(409, "agent changed meanwhile"))

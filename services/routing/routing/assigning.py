@@ -1,0 +1,132 @@
+"""Giving tickets to agents, safely from any number of routing processes at once.
+
+No locks and no transactions: a claim is one insert that the store refuses when the slot
+or the ticket is already taken, so racing claimers cannot overfill an agent or assign a
+ticket twice. Whoever loses a race looks again.
+"""
+
+from datetime import timedelta
+from enum import StrEnum
+
+from routing.domain import Agent, RoutingTicket, SkillRequirement, next_ticket_for, rank_agents
+from routing.envelopes import envelopes
+from routing.ports import ClaimResult, Stores
+
+MAX_SLOT_RACES = 50
+MAX_DRAIN_STEPS = 1000
+
+
+class Outcome(StrEnum):
+    assigned = "assigned"
+    no_agent = "no_agent"  # nobody can take it now
+    taken = "taken"  # someone holds it already, or it is resolved
+
+
+async def with_loads(agents: list[Agent], stores: Stores) -> list[Agent]:
+    held = await stores.assignments.held_by([agent.agent_id for agent in agents])
+    for agent in agents:
+        agent.held = held.get(agent.agent_id, {})
+    return agents
+
+
+async def route(ticket: RoutingTicket, stores: Stores) -> Outcome:
+    """Assign a new ticket, or queue it (announced once) and then look once more."""
+    outcome = await assign(ticket, stores)
+    if outcome is Outcome.no_agent:
+        queued = ticket.queued(stores.now())
+        if await stores.queue.enqueue(ticket, envelopes([queued], ticket.ticket_id)):
+            # An agent freed while we looked could not see this ticket in the queue yet.
+            outcome = await assign(ticket, stores)
+    await stores.tickets.mark_routed(ticket.ticket_id)
+    return outcome
+
+
+async def assign(ticket: RoutingTicket, stores: Stores) -> Outcome:
+    """Give `ticket` to the best agent able to take it now."""
+    if await _settled(ticket.ticket_id, stores):
+        await stores.queue.remove(ticket.ticket_id)
+        return Outcome.taken
+    candidates = await with_loads(await stores.agents.available_for(ticket.requirement), stores)
+    for agent in rank_agents(candidates, ticket.requirement):
+        outcome = await claim(agent, ticket, stores)
+        if outcome is not Outcome.no_agent:
+            return outcome
+    return Outcome.no_agent
+
+
+async def claim(agent: Agent, ticket: RoutingTicket, stores: Stores) -> Outcome:
+    """Put `ticket` into a free slot of `agent`; `no_agent` once the agent cannot take it."""
+    for _ in range(MAX_SLOT_RACES):
+        if not agent.can_take(ticket.requirement):
+            return Outcome.no_agent
+        assignment = agent.assign(ticket, stores.now())
+        events = envelopes(agent.pull_events(), ticket.ticket_id)
+        result = await stores.assignments.claim(assignment, events)
+        if result is ClaimResult.claimed:
+            return await _confirm(ticket.ticket_id, stores)
+        if result is ClaimResult.ticket_taken:
+            await stores.queue.remove(ticket.ticket_id)
+            return Outcome.taken
+        await with_loads([agent], stores)  # another claimer won that slot
+    return Outcome.no_agent
+
+
+async def _confirm(ticket_id: str, stores: Stores) -> Outcome:
+    # A resolve records itself and then frees the holder; we claim and then look for the
+    # resolve. Whichever runs second sees the other, so a resolved ticket never stays held.
+    if await stores.resolutions.get(ticket_id) is not None:
+        await stores.assignments.withdraw(ticket_id)
+        await stores.queue.remove(ticket_id)
+        return Outcome.taken
+    await stores.queue.remove(ticket_id)  # publishes a pending ticket.queued.v1 first
+    await stores.assignments.announce(ticket_id)
+    return Outcome.assigned
+
+
+async def _settled(ticket_id: str, stores: Stores) -> bool:
+    if await stores.resolutions.get(ticket_id) is not None:
+        return True
+    return await stores.assignments.of_ticket(ticket_id) is not None
+
+
+async def drain(agent_id: str, stores: Stores) -> int:
+    """Give a newly free agent the queued tickets it can take, most urgent and oldest first."""
+    assigned = 0
+    for _ in range(MAX_DRAIN_STEPS):
+        agent = await stores.agents.get(agent_id)
+        if agent is None or not (await with_loads([agent], stores))[0].has_spare_capacity:
+            break
+        waiting = await stores.queue.waiting_for(agent, limit=agent.free_slots + 10)
+        ticket = next_ticket_for(agent, waiting)
+        if ticket is None:
+            break
+        outcome = await claim(agent, ticket, stores)
+        if outcome is Outcome.no_agent:
+            break
+        assigned += outcome is Outcome.assigned
+    return assigned
+
+
+async def retry_queue(stores: Stores, limit: int) -> int:
+    """Assign queued tickets that some agent can take now; drop entries already settled."""
+    assigned = 0
+    blocked: set[SkillRequirement] = set()
+    for entry in await stores.queue.waiting(limit):
+        ticket = entry.ticket
+        if ticket.requirement in blocked:
+            if await _settled(ticket.ticket_id, stores):
+                await stores.queue.remove(ticket.ticket_id)
+            continue
+        outcome = await assign(ticket, stores)
+        if outcome is Outcome.no_agent:
+            blocked.add(ticket.requirement)
+        assigned += outcome is Outcome.assigned
+    return assigned
+
+
+async def route_stale(stores: Stores, older_than: timedelta, limit: int) -> int:
+    """Finish routing tickets whose first routing never completed (e.g. dead-lettered)."""
+    stale = await stores.tickets.unrouted(stores.now() - older_than, limit)
+    for ticket in stale:
+        await route(ticket, stores)
+    return len(stale)

@@ -1,0 +1,41 @@
+"""Builds the routing app: store, bus, consumers, background sweep, HTTP API."""
+
+from fastapi import FastAPI
+
+from routing import api, consumers
+from routing.adapters.collections import INDEXES, OUTBOX_COLLECTIONS
+from routing.adapters.stores import mongo_stores
+from routing.settings import RoutingSettings
+from routing.sweeper import Sweeper
+from ticketflow_shared.http import service_app
+from ticketflow_shared.runtime import Runtime
+
+
+def create_app(settings: RoutingSettings | None = None) -> FastAPI:
+    settings = settings or RoutingSettings()
+    runtime = Runtime(settings, INDEXES, OUTBOX_COLLECTIONS)
+    stores = mongo_stores(runtime)
+    sweeper = Sweeper(
+        stores, settings.sweep_seconds, settings.stale_after_seconds, settings.sweep_batch
+    )
+
+    async def start_consumers(runtime: Runtime) -> None:
+        await consumers.subscribe(runtime, stores)
+
+    async def start_sweeper(runtime: Runtime) -> None:
+        sweeper.start()
+
+    async def stop_sweeper(runtime: Runtime) -> None:
+        await sweeper.stop()
+
+    app = service_app(
+        runtime,
+        title="ticketflow routing",
+        description="Skill-based assignment of tickets to agents, with queues and capacity.",
+        routers=[api.router],
+        on_start=[start_consumers, start_sweeper],
+        on_stop=[stop_sweeper],
+    )
+    app.state.stores = stores
+    api.add_error_handlers(app)
+    return app

@@ -1,0 +1,23 @@
+"""The assignment rule: which agent gets a ticket, and which queued ticket an agent gets next."""
+
+from collections.abc import Iterable
+
+from routing.domain.agents import Agent
+from routing.domain.tickets import RoutingTicket, SkillRequirement
+
+
+def agent_rank(agent: Agent, requirement: SkillRequirement) -> tuple[int, int, float, str]:
+    """Higher skill first, then fewer active tickets, then lower load; the id keeps it stable."""
+    return (-agent.level(requirement.skill), agent.active_count, agent.load, agent.agent_id)
+
+
+def rank_agents(agents: Iterable[Agent], requirement: SkillRequirement) -> list[Agent]:
+    """Agents able to take a ticket needing `requirement` now, best first."""
+    eligible = [agent for agent in agents if agent.can_take(requirement)]
+    return sorted(eligible, key=lambda agent: agent_rank(agent, requirement))
+
+
+def next_ticket_for(agent: Agent, queued: Iterable[RoutingTicket]) -> RoutingTicket | None:
+    """The queued ticket `agent` should take next: first in service order that it can take."""
+    takeable = [ticket for ticket in queued if agent.can_take(ticket.requirement)]
+    return min(takeable, key=lambda ticket: ticket.queue_key, default=None)

@@ -1,0 +1,91 @@
+"""Tickets as routing sees them: what skill they need and where they stand in the queue."""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from ticketflow_shared.events import Priority, TicketQueuedV1
+
+MIN_LEVEL, MAX_LEVEL = 1, 10
+
+
+def skill_name(text: str) -> str:
+    """A category or skill as a skill key: lower-case and safe as a document field name."""
+    name = re.sub(r"[^a-z0-9_-]+", "_", text.strip().lower()).strip("_-")
+    return name[:64]
+
+
+def category_key(category: str) -> str:
+    return category.strip().lower()
+
+
+@dataclass(frozen=True)
+class SkillRequirement:
+    skill: str
+    min_level: int = MIN_LEVEL
+
+
+@dataclass(frozen=True)
+class RoutingRule:
+    """Which skill, at which level, a ticket category needs; data, changeable through the API."""
+
+    category: str
+    skill: str
+    min_level: int = MIN_LEVEL
+    is_default: bool = False
+
+    @classmethod
+    def default(cls, category: str) -> "RoutingRule":
+        key = category_key(category)
+        return cls(category=key, skill=skill_name(key) or "general", is_default=True)
+
+    @property
+    def requirement(self) -> SkillRequirement:
+        return SkillRequirement(self.skill, self.min_level)
+
+
+class TicketStatus(StrEnum):
+    new = "new"
+    queued = "queued"
+    assigned = "assigned"
+    resolved = "resolved"
+
+
+@dataclass(frozen=True)
+class RoutingTicket:
+    ticket_id: str
+    category: str
+    priority: Priority
+    created_at: datetime
+    requirement: SkillRequirement
+
+    @property
+    def queue_key(self) -> tuple[int, datetime, str]:
+        """Service order: most urgent first, then oldest first; the id only breaks exact ties."""
+        return (self.priority.rank, self.created_at, self.ticket_id)
+
+    def queued(self, now: datetime) -> TicketQueuedV1:
+        return TicketQueuedV1(
+            ticket_id=self.ticket_id,
+            required_skill=self.requirement.skill,
+            priority=self.priority,
+            queued_at=now,
+        )
+
+
+def queue_order(tickets: list[RoutingTicket]) -> list[RoutingTicket]:
+    return sorted(tickets, key=lambda ticket: ticket.queue_key)
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    ticket: RoutingTicket
+    queued_at: datetime
+
+
+@dataclass(frozen=True)
+class Resolution:
+    ticket_id: str
+    agent_id: str | None
+    resolved_at: datetime

@@ -1,0 +1,126 @@
+"""Commands from the API and events from the bus, handled against the stores."""
+
+from uuid import uuid4
+
+from routing import assigning, views
+from routing.domain import (
+    PROFILE_FIELDS,
+    Agent,
+    Resolution,
+    RoutingRule,
+    RoutingTicket,
+    category_key,
+)
+from routing.envelopes import envelopes
+from routing.ports import Stores
+from routing.schemas import AgentCreate, AgentProfile, AgentUpdate, RuleUpdate
+from ticketflow_shared.events import TicketCreatedV1, TicketResolvedV1
+
+MAX_EDIT_ATTEMPTS = 5
+
+
+class AgentExists(Exception):
+    """An agent with that id is already registered."""
+
+
+class AgentEditConflict(Exception):
+    """The agent kept changing under us; the caller may try again."""
+
+
+class TicketNotKnownYet(LookupError):
+    """An event about a ticket routing has not seen created; the bus retries it later."""
+
+
+async def register_agent(command: AgentCreate, stores: Stores) -> str:
+    agent = Agent.register(
+        command.agent_id or f"agt_{uuid4().hex[:12]}",
+        name=command.name,
+        department=command.department,
+        skills=command.skills,
+        capacity=command.capacity,
+        presence=command.presence,
+        now=stores.now(),
+    )
+    if not await stores.agents.add(agent, envelopes(agent.pull_events(), agent.agent_id)):
+        raise AgentExists(agent.agent_id)
+    await assigning.drain(agent.agent_id, stores)
+    return agent.agent_id
+
+
+async def revise_agent(agent_id: str, command: AgentUpdate, stores: Stores) -> None:
+    """Change an agent's profile; when it can take more work now, give it queued tickets."""
+    for _ in range(MAX_EDIT_ATTEMPTS):
+        agent = await views.agent(agent_id, stores)
+        version = agent.version
+        woke = agent.revise(command.changes(), stores.now())
+        events = agent.pull_events()
+        if not events:
+            return
+        if await stores.agents.save(agent, version, envelopes(events, agent_id)):
+            if woke:
+                await assigning.drain(agent_id, stores)
+            return
+    raise AgentEditConflict(agent_id)
+
+
+async def put_agent(agent_id: str, command: AgentProfile, stores: Stores) -> bool:
+    """Create or replace an agent's profile; True if it was created. Repeating it is a no-op."""
+    for _ in range(MAX_EDIT_ATTEMPTS):
+        if await stores.agents.get(agent_id) is None:
+            try:
+                profile = command.model_dump(include=set(PROFILE_FIELDS))
+                await register_agent(AgentCreate(agent_id=agent_id, **profile), stores)
+            except AgentExists:
+                continue
+            return True
+        try:
+            changes = command.model_dump(include=set(PROFILE_FIELDS))
+            await revise_agent(agent_id, AgentUpdate(**changes), stores)
+        except views.AgentNotFound:
+            continue
+        return False
+    raise AgentEditConflict(agent_id)
+
+
+async def set_rule(category: str, command: RuleUpdate, stores: Stores) -> RoutingRule:
+    """Store a category's rule; tickets of that category still queued follow it from now on."""
+    key = category_key(category)
+    rule = RoutingRule(key, command.skill or RoutingRule.default(key).skill, command.min_level)
+    await stores.rules.put(rule)
+    await stores.queue.set_requirement(key, rule.requirement)
+    return rule
+
+
+async def ticket_created(event: TicketCreatedV1, stores: Stores) -> None:
+    """Assign the new ticket or queue it. A repeat only finishes what a crash left undone."""
+    rule = await views.rule(event.category, stores)
+    ticket = RoutingTicket(
+        ticket_id=event.ticket_id,
+        category=rule.category,
+        priority=event.priority,
+        created_at=event.created_at,
+        requirement=rule.requirement,
+    )
+    if not await stores.tickets.add(ticket):
+        if await stores.tickets.is_routed(ticket.ticket_id):
+            return
+        ticket = await stores.tickets.get(ticket.ticket_id) or ticket
+    await assigning.route(ticket, stores)
+
+
+async def ticket_resolved(event: TicketResolvedV1, stores: Stores) -> None:
+    """Free the resolving agent's slot and give it the next queued ticket it can take."""
+    ticket_id = event.ticket_id
+    if await stores.tickets.get(ticket_id) is None:
+        raise TicketNotKnownYet(ticket_id)
+    holder = await stores.assignments.of_ticket(ticket_id)
+    agent_id = holder.agent_id if holder else event.agent_id
+    await stores.resolutions.record(Resolution(ticket_id, agent_id, event.resolved_at))
+    # Look for a holder again only now: a claim racing with this resolve either sees the
+    # resolution and withdraws, or it landed before this look and is released here.
+    released = await stores.assignments.release(ticket_id)
+    await stores.queue.remove(ticket_id)
+    await stores.tickets.mark_routed(ticket_id)
+    freed = released.agent_id if released else agent_id
+    if freed:
+        await assigning.drain(freed, stores)

@@ -1,0 +1,127 @@
+"""What the service layer needs from storage; Mongo adapters and unit-test fakes implement it.
+
+The storage contract that keeps assignment safe without locks or transactions: an assignment
+is ONE insert that two unique keys guard, (agent, slot) and ticket. Inserts and deletes are
+atomic on MongoDB and FerretDB alike; conditional updates are not atomic on FerretDB 1.24.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from routing.domain import (
+    Agent,
+    Assignment,
+    QueueEntry,
+    Resolution,
+    RoutingRule,
+    RoutingTicket,
+    SkillRequirement,
+)
+from ticketflow_shared.events import Envelope, Presence, utcnow
+
+
+class ClaimResult(StrEnum):
+    claimed = "claimed"
+    slot_taken = "slot_taken"  # another ticket took that slot first
+    ticket_taken = "ticket_taken"  # the ticket is already held by some agent
+
+
+class AgentRepository(Protocol):
+    async def add(self, agent: Agent, events: list[Envelope]) -> bool:
+        """Insert a new agent with its events; False if the id is taken."""
+
+    async def get(self, agent_id: str) -> Agent | None: ...
+
+    async def search(
+        self, presence: Presence | None = None, skill: str | None = None
+    ) -> list[Agent]:
+        """Agents ordered by id, optionally only those with `presence` or `skill`."""
+
+    async def save(self, agent: Agent, expected_version: int, events: list[Envelope]) -> bool:
+        """Write the profile and its events if still at `expected_version`."""
+
+    async def available_for(self, requirement: SkillRequirement) -> list[Agent]:
+        """Available agents with capacity and the skill at the level (loads not filled in)."""
+
+
+class AssignmentRepository(Protocol):
+    async def held_by(self, agent_ids: list[str]) -> dict[str, dict[int, str]]:
+        """Per agent: slot -> ticket id of what it holds now."""
+
+    async def claim(self, assignment: Assignment, events: list[Envelope]) -> ClaimResult:
+        """Insert the assignment with its events, unpublished until `announce`."""
+
+    async def announce(self, ticket_id: str) -> None:
+        """Publish the claimed assignment's events."""
+
+    async def withdraw(self, ticket_id: str) -> None:
+        """Drop a claim whose events must never go out."""
+
+    async def of_ticket(self, ticket_id: str) -> Assignment | None: ...
+
+    async def release(self, ticket_id: str) -> Assignment | None:
+        """Free the slot holding `ticket_id` (its pending events are published first)."""
+
+
+class TicketRepository(Protocol):
+    async def add(self, ticket: RoutingTicket) -> bool:
+        """Insert; False if routing has seen this ticket before."""
+
+    async def get(self, ticket_id: str) -> RoutingTicket | None: ...
+
+    async def is_routed(self, ticket_id: str) -> bool: ...
+
+    async def mark_routed(self, ticket_id: str) -> None:
+        """The ticket has been assigned or queued once."""
+
+    async def unrouted(self, received_before: datetime, limit: int) -> list[RoutingTicket]: ...
+
+
+class QueueRepository(Protocol):
+    async def enqueue(self, ticket: RoutingTicket, events: list[Envelope]) -> bool:
+        """Insert with its events; False if the ticket was queued before."""
+
+    async def get(self, ticket_id: str) -> QueueEntry | None: ...
+
+    async def remove(self, ticket_id: str) -> bool:
+        """Leave the queue (pending events are published first)."""
+
+    async def waiting(self, limit: int, skill: str | None = None) -> list[QueueEntry]:
+        """Queued tickets in service order."""
+
+    async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
+        """Queued tickets `agent` has the skills for, in service order."""
+
+    async def set_requirement(self, category: str, requirement: SkillRequirement) -> int:
+        """Queued tickets of `category` now need `requirement`."""
+
+
+class ResolutionRepository(Protocol):
+    async def record(self, resolution: Resolution) -> bool:
+        """Insert; False if the ticket was already resolved."""
+
+    async def get(self, ticket_id: str) -> Resolution | None: ...
+
+
+class RuleRepository(Protocol):
+    async def get(self, category: str) -> RoutingRule | None: ...
+
+    async def put(self, rule: RoutingRule) -> None: ...
+
+    async def all(self) -> list[RoutingRule]: ...
+
+
+@dataclass
+class Stores:
+    """Everything a handler touches, passed by name; tests build it from fakes."""
+
+    agents: AgentRepository
+    assignments: AssignmentRepository
+    tickets: TicketRepository
+    queue: QueueRepository
+    resolutions: ResolutionRepository
+    rules: RuleRepository
+    now: Callable[[], datetime] = utcnow

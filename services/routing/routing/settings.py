@@ -1,0 +1,12 @@
+"""Routing's settings: the shared base plus the background sweep."""
+
+from pydantic import Field
+
+from ticketflow_shared.settings import ServiceSettings
+
+
+class RoutingSettings(ServiceSettings):
+    service_name: str = "routing"
+    sweep_seconds: float = Field(default=2.0, gt=0)
+    stale_after_seconds: float = Field(default=30.0, gt=0)
+    sweep_batch: int = Field(default=200, ge=1)

@@ -1,0 +1,116 @@
+"""What the routing integration tests share: the app, event builders, and settle checks."""
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import aio_pika
+from conftest import BusProbe, Namespace
+from fastapi import FastAPI
+from pymongo import AsyncMongoClient
+
+from routing.bootstrap import create_app
+from routing.settings import RoutingSettings
+from ticketflow_shared.events import (
+    Channel,
+    Customer,
+    Envelope,
+    NotificationSentV1,
+    Priority,
+    TicketCreatedV1,
+    TicketResolvedV1,
+)
+
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+ASSIGNED, QUEUED, AGENT_UPDATED = "ticket.assigned.v1", "ticket.queued.v1", "agent.updated.v1"
+T = TypeVar("T")
+
+
+def routing_app(namespace: Namespace) -> FastAPI:
+    """A routing app on the namespace's exchange, queue and database, sweeping often."""
+    return create_app(namespace.settings(RoutingSettings, "routing", sweep_seconds=0.3))
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def created(
+    ticket_id: str,
+    category: str = "billing",
+    priority: Priority = Priority.normal,
+    age_minutes: int = 0,
+) -> Envelope:
+    payload = TicketCreatedV1(
+        ticket_id=ticket_id,
+        channel=Channel.web,
+        customer=Customer(email="jane@example.com", name="Jane Doe"),
+        subject="Charged twice",
+        body="My card was charged twice.",
+        category=category,
+        priority=priority,
+        created_at=T0 - timedelta(minutes=age_minutes),
+    )
+    return Envelope.wrap(payload, source="/ticketflow/intake", subject=ticket_id)
+
+
+def resolved(ticket_id: str, agent_id: str | None = None) -> Envelope:
+    payload = TicketResolvedV1(ticket_id=ticket_id, agent_id=agent_id, resolved_at=T0)
+    return Envelope.wrap(payload, source="/ticketflow/intake", subject=ticket_id)
+
+
+def distinct_by_ticket(events: list[Envelope]) -> dict[str, set[str]]:
+    """Ticket id -> ids of the distinct events about it (a relay may repeat an event id)."""
+    by_ticket: dict[str, set[str]] = {}
+    for event in events:
+        by_ticket.setdefault(event.subject, set()).add(event.id)
+    return by_ticket
+
+
+async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 20.0) -> T:
+    """Poll `check` until it returns something truthy, failing after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(0.05)
+
+
+async def handled(namespace: Namespace, event_ids: list[str]) -> bool:
+    """Routing's inbox has recorded every one of `event_ids`."""
+    client: AsyncMongoClient = AsyncMongoClient(namespace.servers.mongo_url)
+    try:
+        inbox = client[namespace.database("routing")]["inbox"]
+        return await inbox.count_documents({"_id": {"$in": event_ids}}) == len(event_ids)
+    finally:
+        await client.close()
+
+
+async def routing_queue_drained(namespace: Namespace) -> bool:
+    """With every routing app stopped, nothing is left in routing's queue: all was handled."""
+    connection = await aio_pika.connect(namespace.servers.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(f"{namespace.queue_prefix}routing.events", passive=True)
+        return queue.declaration_result.message_count == 0
+
+
+async def all_published_so_far(probe: BusProbe) -> None:
+    """Return once the probe has seen every event published before this call."""
+    marker = uuid.uuid4().hex
+    payload = NotificationSentV1(
+        notification_id=marker,
+        ticket_id=marker,
+        cause_event_id=marker,
+        cause_event_type="test.marker",
+        recipient="marker@example.com",
+        template="marker",
+        sent_at=T0,
+    )
+    await probe.publish(Envelope.wrap(payload, source="/tests/routing", subject=marker))
+    await probe.wait_for("notification.sent.v1", subject=marker)

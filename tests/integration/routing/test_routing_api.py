@@ -1,0 +1,99 @@
+"""The HTTP API over the real store: agents, rules, errors, and the agent.updated events."""
+
+import pytest
+from conftest import serve_in_process
+from routing_harness import AGENT_UPDATED, all_published_so_far, routing_app
+
+pytestmark = pytest.mark.integration
+
+
+def bad_fields(response) -> set[str]:
+    return {str(error["loc"][-1]) for error in response.json()["detail"]}
+
+
+async def test_agent_lifecycle_and_its_events(namespace, bus_probe):
+    async with serve_in_process(routing_app(namespace)) as http:
+        body = {"name": " Ana ", "department": "billing", "skills": {"Billing": 9, "Tier 2": 3}}
+        created = await http.post("/agents", json=body)
+        assert created.status_code == 201
+        agent = created.json()
+        assert agent["agent_id"].startswith("agt_")
+        assert (agent["name"], agent["skills"]) == ("Ana", {"billing": 9, "tier_2": 3})
+        assert (agent["capacity"], agent["presence"], agent["free_slots"]) == (1, "available", 1)
+        agent_id = agent["agent_id"]
+
+        patched = await http.patch(f"/agents/{agent_id}", json={"capacity": 4, "presence": "away"})
+        assert patched.status_code == 200
+        assert (patched.json()["capacity"], patched.json()["presence"]) == (4, "away")
+        unchanged = await http.patch(f"/agents/{agent_id}", json={"capacity": 4})
+        assert unchanged.json()["version"] == patched.json()["version"]
+
+        listed = (await http.get("/agents", params={"presence": "away"})).json()
+        assert [a["agent_id"] for a in listed["data"]] == [agent_id] and listed["count"] == 1
+        by_skill = (await http.get("/agents", params={"skill": "Tier 2"})).json()
+        assert by_skill["count"] == 1
+        assert (await http.get("/agents", params={"skill": "shipping"})).json()["count"] == 0
+
+        events = await bus_probe.wait_for(AGENT_UPDATED, subject=agent_id, count=2)
+        assert [e.data["presence"] for e in events] == ["available", "away"]
+        assert events[1].data["capacity"] == 4 and events[1].data["active_tickets"] == 0
+
+
+async def test_put_upserts_and_repeating_it_changes_nothing(namespace, bus_probe):
+    body = {"agent_id": "ben", "name": "Ben", "skills": {"billing": 5}, "capacity": 2}
+    async with serve_in_process(routing_app(namespace)) as http:
+        assert (await http.put("/agents/ben", json=body)).status_code == 201
+        again = await http.put("/agents/ben", json=body)
+        assert again.status_code == 200 and again.json()["version"] == 0
+        changed = await http.put("/agents/ben", json={**body, "capacity": 3})
+        assert changed.status_code == 200 and changed.json()["capacity"] == 3
+        mismatch = await http.put("/agents/ben", json={**body, "agent_id": "other"})
+        assert mismatch.status_code == 422 and bad_fields(mismatch) == {"agent_id"}
+    await all_published_so_far(bus_probe)
+    assert [e.data["capacity"] for e in bus_probe.of_type(AGENT_UPDATED, "ben")] == [2, 3]
+
+
+async def test_bad_input_names_the_fields_and_unknown_ids_are_404(namespace):
+    async with serve_in_process(routing_app(namespace)) as http:
+        bad = {"name": "", "skills": {"billing": 11, "...": 2}, "capacity": -1, "presence": "gone"}
+        response = await http.post("/agents", json=bad)
+        assert response.status_code == 422
+        assert {"name", "capacity", "presence", "billing"} <= bad_fields(response)
+        nulls = await http.patch("/agents/x", json={"name": None})
+        assert nulls.status_code == 422
+        extra = await http.patch("/agents/x", json={"salary": 1})
+        assert extra.status_code == 422 and bad_fields(extra) == {"salary"}
+        assert (await http.put("/agents/bad id!", json={"name": "X"})).status_code == 422
+        assert (await http.get("/agents/nobody")).status_code == 404
+        assert (await http.patch("/agents/nobody", json={"capacity": 2})).status_code == 404
+        assert (await http.get("/tickets/nothing")).status_code == 404
+        await http.post("/agents", json={"agent_id": "dup", "name": "Dup"})
+        conflict = await http.post("/agents", json={"agent_id": "dup", "name": "Dup"})
+        assert conflict.status_code == 409
+        level = await http.put("/routing/rules/vip", json={"min_level": 0})
+        assert level.status_code == 422 and bad_fields(level) == {"min_level"}
+
+
+async def test_routing_rules_default_to_the_category_and_are_stored(namespace):
+    async with serve_in_process(routing_app(namespace)) as http:
+        default = (await http.get("/routing/rules/Billing")).json()
+        assert default == {
+            "category": "billing",
+            "skill": "billing",
+            "min_level": 1,
+            "is_default": True,
+        }
+        stored = await http.put("/routing/rules/vip", json={"skill": "Billing", "min_level": 7})
+        assert stored.json() == {
+            "category": "vip",
+            "skill": "billing",
+            "min_level": 7,
+            "is_default": False,
+        }
+        await http.put("/routing/rules/refunds", json={"min_level": 3})
+        rules = (await http.get("/routing/rules")).json()
+        assert rules["count"] == 2
+        assert [(r["category"], r["skill"], r["min_level"]) for r in rules["data"]] == [
+            ("refunds", "refunds", 3),
+            ("vip", "billing", 7),
+        ]

@@ -1,0 +1,236 @@
+"""In-memory stand-ins for routing's repositories, keeping the same uniqueness guarantees."""
+
+import copy
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from routing.domain import (
+    Agent,
+    Assignment,
+    QueueEntry,
+    Resolution,
+    RoutingRule,
+    RoutingTicket,
+    SkillRequirement,
+    next_ticket_for,
+    queue_order,
+)
+from routing.ports import ClaimResult, Stores
+from ticketflow_shared.events import Envelope, Presence
+
+
+@dataclass
+class Published:
+    """Every event the fakes would have put on the bus, in order."""
+
+    envelopes: list[Envelope] = field(default_factory=list)
+
+    def of_type(self, event_type: str) -> list[Envelope]:
+        return [envelope for envelope in self.envelopes if envelope.type == event_type]
+
+
+class Clock:
+    """A clock that moves one second per reading, so every timestamp is distinct."""
+
+    def __init__(self) -> None:
+        self._ticks = itertools.count()
+
+    def __call__(self) -> datetime:
+        return datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=next(self._ticks))
+
+
+class FakeAgents:
+    def __init__(self, published: Published) -> None:
+        self.rows: dict[str, Agent] = {}
+        self.published = published
+
+    async def add(self, agent: Agent, events: list[Envelope]) -> bool:
+        if agent.agent_id in self.rows:
+            return False
+        self.rows[agent.agent_id] = copy.deepcopy(agent)
+        self.published.envelopes.extend(events)
+        return True
+
+    async def get(self, agent_id: str) -> Agent | None:
+        found = self.rows.get(agent_id)
+        return copy.deepcopy(found) if found else None
+
+    async def search(self, presence: Presence | None = None, skill: str | None = None) -> list:
+        return [
+            copy.deepcopy(agent)
+            for _, agent in sorted(self.rows.items())
+            if (presence is None or agent.presence is presence)
+            and (skill is None or skill in agent.skills)
+        ]
+
+    async def save(self, agent: Agent, expected_version: int, events: list[Envelope]) -> bool:
+        stored = self.rows.get(agent.agent_id)
+        if stored is None or stored.version != expected_version:
+            return False
+        self.rows[agent.agent_id] = copy.deepcopy(agent)
+        self.published.envelopes.extend(events)
+        return True
+
+    async def available_for(self, requirement: SkillRequirement) -> list[Agent]:
+        return [
+            copy.deepcopy(agent)
+            for agent in self.rows.values()
+            if agent.presence is Presence.available
+            and agent.capacity > 0
+            and agent.level(requirement.skill) >= requirement.min_level
+        ]
+
+
+class FakeAssignments:
+    def __init__(self, published: Published) -> None:
+        self.rows: dict[str, tuple[Assignment, list[Envelope]]] = {}  # by ticket id
+        self.published = published
+
+    async def held_by(self, agent_ids: list[str]) -> dict[str, dict[int, str]]:
+        held: dict[str, dict[int, str]] = {agent_id: {} for agent_id in agent_ids}
+        for assignment, _ in self.rows.values():
+            if assignment.agent_id in held:
+                held[assignment.agent_id][assignment.slot] = assignment.ticket_id
+        return held
+
+    async def claim(self, assignment: Assignment, events: list[Envelope]) -> ClaimResult:
+        if assignment.ticket_id in self.rows:
+            return ClaimResult.ticket_taken
+        if any(
+            (held.agent_id, held.slot) == (assignment.agent_id, assignment.slot)
+            for held, _ in self.rows.values()
+        ):
+            return ClaimResult.slot_taken
+        self.rows[assignment.ticket_id] = (assignment, list(events))
+        return ClaimResult.claimed
+
+    async def announce(self, ticket_id: str) -> None:
+        assignment, pending = self.rows[ticket_id]
+        self.published.envelopes.extend(pending)
+        self.rows[ticket_id] = (assignment, [])
+
+    async def withdraw(self, ticket_id: str) -> None:
+        self.rows.pop(ticket_id, None)
+
+    async def of_ticket(self, ticket_id: str) -> Assignment | None:
+        row = self.rows.get(ticket_id)
+        return row[0] if row else None
+
+    async def release(self, ticket_id: str) -> Assignment | None:
+        row = self.rows.pop(ticket_id, None)
+        if row is None:
+            return None
+        self.published.envelopes.extend(row[1])
+        return row[0]
+
+
+class FakeTickets:
+    def __init__(self) -> None:
+        self.rows: dict[str, RoutingTicket] = {}
+        self.routed: set[str] = set()
+
+    async def add(self, ticket: RoutingTicket) -> bool:
+        if ticket.ticket_id in self.rows:
+            return False
+        self.rows[ticket.ticket_id] = ticket
+        return True
+
+    async def get(self, ticket_id: str) -> RoutingTicket | None:
+        return self.rows.get(ticket_id)
+
+    async def is_routed(self, ticket_id: str) -> bool:
+        return ticket_id in self.routed
+
+    async def mark_routed(self, ticket_id: str) -> None:
+        self.routed.add(ticket_id)
+
+    async def unrouted(self, received_before: datetime, limit: int) -> list[RoutingTicket]:
+        return [t for t in self.rows.values() if t.ticket_id not in self.routed][:limit]
+
+
+class FakeQueue:
+    def __init__(self, published: Published, clock: Clock) -> None:
+        self.rows: dict[str, QueueEntry] = {}
+        self.published = published
+        self.clock = clock
+
+    async def enqueue(self, ticket: RoutingTicket, events: list[Envelope]) -> bool:
+        if ticket.ticket_id in self.rows:
+            return False
+        self.rows[ticket.ticket_id] = QueueEntry(ticket, self.clock())
+        self.published.envelopes.extend(events)
+        return True
+
+    async def get(self, ticket_id: str) -> QueueEntry | None:
+        return self.rows.get(ticket_id)
+
+    async def remove(self, ticket_id: str) -> bool:
+        return self.rows.pop(ticket_id, None) is not None
+
+    async def waiting(self, limit: int, skill: str | None = None) -> list[QueueEntry]:
+        by_id = {entry.ticket.ticket_id: entry for entry in self.rows.values()}
+        ordered = queue_order([entry.ticket for entry in self.rows.values()])
+        entries = [by_id[ticket.ticket_id] for ticket in ordered]
+        return [e for e in entries if skill is None or e.ticket.requirement.skill == skill][:limit]
+
+    async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
+        ticket = next_ticket_for(agent, [entry.ticket for entry in self.rows.values()])
+        return [ticket] if ticket else []
+
+    async def set_requirement(self, category: str, requirement: SkillRequirement) -> int:
+        changed = 0
+        for ticket_id, entry in list(self.rows.items()):
+            if entry.ticket.category == category:
+                ticket = RoutingTicket(
+                    ticket_id,
+                    entry.ticket.category,
+                    entry.ticket.priority,
+                    entry.ticket.created_at,
+                    requirement,
+                )
+                self.rows[ticket_id] = QueueEntry(ticket, entry.queued_at)
+                changed += 1
+        return changed
+
+
+class FakeResolutions:
+    def __init__(self) -> None:
+        self.rows: dict[str, Resolution] = {}
+
+    async def record(self, resolution: Resolution) -> bool:
+        if resolution.ticket_id in self.rows:
+            return False
+        self.rows[resolution.ticket_id] = resolution
+        return True
+
+    async def get(self, ticket_id: str) -> Resolution | None:
+        return self.rows.get(ticket_id)
+
+
+class FakeRules:
+    def __init__(self) -> None:
+        self.rows: dict[str, RoutingRule] = {}
+
+    async def get(self, category: str) -> RoutingRule | None:
+        return self.rows.get(category)
+
+    async def put(self, rule: RoutingRule) -> None:
+        self.rows[rule.category] = rule
+
+    async def all(self) -> list[RoutingRule]:
+        return [self.rows[key] for key in sorted(self.rows)]
+
+
+def fake_stores() -> tuple[Stores, Published]:
+    published, clock = Published(), Clock()
+    stores = Stores(
+        agents=FakeAgents(published),
+        assignments=FakeAssignments(published),
+        tickets=FakeTickets(),
+        queue=FakeQueue(published, clock),
+        resolutions=FakeResolutions(),
+        rules=FakeRules(),
+        now=clock,
+    )
+    return stores, published

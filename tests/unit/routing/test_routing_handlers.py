@@ -1,0 +1,282 @@
+"""Handlers against in-memory stores: assignment, queueing, wake-ups and resolves."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from routing_fakes import FakeAssignments, Published, fake_stores
+
+from routing import assigning, handlers, views
+from routing.domain import Assignment, Resolution, RoutingTicket
+from routing.ports import ClaimResult, Stores
+from routing.schemas import AgentCreate, AgentProfile, AgentUpdate, RuleUpdate
+from ticketflow_shared.events import (
+    Customer,
+    Presence,
+    Priority,
+    TicketCreatedV1,
+    TicketResolvedV1,
+)
+
+T0 = datetime(2024, 12, 1, tzinfo=UTC)
+ASSIGNED, QUEUED, AGENT_UPDATED = "ticket.assigned.v1", "ticket.queued.v1", "agent.updated.v1"
+
+
+def created(
+    ticket_id: str, category: str = "billing", priority: Priority = Priority.normal, age: int = 0
+) -> TicketCreatedV1:
+    return TicketCreatedV1(
+        ticket_id=ticket_id,
+        channel="web",
+        customer=Customer(email="ann@example.com"),
+        subject="Help",
+        body="Please",
+        category=category,
+        priority=priority,
+        created_at=T0 - timedelta(minutes=age),
+    )
+
+
+def resolved(ticket_id: str) -> TicketResolvedV1:
+    return TicketResolvedV1(ticket_id=ticket_id, resolved_at=T0)
+
+
+async def add_agent(stores: Stores, agent_id: str, **profile) -> None:
+    fields = {"name": agent_id, "skills": {"billing": 5}, "capacity": 1, **profile}
+    await handlers.register_agent(AgentCreate(agent_id=agent_id, **fields), stores)
+
+
+async def routing_ticket(stores: Stores, ticket_id: str) -> RoutingTicket:
+    rule = await views.rule("billing", stores)
+    return RoutingTicket(ticket_id, "billing", Priority.normal, T0, rule.requirement)
+
+
+def assigned_to(published: Published) -> dict[str, str]:
+    return {e.subject: e.data["agent_id"] for e in published.of_type(ASSIGNED)}
+
+
+def queued(published: Published) -> list[str]:
+    return [e.subject for e in published.of_type(QUEUED)]
+
+
+@pytest.fixture
+def world() -> tuple[Stores, Published]:
+    return fake_stores()
+
+
+async def test_ticket_goes_to_the_skilled_agent_not_the_idle_unskilled_one(world):
+    stores, published = world
+    await add_agent(stores, "skilled", skills={"billing": 3}, capacity=5)
+    await handlers.ticket_created(created("t0"), stores)
+    await add_agent(stores, "idle", skills={"shipping": 9}, capacity=9)
+
+    await handlers.ticket_created(created("t1"), stores)
+
+    assert assigned_to(published) == {"t0": "skilled", "t1": "skilled"}
+    event = published.of_type(ASSIGNED)[-1]
+    assert (event.data["skill"], event.data["skill_level"]) == ("billing", 3)
+    assert event.source == "/ticketflow/routing"
+
+
+async def test_best_skill_wins_then_least_loaded(world):
+    stores, published = world
+    await add_agent(stores, "novice", skills={"billing": 2}, capacity=3)
+    await add_agent(stores, "expert", skills={"billing": 8}, capacity=1)
+    for ticket_id in ("t1", "t2", "t3"):
+        await handlers.ticket_created(created(ticket_id), stores)
+    assert assigned_to(published) == {"t1": "expert", "t2": "novice", "t3": "novice"}
+
+
+async def test_queued_once_when_nobody_fits_and_duplicates_change_nothing(world):
+    stores, published = world
+    await add_agent(stores, "away", presence=Presence.away)
+    await handlers.ticket_created(created("t1"), stores)
+    before = list(published.envelopes)
+
+    await handlers.ticket_created(created("t1"), stores)
+
+    assert queued(published) == ["t1"] and assigned_to(published) == {}
+    assert published.envelopes == before
+    assert (await views.ticket("t1", stores)).status == "queued"
+
+
+async def test_capacity_is_never_exceeded(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=2)
+    for n in range(5):
+        await handlers.ticket_created(created(f"t{n}"), stores)
+    assert sorted(assigned_to(published)) == ["t0", "t1"]
+    assert queued(published) == ["t2", "t3", "t4"]
+    assert (await views.agent("a1", stores)).active_tickets == ["t0", "t1"]
+
+
+async def test_minimum_level_from_the_routing_rule(world):
+    stores, published = world
+    await handlers.set_rule("VIP", RuleUpdate(skill="billing", min_level=7), stores)
+    await add_agent(stores, "junior", skills={"billing": 5})
+    await handlers.ticket_created(created("t1", category="vip"), stores)
+    assert queued(published) == ["t1"]
+    await add_agent(stores, "senior", skills={"billing": 7})
+    assert assigned_to(published) == {"t1": "senior"}
+
+
+async def test_agent_becoming_available_takes_urgent_then_oldest_skilled_tickets(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=2, presence=Presence.offline)
+    await handlers.ticket_created(created("normal-old", age=50), stores)
+    await handlers.ticket_created(created("urgent-new", priority=Priority.urgent, age=1), stores)
+    await handlers.ticket_created(created("shipping", category="shipping", age=99), stores)
+    await handlers.ticket_created(created("normal-new", age=10), stores)
+
+    await handlers.revise_agent("a1", AgentUpdate(presence=Presence.available), stores)
+
+    assert [e.subject for e in published.of_type(ASSIGNED)] == ["urgent-new", "normal-old"]
+    entries = await views.queue(stores, limit=10)
+    assert [e.ticket.ticket_id for e in entries] == ["shipping", "normal-new"]
+
+
+async def test_raising_capacity_drains_the_queue(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=1)
+    for n in range(3):
+        await handlers.ticket_created(created(f"t{n}", age=10 - n), stores)
+    await handlers.revise_agent("a1", AgentUpdate(capacity=3), stores)
+    assert sorted(assigned_to(published)) == ["t0", "t1", "t2"]
+
+
+async def test_resolve_frees_the_slot_and_the_agent_takes_the_next_ticket_it_can(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=1)
+    await handlers.ticket_created(created("t1"), stores)
+    await handlers.ticket_created(created("shipping", category="shipping", age=99), stores)
+    await handlers.ticket_created(created("t2", age=5), stores)
+    await handlers.ticket_created(created("t3", priority=Priority.high), stores)
+
+    await handlers.ticket_resolved(resolved("t1"), stores)
+
+    assert list(assigned_to(published)) == ["t1", "t3"]
+    assert (await views.agent("a1", stores)).active_tickets == ["t3"]
+    assert (await views.ticket("t1", stores)).status == "resolved"
+
+
+async def test_a_duplicate_resolve_does_nothing(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=1)
+    await handlers.ticket_created(created("t1"), stores)
+    await handlers.ticket_resolved(resolved("t1"), stores)
+    await handlers.ticket_created(created("t2"), stores)
+    before = list(published.envelopes)
+
+    await handlers.ticket_resolved(resolved("t1"), stores)
+
+    assert published.envelopes == before
+    assert (await views.agent("a1", stores)).active_tickets == ["t2"]
+
+
+async def test_resolving_a_queued_ticket_takes_it_out_of_the_queue_for_good(world):
+    stores, published = world
+    await add_agent(stores, "a1", presence=Presence.offline)
+    await handlers.ticket_created(created("t1"), stores)
+    await handlers.ticket_resolved(resolved("t1"), stores)
+    await handlers.revise_agent("a1", AgentUpdate(presence=Presence.available), stores)
+    assert assigned_to(published) == {}
+    assert await views.queue(stores, limit=10) == []
+
+
+async def test_resolve_of_an_unknown_ticket_is_retried_later(world):
+    stores, _ = world
+    with pytest.raises(handlers.TicketNotKnownYet):
+        await handlers.ticket_resolved(resolved("nope"), stores)
+
+
+async def test_a_claim_that_lost_the_race_with_a_resolve_is_withdrawn_unannounced(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=1)
+    ticket = await routing_ticket(stores, "t1")
+    await stores.tickets.add(ticket)
+    agent = await views.agent("a1", stores)  # looked before the resolve
+    await stores.resolutions.record(Resolution("t1", None, T0))  # which lands meanwhile
+
+    outcome = await assigning.claim(agent, ticket, stores)
+
+    assert outcome is assigning.Outcome.taken
+    assert assigned_to(published) == {}
+    assert (await views.agent("a1", stores)).active_tickets == []
+
+
+class RacingAssignments(FakeAssignments):
+    """Another process takes the slot we aim for, once."""
+
+    def __init__(self, published: Published) -> None:
+        super().__init__(published)
+        self.raced = False
+
+    async def claim(self, assignment: Assignment, events) -> ClaimResult:
+        if not self.raced:
+            self.raced = True
+            rival = Assignment("rival", assignment.agent_id, assignment.slot, "billing", 5, T0)
+            await super().claim(rival, [])
+        return await super().claim(assignment, events)
+
+
+async def test_losing_a_slot_race_moves_to_the_next_free_slot_or_gives_up_when_full():
+    stores, published = fake_stores()
+    stores.assignments = RacingAssignments(published)
+    await add_agent(stores, "a1", capacity=2)
+    await handlers.ticket_created(created("t1"), stores)
+    await handlers.ticket_created(created("t2"), stores)
+    assert assigned_to(published) == {"t1": "a1"}
+    assert queued(published) == ["t2"]
+    assert (await views.agent("a1", stores)).active_tickets == ["rival", "t1"]
+
+
+async def test_rule_change_applies_to_tickets_still_queued(world):
+    stores, published = world
+    await add_agent(stores, "payments", skills={"payments": 4})
+    await handlers.ticket_created(created("t1", category="billing"), stores)
+    assert queued(published) == ["t1"]
+
+    await handlers.set_rule("billing", RuleUpdate(skill="payments", min_level=4), stores)
+    await assigning.retry_queue(stores, limit=10)
+
+    assert assigned_to(published) == {"t1": "payments"}
+    rule = await views.rule("billing", stores)
+    assert (rule.skill, rule.min_level, rule.is_default) == ("payments", 4, False)
+
+
+async def test_put_agent_creates_then_is_idempotent(world):
+    stores, published = world
+    profile = AgentProfile(name="Ann", skills={"Billing": 4}, capacity=2)
+    assert await handlers.put_agent("ann", profile, stores) is True
+    assert await handlers.put_agent("ann", profile, stores) is False
+    assert len(published.of_type(AGENT_UPDATED)) == 1
+    agent = await views.agent("ann", stores)
+    assert agent.skills == {"billing": 4}
+
+
+async def test_registering_an_existing_agent_id_conflicts(world):
+    stores, _ = world
+    await add_agent(stores, "a1")
+    with pytest.raises(handlers.AgentExists):
+        await add_agent(stores, "a1")
+
+
+async def test_every_agent_change_is_announced_with_its_state(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=1)
+    await handlers.ticket_created(created("t1"), stores)
+    await handlers.revise_agent("a1", AgentUpdate(presence=Presence.away), stores)
+    [first, second] = published.of_type(AGENT_UPDATED)
+    assert first.subject == "a1" and first.data["presence"] == "available"
+    assert second.data["presence"] == "away" and second.data["active_tickets"] == 1
+
+
+async def test_stale_unrouted_tickets_are_routed_by_the_sweep(world):
+    stores, published = world
+    await add_agent(stores, "a1")
+    ticket = await routing_ticket(stores, "t1")
+    await stores.tickets.add(ticket)  # a crash right after this left it unrouted
+
+    await assigning.route_stale(stores, timedelta(seconds=30), limit=10)
+
+    assert assigned_to(published) == {"t1": "a1"}
+    assert await stores.tickets.is_routed("t1")
