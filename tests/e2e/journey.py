@@ -28,6 +28,10 @@ def unique_email(label: str = "customer") -> str:
     return f"{label}-{uuid.uuid4().hex[:8]}@example.com"
 
 
+# What the default category rules require of each category's tickets.
+REQUIRED_FIELDS = {"billing": {"order_id": "A-1001"}, "technical": {"product": "router"}}
+
+
 async def put_agent(http: httpx.AsyncClient, platform: Platform, agent_id: str, **fields: Any):
     body = {"name": agent_id.title(), "presence": "available", **fields}
     response = await http.put(f"{platform.url('routing')}/agents/{agent_id}", json=body)
@@ -49,6 +53,7 @@ async def post_ticket(
         "subject": f"Help with {category}",
         "body": "Something is not right.",
         "category": category,
+        "fields": REQUIRED_FIELDS.get(category, {}),
         **fields,
     }
     response = await http.post(
