@@ -1,0 +1,138 @@
+"""Delivery documents: natural `_id` per event and channel, state guarded in each update."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from notify.adapters import DELIVERIES, DELIVERY_ATTEMPTS
+from notify.domain.deliveries import CHANNEL, Delivery, DeliveryStatus
+from ticketflow_shared import outbox
+from ticketflow_shared.events import Envelope
+
+_ATTEMPT_FIELDS = ("status", "attempts", "leased_until", "updated_at")
+
+
+class MongoDeliveryRepository:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.collection = db[DELIVERIES]
+        self.attempts = db[DELIVERY_ATTEMPTS]
+
+    async def add(self, delivery: Delivery) -> bool:
+        try:
+            await self.collection.insert_one(_to_doc(delivery))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, delivery_id: str) -> Delivery | None:
+        doc = await self.collection.find_one({"_id": delivery_id}, {outbox.OUTBOX: 0})
+        return None if doc is None else _from_doc(doc)
+
+    async def claim(self, delivery: Delivery, expected_attempts: int) -> bool:
+        # FerretDB's conditional updates are not atomic across processes, but a unique
+        # insert is: one document per attempt number elects the copy that makes it.
+        try:
+            await self.attempts.insert_one(
+                {"_id": f"{delivery.id}#{delivery.attempts}", "began_at": delivery.updated_at}
+            )
+        except DuplicateKeyError:
+            return False
+        result = await self.collection.update_one(
+            {
+                "_id": delivery.id,
+                "attempts": expected_attempts,
+                "status": {"$ne": DeliveryStatus.sent.value},
+            },
+            {"$set": _fields(delivery, *_ATTEMPT_FIELDS)},
+        )
+        return result.matched_count == 1
+
+    async def save_failed(self, delivery: Delivery) -> None:
+        # Only this attempt's own failure: a newer attempt or a success is left alone.
+        await self.collection.update_one(
+            {
+                "_id": delivery.id,
+                "attempts": delivery.attempts,
+                "status": DeliveryStatus.pending.value,
+            },
+            {"$set": _fields(delivery, *_ATTEMPT_FIELDS, "error")},
+        )
+
+    async def save_sent(self, delivery: Delivery, envelopes: Sequence[Envelope]) -> list[dict]:
+        pushed, entries = outbox.push_outbox(envelopes)
+        state = {"$set": _fields(delivery, *_ATTEMPT_FIELDS, "error", "sent_at", "smtp_response")}
+        result = await self.collection.update_one(
+            {"_id": delivery.id, "status": {"$ne": DeliveryStatus.sent.value}},
+            outbox.merge_updates(state, pushed),
+        )
+        # Not matched: an overlapping attempt marked it sent and recorded the event already.
+        return entries if result.matched_count == 1 else []
+
+    async def find(
+        self, *, ticket_id: str | None, status: DeliveryStatus | None, limit: int
+    ) -> list[Delivery]:
+        query: dict[str, Any] = {}
+        if ticket_id is not None:
+            query["ticket_id"] = ticket_id
+        if status is not None:
+            query["status"] = status.value
+        cursor = (
+            self.collection.find(query, {outbox.OUTBOX: 0})
+            .sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [_from_doc(doc) async for doc in cursor]
+
+
+def _fields(delivery: Delivery, *names: str) -> dict[str, Any]:
+    doc = _to_doc(delivery)
+    return {name: doc[name] for name in names}
+
+
+def _to_doc(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "_id": delivery.id,
+        "channel": CHANNEL,
+        "event_id": delivery.event_id,
+        "event_type": delivery.event_type,
+        "template": delivery.template,
+        "ticket_id": delivery.ticket_id,
+        "recipient": delivery.recipient,
+        "recipient_name": delivery.recipient_name,
+        "subject": delivery.subject,
+        "body": delivery.body,
+        "message_id": delivery.message_id,
+        "status": delivery.status.value,
+        "attempts": delivery.attempts,
+        "leased_until": delivery.leased_until,
+        "error": delivery.error,
+        "sent_at": delivery.sent_at,
+        "smtp_response": delivery.smtp_response,
+        "created_at": delivery.created_at,
+        "updated_at": delivery.updated_at,
+    }
+
+
+def _from_doc(doc: dict[str, Any]) -> Delivery:
+    return Delivery(
+        id=doc["_id"],
+        event_id=doc["event_id"],
+        event_type=doc["event_type"],
+        ticket_id=doc["ticket_id"],
+        recipient=doc["recipient"],
+        recipient_name=doc.get("recipient_name"),
+        subject=doc["subject"],
+        body=doc["body"],
+        message_id=doc["message_id"],
+        created_at=doc["created_at"],
+        leased_until=doc["leased_until"],
+        updated_at=doc["updated_at"],
+        status=DeliveryStatus(doc["status"]),
+        attempts=doc["attempts"],
+        error=doc.get("error"),
+        sent_at=doc.get("sent_at"),
+        smtp_response=doc.get("smtp_response"),
+    )

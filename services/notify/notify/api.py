@@ -1,0 +1,79 @@
+"""HTTP API: message templates, and what was sent to whom."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from notify import handlers
+from notify.domain.deliveries import DeliveryStatus
+from notify.domain.templates import Template, TemplateInvalid, UnknownTemplate
+from notify.handlers import NotifyDeps
+from notify.schemas import (
+    NotificationList,
+    NotificationRead,
+    TemplateList,
+    TemplateRead,
+    TemplateUpdate,
+)
+
+
+def get_deps(request: Request) -> NotifyDeps:
+    return request.app.state.notify
+
+
+Deps = Annotated[NotifyDeps, Depends(get_deps)]
+
+templates = APIRouter(prefix="/templates", tags=["templates"])
+notifications = APIRouter(prefix="/notifications", tags=["notifications"])
+
+
+@templates.get("", summary="The template of each notified event type")
+async def list_templates(deps: Deps) -> TemplateList:
+    found = await deps.templates.list_all()
+    return TemplateList(data=[TemplateRead.of(t) for t in found], count=len(found))
+
+
+@templates.get("/{event_type}", summary="One event type's template")
+async def get_template(event_type: str, deps: Deps) -> TemplateRead:
+    try:
+        return TemplateRead.of(await deps.templates.get(event_type))
+    except UnknownTemplate as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+@templates.put(
+    "/{event_type}",
+    summary="Replace an event type's template",
+    responses={404: {"description": "No notification for this event type"}},
+)
+async def put_template(event_type: str, update: TemplateUpdate, deps: Deps) -> TemplateRead:
+    template = Template(event_type=event_type, subject=update.subject, body=update.body)
+    try:
+        return TemplateRead.of(await handlers.update_template(deps, template))
+    except UnknownTemplate as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except TemplateInvalid as exc:
+        detail = [{"loc": ["body", exc.field], "msg": exc.message, "type": "template_invalid"}]
+        raise HTTPException(422, detail) from exc
+
+
+@notifications.get("", summary="Deliveries, oldest first, e.g. all of one ticket")
+async def list_notifications(
+    deps: Deps,
+    ticket_id: str | None = None,
+    status: DeliveryStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> NotificationList:
+    found = await deps.deliveries.find(ticket_id=ticket_id, status=status, limit=limit)
+    return NotificationList(data=[NotificationRead.of(d) for d in found], count=len(found))
+
+
+@notifications.get("/{notification_id}", summary="One delivery")
+async def get_notification(notification_id: str, deps: Deps) -> NotificationRead:
+    delivery = await deps.deliveries.get(notification_id)
+    if delivery is None:
+        raise HTTPException(404, f"no notification {notification_id!r}")
+    return NotificationRead.of(delivery)
+
+
+routers = (templates, notifications)

@@ -1,0 +1,52 @@
+"""Builds the notify app: settings, store, bus, SMTP sender, API and consumers."""
+
+from datetime import timedelta
+from functools import partial
+
+from fastapi import FastAPI
+
+from notify import api, consumers
+from notify.adapters import DELIVERIES, INDEXES
+from notify.adapters.deliveries import MongoDeliveryRepository
+from notify.adapters.smtp import SmtpSender
+from notify.adapters.templates import MongoTemplateRepository
+from notify.adapters.tickets import MongoTicketRepository
+from notify.domain.templates import DEFAULT_TEMPLATES
+from notify.handlers import NotifyDeps
+from notify.settings import NotifySettings
+from ticketflow_shared.http import service_app
+from ticketflow_shared.runtime import Runtime
+
+
+def build_deps(runtime: Runtime, settings: NotifySettings) -> NotifyDeps:
+    return NotifyDeps(
+        tickets=MongoTicketRepository(runtime.db),
+        templates=MongoTemplateRepository(runtime.db),
+        deliveries=MongoDeliveryRepository(runtime.db),
+        sender=SmtpSender(settings),
+        publish_outbox=partial(runtime.publish_outbox, runtime.db[DELIVERIES]),
+        mail_domain=settings.mail_domain,
+        send_lease=timedelta(seconds=settings.send_lease_seconds),
+    )
+
+
+def create_app(settings: NotifySettings | None = None) -> FastAPI:
+    settings = settings or NotifySettings()
+    runtime = Runtime(settings, INDEXES, outbox_collections=[DELIVERIES])
+    deps = build_deps(runtime, settings)
+
+    async def seed_templates(_: Runtime) -> None:
+        await deps.templates.seed(list(DEFAULT_TEMPLATES.values()))
+
+    async def start_consuming(started: Runtime) -> None:
+        await consumers.subscribe(started, deps)
+
+    app = service_app(
+        runtime,
+        title="ticketflow notify",
+        description="Tells customers by email what happened to their tickets.",
+        routers=api.routers,
+        on_start=[seed_templates, start_consuming],
+    )
+    app.state.notify = deps
+    return app

@@ -1,0 +1,1 @@
+"""Notify's pure model: the ticket read model, message templates and deliveries."""

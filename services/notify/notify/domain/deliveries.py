@@ -1,0 +1,168 @@
+"""A delivery: one event told to one customer by email, sent at most once.
+
+`pending` (inserted before the first send; an attempt holds a short lease) -> `sent` | `failed`;
+a failed delivery goes back to `pending` when the bus retries it. Several copies of one event
+(redelivery, a duplicate publish, a crash mid-send) all meet at the same delivery id, and
+`next_step` decides which of them sends.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from notify.domain.templates import RenderedEmail
+from notify.domain.tickets import TicketView
+from ticketflow_shared.events import NotificationSentV1, Payload
+
+CHANNEL = "email"
+MAX_ERROR_LENGTH = 1000
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
+class Step(StrEnum):
+    """What a copy of an event should do about its delivery."""
+
+    send = "send"  # not sent and nobody is sending: take it
+    skip = "skip"  # already sent: done
+    wait = "wait"  # another attempt holds the lease: let it finish, or let its lease run out
+
+
+class InvalidTransition(RuntimeError):
+    pass
+
+
+def delivery_id(event_id: str) -> str:
+    return f"{event_id}:{CHANNEL}"
+
+
+def message_id(event_id: str, mail_domain: str) -> str:
+    """Stable Message-ID: a resend of the same event is a copy mail clients can drop."""
+    return f"<{event_id}.{CHANNEL}@{mail_domain}>"
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    recipient: str
+    recipient_name: str | None
+    subject: str
+    body: str
+    message_id: str
+    ticket_id: str
+
+
+@dataclass
+class Delivery:
+    id: str
+    event_id: str
+    event_type: str
+    ticket_id: str
+    recipient: str
+    recipient_name: str | None
+    subject: str
+    body: str
+    message_id: str
+    created_at: datetime
+    leased_until: datetime
+    updated_at: datetime
+    status: DeliveryStatus = DeliveryStatus.pending
+    attempts: int = 0
+    error: str | None = None
+    sent_at: datetime | None = None
+    smtp_response: str | None = None
+    events: list[Payload] = field(default_factory=list, compare=False, repr=False)
+
+    @classmethod
+    def for_event(
+        cls,
+        *,
+        event_id: str,
+        event_type: str,
+        ticket: TicketView,
+        email: RenderedEmail,
+        mail_domain: str,
+        now: datetime,
+    ) -> "Delivery":
+        return cls(
+            id=delivery_id(event_id),
+            event_id=event_id,
+            event_type=event_type,
+            ticket_id=ticket.ticket_id,
+            recipient=ticket.customer_email,
+            recipient_name=ticket.customer_name,
+            subject=email.subject,
+            body=email.body,
+            message_id=message_id(event_id, mail_domain),
+            created_at=now,
+            leased_until=now,
+            updated_at=now,
+        )
+
+    @property
+    def template(self) -> str:
+        """Templates are keyed by the event type they announce."""
+        return self.event_type
+
+    def next_step(self, now: datetime) -> Step:
+        if self.status is DeliveryStatus.sent:
+            return Step.skip
+        if self.leased_until > now:
+            return Step.wait
+        return Step.send
+
+    def begin_attempt(self, now: datetime, lease: timedelta) -> None:
+        step = self.next_step(now)
+        if step is not Step.send:
+            raise InvalidTransition(f"delivery {self.id} cannot be sent now ({step})")
+        self.status = DeliveryStatus.pending
+        self.attempts += 1
+        self.leased_until = now + lease
+        self.updated_at = now
+
+    def mark_sent(self, now: datetime, smtp_response: str) -> None:
+        self._require_attempt("mark sent")
+        self.status = DeliveryStatus.sent
+        self.sent_at = now
+        self.smtp_response = smtp_response
+        self.error = None
+        self._end_attempt(now)
+        self.events.append(
+            NotificationSentV1(
+                notification_id=self.id,
+                ticket_id=self.ticket_id,
+                cause_event_id=self.event_id,
+                cause_event_type=self.event_type,
+                recipient=self.recipient,
+                template=self.template,
+                sent_at=now,
+            )
+        )
+
+    def mark_failed(self, now: datetime, error: str) -> None:
+        self._require_attempt("mark failed")
+        self.status = DeliveryStatus.failed
+        self.error = error[:MAX_ERROR_LENGTH] or "unknown error"
+        self._end_attempt(now)
+
+    def email(self) -> OutgoingEmail:
+        return OutgoingEmail(
+            recipient=self.recipient,
+            recipient_name=self.recipient_name,
+            subject=self.subject,
+            body=self.body,
+            message_id=self.message_id,
+            ticket_id=self.ticket_id,
+        )
+
+    def _require_attempt(self, action: str) -> None:
+        if self.status is not DeliveryStatus.pending or self.attempts == 0:
+            raise InvalidTransition(f"cannot {action} delivery {self.id}: no attempt in progress")
+
+    def _end_attempt(self, now: datetime) -> None:
+        # Releasing the lease lets the bus's retry of a failure start at once.
+        self.leased_until = now
+        self.updated_at = now

@@ -1,0 +1,45 @@
+"""What notify remembers about a ticket: enough to address and describe it to the customer."""
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ticketflow_shared.events import TicketCreatedV1
+
+REFERENCE_PREFIX = "TF-"
+
+
+class TicketNotKnown(LookupError):
+    """An event names a ticket whose ticket.created has not been handled yet."""
+
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(f"ticket {ticket_id} not known yet (ticket.created not handled)")
+        self.ticket_id = ticket_id
+
+
+@dataclass(frozen=True)
+class TicketView:
+    ticket_id: str
+    customer_email: str
+    customer_name: str | None
+    subject: str
+    category: str
+
+    @classmethod
+    def from_created(cls, event: TicketCreatedV1) -> "TicketView":
+        return cls(
+            ticket_id=event.ticket_id,
+            customer_email=str(event.customer.email),
+            customer_name=event.customer.name,
+            subject=event.subject,
+            category=event.category,
+        )
+
+    @property
+    def reference(self) -> str:
+        """The ticket's name in front of customers, e.g. `TF-1042`."""
+        if self.ticket_id.upper().startswith(REFERENCE_PREFIX):
+            return self.ticket_id
+        return f"{REFERENCE_PREFIX}{self.ticket_id}"
+
+    def template_context(self) -> dict[str, Any]:
+        return {**asdict(self), "reference": self.reference}

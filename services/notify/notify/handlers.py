@@ -1,0 +1,147 @@
+"""Service layer: ticket events in, customer emails out, notification.sent.v1 recorded."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from notify.domain.deliveries import Delivery, Step
+from notify.domain.templates import Template, check, render, template_context
+from notify.domain.tickets import TicketNotKnown, TicketView
+from notify.ports import (
+    DeliveryRepository,
+    EmailNotSent,
+    EmailSender,
+    OutboxPublisher,
+    TemplateRepository,
+    TicketRepository,
+)
+from ticketflow_shared import outbox
+from ticketflow_shared.events import (
+    Envelope,
+    Payload,
+    TicketAssignedV1,
+    TicketCreatedV1,
+    TicketResolvedV1,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+SOURCE = "/ticketflow/notify"
+CONSUMED_EVENTS = tuple(m.event_type for m in (TicketCreatedV1, TicketAssignedV1, TicketResolvedV1))
+WAIT_POLL_SECONDS = 0.2
+
+
+class DeliveryBusy(RuntimeError):
+    """Another attempt kept sending this delivery for longer than a lease; retry later."""
+
+
+@dataclass
+class NotifyDeps:
+    """Everything a handler needs, wired once in bootstrap (or with fakes in unit tests)."""
+
+    tickets: TicketRepository
+    templates: TemplateRepository
+    deliveries: DeliveryRepository
+    sender: EmailSender
+    publish_outbox: OutboxPublisher
+    mail_domain: str
+    send_lease: timedelta
+    clock: Callable[[], datetime] = utcnow
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
+
+
+async def handle_event(deps: NotifyDeps, envelope: Envelope, payload: Payload) -> None:
+    match payload:
+        case TicketCreatedV1():
+            await ticket_created(deps, envelope, payload)
+        case TicketAssignedV1() | TicketResolvedV1():
+            await ticket_progressed(deps, envelope, payload)
+        case _:
+            log.warning("notify does not handle %s; ignoring %s", envelope.type, envelope.id)
+
+
+async def ticket_created(deps: NotifyDeps, envelope: Envelope, event: TicketCreatedV1) -> None:
+    ticket = TicketView.from_created(event)
+    await deps.tickets.add(ticket)
+    await notify_customer(deps, envelope, event, ticket)
+
+
+async def ticket_progressed(
+    deps: NotifyDeps, envelope: Envelope, event: TicketAssignedV1 | TicketResolvedV1
+) -> None:
+    ticket = await deps.tickets.get(event.ticket_id)
+    if ticket is None:
+        raise TicketNotKnown(event.ticket_id)  # the bus retries until ticket.created is in
+    await notify_customer(deps, envelope, event, ticket)
+
+
+async def notify_customer(
+    deps: NotifyDeps, envelope: Envelope, event: Payload, ticket: TicketView
+) -> None:
+    """Send the email for one event at most once, however often the event arrives."""
+    template = await deps.templates.get(envelope.type)
+    email = render(template, template_context(ticket, event))
+    now = deps.clock()
+    delivery = Delivery.for_event(
+        event_id=envelope.id,
+        event_type=envelope.type,
+        ticket=ticket,
+        email=email,
+        mail_domain=deps.mail_domain,
+        now=now,
+    )
+    delivery.begin_attempt(now, deps.send_lease)
+    if not await deps.deliveries.add(delivery):
+        taken = await _take_over(deps, delivery.id)
+        if taken is None:
+            log.info("delivery %s already sent; nothing to do", delivery.id)
+            return
+        delivery = taken
+    await _send(deps, delivery)
+
+
+async def _take_over(deps: NotifyDeps, existing_id: str) -> Delivery | None:
+    """Begin an attempt on a delivery an earlier copy of the event inserted; None once sent."""
+    deadline = deps.clock() + deps.send_lease * 2
+    while True:
+        delivery = await deps.deliveries.get(existing_id)
+        assert delivery is not None, "deliveries are never deleted"
+        now = deps.clock()
+        step = delivery.next_step(now)
+        if step is Step.skip:
+            return None
+        if step is Step.send:
+            expected = delivery.attempts
+            delivery.begin_attempt(now, deps.send_lease)
+            if await deps.deliveries.claim(delivery, expected):
+                return delivery
+            continue  # another copy began an attempt first: look again
+        if now >= deadline:
+            raise DeliveryBusy(f"delivery {existing_id} is still being sent elsewhere")
+        remaining = (delivery.leased_until - now).total_seconds()
+        await deps.sleep(min(WAIT_POLL_SECONDS, remaining))
+
+
+async def _send(deps: NotifyDeps, delivery: Delivery) -> None:
+    try:
+        smtp_response = await deps.sender.send(delivery.email())
+    except EmailNotSent as exc:
+        delivery.mark_failed(deps.clock(), str(exc))
+        await deps.deliveries.save_failed(delivery)
+        raise  # the bus retries with back-off, then dead-letters; the delivery says why
+    delivery.mark_sent(deps.clock(), smtp_response)
+    envelopes = [
+        outbox.with_trace(Envelope.wrap(event, source=SOURCE, subject=delivery.ticket_id))
+        for event in delivery.events
+    ]
+    entries = await deps.deliveries.save_sent(delivery, envelopes)
+    if entries:
+        await deps.publish_outbox(delivery.id, entries)
+
+
+async def update_template(deps: NotifyDeps, template: Template) -> Template:
+    """Store a template once it parses and renders against a sample ticket."""
+    check(template)
+    return await deps.templates.put(template)

@@ -1,0 +1,118 @@
+"""Builders and probes the notify integration tests share: events, the app, the mail catcher."""
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import httpx
+import pytest
+
+from notify.bootstrap import create_app
+from notify.settings import NotifySettings
+from support import Namespace, serve_in_process
+from ticketflow_shared.events import (
+    Channel,
+    Customer,
+    Envelope,
+    Priority,
+    TicketAssignedV1,
+    TicketCreatedV1,
+    TicketResolvedV1,
+)
+
+NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+T = TypeVar("T")
+
+
+def new_ticket() -> tuple[str, str]:
+    """A ticket id and a customer address no other test uses."""
+    token = uuid.uuid4().hex[:12]
+    return f"TF-{token}", f"cust-{token}@example.com"
+
+
+def created(ticket_id: str, email: str) -> Envelope:
+    payload = TicketCreatedV1(
+        ticket_id=ticket_id,
+        channel=Channel.email,
+        customer=Customer(email=email, name="Jane Doe"),
+        subject="Invoice charged twice",
+        body="I was charged twice for January.",
+        category="billing",
+        priority=Priority.high,
+        created_at=NOW,
+    )
+    return Envelope.wrap(payload, source="/ticketflow/intake", subject=ticket_id)
+
+
+def assigned(ticket_id: str) -> Envelope:
+    payload = TicketAssignedV1(
+        ticket_id=ticket_id,
+        agent_id="ana",
+        agent_name="Ana Lopez",
+        department="billing",
+        skill="billing",
+        skill_level=9,
+        assigned_at=NOW,
+    )
+    return Envelope.wrap(payload, source="/ticketflow/routing", subject=ticket_id)
+
+
+def resolved(ticket_id: str) -> Envelope:
+    payload = TicketResolvedV1(ticket_id=ticket_id, resolution="Refunded.", resolved_at=NOW)
+    return Envelope.wrap(payload, source="/ticketflow/intake", subject=ticket_id)
+
+
+@asynccontextmanager
+async def running_notify(
+    namespace: Namespace, **overrides: object
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = namespace.settings(NotifySettings, "notify", **overrides)
+    async with serve_in_process(create_app(settings)) as client:
+        yield client
+
+
+class Mailbox:
+    """One recipient's messages at the SMTP catcher, read over its HTTP API."""
+
+    def __init__(self, api: str, address: str) -> None:
+        self.api = api
+        self.address = address
+
+    async def messages(self) -> list[dict]:
+        async with httpx.AsyncClient(base_url=self.api, timeout=5) as client:
+            response = await client.get("/api/messages", params={"to": self.address})
+            response.raise_for_status()
+            return response.json()
+
+    async def wait_for(self, count: int, timeout: float = 20) -> list[dict]:
+        return await poll(self.messages, lambda found: len(found) >= count, timeout)
+
+
+async def poll(
+    read: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 20
+) -> T:
+    """Read until `done` holds, or fail the test after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await read()
+        if done(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"gave up after {timeout}s; last value: {value!r}")
+        await asyncio.sleep(0.1)
+
+
+def logged(caplog: pytest.LogCaptureFixture, *fragments: str) -> list[logging.LogRecord]:
+    """Captured records whose message contains every fragment."""
+    return [r for r in caplog.records if all(f in r.getMessage() for f in fragments)]
+
+
+async def wait_logged(caplog: pytest.LogCaptureFixture, *fragments: str) -> logging.LogRecord:
+    async def read() -> list[logging.LogRecord]:
+        return logged(caplog, *fragments)
+
+    return (await poll(read, bool))[0]

@@ -1,0 +1,194 @@
+"""In-memory stand-ins for notify's repositories, mail server and outbox publisher."""
+
+import copy
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from notify.domain.deliveries import Delivery, DeliveryStatus, OutgoingEmail
+from notify.domain.templates import DEFAULT_TEMPLATES, Template, UnknownTemplate
+from notify.domain.tickets import TicketView
+from notify.handlers import NotifyDeps
+from notify.ports import EmailNotSent
+from ticketflow_shared import outbox
+from ticketflow_shared.events import (
+    Channel,
+    Customer,
+    Envelope,
+    Payload,
+    Priority,
+    TicketAssignedV1,
+    TicketCreatedV1,
+    TicketResolvedV1,
+)
+
+START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class FakeTickets:
+    def __init__(self) -> None:
+        self.rows: dict[str, TicketView] = {}
+
+    async def add(self, ticket: TicketView) -> None:
+        self.rows.setdefault(ticket.ticket_id, ticket)
+
+    async def get(self, ticket_id: str) -> TicketView | None:
+        return self.rows.get(ticket_id)
+
+
+class FakeTemplates:
+    def __init__(self) -> None:
+        self.rows: dict[str, Template] = {}
+
+    async def get(self, event_type: str) -> Template:
+        if event_type in self.rows:
+            return self.rows[event_type]
+        if event_type in DEFAULT_TEMPLATES:
+            return DEFAULT_TEMPLATES[event_type]
+        raise UnknownTemplate(event_type)
+
+    async def list_all(self) -> list[Template]:
+        return [self.rows.get(name, t) for name, t in DEFAULT_TEMPLATES.items()]
+
+    async def put(self, template: Template) -> Template:
+        self.rows[template.event_type] = replace(template, updated_at=START)
+        return self.rows[template.event_type]
+
+    async def seed(self, templates: Sequence[Template]) -> None:
+        for template in templates:
+            self.rows.setdefault(template.event_type, template)
+
+
+class FakeDeliveries:
+    """Same guards as the Mongo repository, on copies so callers never share state with it."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Delivery] = {}
+        self.outboxes: dict[str, list[dict]] = {}
+        self.on_get = None  # hook: lets a test change a row between two reads
+
+    async def add(self, delivery: Delivery) -> bool:
+        if delivery.id in self.rows:
+            return False
+        self.rows[delivery.id] = copy.deepcopy(delivery)
+        return True
+
+    async def get(self, delivery_id: str) -> Delivery | None:
+        if self.on_get is not None:
+            self.on_get(self.rows)
+        row = self.rows.get(delivery_id)
+        return copy.deepcopy(row) if row else None
+
+    async def claim(self, delivery: Delivery, expected_attempts: int) -> bool:
+        row = self.rows[delivery.id]
+        if row.attempts != expected_attempts or row.status is DeliveryStatus.sent:
+            return False
+        self.rows[delivery.id] = copy.deepcopy(delivery)
+        return True
+
+    async def save_failed(self, delivery: Delivery) -> None:
+        row = self.rows[delivery.id]
+        if row.attempts == delivery.attempts and row.status is DeliveryStatus.pending:
+            self.rows[delivery.id] = copy.deepcopy(delivery)
+
+    async def save_sent(self, delivery: Delivery, envelopes: Sequence[Envelope]) -> list[dict]:
+        if self.rows[delivery.id].status is DeliveryStatus.sent:
+            return []
+        _, entries = outbox.push_outbox(envelopes)
+        self.rows[delivery.id] = copy.deepcopy(delivery)
+        self.outboxes.setdefault(delivery.id, []).extend(entries)
+        return entries
+
+    async def find(
+        self, *, ticket_id: str | None, status: DeliveryStatus | None, limit: int
+    ) -> list[Delivery]:
+        found = [
+            d
+            for d in self.rows.values()
+            if (ticket_id is None or d.ticket_id == ticket_id)
+            and (status is None or d.status is status)
+        ]
+        return found[:limit]
+
+
+class FakeMailServer:
+    def __init__(self) -> None:
+        self.sent: list[OutgoingEmail] = []
+        self.failures: list[str] = []  # errors to raise, one per coming send
+
+    async def send(self, email: OutgoingEmail) -> str:
+        if self.failures:
+            raise EmailNotSent(self.failures.pop(0))
+        self.sent.append(email)
+        return f"250 OK queued as {len(self.sent)}"
+
+
+class FakeOutboxPublisher:
+    def __init__(self) -> None:
+        self.published: list[Envelope] = []
+
+    async def __call__(self, doc_id: str, entries: list[dict]) -> None:
+        self.published += [Envelope.model_validate_json(e["body"]) for e in entries]
+
+
+def fake_deps() -> NotifyDeps:
+    clock = FakeClock()
+    return NotifyDeps(
+        tickets=FakeTickets(),
+        templates=FakeTemplates(),
+        deliveries=FakeDeliveries(),
+        sender=FakeMailServer(),
+        publish_outbox=FakeOutboxPublisher(),
+        mail_domain="ticketflow.local",
+        send_lease=timedelta(seconds=30),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+
+
+def created(ticket_id: str = "TF-1", email: str = "jane@example.com") -> Envelope:
+    return _wrap(
+        TicketCreatedV1(
+            ticket_id=ticket_id,
+            channel=Channel.web,
+            customer=Customer(email=email, name="Jane Doe"),
+            subject="Invoice charged twice",
+            body="I was charged twice.",
+            category="billing",
+            priority=Priority.high,
+            created_at=START,
+        )
+    )
+
+
+def assigned(ticket_id: str = "TF-1") -> Envelope:
+    return _wrap(
+        TicketAssignedV1(
+            ticket_id=ticket_id,
+            agent_id="ana",
+            agent_name="Ana Lopez",
+            department="billing",
+            skill="billing",
+            skill_level=9,
+            assigned_at=START,
+        )
+    )
+
+
+def resolved(ticket_id: str = "TF-1", resolution: str | None = "Refunded.") -> Envelope:
+    return _wrap(TicketResolvedV1(ticket_id=ticket_id, resolution=resolution, resolved_at=START))
+
+
+def _wrap(payload: Payload) -> Envelope:
+    return Envelope.wrap(payload, source="/test", subject=payload.ticket_id)

@@ -1,0 +1,159 @@
+"""Handlers with in-memory fakes: one email per event, however often the event arrives."""
+
+from datetime import timedelta
+
+import pytest
+from notify_fakes import assigned, created, fake_deps, resolved
+
+from notify.domain.deliveries import DeliveryStatus
+from notify.domain.templates import Template, TemplateInvalid
+from notify.domain.tickets import TicketNotKnown
+from notify.handlers import DeliveryBusy, handle_event, update_template
+from notify.ports import EmailNotSent
+
+
+async def deliver(deps, envelope):
+    await handle_event(deps, envelope, envelope.payload())
+
+
+async def test_created_sends_one_email_and_records_notification_sent():
+    deps = fake_deps()
+    event = created("TF-1", "jane@example.com")
+    await deliver(deps, event)
+
+    [email] = deps.sender.sent
+    assert email.recipient == "jane@example.com"
+    assert email.subject == "We received your request [TF-1]: Invoice charged twice"
+    assert email.message_id == f"<{event.id}.email@ticketflow.local>"
+    delivery = deps.deliveries.rows[f"{event.id}:email"]
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.sent, 1)
+    [published] = deps.publish_outbox.published
+    assert published.type == "notification.sent.v1"
+    assert published.subject == "TF-1"
+    assert published.data["cause_event_id"] == event.id
+    assert deps.deliveries.outboxes[delivery.id][0]["id"] == published.id
+
+
+async def test_assigned_and_resolved_use_the_ticket_read_model():
+    deps = fake_deps()
+    await deliver(deps, created("TF-2", "omar@example.com"))
+    await deliver(deps, assigned("TF-2"))
+    await deliver(deps, resolved("TF-2"))
+    subjects = [e.subject for e in deps.sender.sent]
+    assert subjects[1:] == [
+        "Your request [TF-2] is now with Ana Lopez (billing)",
+        "Your request [TF-2] has been resolved",
+    ]
+    assert {e.recipient for e in deps.sender.sent} == {"omar@example.com"}
+    assert len(deps.publish_outbox.published) == 3
+
+
+async def test_the_same_event_twice_sends_once():
+    deps = fake_deps()
+    event = created()
+    await deliver(deps, event)
+    await deliver(deps, event)
+    assert len(deps.sender.sent) == 1
+    assert len(deps.publish_outbox.published) == 1
+
+
+async def test_event_for_an_unknown_ticket_raises_so_the_bus_retries():
+    deps = fake_deps()
+    with pytest.raises(TicketNotKnown):
+        await deliver(deps, assigned("TF-404"))
+    assert deps.sender.sent == []
+    assert deps.deliveries.rows == {}
+
+
+async def test_smtp_failure_is_recorded_raised_and_retried():
+    deps = fake_deps()
+    deps.sender.failures.append("SMTPConnectError: refused")
+    event = created()
+    with pytest.raises(EmailNotSent):
+        await deliver(deps, event)
+    failed = deps.deliveries.rows[f"{event.id}:email"]
+    assert (failed.status, failed.attempts, failed.error) == (
+        DeliveryStatus.failed,
+        1,
+        "SMTPConnectError: refused",
+    )
+    assert deps.publish_outbox.published == []
+
+    await deliver(deps, event)  # the bus's redelivery
+    sent = deps.deliveries.rows[f"{event.id}:email"]
+    assert (sent.status, sent.attempts, sent.error) == (DeliveryStatus.sent, 2, None)
+    assert len(deps.sender.sent) == 1
+    assert len(deps.publish_outbox.published) == 1
+
+
+async def test_a_copy_waits_while_another_attempt_sends_then_skips():
+    deps = fake_deps()
+    event = created()
+    await _leave_attempt_in_flight(deps, event)
+
+    reads = []
+
+    def other_attempt_finishes_after_a_while(rows):
+        reads.append(deps.clock())
+        if len(reads) == 3:
+            rows[f"{event.id}:email"].mark_sent(deps.clock(), "250 OK")
+
+    deps.deliveries.on_get = other_attempt_finishes_after_a_while
+    await deliver(deps, event)
+    assert deps.sender.sent == []  # the other attempt's email is the one
+    assert len(reads) == 3 and reads[0] < reads[2]  # it polled rather than spun
+
+
+async def test_a_copy_takes_over_once_a_crashed_attempts_lease_runs_out():
+    deps = fake_deps()
+    event = created()
+    await _leave_attempt_in_flight(deps, event)
+    await deliver(deps, event)
+    [email] = deps.sender.sent
+    assert email.message_id == f"<{event.id}.email@ticketflow.local>"
+    delivery = deps.deliveries.rows[f"{event.id}:email"]
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.sent, 2)
+    assert deps.clock() >= delivery.created_at + deps.send_lease
+
+
+async def test_a_copy_gives_up_when_the_lease_keeps_being_renewed():
+    deps = fake_deps()
+    event = created()
+    await _leave_attempt_in_flight(deps, event)
+
+    def someone_keeps_renewing(rows):
+        rows[f"{event.id}:email"].leased_until = deps.clock() + timedelta(seconds=5)
+
+    deps.deliveries.on_get = someone_keeps_renewing
+    with pytest.raises(DeliveryBusy):
+        await deliver(deps, event)
+    assert deps.sender.sent == []
+
+
+async def test_template_update_is_validated_then_used():
+    deps = fake_deps()
+    with pytest.raises(TemplateInvalid):
+        await update_template(deps, Template("ticket.created.v1", "{{ oops", "b"))
+    stored = await update_template(
+        deps, Template("ticket.created.v1", "Got it: {{ ticket.reference }}", "Thanks")
+    )
+    assert stored.updated_at is not None
+    await deliver(deps, created("TF-3"))
+    assert deps.sender.sent[0].subject == "Got it: TF-3"
+    assert deps.sender.sent[0].body == "Thanks"
+
+
+async def _leave_attempt_in_flight(deps, event):
+    """Simulate a process that inserted the delivery and then died (or is still sending)."""
+    deps.sender.failures.append("crash")
+    real_save_failed = deps.deliveries.save_failed
+
+    async def crash_before_saving(delivery):
+        return None
+
+    deps.deliveries.save_failed = crash_before_saving
+    with pytest.raises(EmailNotSent):
+        await deliver(deps, event)
+    deps.deliveries.save_failed = real_save_failed
+    row = deps.deliveries.rows[f"{event.id}:email"]
+    assert (row.status, row.attempts) == (DeliveryStatus.pending, 1)

@@ -1,0 +1,101 @@
+"""Template rendering: defaults against a fake ticket, strictness, sandboxing, validation."""
+
+import pytest
+from notify_fakes import assigned, created, resolved
+
+from notify.domain.templates import (
+    DEFAULT_TEMPLATES,
+    Template,
+    TemplateInvalid,
+    UnknownTemplate,
+    check,
+    render,
+    template_context,
+)
+from notify.domain.tickets import TicketView
+
+TICKET = TicketView(
+    ticket_id="TF-77",
+    customer_email="jane@example.com",
+    customer_name="Jane Doe",
+    subject="Invoice charged twice",
+    category="billing",
+)
+
+
+def render_default(envelope):
+    context = template_context(TICKET, envelope.payload())
+    return render(DEFAULT_TEMPLATES[envelope.type], context)
+
+
+def test_created_default_names_the_reference_and_subject():
+    email = render_default(created())
+    assert email.subject == "We received your request [TF-77]: Invoice charged twice"
+    assert "Hello Jane Doe," in email.body
+
+
+def test_assigned_default_names_the_agent_and_department():
+    email = render_default(assigned())
+    assert email.subject == "Your request [TF-77] is now with Ana Lopez (billing)"
+
+
+def test_resolved_default_includes_the_resolution_only_when_there_is_one():
+    with_resolution = render_default(resolved(resolution="Refunded the duplicate."))
+    without = render_default(resolved(resolution=None))
+    assert with_resolution.subject == "Your request [TF-77] has been resolved"
+    assert "Resolution: Refunded the duplicate." in with_resolution.body
+    assert "Resolution" not in without.body
+
+
+def test_customer_without_a_name_is_greeted_anyway():
+    nameless = TicketView("TF-1", "x@example.com", None, "Help", "account")
+    email = render(DEFAULT_TEMPLATES["ticket.created.v1"], template_context(nameless, created()))
+    assert email.body.startswith("Hello there,")
+
+
+def test_reference_prefixes_ids_that_lack_it():
+    assert TicketView("9f3a", "x@example.com", None, "s", "c").reference == "TF-9f3a"
+    assert TicketView("TF-9f3a", "x@example.com", None, "s", "c").reference == "TF-9f3a"
+
+
+def test_unknown_name_is_an_error_not_an_empty_string():
+    template = Template("ticket.created.v1", "Hi {{ ticket.nickname }}", "body")
+    with pytest.raises(TemplateInvalid) as error:
+        check(template)
+    assert error.value.field == "subject"
+    assert "nickname" in error.value.message
+
+
+def test_syntax_error_names_the_field_and_line():
+    template = Template("ticket.created.v1", "ok", "line one\n{% if %}")
+    with pytest.raises(TemplateInvalid) as error:
+        check(template)
+    assert error.value.field == "body"
+    assert "line 2" in error.value.message
+
+
+def test_sandbox_refuses_reaching_into_python_internals():
+    template = Template("ticket.created.v1", "{{ ticket.__class__.__mro__ }}", "body")
+    with pytest.raises(TemplateInvalid):
+        check(template)
+
+
+def test_line_breaks_in_a_subject_collapse_to_one_header_line():
+    template = Template("ticket.created.v1", "A\n{{ ticket.reference }}\r\nB", "body")
+    assert render(template, template_context(TICKET, created().payload())).subject == "A TF-77 B"
+
+
+def test_blank_subject_is_refused():
+    with pytest.raises(TemplateInvalid) as error:
+        check(Template("ticket.created.v1", "{{ '' }}  ", "body"))
+    assert error.value.field == "subject"
+
+
+def test_event_types_without_notifications_have_no_template():
+    with pytest.raises(UnknownTemplate):
+        check(Template("ticket.queued.v1", "s", "b"))
+
+
+def test_every_default_passes_its_own_check():
+    for template in DEFAULT_TEMPLATES.values():
+        check(template)
