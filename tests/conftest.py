@@ -17,7 +17,7 @@ import aio_pika
 import pytest
 from pymongo import AsyncMongoClient
 
-from support import BusProbe, Namespace, Servers, serve_in_process  # noqa: F401
+from support import BusProbe, Namespace, Servers
 
 ROOT = Path(__file__).resolve().parents[1]
 

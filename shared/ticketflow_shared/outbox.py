@@ -3,9 +3,11 @@
 A state change and the events it causes are written in one single-document update: the
 events go into that document's `outbox` array. The relay publishes them with confirms and
 then removes exactly those entries. A crash between write and publish loses nothing (the
-periodic sweep finds the entries); a crash after publish repeats an event, which consumers
-absorb by event id. `$pullAll` of the exact stored entries is used because FerretDB does
-not support `$pull` with a condition.
+sweep at the next start, or the periodic one, finds the entries); a crash after publish
+repeats an event, which consumers absorb by event id. The sweep is rare because on FerretDB
+it scans whole collections; a publish that failed is retried by `_id` every poll.
+`$pullAll` of the exact stored entries is used because FerretDB does not support `$pull`
+with a condition.
 """
 
 import asyncio
@@ -65,19 +67,23 @@ def merge_updates(*updates: dict[str, Any]) -> dict[str, Any]:
 
 
 class OutboxRelay:
-    """Publishes outbox entries: at once after a write, and by a periodic sweep after a crash."""
+    """Publishes outbox entries: at once after a write, again for writes whose publish failed,
+    and by a full sweep at start and every `sweep_seconds` for what a crash left behind."""
 
     def __init__(
         self,
         bus: Bus,
         collections: Iterable[AsyncCollection],
-        poll_seconds: float = 2.0,
+        poll_seconds: float = 1.0,
+        sweep_seconds: float = 60.0,
         grace_seconds: float = 5.0,
     ) -> None:
         self.bus = bus
         self.collections = list(collections)
         self.poll_seconds = poll_seconds
+        self.sweep_seconds = sweep_seconds
         self.grace = timedelta(seconds=grace_seconds)
+        self._failed: dict[tuple[str, Any], AsyncCollection] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def flush(self, collection: AsyncCollection, doc_id: Any, entries: list[dict]) -> None:
@@ -88,11 +94,23 @@ class OutboxRelay:
                 await self.bus.publish(Envelope.model_validate_json(entry["body"]))
                 published.append(entry)
         except Exception:
-            log.warning("outbox publish failed for %s; the sweep will retry", doc_id, exc_info=True)
+            log.warning("outbox publish failed for %s; will retry", doc_id, exc_info=True)
+            self._failed[(collection.name, doc_id)] = collection
+        else:
+            self._failed.pop((collection.name, doc_id), None)
         if published:
             await collection.update_one({"_id": doc_id}, {"$pullAll": {OUTBOX: published}})
         if published or not entries:
             await collection.update_one({"_id": doc_id, OUTBOX: []}, {"$unset": {OUTBOX_SINCE: ""}})
+
+    async def retry_failed(self) -> None:
+        """Publish again what a failed publish left, looking documents up by `_id` only."""
+        for (_, doc_id), collection in list(self._failed.items()):
+            doc = await collection.find_one({"_id": doc_id}, {OUTBOX: 1})
+            if doc is None:
+                self._failed.pop((collection.name, doc_id), None)
+                continue
+            await self.flush(collection, doc_id, doc.get(OUTBOX) or [])
 
     async def sweep(self) -> int:
         """Publish whatever stayed in an outbox longer than the grace period."""
@@ -107,11 +125,16 @@ class OutboxRelay:
         return count
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_sweep = loop.time()
         while True:
             try:
-                await self.sweep()
+                await self.retry_failed()
+                if loop.time() >= next_sweep:
+                    next_sweep = loop.time() + self.sweep_seconds
+                    await self.sweep()
             except Exception:
-                log.warning("outbox sweep failed", exc_info=True)
+                log.warning("outbox relay pass failed", exc_info=True)
             await asyncio.sleep(self.poll_seconds)
 
     def start(self) -> None:

@@ -43,7 +43,8 @@ class Runtime:
         self.relay = outbox.OutboxRelay(
             self.bus,
             [self.db[name] for name in self.outbox_collections],
-            settings.outbox_poll_seconds,
+            poll_seconds=settings.outbox_poll_seconds,
+            sweep_seconds=settings.outbox_sweep_seconds,
         )
 
     async def start(self, attempts: int = 60) -> None:

@@ -1,11 +1,14 @@
-"""Write serialisation for stores whose single-document updates are not atomic.
+"""Making FerretDB 1.x behave for single-document writes; a pass-through on MongoDB.
 
-FerretDB 1.x reads a document and writes it back as two steps, so two concurrent updates
-of one document can lose one of them, conditional updates included (measured: 50
-concurrent `$inc` of one field left it at 5-10). MongoDB applies each single-document
-update atomically and needs none of this. On FerretDB every write a process makes to a
-collection goes through one lock per collection; reads are not held up. Across processes
-only inserts with a unique key are atomic there, which is what cross-process claims use.
+FerretDB 1.x applies an update as "read the document, write it back", so two concurrent
+updates of one document can lose one of them, conditional updates included (measured: 50
+concurrent `$inc` of one field left it at 5-10). It also pushes only a bare `{_id: v}`
+filter down to SQLite: `{_id: v, version: 3}` scans the whole collection. On FerretDB
+every write a process makes to a collection therefore goes through one lock per
+collection, and a write or read whose filter is `_id` plus conditions fetches the document
+by `_id` and checks the conditions here. MongoDB applies each single-document update
+atomically and uses indexes, so there none of this is switched on. Across processes only
+inserts under a unique index are atomic on FerretDB, which is what cross-process claims use.
 """
 
 import asyncio
@@ -13,6 +16,9 @@ from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.results import DeleteResult, UpdateResult
+
+from ticketflow_shared.matching import Unsupported, matches
 
 WRITE_METHODS = frozenset(
     {
@@ -29,10 +35,21 @@ WRITE_METHODS = frozenset(
         "bulk_write",
     }
 )
+BY_ID_METHODS = frozenset({"find_one", "update_one", "find_one_and_update", "delete_one"})
+
+
+def _split_by_id(query: Any) -> tuple[Any, dict[str, Any]] | None:
+    """`(id, other conditions)` for a filter on one plain `_id` plus conditions."""
+    if not isinstance(query, dict) or len(query) < 2 or "_id" not in query:
+        return None
+    doc_id = query["_id"]
+    if isinstance(doc_id, dict):
+        return None
+    return doc_id, {key: value for key, value in query.items() if key != "_id"}
 
 
 class SerializedCollection:
-    """An AsyncCollection whose writes wait for each other while `serialize` is on."""
+    """An AsyncCollection that, on FerretDB, serialises writes and looks up by `_id`."""
 
     def __init__(self, collection: AsyncCollection, owner: "SerializedDatabase") -> None:
         self._collection = collection
@@ -40,24 +57,61 @@ class SerializedCollection:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._collection, name)
-        if name not in WRITE_METHODS:
+        if name not in WRITE_METHODS and name not in BY_ID_METHODS:
             return attribute
-        lock = self._owner.lock_for(self._collection.name)
 
-        async def serialized(*args: Any, **kwargs: Any) -> Any:
+        async def call(*args: Any, **kwargs: Any) -> Any:
             if not self._owner.serialize:
                 return await attribute(*args, **kwargs)
-            async with lock:
-                return await attribute(*args, **kwargs)
+            if name not in WRITE_METHODS:
+                return await self._by_id(name, attribute, args, kwargs)
+            async with self._owner.lock_for(self._collection.name):
+                return await self._by_id(name, attribute, args, kwargs)
 
-        return serialized
+        return call
+
+    async def _by_id(self, name: str, method: Any, args: tuple, kwargs: dict) -> Any:
+        split = _split_by_id(args[0] if args else kwargs.get("filter"))
+        if name not in BY_ID_METHODS or split is None or kwargs.get("sort"):
+            return await method(*args, **kwargs)
+        doc_id, conditions = split
+        current = await self._collection.find_one({"_id": doc_id})
+        try:
+            matched = current is not None and matches(current, conditions)
+        except Unsupported:
+            return await method(*args, **kwargs)
+        rest = args[1:]
+        if matched:
+            return await method(
+                {"_id": doc_id}, *rest, **{k: v for k, v in kwargs.items() if k != "filter"}
+            )
+        if kwargs.get("upsert"):
+            if current is None and _only_operators(conditions):
+                return await method({"_id": doc_id}, *rest, **kwargs)
+            return await method(*args, **kwargs)
+        return _no_match(name)
 
     def __eq__(self, other: object) -> bool:
-        other_collection = getattr(other, "_collection", other)
-        return self._collection == other_collection
+        return self._collection == getattr(other, "_collection", other)
 
     def __hash__(self) -> int:
         return hash(self._collection)
+
+
+def _only_operators(conditions: dict[str, Any]) -> bool:
+    """True when an upsert would insert nothing from these conditions but the `_id`."""
+    return all(
+        isinstance(value, dict) and value and all(str(k).startswith("$") for k in value)
+        for value in conditions.values()
+    )
+
+
+def _no_match(name: str) -> Any:
+    if name == "update_one":
+        return UpdateResult({"n": 0, "nModified": 0, "ok": 1.0}, acknowledged=True)
+    if name == "delete_one":
+        return DeleteResult({"n": 0, "ok": 1.0}, acknowledged=True)
+    return None
 
 
 class SerializedDatabase:
@@ -83,7 +137,7 @@ class SerializedDatabase:
         return attribute
 
     async def detect(self) -> bool:
-        """Turn serialisation on when the server is FerretDB."""
+        """Switch the FerretDB behaviour on when the server is FerretDB."""
         info = await self._database.client.admin.command("buildInfo")
         self.serialize = "ferretdbVersion" in info
         return self.serialize

@@ -21,7 +21,8 @@ class ServiceSettings(BaseSettings):
     max_delivery_attempts: int = Field(default=5, ge=1)
     retry_backoff_seconds: float = Field(default=0.2, ge=0)
     publish_timeout_seconds: float = Field(default=5.0, gt=0)
-    outbox_poll_seconds: float = Field(default=2.0, gt=0)
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    outbox_sweep_seconds: float = Field(default=60.0, gt=0)
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     otel_endpoint: str = "http://127.0.0.1:4318/v1/traces"
 

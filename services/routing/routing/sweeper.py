@@ -1,7 +1,9 @@
 """Background safety net: retries the queue and finishes routing that a crash cut short.
 
 Wake-ups (a ticket queued, an agent freed) already assign at once; the sweep catches the
-few that race past each other, and tickets whose first routing never completed.
+few that race past each other, and tickets whose first routing never completed. The queue
+is small and retried every tick; finding unrouted tickets reads the whole tickets collection
+on FerretDB, so that pass runs once per `stale_after` only.
 """
 
 import asyncio
@@ -24,14 +26,20 @@ class Sweeper:
         self.batch = batch
         self._task: asyncio.Task[None] | None = None
 
-    async def sweep(self) -> None:
+    async def sweep(self, include_stale: bool = True) -> None:
         await assigning.retry_queue(self.stores, self.batch)
-        await assigning.route_stale(self.stores, self.stale_after, self.batch)
+        if include_stale:
+            await assigning.route_stale(self.stores, self.stale_after, self.batch)
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_stale_pass = loop.time()
         while True:
             try:
-                await self.sweep()
+                stale_pass = loop.time() >= next_stale_pass
+                if stale_pass:
+                    next_stale_pass = loop.time() + self.stale_after.total_seconds()
+                await self.sweep(include_stale=stale_pass)
             except Exception:  # a failed sweep is retried on the next tick
                 log.warning("routing sweep failed", exc_info=True)
             await asyncio.sleep(self.every_seconds)

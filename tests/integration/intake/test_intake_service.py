@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 import aio_pika
 import httpx
 import pytest
-from conftest import BusProbe, Namespace, serve_in_process
 from fastapi import FastAPI
 
 from intake import handlers
 from intake.bootstrap import create_app
 from intake.domain.categories import DEFAULT_CATEGORIES
 from intake.settings import IntakeSettings
+from support import BusProbe, Namespace, serve_in_process
 from ticketflow_shared.events import (
     Envelope,
     Priority,

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import aio_pika
-from conftest import BusProbe, Namespace
 from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 
 from routing.bootstrap import create_app
 from routing.settings import RoutingSettings
+from support import BusProbe, Namespace
 from ticketflow_shared.events import (
     Channel,
     Customer,

@@ -1,8 +1,9 @@
 """The HTTP API over the real store: agents, rules, errors, and the agent.updated events."""
 
 import pytest
-from conftest import serve_in_process
 from routing_harness import AGENT_UPDATED, all_published_so_far, routing_app
+
+from support import serve_in_process
 
 pytestmark = pytest.mark.integration
 

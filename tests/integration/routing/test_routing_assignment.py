@@ -1,7 +1,6 @@
 """Routing against real RabbitMQ and the store: skill match, queueing, wake-ups, resolves."""
 
 import pytest
-from conftest import serve_in_process
 from routing_harness import (
     ASSIGNED,
     QUEUED,
@@ -16,6 +15,7 @@ from routing_harness import (
     routing_queue_drained,
 )
 
+from support import serve_in_process
 from ticketflow_shared.events import Priority
 
 pytestmark = pytest.mark.integration

@@ -1,0 +1,86 @@
+"""MongoDB filter matching in Python for the few operators our conditional writes use.
+
+Used where the store can only look documents up cheaply by `_id` (FerretDB 1.x pushes
+nothing else down to SQLite): fetch by `_id`, then decide here. `Unsupported` means "ask
+the server", so anything outside this subset stays correct, only slower.
+"""
+
+from typing import Any
+
+MISSING = object()
+COMPARISONS = {
+    "$gt": lambda a, b: a > b,
+    "$gte": lambda a, b: a >= b,
+    "$lt": lambda a, b: a < b,
+    "$lte": lambda a, b: a <= b,
+}
+
+
+class Unsupported(Exception):
+    """The filter uses something this matcher does not implement."""
+
+
+def matches(document: dict[str, Any], query: dict[str, Any]) -> bool:
+    return all(_field_matches(_lookup(document, path), cond) for path, cond in query.items())
+
+
+def _lookup(document: dict[str, Any], path: str) -> Any:
+    if path.startswith("$"):
+        raise Unsupported(path)
+    value: Any = document
+    for part in path.split("."):
+        if isinstance(value, list):
+            raise Unsupported(f"path through an array: {path}")
+        if not isinstance(value, dict) or part not in value:
+            return MISSING
+        value = value[part]
+    return value
+
+
+def _field_matches(value: Any, condition: Any) -> bool:
+    if isinstance(condition, dict) and condition and all(k.startswith("$") for k in condition):
+        return all(_operator(value, op, arg) for op, arg in condition.items())
+    return _equals(value, condition)
+
+
+def _operator(value: Any, op: str, arg: Any) -> bool:
+    if op == "$eq":
+        return _equals(value, arg)
+    if op == "$ne":
+        return not _equals(value, arg)
+    if op == "$in":
+        return any(_equals(value, item) for item in arg)
+    if op == "$nin":
+        return not any(_equals(value, item) for item in arg)
+    if op == "$exists":
+        return (value is not MISSING) == bool(arg)
+    if op in COMPARISONS:
+        candidates = value if isinstance(value, list) else [value]
+        return any(_compare(op, item, arg) for item in candidates)
+    raise Unsupported(op)
+
+
+def _equals(value: Any, expected: Any) -> bool:
+    """Mongo equality: null matches missing, and an array matches any element or itself."""
+    if isinstance(expected, dict) and any(str(k).startswith("$") for k in expected):
+        raise Unsupported("operator inside a value")
+    if value is MISSING:
+        return expected is None
+    if isinstance(value, list) and not isinstance(expected, list):
+        return any(_same(item, expected) for item in value)
+    return _same(value, expected)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) != isinstance(b, bool):
+        return False
+    return a == b
+
+
+def _compare(op: str, value: Any, arg: Any) -> bool:
+    if value is MISSING or value is None or isinstance(value, bool) != isinstance(arg, bool):
+        return False
+    try:
+        return COMPARISONS[op](value, arg)
+    except TypeError:  # different BSON type brackets never compare in a query
+        return False
