@@ -26,7 +26,22 @@ ready() {
   fi
 }
 up() { pid_alive "$PIDFILE" || { tail -n 30 "$LOGFILE" >&2; die "ferretdb exited"; }; ready; }
-built() { [[ -x $BIN ]] && "$BIN" --version 2>/dev/null | grep -qx "version: $VERSION"; }
+# Bump when the patches below change, so an older cached binary is rebuilt.
+PATCH_LEVEL=1
+built() {
+  [[ -x $BIN ]] && "$BIN" --version 2>/dev/null | grep -qx "version: $VERSION" &&
+    [[ $(cat "$BIN.patch-level" 2>/dev/null) == "$PATCH_LEVEL" ]]
+}
+
+# FerretDB 1.24's SQLite backend creates the unique _id index on `sjson->"_id"` but looks
+# documents up by `sjson->'$._id'`, an expression SQLite does not match to that index, so
+# every lookup and update by _id scans the whole table. Same JSON path, now the same text.
+patch_id_lookup() {
+  local file=$1/internal/backends/sqlite/metadata/metadata.go
+  grep -q "IDColumn = DefaultColumn + \"->'\$._id'\"" "$file" ||
+    die "FerretDB source changed; review patch_id_lookup in $0"
+  sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \`->\"_id\"\`|" "$file"
+}
 
 build() {
   command -v go >/dev/null || die "go not found (looked on PATH and in /usr/local/go/bin)"
@@ -41,10 +56,12 @@ build() {
   chmod -R u+w "$BUILD_TMP/src"
   # The module-proxy copy has an empty version.txt, and ferretdb panics at startup without it.
   echo "$VERSION" >"$BUILD_TMP/src/build/version/version.txt"
+  patch_id_lookup "$BUILD_TMP/src"
   (cd "$BUILD_TMP/src" && CGO_ENABLED=0 GOWORK=off GOFLAGS=-buildvcs=false \
     go build -o "$BUILD_TMP/ferretdb" ./cmd/ferretdb) >&2
   mkdir -p "$(dirname "$BIN")"
   mv -f "$BUILD_TMP/ferretdb" "$BIN"
+  echo "$PATCH_LEVEL" >"$BIN.patch-level"
   log "built in $((SECONDS - t0)) s"
 }
 
