@@ -114,8 +114,8 @@ async def retry_queue(stores: Stores, limit: int) -> int:
     for entry in await stores.queue.waiting(limit):
         ticket = entry.ticket
         if ticket.requirement in blocked:
-            if await _settled(ticket.ticket_id, stores):
-                await stores.queue.remove(ticket.ticket_id)
+            # Nobody can take this requirement now; an entry settled elsewhere is dropped
+            # when it reaches the front (assign checks), not by a lookup per entry per tick.
             continue
         outcome = await assign(ticket, stores)
         if outcome is Outcome.no_agent:
