@@ -20,6 +20,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -71,7 +72,33 @@ def load(path: Path) -> dict:
     }
 
 
+class ParsedMessages:
+    """Parsed messages by file name, so each file is parsed once however often it is listed."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[str, dict] = {}
+        self._lock = threading.Lock()
+
+    def of(self, paths: list[Path]) -> list[dict]:
+        with self._lock:
+            names = {path.name for path in paths}
+            for gone in self._parsed.keys() - names:
+                del self._parsed[gone]
+            items = []
+            for path in paths:
+                if path.name not in self._parsed:
+                    try:
+                        self._parsed[path.name] = load(path)
+                    except FileNotFoundError:  # deleted while listing
+                        continue
+                items.append(self._parsed[path.name])
+            return items
+
+
 def make_api(store: Path) -> type[BaseHTTPRequestHandler]:
+    parsed = ParsedMessages()
+    parsed.of(sorted(store.glob("*.eml")))  # parse what is kept before the API answers
+
     class Api(BaseHTTPRequestHandler):
         def reply(self, status: int, payload: object) -> None:
             body = json.dumps(payload).encode()
@@ -93,14 +120,11 @@ def make_api(store: Path) -> type[BaseHTTPRequestHandler]:
             if paths is None:
                 return
             want = parse_qs(urlsplit(self.path).query).get("to", [""])[0].lower()
-            messages = []
-            for path in paths:
-                try:
-                    item = load(path)
-                except FileNotFoundError:  # deleted while listing
-                    continue
-                if not want or want in (a.lower() for a in item["to"]):
-                    messages.append(item)
+            messages = [
+                item
+                for item in parsed.of(paths)
+                if not want or want in (a.lower() for a in item["to"])
+            ]
             self.reply(200, messages)
 
         def do_DELETE(self) -> None:
