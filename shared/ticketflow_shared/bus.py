@@ -57,7 +57,6 @@ class Bus:
         self._exchange: AbstractExchange | None = None
         self._consumers: list[tuple[AbstractQueue, str]] = []
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._closing = False
 
     @property
     def dead_letter_exchange(self) -> str:
@@ -194,7 +193,6 @@ class Bus:
 
     async def close(self, grace_seconds: float = 10.0) -> None:
         """Stop taking messages, let in-flight handlers finish, then close."""
-        self._closing = True
         for queue, tag in self._consumers:
             try:
                 await queue.cancel(tag)

@@ -45,7 +45,7 @@ def utcnow() -> datetime:
 class Payload(BaseModel):
     """Base of every event payload: strict on the way in, complete on the way out."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     event_type: ClassVar[str]
 
 

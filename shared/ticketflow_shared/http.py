@@ -50,10 +50,10 @@ def service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
-        for hook in on_start:
-            await hook(runtime)
         try:
+            await runtime.start()
+            for hook in on_start:
+                await hook(runtime)
             yield
         finally:
             for hook in reversed(on_stop):

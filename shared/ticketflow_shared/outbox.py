@@ -12,7 +12,7 @@ with a condition.
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -21,11 +21,20 @@ from pymongo import IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 
 from ticketflow_shared.bus import Bus
-from ticketflow_shared.events import Envelope, utcnow
+from ticketflow_shared.events import Envelope, Payload, utcnow
 
 log = logging.getLogger(__name__)
 OUTBOX = "outbox"
 OUTBOX_SINCE = "outbox_since"
+
+
+OutboxFlush = Callable[[AsyncCollection, Any, list[dict]], Awaitable[None]]
+"""Publish the outbox entries just written to one document: `(collection, doc id, entries)`."""
+
+
+def recorded_events(events: Iterable[Payload], *, source: str, subject: str) -> list[Envelope]:
+    """Envelopes for events a handler records now, stamped with the current trace."""
+    return [with_trace(Envelope.wrap(event, source=source, subject=subject)) for event in events]
 
 
 def outbox_entry(envelope: Envelope) -> dict[str, str]:
@@ -87,7 +96,14 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
 
     async def flush(self, collection: AsyncCollection, doc_id: Any, entries: list[dict]) -> None:
-        """Publish entries just written to one document, then remove them from its outbox."""
+        """Publish entries just written to one document, then remove them from its outbox.
+
+        After an earlier failed publish for this document, its whole stored outbox goes out
+        in order, so a newer event never overtakes an older one.
+        """
+        if (collection.name, doc_id) in self._failed:
+            doc = await collection.find_one({"_id": doc_id}, {OUTBOX: 1})
+            entries = (doc or {}).get(OUTBOX) or []
         published: list[dict] = []
         try:
             for entry in entries:

@@ -8,8 +8,6 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from reporting import handlers
-from reporting.adapters.agents import MongoAgentProfiles
-from reporting.adapters.tickets import MongoTicketRows
 from reporting.dashboard import render_dashboard
 from reporting.domain.agents import AgentReport
 from reporting.domain.summary import Summary
@@ -17,20 +15,20 @@ from reporting.domain.ticket_view import TicketView
 from reporting.settings import ReportingSettings
 
 
-def ticket_rows(request: Request) -> MongoTicketRows:
-    return MongoTicketRows(request.app.state.runtime.db)
+def ticket_rows(request: Request) -> handlers.TicketRows:
+    return request.app.state.read_models.tickets
 
 
-def agent_profiles(request: Request) -> MongoAgentProfiles:
-    return MongoAgentProfiles(request.app.state.runtime.db)
+def agent_profiles(request: Request) -> handlers.AgentProfiles:
+    return request.app.state.read_models.agents
 
 
 def settings(request: Request) -> ReportingSettings:
     return request.app.state.runtime.settings
 
 
-TicketRowsDep = Annotated[MongoTicketRows, Depends(ticket_rows)]
-AgentProfilesDep = Annotated[MongoAgentProfiles, Depends(agent_profiles)]
+TicketRowsDep = Annotated[handlers.TicketRows, Depends(ticket_rows)]
+AgentProfilesDep = Annotated[handlers.AgentProfiles, Depends(agent_profiles)]
 SettingsDep = Annotated[ReportingSettings, Depends(settings)]
 Since = Annotated[
     datetime | None,

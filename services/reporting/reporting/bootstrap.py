@@ -2,9 +2,11 @@
 
 from fastapi import FastAPI
 
-from reporting import api
+from reporting import api, consumers
 from reporting.adapters import tickets
-from reporting.consumers import start_consumers
+from reporting.adapters.agents import MongoAgentProfiles
+from reporting.adapters.tickets import MongoTicketRows
+from reporting.handlers import ReadModels
 from reporting.settings import ReportingSettings
 from ticketflow_shared.http import service_app
 from ticketflow_shared.runtime import Runtime
@@ -13,10 +15,17 @@ from ticketflow_shared.runtime import Runtime
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     settings = settings or ReportingSettings()
     runtime = Runtime(settings, indexes=tickets.INDEXES)
-    return service_app(
+    models = ReadModels(MongoTicketRows(runtime.db), MongoAgentProfiles(runtime.db))
+
+    async def start_consumers(runtime: Runtime) -> None:
+        await consumers.subscribe(runtime, models)
+
+    app = service_app(
         runtime,
         title="ticketflow reporting",
         description="Read models and KPIs built from every ticket, agent and notification event.",
         routers=[api.reports, api.pages],
         on_start=[start_consumers],
     )
+    app.state.read_models = models
+    return app

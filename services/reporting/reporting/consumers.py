@@ -1,8 +1,6 @@
 """Reporting's one queue: every ticket, agent and notification event, folded into read models."""
 
 from reporting import handlers
-from reporting.adapters.agents import MongoAgentProfiles
-from reporting.adapters.tickets import MongoTicketRows
 from reporting.domain.tickets import TICKET_EVENTS
 from ticketflow_shared.events import AgentUpdatedV1, Envelope, Payload
 from ticketflow_shared.runtime import Runtime
@@ -10,11 +8,10 @@ from ticketflow_shared.runtime import Runtime
 EVENT_TYPES = [model.event_type for model in (*TICKET_EVENTS, AgentUpdatedV1)]
 
 
-async def start_consumers(runtime: Runtime) -> None:
-    tickets = MongoTicketRows(runtime.db)
-    agents = MongoAgentProfiles(runtime.db)
-
+async def subscribe(runtime: Runtime, models: handlers.ReadModels) -> None:
     async def on_event(envelope: Envelope, payload: Payload) -> None:
-        await handlers.project_event(envelope, payload, tickets=tickets, agents=agents)
+        await handlers.project_event(
+            envelope, payload, tickets=models.tickets, agents=models.agents
+        )
 
     await runtime.bus.subscribe("events", EVENT_TYPES, runtime.idempotent(on_event))

@@ -1,6 +1,7 @@
 """Reporting's service layer: events go into the read models, queries come out as KPIs."""
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -29,6 +30,14 @@ class AgentProfiles(Protocol):
         ...
 
     async def list(self) -> list[AgentProfile]: ...
+
+
+@dataclass(frozen=True)
+class ReadModels:
+    """The read models one reporting process writes and queries, built once at start."""
+
+    tickets: TicketRows
+    agents: AgentProfiles
 
 
 async def project_event(

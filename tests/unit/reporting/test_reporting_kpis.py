@@ -4,7 +4,7 @@ import pytest
 from reporting_builders import T0
 
 from reporting.domain.kpis import count_by, duration_stats, percentile, seconds_between
-from reporting.domain.status import TicketStatus, later_status
+from reporting.domain.status import TicketStatus
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,6 @@ def test_count_by_groups_missing_keys_under_the_given_label():
 
 def test_status_precedence_follows_the_lifecycle():
     assert [status.rank for status in TicketStatus] == [0, 1, 2, 3]
-    assert later_status(TicketStatus.resolved, TicketStatus.queued) is TicketStatus.resolved
     assert TicketStatus.from_rank(2) is TicketStatus.assigned
     assert not TicketStatus.resolved.is_open
     assert TicketStatus.assigned.is_open

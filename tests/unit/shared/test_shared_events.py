@@ -121,3 +121,9 @@ def test_with_trace_stamps_the_current_span() -> None:
     assert stamped.traceparent is not None
     assert stamped.traceparent.split("-")[1] == trace_id
     assert trace.get_current_span().get_span_context().is_valid is False
+
+
+def test_nan_and_infinity_never_enter_an_event() -> None:
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="finite"):
+            created(fields={"amount": bad})

@@ -22,8 +22,3 @@ class TicketStatus(StrEnum):
     @property
     def is_open(self) -> bool:
         return self is not TicketStatus.resolved
-
-
-def later_status(*statuses: TicketStatus) -> TicketStatus:
-    """The most advanced of several statuses (status precedence)."""
-    return max(statuses, key=lambda status: status.rank)

@@ -1,0 +1,73 @@
+"""The document outbox on the real broker and store: failed publishes, order, crash sweep."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from support import BusProbe, Namespace
+from ticketflow_shared.bus import Bus
+from ticketflow_shared.events import Envelope, TicketResolvedV1, utcnow
+from ticketflow_shared.outbox import OutboxRelay, outbox_fields, push_outbox
+from ticketflow_shared.serialized import SerializedDatabase
+from ticketflow_shared.store import mongo_client
+
+pytestmark = pytest.mark.integration
+
+
+def resolved(ticket_id: str, resolution: str) -> Envelope:
+    payload = TicketResolvedV1(ticket_id=ticket_id, resolution=resolution, resolved_at=utcnow())
+    return Envelope.wrap(payload, source="/test", subject=ticket_id)
+
+
+@pytest.fixture
+async def parts(namespace: Namespace) -> AsyncIterator[tuple[Bus, SerializedDatabase]]:
+    client = mongo_client(namespace.servers.mongo_url, "outbox-tests")
+    db = SerializedDatabase(client[namespace.database("outbox")])
+    await db.detect()
+    bus = Bus(namespace.servers.amqp_url, exchange=namespace.exchange, namespace="outbox-test")
+    await bus.connect()
+    yield bus, db
+    await bus.close()
+    await client.close()
+
+
+async def test_an_event_that_failed_to_publish_goes_out_before_later_ones(parts, namespace):
+    bus, db = parts
+    docs = db["docs"]
+    relay = OutboxRelay(bus, [docs])
+    first, second = resolved("T1", "first"), resolved("T1", "second")
+
+    fields, entries = outbox_fields([first])
+    await docs.insert_one({"_id": "T1", **fields})
+    await relay.flush(docs, "T1", entries)  # nothing is bound yet: unroutable, so it fails
+    assert [e["id"] for e in (await docs.find_one({"_id": "T1"}))["outbox"]] == [first.id]
+
+    probe = BusProbe(namespace)
+    await probe.start()
+    try:
+        update, entries = push_outbox([second])
+        await docs.update_one({"_id": "T1"}, update)
+        await relay.flush(docs, "T1", entries)
+
+        arrived = await probe.wait_for("ticket.resolved.v1", "T1", count=2)
+        assert [e.id for e in arrived] == [first.id, second.id]
+        stored = await docs.find_one({"_id": "T1"})
+        assert stored["outbox"] == []
+        assert "outbox_since" not in stored
+    finally:
+        await probe.close()
+
+
+async def test_the_sweep_publishes_what_a_crash_left_in_an_outbox(parts, bus_probe):
+    bus, db = parts
+    docs = db["docs"]
+    left = resolved("T2", "left behind")
+    fields, _ = outbox_fields([left])
+    await docs.insert_one({"_id": "T2", "status": "resolved", **fields})
+
+    published = await OutboxRelay(bus, [docs], grace_seconds=0).sweep()
+
+    assert published == 1
+    (arrived,) = await bus_probe.wait_for("ticket.resolved.v1", "T2")
+    assert arrived == left
+    assert (await docs.find_one({"_id": "T2"}))["outbox"] == []
