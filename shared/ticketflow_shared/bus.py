@@ -111,23 +111,29 @@ class Bus:
     ) -> AbstractQueue:
         """Consume `event_types` into this service's durable queue for `purpose`."""
         assert self._connection is not None, "connect() first"
-        channel = await self._connection.channel()
-        await channel.set_qos(prefetch_count=self.prefetch)
         name = self.queue_name(purpose)
+        channel = await self._connection.channel()
         dead_letters = await channel.declare_queue(
             f"{name}.dlq", durable=True, arguments={"x-queue-type": "quorum"}
         )
         await dead_letters.bind(self.dead_letter_exchange, routing_key=name)
-        queue = await channel.declare_queue(
-            name,
-            durable=True,
-            arguments={
-                "x-queue-type": "quorum",
-                "x-delivery-limit": self.max_delivery_attempts - 1,
-                "x-dead-letter-exchange": self.dead_letter_exchange,
-                "x-dead-letter-routing-key": name,
-            },
-        )
+        arguments = {
+            "x-queue-type": "quorum",
+            "x-delivery-limit": self.max_delivery_attempts - 1,
+            "x-dead-letter-exchange": self.dead_letter_exchange,
+            "x-dead-letter-routing-key": name,
+        }
+        try:
+            queue = await channel.declare_queue(name, durable=True, arguments=arguments)
+        except aio_pika.exceptions.ChannelPreconditionFailed:
+            # A queue's arguments are fixed once it exists; a changed delivery limit needs the
+            # queue re-created (or a policy). Keep serving with the queue as it is.
+            log.warning(
+                "queue %s exists with other arguments than %s; using it as is", name, arguments
+            )
+            channel = await self._connection.channel()
+            queue = await channel.declare_queue(name, passive=True)
+        await channel.set_qos(prefetch_count=self.prefetch)
         for event_type in event_types:
             await queue.bind(self.exchange_name, routing_key=event_type)
 

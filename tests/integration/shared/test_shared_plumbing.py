@@ -1,5 +1,6 @@
-"""The document outbox on the real broker and store: failed publishes, order, crash sweep."""
+"""Shared plumbing on the real broker and store: outbox order and crash sweep, queue set-up."""
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -71,3 +72,33 @@ async def test_the_sweep_publishes_what_a_crash_left_in_an_outbox(parts, bus_pro
     (arrived,) = await bus_probe.wait_for("ticket.resolved.v1", "T2")
     assert arrived == left
     assert (await docs.find_one({"_id": "T2"}))["outbox"] == []
+
+
+async def test_a_changed_delivery_limit_keeps_the_existing_queue_serving(namespace, bus_probe):
+    handled: list[str] = []
+
+    async def handle(envelope: Envelope, payload: object) -> None:
+        handled.append(envelope.id)
+
+    buses = []
+    for attempts in (5, 3):
+        bus = Bus(
+            namespace.servers.amqp_url,
+            exchange=namespace.exchange,
+            namespace=f"{namespace.queue_prefix}routing",
+            max_delivery_attempts=attempts,
+        )
+        await bus.connect()
+        await bus.subscribe("events", ["ticket.resolved.v1"], handle)
+        buses.append(bus)
+    await buses[0].close()
+
+    event = resolved("T3", "after the change")
+    await buses[1].publish(event)
+    await bus_probe.wait_for("ticket.resolved.v1", "T3")
+    for _ in range(100):
+        if handled:
+            break
+        await asyncio.sleep(0.05)
+    await buses[1].close()
+    assert handled == [event.id]
