@@ -1,0 +1,103 @@
+"""The bus adapter on the real broker: reconnecting after a dropped connection, and shutdown."""
+
+import asyncio
+import shutil
+import subprocess
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from support import BusProbe, Namespace
+from ticketflow_shared.bus import Bus
+from ticketflow_shared.events import Envelope, Payload, TicketResolvedV1, utcnow
+
+pytestmark = pytest.mark.integration
+
+
+def resolved(ticket_id: str) -> Envelope:
+    payload = TicketResolvedV1(ticket_id=ticket_id, resolved_at=utcnow())
+    return Envelope.wrap(payload, source="/test", subject=ticket_id)
+
+
+async def connected_bus(namespace: Namespace, handler: Callable[..., Awaitable[None]]) -> Bus:
+    bus = Bus(
+        namespace.servers.amqp_url,
+        exchange=namespace.exchange,
+        namespace=f"{namespace.queue_prefix}notify",
+    )
+    await bus.connect()
+    await bus.subscribe("events", ["ticket.resolved.v1"], handler)
+    return bus
+
+
+async def until(condition: Callable[[], bool], seconds: float = 20) -> None:
+    async with asyncio.timeout(seconds):
+        while not condition():
+            await asyncio.sleep(0.05)
+
+
+def close_connections_named(name: str) -> int:
+    """Drop this client's connections from the broker's side, as a broker restart would."""
+    listing = subprocess.run(
+        ["rabbitmqctl", "-q", "list_connections", "pid", "client_properties"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pids = [line.split("\t")[0] for line in listing.splitlines() if f'"{name}"' in line]
+    for pid in pids:
+        subprocess.run(["rabbitmqctl", "-q", "close_connection", pid, "test"], check=True)
+    return len(pids)
+
+
+@pytest.mark.skipif(shutil.which("rabbitmqctl") is None, reason="needs the local broker's CLI")
+async def test_consumers_come_back_after_the_broker_drops_the_connection(
+    namespace: Namespace, bus_probe: BusProbe
+) -> None:
+    handled: list[str] = []
+
+    async def handle(envelope: Envelope, payload: Payload) -> None:
+        handled.append(envelope.subject)
+
+    bus = await connected_bus(namespace, handle)
+    try:
+        await bus.publish(resolved("before"))
+        await until(lambda: "before" in handled)
+
+        assert close_connections_named(bus.namespace) == 1
+        await bus_probe.publish(resolved("while-away"))
+        await until(lambda: "while-away" in handled, seconds=30)
+        await bus.publish(resolved("after"))
+        await until(lambda: "after" in handled)
+    finally:
+        await bus.close()
+    assert handled == ["before", "while-away", "after"]
+
+
+async def test_shutdown_lets_a_message_in_flight_finish_and_acks_it(namespace: Namespace) -> None:
+    started, finished = asyncio.Event(), []
+
+    async def slow(envelope: Envelope, payload: Payload) -> None:
+        started.set()
+        await asyncio.sleep(1.0)
+        finished.append(envelope.id)
+
+    bus = await connected_bus(namespace, slow)
+    event = resolved("slow")
+    await bus.publish(event)
+    await asyncio.wait_for(started.wait(), 20)
+    await bus.close()
+    assert finished == [event.id]
+
+    redelivered: list[str] = []
+
+    async def record(envelope: Envelope, payload: Payload) -> None:
+        redelivered.append(envelope.id)
+
+    again = await connected_bus(namespace, record)
+    try:
+        await again.publish(resolved("marker"))
+        await until(lambda: len(redelivered) >= 1)
+    finally:
+        await again.close()
+    assert event.id not in redelivered
