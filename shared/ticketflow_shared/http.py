@@ -1,9 +1,12 @@
 """FastAPI app factory every service uses: lifespan, health, readiness, tracing."""
 
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
@@ -11,6 +14,23 @@ from ticketflow_shared.runtime import Runtime
 from ticketflow_shared.telemetry import setup_telemetry
 
 Hook = Callable[[Runtime], Awaitable[None]]
+
+
+async def request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own 422, safe to encode when the rejected input holds NaN or Infinity."""
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": _json_safe(jsonable_encoder(exc.errors()))}, status_code=422)
+
+
+def _json_safe(value: object) -> object:
+    """Echo non-finite numbers as text: strict JSON has no NaN, and the encoder refuses them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    return value
 
 
 def health_router(runtime: Runtime) -> APIRouter:
@@ -62,6 +82,7 @@ def service_app(
 
     app = FastAPI(title=title, description=description, lifespan=lifespan)
     app.state.runtime = runtime
+    app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.include_router(health_router(runtime))
     for router in routers:
         app.include_router(router)

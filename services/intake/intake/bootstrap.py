@@ -4,6 +4,7 @@ Run: `uvicorn intake.bootstrap:create_app --factory --port 8001`
 """
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from intake import api, consumers
 from intake.adapters import tickets as ticket_store
@@ -14,7 +15,7 @@ from intake.domain.errors import IntakeError
 from intake.http_errors import intake_error_handler
 from intake.ports import CategoryRepository, TicketRepository
 from intake.settings import IntakeSettings
-from ticketflow_shared.http import service_app
+from ticketflow_shared.http import request_validation_handler, service_app
 from ticketflow_shared.runtime import Runtime
 
 TICKETS = "tickets"
@@ -54,3 +55,4 @@ def install_api(app: FastAPI, tickets: TicketRepository, categories: CategoryRep
     app.state.tickets = tickets
     app.state.categories = categories
     app.add_exception_handler(IntakeError, intake_error_handler)
+    app.add_exception_handler(RequestValidationError, request_validation_handler)

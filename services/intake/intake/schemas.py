@@ -3,7 +3,15 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    field_validator,
+)
 
 from intake.domain.categories import CategoryRule
 from intake.domain.commands import CreateTicket
@@ -12,9 +20,33 @@ from ticketflow_shared.events import Channel, Customer, Priority
 
 # Field names become MongoDB keys: no dots, no leading `$`.
 FieldName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")]
-FieldValue = Annotated[str, StringConstraints(max_length=2000)] | int | float | bool
 CategoryName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]
 Text = StringConstraints(strip_whitespace=True, min_length=1)
+# Values must survive BSON and the consumers' strict event models: integers fit in int64 and
+# numbers are finite (Starlette's JSON parser accepts `NaN` and `Infinity`).
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def _value_kind(value: object) -> str | None:
+    """Pick the branch by JSON type, so an oversized integer is refused, not widened to float."""
+    for kind in (bool, int, float, str):  # bool first: it is a subclass of int
+        if isinstance(value, kind):
+            return kind.__name__
+    return None
+
+
+FieldValue = Annotated[
+    Annotated[str, StringConstraints(max_length=2000), Tag("str")]
+    | Annotated[Int64, Tag("int")]
+    | Annotated[FiniteFloat, Tag("float")]
+    | Annotated[bool, Tag("bool")],
+    Discriminator(
+        _value_kind,
+        custom_error_type="field_value",
+        custom_error_message="Input should be text, a number or a boolean",
+    ),
+]
 
 
 class TicketCreate(BaseModel):

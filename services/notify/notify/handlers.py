@@ -113,15 +113,22 @@ async def _take_over(deps: NotifyDeps, existing_id: str) -> Delivery | None:
         if step is Step.skip:
             return None
         if step is Step.send:
-            expected = delivery.attempts
-            delivery.begin_attempt(now, deps.send_lease)
-            if await deps.deliveries.claim(delivery, expected):
+            if await _claim(deps, delivery, now):
                 return delivery
-            continue  # another copy began an attempt first: look again
+            pause = WAIT_POLL_SECONDS  # another copy began an attempt first: see how it ends
+        else:
+            pause = min(WAIT_POLL_SECONDS, (delivery.leased_until - now).total_seconds())
+        # Bounded either way: past the deadline the bus retries later, then dead-letters.
         if now >= deadline:
             raise DeliveryBusy(f"delivery {existing_id} is still being sent elsewhere")
-        remaining = (delivery.leased_until - now).total_seconds()
-        await deps.sleep(min(WAIT_POLL_SECONDS, remaining))
+        await deps.sleep(pause)
+
+
+async def _claim(deps: NotifyDeps, delivery: Delivery, now: datetime) -> bool:
+    expected = delivery.attempts
+    delivery.begin_attempt(now, deps.send_lease)
+    # An attempt older than a lease that never reached the delivery belongs to a dead copy.
+    return await deps.deliveries.claim(delivery, expected, stale_before=now - deps.send_lease)
 
 
 async def _send(deps: NotifyDeps, delivery: Delivery) -> None:
@@ -132,10 +139,7 @@ async def _send(deps: NotifyDeps, delivery: Delivery) -> None:
         await deps.deliveries.save_failed(delivery)
         raise  # the bus retries with back-off, then dead-letters; the delivery says why
     delivery.mark_sent(deps.clock(), smtp_response)
-    envelopes = [
-        outbox.with_trace(Envelope.wrap(event, source=SOURCE, subject=delivery.ticket_id))
-        for event in delivery.events
-    ]
+    envelopes = outbox.recorded_events(delivery.events, source=SOURCE, subject=delivery.ticket_id)
     entries = await deps.deliveries.save_sent(delivery, envelopes)
     if entries:
         await deps.publish_outbox(delivery.id, entries)

@@ -1,6 +1,7 @@
 """What the handlers need from the outside world; adapters implement it, unit tests fake it."""
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from notify.domain.deliveries import Delivery, DeliveryStatus, OutgoingEmail
@@ -51,8 +52,14 @@ class DeliveryRepository(Protocol):
 
     async def get(self, delivery_id: str) -> Delivery | None: ...
 
-    async def claim(self, delivery: Delivery, expected_attempts: int) -> bool:
-        """Save a begun attempt unless another attempt began since `expected_attempts`."""
+    async def claim(
+        self, delivery: Delivery, expected_attempts: int, *, stale_before: datetime
+    ) -> bool:
+        """Save a begun attempt unless another attempt began since `expected_attempts`.
+
+        An attempt elected before `stale_before` but never saved (its copy died in between)
+        does not block: its number is skipped, so `delivery.attempts` may grow by more than 1.
+        """
         ...
 
     async def save_failed(self, delivery: Delivery) -> None: ...

@@ -140,6 +140,21 @@ async def test_an_unknown_field_is_named(client):
     assert [p["loc"] for p in response.json()["detail"]] == [["body", "sla"]]
 
 
+async def test_a_nan_field_value_is_named_and_nothing_is_stored(app, client):
+    # httpx's `json=` refuses NaN; Starlette's parser accepts it, so send the raw body.
+    body = (
+        b'{"channel": "email", "customer": {"email": "ada@example.com"}, "subject": "Charged",'
+        b' "body": "Twice.", "category": "billing", "fields": {"order_id": "42", "x": NaN}}'
+    )
+    response = await client.post(
+        "/tickets", content=body, headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 422, response.text
+    assert [p["loc"] for p in response.json()["detail"]] == [["body", "fields", "x", "float"]]
+    assert await app.state.runtime.db["tickets"].count_documents({}) == 0
+
+
 async def test_an_idempotent_retry_returns_the_ticket_and_publishes_nothing(
     app, client, bus_probe: BusProbe
 ):

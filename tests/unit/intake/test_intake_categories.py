@@ -1,6 +1,7 @@
 """Category rules: required fields and default priority."""
 
 import pytest
+from intake_fakes import new_ticket
 
 from intake.domain.categories import DEFAULT_CATEGORIES, CategoryRule
 from intake.domain.errors import MissingFields
@@ -30,7 +31,11 @@ def test_require_fields_raises_naming_category_and_fields():
 
 
 def test_a_rule_without_requirements_accepts_no_fields():
-    CategoryRule("general").require_fields({})
+    general = CategoryRule("general")
+    assert general.missing_fields({}) == []
+    # Ticket.create enforces the rule, so an opened ticket shows the rule was met.
+    ticket = new_ticket(general)
+    assert (ticket.category, ticket.fields) == ("general", {})
 
 
 def test_requested_priority_wins_over_the_category_default():

@@ -1,5 +1,7 @@
 """HTTP contract over in-memory repositories: status codes and 422s that name the bad field."""
 
+import json
+import math
 from collections.abc import AsyncIterator
 
 import httpx
@@ -89,6 +91,46 @@ async def test_field_values_must_be_scalars(client):
         "/tickets", json={**TICKET, "fields": {"order_id": "42", "items": [1, 2]}}
     )
     assert any(loc[:3] == ["body", "fields", "items"] for loc in bad_locations(response))
+
+
+async def post_raw(client: httpx.AsyncClient, ticket: dict) -> httpx.Response:
+    """POST what httpx's `json=` refuses; json.dumps writes NaN the way Starlette reads it."""
+    return await client.post(
+        "/tickets", content=json.dumps(ticket), headers={"content-type": "application/json"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "branch"),
+    [(math.nan, "float"), (math.inf, "float"), (-math.inf, "float"), (2**70, "int")],
+)
+async def test_field_values_a_store_or_consumer_cannot_take_are_named(
+    client, tickets, value, branch
+):
+    response = await post_raw(client, {**TICKET, "fields": {"order_id": "42", "x": value}})
+    assert bad_locations(response) == [["body", "fields", "x", branch]]
+    assert tickets.stored == {}
+
+
+async def test_a_422_echoing_nan_inside_the_whole_body_still_encodes(client):
+    # A missing field echoes the whole body as its input, NaN included.
+    without_subject = {key: value for key, value in TICKET.items() if key != "subject"}
+    response = await post_raw(client, {**without_subject, "fields": {"x": math.nan}})
+
+    problems = {tuple(problem["loc"]): problem for problem in response.json()["detail"]}
+    assert sorted(bad_locations(response)) == [
+        ["body", "fields", "x", "float"],
+        ["body", "subject"],
+    ]
+    assert problems[("body", "fields", "x", "float")]["input"] == "nan"
+    assert problems[("body", "subject")]["input"]["fields"] == {"x": "nan"}
+
+
+async def test_field_integers_at_the_int64_limits_are_kept(client):
+    fields = {"order_id": "42", "low": -(2**63), "high": 2**63 - 1}
+    response = await client.post("/tickets", json={**TICKET, "fields": fields})
+    assert response.status_code == 201, response.text
+    assert response.json()["fields"] == fields
 
 
 async def test_scalar_field_values_keep_their_types(client):

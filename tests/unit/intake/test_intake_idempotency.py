@@ -50,7 +50,12 @@ def test_command_fingerprint_changes_with_the_body():
 
 
 def test_the_same_key_and_body_is_a_replay():
-    ensure_same_request(IdempotencyRecord("k", "abc"), "TF-1", "k", "abc")
+    assert IdempotencyRecord("k", "abc").matches("k", "abc") is True
+
+
+@pytest.mark.parametrize(("key", "fingerprint"), [("k", "other-body"), ("other-key", "abc")])
+def test_another_key_or_body_is_no_replay(key, fingerprint):
+    assert IdempotencyRecord("k", "abc").matches(key, fingerprint) is False
 
 
 @pytest.mark.parametrize(

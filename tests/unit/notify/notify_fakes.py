@@ -76,7 +76,9 @@ class FakeDeliveries:
     def __init__(self) -> None:
         self.rows: dict[str, Delivery] = {}
         self.outboxes: dict[str, list[dict]] = {}
+        self.attempts: dict[str, datetime] = {}  # election documents: `<id>#<n>` -> began_at
         self.on_get = None  # hook: lets a test change a row between two reads
+        self.on_elected = None  # hook: runs between the election and the delivery update
 
     async def add(self, delivery: Delivery) -> bool:
         if delivery.id in self.rows:
@@ -90,11 +92,25 @@ class FakeDeliveries:
         row = self.rows.get(delivery_id)
         return copy.deepcopy(row) if row else None
 
-    async def claim(self, delivery: Delivery, expected_attempts: int) -> bool:
+    async def claim(
+        self, delivery: Delivery, expected_attempts: int, *, stale_before: datetime
+    ) -> bool:
+        if not self._elect(delivery, stale_before):
+            return False
+        if self.on_elected is not None:
+            self.on_elected(delivery)  # e.g. raise: the process died after the election
         row = self.rows[delivery.id]
         if row.attempts != expected_attempts or row.status is DeliveryStatus.sent:
             return False
         self.rows[delivery.id] = copy.deepcopy(delivery)
+        return True
+
+    def _elect(self, delivery: Delivery, stale_before: datetime) -> bool:
+        while (began_at := self.attempts.get(f"{delivery.id}#{delivery.attempts}")) is not None:
+            if began_at > stale_before:
+                return False
+            delivery.skip_abandoned_attempt()
+        self.attempts[f"{delivery.id}#{delivery.attempts}"] = delivery.updated_at
         return True
 
     async def save_failed(self, delivery: Delivery) -> None:

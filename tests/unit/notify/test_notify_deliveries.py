@@ -110,6 +110,15 @@ def test_outcomes_need_an_attempt_in_progress():
         failed.mark_failed(START, "again")
 
 
+def test_an_abandoned_attempt_number_is_skipped_only_during_an_attempt():
+    delivery = new_delivery()
+    with pytest.raises(InvalidTransition):
+        delivery.skip_abandoned_attempt()
+    delivery.begin_attempt(START, LEASE)
+    delivery.skip_abandoned_attempt()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.pending, 2)
+
+
 def test_long_errors_are_truncated():
     delivery = new_delivery()
     delivery.begin_attempt(START, LEASE)

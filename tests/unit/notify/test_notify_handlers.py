@@ -1,6 +1,7 @@
 """Handlers with in-memory fakes: one email per event, however often the event arrives."""
 
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from notify_fakes import assigned, created, fake_deps, resolved
@@ -130,6 +131,61 @@ async def test_a_copy_gives_up_when_the_lease_keeps_being_renewed():
     assert deps.sender.sent == []
 
 
+async def test_a_copy_that_died_between_election_and_update_blocks_nobody_for_long():
+    deps = fake_deps()
+    event = created()
+    delivery_id = f"{event.id}:email"
+    await _leave_attempt_in_flight(deps, event)
+
+    def die_before_saving_the_attempt(delivery):
+        raise ConnectionError("process died")
+
+    deps.deliveries.on_elected = die_before_saving_the_attempt
+    with pytest.raises(ConnectionError):
+        await deliver(deps, event)  # takes over once the lease ran out, elects #2, dies
+    deps.deliveries.on_elected = None
+    assert f"{delivery_id}#2" in deps.deliveries.attempts
+    assert deps.deliveries.rows[delivery_id].attempts == 1  # the election never reached it
+    died_at = deps.clock()
+
+    reads = _paced_reads(deps)
+    await deliver(deps, event)  # the bus's redelivery
+    [email] = deps.sender.sent
+    assert email.message_id == f"<{event.id}.email@ticketflow.local>"
+    delivery = deps.deliveries.rows[delivery_id]
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.sent, 3)  # #2 skipped
+    assert len(deps.publish_outbox.published) == 1
+    # It waited out the dead copy's lease, polling, then took over within its own deadline.
+    assert died_at + deps.send_lease <= deps.clock() < died_at + deps.send_lease * 2
+    assert all(earlier < later for earlier, later in pairwise(reads))
+
+    await deliver(deps, event)  # yet another copy: nothing more to send
+    assert len(deps.sender.sent) == 1
+
+
+async def test_a_copy_that_keeps_losing_the_election_gives_up_within_its_deadline():
+    deps = fake_deps()
+    event = created()
+    delivery_id = f"{event.id}:email"
+    await _leave_attempt_in_flight(deps, event)
+    deps.clock.now += deps.send_lease  # the lease ran out: every read says "send"
+    started = deps.clock()
+    reads = _paced_reads(deps)
+    read_row = deps.deliveries.on_get
+
+    def another_copy_just_elected_itself(rows):
+        read_row(rows)
+        next_attempt = rows[delivery_id].attempts + 1
+        deps.deliveries.attempts[f"{delivery_id}#{next_attempt}"] = deps.clock()
+
+    deps.deliveries.on_get = another_copy_just_elected_itself
+    with pytest.raises(DeliveryBusy):
+        await deliver(deps, event)
+    assert deps.sender.sent == []
+    assert deps.clock() - started == deps.send_lease * 2  # the deadline, not a spin
+    assert all(earlier < later for earlier, later in pairwise(reads))
+
+
 async def test_template_update_is_validated_then_used():
     deps = fake_deps()
     with pytest.raises(TemplateInvalid):
@@ -157,3 +213,15 @@ async def _leave_attempt_in_flight(deps, event):
     deps.deliveries.save_failed = real_save_failed
     row = deps.deliveries.rows[f"{event.id}:email"]
     assert (row.status, row.attempts) == (DeliveryStatus.pending, 1)
+
+
+def _paced_reads(deps, limit=1000):
+    """Record when each delivery read happens; fail rather than hang if reads never stop."""
+    reads = []
+
+    def record(rows):
+        reads.append(deps.clock())
+        assert len(reads) <= limit, "reads the delivery without end"
+
+    deps.deliveries.on_get = record
+    return reads

@@ -5,6 +5,7 @@ from notify_fakes import assigned, created, resolved
 
 from notify.domain.templates import (
     DEFAULT_TEMPLATES,
+    SAMPLE_CONTEXTS,
     Template,
     TemplateInvalid,
     UnknownTemplate,
@@ -96,6 +97,13 @@ def test_event_types_without_notifications_have_no_template():
         check(Template("ticket.queued.v1", "s", "b"))
 
 
-def test_every_default_passes_its_own_check():
-    for template in DEFAULT_TEMPLATES.values():
+def test_every_default_passes_its_own_check_against_its_sample():
+    subjects = {}
+    for event_type, template in DEFAULT_TEMPLATES.items():
         check(template)
+        subjects[event_type] = render(template, SAMPLE_CONTEXTS[event_type]).subject
+    assert subjects == {
+        "ticket.created.v1": "We received your request [TF-1042]: Invoice charged twice",
+        "ticket.assigned.v1": "Your request [TF-1042] is now with Ana Lopez (billing)",
+        "ticket.resolved.v1": "Your request [TF-1042] has been resolved",
+    }

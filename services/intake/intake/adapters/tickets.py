@@ -1,6 +1,5 @@
 """Tickets in MongoDB; each write carries the events it causes in the same document."""
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pymongo import DESCENDING, IndexModel
@@ -14,7 +13,6 @@ from ticketflow_shared import outbox
 from ticketflow_shared.events import Envelope
 
 SOURCE = "/ticketflow/intake"
-Flush = Callable[[AsyncCollection, Any, list[dict]], Awaitable[None]]
 # The outbox is the relay's business, never part of what the domain reads.
 _READ_PROJECTION = {outbox.OUTBOX: 0, outbox.OUTBOX_SINCE: 0}
 
@@ -26,7 +24,9 @@ INDEXES = [
 
 
 class MongoTicketRepository:
-    def __init__(self, collection: AsyncCollection, flush: Flush, source: str = SOURCE) -> None:
+    def __init__(
+        self, collection: AsyncCollection, flush: outbox.OutboxFlush, source: str = SOURCE
+    ) -> None:
         self.collection = collection
         self.flush = flush
         self.source = source
@@ -77,7 +77,4 @@ class MongoTicketRepository:
         return [from_document(doc) for doc in docs], total
 
     def _envelopes(self, ticket: Ticket) -> list[Envelope]:
-        return [
-            outbox.with_trace(Envelope.wrap(event, source=self.source, subject=ticket.id))
-            for event in ticket.events
-        ]
+        return outbox.recorded_events(ticket.events, source=self.source, subject=ticket.id)

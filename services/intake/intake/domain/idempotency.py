@@ -25,6 +25,10 @@ class IdempotencyRecord:
     key: str
     fingerprint: str
 
+    def matches(self, key: str, fingerprint: str) -> bool:
+        """Whether this very key and request body made the ticket, so a request replays it."""
+        return (self.key, self.fingerprint) == (key, fingerprint)
+
 
 def ticket_id_from(value: uuid.UUID) -> str:
     # The low 60 bits of a uuid4/uuid5 hold no version or variant bits.
@@ -51,5 +55,5 @@ def ensure_same_request(
     stored: IdempotencyRecord | None, ticket_id: str, key: str, fingerprint: str
 ) -> None:
     """Raise unless the stored ticket was made by this very key and request body."""
-    if stored is None or stored.key != key or stored.fingerprint != fingerprint:
+    if stored is None or not stored.matches(key, fingerprint):
         raise IdempotencyConflict(key, ticket_id)

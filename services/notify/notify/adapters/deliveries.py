@@ -1,6 +1,7 @@
 """Delivery documents: natural `_id` per event and channel, state guarded in each update."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
@@ -31,14 +32,10 @@ class MongoDeliveryRepository:
         doc = await self.collection.find_one({"_id": delivery_id}, {outbox.OUTBOX: 0})
         return None if doc is None else _from_doc(doc)
 
-    async def claim(self, delivery: Delivery, expected_attempts: int) -> bool:
-        # FerretDB's conditional updates are not atomic across processes, but a unique
-        # insert is: one document per attempt number elects the copy that makes it.
-        try:
-            await self.attempts.insert_one(
-                {"_id": f"{delivery.id}#{delivery.attempts}", "began_at": delivery.updated_at}
-            )
-        except DuplicateKeyError:
+    async def claim(
+        self, delivery: Delivery, expected_attempts: int, *, stale_before: datetime
+    ) -> bool:
+        if not await self._elect(delivery, stale_before):
             return False
         result = await self.collection.update_one(
             {
@@ -49,6 +46,23 @@ class MongoDeliveryRepository:
             {"$set": _fields(delivery, *_ATTEMPT_FIELDS)},
         )
         return result.matched_count == 1
+
+    async def _elect(self, delivery: Delivery, stale_before: datetime) -> bool:
+        """Insert the attempt's own document; False while another live copy holds its number."""
+        # FerretDB's conditional updates are not atomic across processes, but a unique
+        # insert is: one document per attempt number elects the copy that makes it.
+        while True:
+            attempt_id = f"{delivery.id}#{delivery.attempts}"
+            try:
+                await self.attempts.insert_one({"_id": attempt_id, "began_at": delivery.updated_at})
+                return True
+            except DuplicateKeyError:
+                holder = await self.attempts.find_one({"_id": attempt_id})
+            if holder is None or holder["began_at"] > stale_before:
+                return False  # a live copy holds this number: the caller waits and looks again
+            # Its copy died between this insert and the delivery update. Skipping the number
+            # (rather than deleting the document) keeps the election a plain unique insert.
+            delivery.skip_abandoned_attempt()
 
     async def save_failed(self, delivery: Delivery) -> None:
         # Only this attempt's own failure: a newer attempt or a success is left alone.

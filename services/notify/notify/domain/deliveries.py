@@ -123,6 +123,11 @@ class Delivery:
         self.leased_until = now + lease
         self.updated_at = now
 
+    def skip_abandoned_attempt(self) -> None:
+        """The number just begun was taken by a copy that died before saving it: use the next."""
+        self._require_attempt("renumber the attempt of")
+        self.attempts += 1
+
     def mark_sent(self, now: datetime, smtp_response: str) -> None:
         self._require_attempt("mark sent")
         self.status = DeliveryStatus.sent

@@ -95,7 +95,6 @@ DEFAULT_TEMPLATES: dict[str, Template] = {
         ),
     )
 }
-TEMPLATED_EVENTS = tuple(DEFAULT_TEMPLATES)
 
 
 def template_context(ticket: TicketView, event: Payload) -> dict[str, Any]:
