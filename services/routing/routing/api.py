@@ -2,21 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import (
-    APIRouter,
-    Depends,
-    FastAPI,
-    HTTPException,
-    Path,
-    Query,
-    Request,
-    Response,
-    status,
-)
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from routing import handlers, views
-from routing.domain import skill_name
 from routing.ports import Stores
 from routing.schemas import (
     AGENT_ID_PATTERN,
@@ -30,6 +19,7 @@ from routing.schemas import (
     RuleList,
     RuleRead,
     RuleUpdate,
+    SkillQuery,
     TicketRead,
 )
 from ticketflow_shared.events import Presence
@@ -48,15 +38,15 @@ router = APIRouter()
 
 @router.post("/agents", status_code=status.HTTP_201_CREATED, tags=["agents"])
 async def create_agent(body: AgentCreate, stores: StoresDep) -> AgentRead:
-    agent_id = await handlers.register_agent(body, stores)
+    agent_id = await handlers.register_agent(body.command(), stores)
     return AgentRead.of(await views.agent(agent_id, stores))
 
 
 @router.get("/agents", tags=["agents"])
 async def list_agents(
-    stores: StoresDep, presence: Presence | None = None, skill: str | None = None
+    stores: StoresDep, presence: Presence | None = None, skill: SkillQuery = None
 ) -> AgentList:
-    agents = await views.agents(stores, presence, skill_name(skill) if skill else None)
+    agents = await views.agents(stores, presence, skill)
     return AgentList(data=[AgentRead.of(agent) for agent in agents], count=len(agents))
 
 
@@ -67,7 +57,7 @@ async def get_agent(agent_id: str, stores: StoresDep) -> AgentRead:
 
 @router.patch("/agents/{agent_id}", tags=["agents"])
 async def update_agent(agent_id: str, body: AgentUpdate, stores: StoresDep) -> AgentRead:
-    await handlers.revise_agent(agent_id, body, stores)
+    await handlers.revise_agent(body.command(agent_id), stores)
     return AgentRead.of(await views.agent(agent_id, stores))
 
 
@@ -75,12 +65,7 @@ async def update_agent(agent_id: str, body: AgentUpdate, stores: StoresDep) -> A
 async def put_agent(
     agent_id: AgentIdPath, body: AgentPut, stores: StoresDep, response: Response
 ) -> AgentRead:
-    if body.agent_id not in (None, agent_id):
-        raise HTTPException(
-            422,
-            detail=[{"loc": ["body", "agent_id"], "msg": "must match the agent id in the path"}],
-        )
-    if await handlers.put_agent(agent_id, body, stores):
+    if await handlers.put_agent(agent_id, body.command(), stores):
         response.status_code = status.HTTP_201_CREATED
     return AgentRead.of(await views.agent(agent_id, stores))
 
@@ -98,22 +83,22 @@ async def get_rule(category: CategoryPath, stores: StoresDep) -> RuleRead:
 
 @router.put("/routing/rules/{category}", tags=["rules"])
 async def put_rule(category: CategoryPath, body: RuleUpdate, stores: StoresDep) -> RuleRead:
-    return RuleRead.of(await handlers.set_rule(category, body, stores))
+    return RuleRead.of(await handlers.set_rule(body.command(category), stores))
 
 
 @router.get("/queue", tags=["queue"])
 async def get_queue(
     stores: StoresDep,
-    skill: str | None = None,
+    skill: SkillQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> QueueRead:
-    entries = await views.queue(stores, limit, skill_name(skill) if skill else None)
+    entries = await views.queue(stores, limit, skill)
     return QueueRead(data=[QueuedTicketRead.of(entry) for entry in entries], count=len(entries))
 
 
 @router.get("/tickets/{ticket_id}", tags=["tickets"])
 async def get_ticket(ticket_id: str, stores: StoresDep) -> TicketRead:
-    return await views.ticket(ticket_id, stores)
+    return TicketRead.of(await views.ticket(ticket_id, stores))
 
 
 def _error(status_code: int, kind: str):
@@ -123,8 +108,19 @@ def _error(status_code: int, kind: str):
     return respond
 
 
+async def _agent_id_mismatch(request: Request, exc: Exception) -> JSONResponse:
+    """Shaped like FastAPI's own 422, naming the body field (a body schema cannot see the path)."""
+    error = {
+        "type": "value_error",
+        "loc": ["body", "agent_id"],
+        "msg": f"must match the agent id in the path: {exc}",
+    }
+    return JSONResponse({"detail": [error]}, status_code=422)
+
+
 def add_error_handlers(app: FastAPI) -> None:
     """Map the handlers' refusals to HTTP answers."""
+    app.add_exception_handler(handlers.AgentIdMismatch, _agent_id_mismatch)
     app.add_exception_handler(views.AgentNotFound, _error(404, "unknown agent"))
     app.add_exception_handler(views.TicketNotFound, _error(404, "unknown ticket"))
     app.add_exception_handler(handlers.AgentExists, _error(409, "agent already exists"))

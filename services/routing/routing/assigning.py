@@ -9,9 +9,11 @@ from datetime import timedelta
 from enum import StrEnum
 
 from routing.domain import Agent, RoutingTicket, SkillRequirement, next_ticket_for, rank_agents
-from routing.envelopes import envelopes
 from routing.ports import ClaimResult, Stores
+from ticketflow_shared.events import AgentUpdatedV1, Envelope, Payload
+from ticketflow_shared.outbox import recorded_events
 
+SOURCE = "/ticketflow/routing"
 MAX_SLOT_RACES = 50
 MAX_DRAIN_STEPS = 1000
 
@@ -20,6 +22,19 @@ class Outcome(StrEnum):
     assigned = "assigned"
     no_agent = "no_agent"  # nobody can take it now
     taken = "taken"  # someone holds it already, or it is resolved
+
+
+def recorded(events: list[Payload]) -> list[Envelope]:
+    """Envelopes for routing's events: agent.updated is about its agent, the rest a ticket."""
+    return [
+        envelope
+        for event in events
+        for envelope in recorded_events(
+            [event],
+            source=SOURCE,
+            subject=event.agent_id if isinstance(event, AgentUpdatedV1) else event.ticket_id,
+        )
+    ]
 
 
 async def with_loads(agents: list[Agent], stores: Stores) -> list[Agent]:
@@ -34,7 +49,7 @@ async def route(ticket: RoutingTicket, stores: Stores) -> Outcome:
     outcome = await assign(ticket, stores)
     if outcome is Outcome.no_agent:
         queued = ticket.queued(stores.now())
-        if await stores.queue.enqueue(ticket, envelopes([queued], ticket.ticket_id)):
+        if await stores.queue.enqueue(ticket, recorded([queued])):
             # An agent freed while we looked could not see this ticket in the queue yet.
             outcome = await assign(ticket, stores)
     await stores.tickets.mark_routed(ticket.ticket_id)
@@ -43,8 +58,13 @@ async def route(ticket: RoutingTicket, stores: Stores) -> Outcome:
 
 async def assign(ticket: RoutingTicket, stores: Stores) -> Outcome:
     """Give `ticket` to the best agent able to take it now."""
-    if await _settled(ticket.ticket_id, stores):
+    if await stores.resolutions.get(ticket.ticket_id) is not None:
         await stores.queue.remove(ticket.ticket_id)
+        return Outcome.taken
+    if await stores.assignments.of_ticket(ticket.ticket_id) is not None:
+        # Held already; if a crash cut its claimer short (a redelivery or a retry brings us
+        # here), announce it now. Announcing an announced claim publishes nothing new.
+        await confirm(ticket.ticket_id, stores)
         return Outcome.taken
     candidates = await with_loads(await stores.agents.available_for(ticket.requirement), stores)
     for agent in rank_agents(candidates, ticket.requirement):
@@ -60,10 +80,9 @@ async def claim(agent: Agent, ticket: RoutingTicket, stores: Stores) -> Outcome:
         if not agent.can_take(ticket.requirement):
             return Outcome.no_agent
         assignment = agent.assign(ticket, stores.now())
-        events = envelopes(agent.pull_events(), ticket.ticket_id)
-        result = await stores.assignments.claim(assignment, events)
+        result = await stores.assignments.claim(assignment, recorded(agent.pull_events()))
         if result is ClaimResult.claimed:
-            return await _confirm(ticket.ticket_id, stores)
+            return await confirm(ticket.ticket_id, stores)
         if result is ClaimResult.ticket_taken:
             await stores.queue.remove(ticket.ticket_id)
             return Outcome.taken
@@ -71,7 +90,8 @@ async def claim(agent: Agent, ticket: RoutingTicket, stores: Stores) -> Outcome:
     return Outcome.no_agent
 
 
-async def _confirm(ticket_id: str, stores: Stores) -> Outcome:
+async def confirm(ticket_id: str, stores: Stores) -> Outcome:
+    """Announce a claim on `ticket_id`, or withdraw it when the ticket was resolved meanwhile."""
     # A resolve records itself and then frees the holder; we claim and then look for the
     # resolve. Whichever runs second sees the other, so a resolved ticket never stays held.
     if await stores.resolutions.get(ticket_id) is not None:
@@ -81,12 +101,6 @@ async def _confirm(ticket_id: str, stores: Stores) -> Outcome:
     await stores.queue.remove(ticket_id)  # publishes a pending ticket.queued.v1 first
     await stores.assignments.announce(ticket_id)
     return Outcome.assigned
-
-
-async def _settled(ticket_id: str, stores: Stores) -> bool:
-    if await stores.resolutions.get(ticket_id) is not None:
-        return True
-    return await stores.assignments.of_ticket(ticket_id) is not None
 
 
 async def drain(agent_id: str, stores: Stores) -> int:
@@ -129,4 +143,12 @@ async def route_stale(stores: Stores, older_than: timedelta, limit: int) -> int:
     stale = await stores.tickets.unrouted(stores.now() - older_than, limit)
     for ticket in stale:
         await route(ticket, stores)
+    return len(stale)
+
+
+async def announce_stale(stores: Stores, older_than: timedelta, limit: int) -> int:
+    """Finish claims whose claimer died before announcing or withdrawing them."""
+    stale = await stores.assignments.unannounced(stores.now() - older_than, limit)
+    for ticket_id in stale:
+        await confirm(ticket_id, stores)
     return len(stale)

@@ -3,18 +3,19 @@
 from uuid import uuid4
 
 from routing import assigning, views
+from routing.assigning import recorded
 from routing.domain import (
-    PROFILE_FIELDS,
     Agent,
+    RegisterAgent,
     Resolution,
+    ReviseAgent,
     RoutingRule,
     RoutingTicket,
+    SetRule,
     category_key,
 )
-from routing.envelopes import envelopes
 from routing.ports import Stores
-from routing.schemas import AgentCreate, AgentProfile, AgentUpdate, RuleUpdate
-from ticketflow_shared.events import TicketCreatedV1, TicketResolvedV1
+from ticketflow_shared.events import Envelope, TicketCreatedV1, TicketResolvedV1
 
 MAX_EDIT_ATTEMPTS = 5
 
@@ -27,64 +28,62 @@ class AgentEditConflict(Exception):
     """The agent kept changing under us; the caller may try again."""
 
 
+class AgentIdMismatch(ValueError):
+    """The command names another agent than the one it is addressed to."""
+
+
 class TicketNotKnownYet(LookupError):
     """An event about a ticket routing has not seen created; the bus retries it later."""
 
 
-async def register_agent(command: AgentCreate, stores: Stores) -> str:
+async def register_agent(command: RegisterAgent, stores: Stores) -> str:
     agent = Agent.register(
-        command.agent_id or f"agt_{uuid4().hex[:12]}",
-        name=command.name,
-        department=command.department,
-        skills=command.skills,
-        capacity=command.capacity,
-        presence=command.presence,
-        now=stores.now(),
+        command.agent_id or f"agt_{uuid4().hex[:12]}", **command.profile(), now=stores.now()
     )
-    if not await stores.agents.add(agent, envelopes(agent.pull_events(), agent.agent_id)):
+    if not await stores.agents.add(agent, recorded(agent.pull_events())):
         raise AgentExists(agent.agent_id)
     await assigning.drain(agent.agent_id, stores)
     return agent.agent_id
 
 
-async def revise_agent(agent_id: str, command: AgentUpdate, stores: Stores) -> None:
+async def revise_agent(command: ReviseAgent, stores: Stores) -> None:
     """Change an agent's profile; when it can take more work now, give it queued tickets."""
     for _ in range(MAX_EDIT_ATTEMPTS):
-        agent = await views.agent(agent_id, stores)
+        agent = await views.agent(command.agent_id, stores)
         version = agent.version
-        woke = agent.revise(command.changes(), stores.now())
+        woke = agent.revise(command.changes, stores.now())
         events = agent.pull_events()
         if not events:
             return
-        if await stores.agents.save(agent, version, envelopes(events, agent_id)):
+        if await stores.agents.save(agent, version, recorded(events)):
             if woke:
-                await assigning.drain(agent_id, stores)
+                await assigning.drain(agent.agent_id, stores)
             return
-    raise AgentEditConflict(agent_id)
+    raise AgentEditConflict(command.agent_id)
 
 
-async def put_agent(agent_id: str, command: AgentProfile, stores: Stores) -> bool:
+async def put_agent(agent_id: str, command: RegisterAgent, stores: Stores) -> bool:
     """Create or replace an agent's profile; True if it was created. Repeating it is a no-op."""
+    if command.agent_id not in (None, agent_id):
+        raise AgentIdMismatch(f"{command.agent_id!r} is not {agent_id!r}")
     for _ in range(MAX_EDIT_ATTEMPTS):
         if await stores.agents.get(agent_id) is None:
             try:
-                profile = command.model_dump(include=set(PROFILE_FIELDS))
-                await register_agent(AgentCreate(agent_id=agent_id, **profile), stores)
+                await register_agent(command.model_copy(update={"agent_id": agent_id}), stores)
             except AgentExists:
                 continue
             return True
         try:
-            changes = command.model_dump(include=set(PROFILE_FIELDS))
-            await revise_agent(agent_id, AgentUpdate(**changes), stores)
+            await revise_agent(ReviseAgent(agent_id=agent_id, changes=command.profile()), stores)
         except views.AgentNotFound:
             continue
         return False
     raise AgentEditConflict(agent_id)
 
 
-async def set_rule(category: str, command: RuleUpdate, stores: Stores) -> RoutingRule:
+async def set_rule(command: SetRule, stores: Stores) -> RoutingRule:
     """Store a category's rule; tickets of that category still queued follow it from now on."""
-    key = category_key(category)
+    key = category_key(command.category)
     rule = RoutingRule(key, command.skill or RoutingRule.default(key).skill, command.min_level)
     await stores.rules.put(rule)
     await stores.queue.set_requirement(key, rule.requirement)
@@ -115,7 +114,10 @@ async def ticket_resolved(event: TicketResolvedV1, stores: Stores) -> None:
         raise TicketNotKnownYet(ticket_id)
     holder = await stores.assignments.of_ticket(ticket_id)
     agent_id = holder.agent_id if holder else event.agent_id
-    await stores.resolutions.record(Resolution(ticket_id, agent_id, event.resolved_at))
+    # The holder's new load goes out with the resolution: recorded once however often the
+    # resolve is delivered, and lost by no crash before the release below.
+    events = await _release_events(holder.agent_id, ticket_id, stores) if holder else []
+    await stores.resolutions.record(Resolution(ticket_id, agent_id, event.resolved_at), events)
     # Look for a holder again only now: a claim racing with this resolve either sees the
     # resolution and withdraws, or it landed before this look and is released here.
     released = await stores.assignments.release(ticket_id)
@@ -124,3 +126,15 @@ async def ticket_resolved(event: TicketResolvedV1, stores: Stores) -> None:
     freed = released.agent_id if released else agent_id
     if freed:
         await assigning.drain(freed, stores)
+
+
+async def _release_events(agent_id: str, ticket_id: str, stores: Stores) -> list[Envelope]:
+    """agent.updated.v1 for `agent_id` once it no longer holds `ticket_id`."""
+    agent = await stores.agents.get(agent_id)
+    if agent is None:
+        return []
+    agent = (await assigning.with_loads([agent], stores))[0]
+    if ticket_id not in agent.held.values():
+        return []
+    agent.release(ticket_id, stores.now())
+    return recorded(agent.pull_events())

@@ -48,22 +48,32 @@ class AgentRepository(Protocol):
 
 
 class AssignmentRepository(Protocol):
+    """Claims are held back: their events go out only once the claimer has checked that the
+    ticket was not resolved meanwhile (`announce`), or never (`withdraw`)."""
+
     async def held_by(self, agent_ids: list[str]) -> dict[str, dict[int, str]]:
-        """Per agent: slot -> ticket id of what it holds now."""
+        """Per agent: slot -> ticket id of what it holds now (announced or not)."""
 
     async def claim(self, assignment: Assignment, events: list[Envelope]) -> ClaimResult:
-        """Insert the assignment with its events, unpublished until `announce`."""
+        """Insert the assignment with its events, which nothing publishes (the outbox sweep
+        included) before `announce`."""
 
     async def announce(self, ticket_id: str) -> None:
-        """Publish the claimed assignment's events."""
+        """Publish the claim's events and hand any left over to the outbox sweep; a repeat
+        publishes at most what is still pending."""
 
     async def withdraw(self, ticket_id: str) -> None:
-        """Drop a claim whose events must never go out."""
+        """Delete a claim together with its unannounced events."""
+
+    async def unannounced(self, claimed_before: datetime, limit: int) -> list[str]:
+        """Tickets whose claim, made before `claimed_before`, was never announced or withdrawn
+        (the claimer crashed in between)."""
 
     async def of_ticket(self, ticket_id: str) -> Assignment | None: ...
 
     async def release(self, ticket_id: str) -> Assignment | None:
-        """Free the slot holding `ticket_id` (its pending events are published first)."""
+        """Free the slot holding `ticket_id`. An announced claim's pending events are published
+        first; an unannounced claim's are dropped with it, as by `withdraw`."""
 
 
 class TicketRepository(Protocol):
@@ -100,8 +110,8 @@ class QueueRepository(Protocol):
 
 
 class ResolutionRepository(Protocol):
-    async def record(self, resolution: Resolution) -> bool:
-        """Insert; False if the ticket was already resolved."""
+    async def record(self, resolution: Resolution, events: list[Envelope]) -> bool:
+        """Insert with its events; False, recording nothing, if the ticket was resolved before."""
 
     async def get(self, ticket_id: str) -> Resolution | None: ...
 

@@ -1,9 +1,10 @@
 """HTTP shapes: what the API accepts and returns."""
 
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -12,7 +13,17 @@ from pydantic import (
     model_validator,
 )
 
-from routing.domain import Agent, QueueEntry, RoutingRule, TicketStatus, skill_name
+from routing.domain import (
+    Agent,
+    QueueEntry,
+    RegisterAgent,
+    ReviseAgent,
+    RoutingRule,
+    SetRule,
+    TicketState,
+    TicketStatus,
+    skill_name,
+)
 from routing.domain.tickets import MAX_LEVEL, MIN_LEVEL
 from ticketflow_shared.events import Presence, Priority
 
@@ -24,13 +35,26 @@ Department = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 Capacity = Annotated[int, Field(ge=0, le=100, description="Tickets the agent works at once")]
 
 
+def _skill(raw: str) -> str:
+    """A skill name as routing matches it: lower-case, `_` for anything but a-z, 0-9, - and _."""
+    name = skill_name(raw)
+    if not name:
+        raise ValueError(f"skill name {raw!r} needs a letter or digit")
+    return name
+
+
+def _skill_filter(raw: str | None) -> str | None:
+    return None if raw is None else _skill(raw)
+
+
+SkillQuery = Annotated[str | None, AfterValidator(_skill_filter)]
+"""A `?skill=` filter, matched as skill names are stored; 422 if nothing of it is left."""
+
+
 def _skills(value: dict[str, int]) -> dict[str, int]:
-    """Skill names as routing matches them: lower-case, `_` for anything but a-z, 0-9, - and _."""
     skills: dict[str, int] = {}
     for raw, level in value.items():
-        name = skill_name(raw)
-        if not name:
-            raise ValueError(f"skill name {raw!r} needs a letter or digit")
+        name = _skill(raw)
         if name in skills:
             raise ValueError(f"skill {raw!r} is the same as another one ({name!r})")
         skills[name] = level
@@ -50,6 +74,9 @@ class AgentProfile(BaseModel):
     @classmethod
     def _normal_skills(cls, value: dict[str, int]) -> dict[str, int]:
         return _skills(value)
+
+    def command(self) -> RegisterAgent:
+        return RegisterAgent.model_validate(self.model_dump())
 
 
 class AgentCreate(AgentProfile):
@@ -83,8 +110,9 @@ class AgentUpdate(BaseModel):
             raise ValueError(f"fields cannot be null: {', '.join(sorted(nulls))}")
         return self
 
-    def changes(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.model_fields_set}
+    def command(self, agent_id: str) -> ReviseAgent:
+        changes = {name: getattr(self, name) for name in self.model_fields_set}
+        return ReviseAgent(agent_id=agent_id, changes=changes)
 
 
 class AgentRead(BaseModel):
@@ -123,12 +151,10 @@ class RuleUpdate(BaseModel):
     @field_validator("skill")
     @classmethod
     def _normal_skill(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        name = skill_name(value)
-        if not name:
-            raise ValueError(f"skill name {value!r} needs a letter or digit")
-        return name
+        return None if value is None else _skill(value)
+
+    def command(self, category: str) -> SetRule:
+        return SetRule(category=category, skill=self.skill, min_level=self.min_level)
 
 
 class RuleRead(BaseModel):
@@ -192,3 +218,20 @@ class TicketRead(BaseModel):
     queued_at: datetime | None = None
     assigned_at: datetime | None = None
     resolved_at: datetime | None = None
+
+    @classmethod
+    def of(cls, state: TicketState) -> "TicketRead":
+        ticket = state.ticket
+        return cls(
+            ticket_id=ticket.ticket_id,
+            category=ticket.category,
+            priority=ticket.priority,
+            required_skill=state.required_skill,
+            min_level=state.min_level,
+            status=state.status,
+            agent_id=state.agent_id,
+            created_at=ticket.created_at,
+            queued_at=state.queued_at,
+            assigned_at=state.assigned_at,
+            resolved_at=state.resolved_at,
+        )

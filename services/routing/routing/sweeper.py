@@ -1,9 +1,9 @@
 """Background safety net: retries the queue and finishes routing that a crash cut short.
 
 Wake-ups (a ticket queued, an agent freed) already assign at once; the sweep catches the
-few that race past each other, and tickets whose first routing never completed. The queue
-is small and retried every tick; finding unrouted tickets reads the whole tickets collection
-on FerretDB, so that pass runs once per `stale_after` only.
+few that race past each other, claims whose claimer died before announcing them, and
+tickets whose first routing never completed. The queue is small and retried every tick;
+the stale passes read whole collections on FerretDB, so they run once per `stale_after`.
 """
 
 import asyncio
@@ -29,6 +29,7 @@ class Sweeper:
     async def sweep(self, include_stale: bool = True) -> None:
         await assigning.retry_queue(self.stores, self.batch)
         if include_stale:
+            await assigning.announce_stale(self.stores, self.stale_after, self.batch)
             await assigning.route_stale(self.stores, self.stale_after, self.batch)
 
     async def _run(self) -> None:

@@ -1,9 +1,10 @@
 """Read side: what the API shows, put together from the stores."""
 
+from dataclasses import replace
+
 from routing.assigning import with_loads
-from routing.domain import Agent, QueueEntry, RoutingRule, TicketStatus, category_key
+from routing.domain import Agent, QueueEntry, RoutingRule, TicketState, TicketStatus, category_key
 from routing.ports import Stores
-from routing.schemas import TicketRead
 from ticketflow_shared.events import Presence
 
 
@@ -42,44 +43,38 @@ async def queue(stores: Stores, limit: int, skill: str | None = None) -> list[Qu
     return await stores.queue.waiting(limit, skill)
 
 
-async def ticket(ticket_id: str, stores: Stores) -> TicketRead:
+async def ticket(ticket_id: str, stores: Stores) -> TicketState:
     """A ticket's routing state, read from the records that decide it, not from a cached status."""
     found = await stores.tickets.get(ticket_id)
     if found is None:
         raise TicketNotFound(ticket_id)
-    view = TicketRead(
-        ticket_id=found.ticket_id,
-        category=found.category,
-        priority=found.priority,
+    state = TicketState(
+        ticket=found,
+        status=TicketStatus.new,
         required_skill=found.requirement.skill,
         min_level=found.requirement.min_level,
-        status=TicketStatus.new,
-        created_at=found.created_at,
     )
     if resolution := await stores.resolutions.get(ticket_id):
-        return view.model_copy(
-            update={
-                "status": TicketStatus.resolved,
-                "agent_id": resolution.agent_id,
-                "resolved_at": resolution.resolved_at,
-            }
+        return replace(
+            state,
+            status=TicketStatus.resolved,
+            agent_id=resolution.agent_id,
+            resolved_at=resolution.resolved_at,
         )
     if held := await stores.assignments.of_ticket(ticket_id):
-        return view.model_copy(
-            update={
-                "status": TicketStatus.assigned,
-                "agent_id": held.agent_id,
-                "required_skill": held.skill,
-                "assigned_at": held.assigned_at,
-            }
+        return replace(
+            state,
+            status=TicketStatus.assigned,
+            agent_id=held.agent_id,
+            required_skill=held.skill,
+            assigned_at=held.assigned_at,
         )
     if entry := await stores.queue.get(ticket_id):
-        return view.model_copy(
-            update={
-                "status": TicketStatus.queued,
-                "required_skill": entry.ticket.requirement.skill,
-                "min_level": entry.ticket.requirement.min_level,
-                "queued_at": entry.queued_at,
-            }
+        return replace(
+            state,
+            status=TicketStatus.queued,
+            required_skill=entry.ticket.requirement.skill,
+            min_level=entry.ticket.requirement.min_level,
+            queued_at=entry.queued_at,
         )
-    return view
+    return state

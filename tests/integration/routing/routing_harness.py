@@ -28,9 +28,10 @@ ASSIGNED, QUEUED, AGENT_UPDATED = "ticket.assigned.v1", "ticket.queued.v1", "age
 T = TypeVar("T")
 
 
-def routing_app(namespace: Namespace) -> FastAPI:
+def routing_app(namespace: Namespace, **settings: object) -> FastAPI:
     """A routing app on the namespace's exchange, queue and database, sweeping often."""
-    return create_app(namespace.settings(RoutingSettings, "routing", sweep_seconds=0.3))
+    overrides = {"sweep_seconds": 0.3, **settings}
+    return create_app(namespace.settings(RoutingSettings, "routing", **overrides))
 
 
 def new_id(prefix: str) -> str:

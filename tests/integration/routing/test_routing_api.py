@@ -75,6 +75,17 @@ async def test_bad_input_names_the_fields_and_unknown_ids_are_404(namespace):
         assert level.status_code == 422 and bad_fields(level) == {"min_level"}
 
 
+@pytest.mark.parametrize("path", ["/agents", "/queue"])
+async def test_a_skill_filter_without_a_letter_or_digit_is_refused(namespace, path):
+    async with serve_in_process(routing_app(namespace)) as http:
+        for raw in ("!", "-", "$", ""):
+            response = await http.get(path, params={"skill": raw})
+            assert response.status_code == 422, (raw, response.text)
+            [error] = response.json()["detail"]
+            assert error["loc"] == ["query", "skill"]
+        assert (await http.get(path, params={"skill": " Billing "})).json()["count"] == 0
+
+
 async def test_routing_rules_default_to_the_category_and_are_stored(namespace):
     async with serve_in_process(routing_app(namespace)) as http:
         default = (await http.get("/routing/rules/Billing")).json()

@@ -13,8 +13,6 @@ from routing.domain import (
     RoutingRule,
     RoutingTicket,
     SkillRequirement,
-    next_ticket_for,
-    queue_order,
 )
 from routing.ports import ClaimResult, Stores
 from ticketflow_shared.events import Envelope, Presence
@@ -82,47 +80,67 @@ class FakeAgents:
         ]
 
 
+@dataclass
+class Held:
+    """One claim as the fake stores it: the assignment and its events not yet published."""
+
+    assignment: Assignment
+    pending: list[Envelope]
+    announced: bool = False
+
+
 class FakeAssignments:
     def __init__(self, published: Published) -> None:
-        self.rows: dict[str, tuple[Assignment, list[Envelope]]] = {}  # by ticket id
+        self.rows: dict[str, Held] = {}  # by ticket id
         self.published = published
 
     async def held_by(self, agent_ids: list[str]) -> dict[str, dict[int, str]]:
         held: dict[str, dict[int, str]] = {agent_id: {} for agent_id in agent_ids}
-        for assignment, _ in self.rows.values():
-            if assignment.agent_id in held:
-                held[assignment.agent_id][assignment.slot] = assignment.ticket_id
+        for row in self.rows.values():
+            if row.assignment.agent_id in held:
+                held[row.assignment.agent_id][row.assignment.slot] = row.assignment.ticket_id
         return held
 
     async def claim(self, assignment: Assignment, events: list[Envelope]) -> ClaimResult:
         if assignment.ticket_id in self.rows:
             return ClaimResult.ticket_taken
         if any(
-            (held.agent_id, held.slot) == (assignment.agent_id, assignment.slot)
-            for held, _ in self.rows.values()
+            (row.assignment.agent_id, row.assignment.slot) == (assignment.agent_id, assignment.slot)
+            for row in self.rows.values()
         ):
             return ClaimResult.slot_taken
-        self.rows[assignment.ticket_id] = (assignment, list(events))
+        self.rows[assignment.ticket_id] = Held(assignment, list(events))
         return ClaimResult.claimed
 
     async def announce(self, ticket_id: str) -> None:
-        assignment, pending = self.rows[ticket_id]
-        self.published.envelopes.extend(pending)
-        self.rows[ticket_id] = (assignment, [])
+        row = self.rows.get(ticket_id)
+        if row is None:
+            return
+        row.announced = True
+        self.published.envelopes.extend(row.pending)
+        row.pending = []
 
     async def withdraw(self, ticket_id: str) -> None:
         self.rows.pop(ticket_id, None)
 
+    async def unannounced(self, claimed_before: datetime, limit: int) -> list[str]:
+        return [
+            ticket_id
+            for ticket_id, row in self.rows.items()
+            if not row.announced and row.assignment.assigned_at < claimed_before
+        ][:limit]
+
     async def of_ticket(self, ticket_id: str) -> Assignment | None:
         row = self.rows.get(ticket_id)
-        return row[0] if row else None
+        return row.assignment if row else None
 
     async def release(self, ticket_id: str) -> Assignment | None:
         row = self.rows.pop(ticket_id, None)
         if row is None:
             return None
-        self.published.envelopes.extend(row[1])
-        return row[0]
+        if row.announced:
+            self.published.envelopes.extend(row.pending)
+        return row.assignment
 
 
 class FakeTickets:
@@ -168,15 +186,21 @@ class FakeQueue:
     async def remove(self, ticket_id: str) -> bool:
         return self.rows.pop(ticket_id, None) is not None
 
+    def _in_service_order(self) -> list[QueueEntry]:
+        return sorted(self.rows.values(), key=lambda entry: entry.ticket.queue_key)
+
     async def waiting(self, limit: int, skill: str | None = None) -> list[QueueEntry]:
-        by_id = {entry.ticket.ticket_id: entry for entry in self.rows.values()}
-        ordered = queue_order([entry.ticket for entry in self.rows.values()])
-        entries = [by_id[ticket.ticket_id] for ticket in ordered]
+        entries = self._in_service_order()
         return [e for e in entries if skill is None or e.ticket.requirement.skill == skill][:limit]
 
     async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
-        ticket = next_ticket_for(agent, [entry.ticket for entry in self.rows.values()])
-        return [ticket] if ticket else []
+        """Like the Mongo queue: tickets whose skill and level `agent` has, presence aside."""
+        return [
+            entry.ticket
+            for entry in self._in_service_order()
+            if entry.ticket.requirement.skill in agent.skills
+            and entry.ticket.requirement.min_level <= agent.skills[entry.ticket.requirement.skill]
+        ][:limit]
 
     async def set_requirement(self, category: str, requirement: SkillRequirement) -> int:
         changed = 0
@@ -195,13 +219,15 @@ class FakeQueue:
 
 
 class FakeResolutions:
-    def __init__(self) -> None:
+    def __init__(self, published: Published) -> None:
         self.rows: dict[str, Resolution] = {}
+        self.published = published
 
-    async def record(self, resolution: Resolution) -> bool:
+    async def record(self, resolution: Resolution, events: list[Envelope]) -> bool:
         if resolution.ticket_id in self.rows:
             return False
         self.rows[resolution.ticket_id] = resolution
+        self.published.envelopes.extend(events)
         return True
 
     async def get(self, ticket_id: str) -> Resolution | None:
@@ -229,7 +255,7 @@ def fake_stores() -> tuple[Stores, Published]:
         assignments=FakeAssignments(published),
         tickets=FakeTickets(),
         queue=FakeQueue(published, clock),
-        resolutions=FakeResolutions(),
+        resolutions=FakeResolutions(published),
         rules=FakeRules(),
         now=clock,
     )

@@ -11,7 +11,6 @@ from routing.domain import (
     RoutingTicket,
     SkillRequirement,
     next_ticket_for,
-    queue_order,
     rank_agents,
     skill_name,
 )
@@ -90,13 +89,14 @@ def test_minimum_level_is_enforced():
     assert ids(rank_agents([five, six], requirement)) == ["six"]
 
 
-def test_queue_order_is_priority_first_then_oldest_first():
+def test_service_order_is_priority_first_then_oldest_first():
     old_low = ticket("old-low", Priority.low, age_minutes=90)
     new_urgent = ticket("new-urgent", Priority.urgent, age_minutes=1)
     old_normal = ticket("old-normal", Priority.normal, age_minutes=30)
     new_normal = ticket("new-normal", Priority.normal, age_minutes=5)
     old_high = ticket("old-high", Priority.high, age_minutes=60)
-    ordered = queue_order([old_low, new_normal, old_high, new_urgent, old_normal])
+    queued = [old_low, new_normal, old_high, new_urgent, old_normal]
+    ordered = sorted(queued, key=lambda t: t.queue_key)
     assert [t.ticket_id for t in ordered] == [
         "new-urgent",
         "old-high",
@@ -130,7 +130,7 @@ def test_assign_uses_the_lowest_free_slot_and_records_the_event():
     assignment = worker.assign(ticket("t9"), T0)
     assert assignment.slot == 1
     assert worker.active_tickets == ["t0", "t9", "t2"]
-    [event] = worker.pull_events()
+    [event, load] = worker.pull_events()
     assert isinstance(event, TicketAssignedV1)
     assert (event.ticket_id, event.agent_id, event.skill, event.skill_level) == (
         "t9",
@@ -138,6 +138,18 @@ def test_assign_uses_the_lowest_free_slot_and_records_the_event():
         "billing",
         5,
     )
+    assert isinstance(load, AgentUpdatedV1) and load.active_tickets == 3
+
+
+def test_release_frees_the_slot_and_records_the_load_left():
+    worker = agent(capacity=3)
+    worker.held = {0: "t0", 1: "t1"}
+    worker.release("t0", T0)
+    assert worker.active_tickets == ["t1"] and worker.free_slot() == 0
+    [load] = worker.pull_events()
+    assert isinstance(load, AgentUpdatedV1) and (load.agent_id, load.active_tickets) == ("a1", 1)
+    with pytest.raises(ValueError):
+        worker.release("t0", T0)
 
 
 def test_agent_over_a_lowered_capacity_takes_nothing_until_below_it():

@@ -6,9 +6,15 @@ import pytest
 from routing_fakes import FakeAssignments, Published, fake_stores
 
 from routing import assigning, handlers, views
-from routing.domain import Assignment, Resolution, RoutingTicket
+from routing.domain import (
+    Assignment,
+    RegisterAgent,
+    Resolution,
+    ReviseAgent,
+    RoutingTicket,
+    SetRule,
+)
 from routing.ports import ClaimResult, Stores
-from routing.schemas import AgentCreate, AgentProfile, AgentUpdate, RuleUpdate
 from ticketflow_shared.events import (
     Customer,
     Presence,
@@ -40,9 +46,18 @@ def resolved(ticket_id: str) -> TicketResolvedV1:
     return TicketResolvedV1(ticket_id=ticket_id, resolved_at=T0)
 
 
+def registration(agent_id: str | None, **profile) -> RegisterAgent:
+    defaults = {"name": agent_id or "anon", "department": "general", "skills": {"billing": 5}}
+    fields = {**defaults, "capacity": 1, "presence": Presence.available, **profile}
+    return RegisterAgent(agent_id=agent_id, **fields)
+
+
 async def add_agent(stores: Stores, agent_id: str, **profile) -> None:
-    fields = {"name": agent_id, "skills": {"billing": 5}, "capacity": 1, **profile}
-    await handlers.register_agent(AgentCreate(agent_id=agent_id, **fields), stores)
+    await handlers.register_agent(registration(agent_id, **profile), stores)
+
+
+def revision(agent_id: str, **changes) -> ReviseAgent:
+    return ReviseAgent(agent_id=agent_id, changes=changes)
 
 
 async def routing_ticket(stores: Stores, ticket_id: str) -> RoutingTicket:
@@ -111,7 +126,7 @@ async def test_capacity_is_never_exceeded(world):
 
 async def test_minimum_level_from_the_routing_rule(world):
     stores, published = world
-    await handlers.set_rule("VIP", RuleUpdate(skill="billing", min_level=7), stores)
+    await handlers.set_rule(SetRule(category="VIP", skill="billing", min_level=7), stores)
     await add_agent(stores, "junior", skills={"billing": 5})
     await handlers.ticket_created(created("t1", category="vip"), stores)
     assert queued(published) == ["t1"]
@@ -127,7 +142,7 @@ async def test_agent_becoming_available_takes_urgent_then_oldest_skilled_tickets
     await handlers.ticket_created(created("shipping", category="shipping", age=99), stores)
     await handlers.ticket_created(created("normal-new", age=10), stores)
 
-    await handlers.revise_agent("a1", AgentUpdate(presence=Presence.available), stores)
+    await handlers.revise_agent(revision("a1", presence=Presence.available), stores)
 
     assert [e.subject for e in published.of_type(ASSIGNED)] == ["urgent-new", "normal-old"]
     entries = await views.queue(stores, limit=10)
@@ -139,7 +154,7 @@ async def test_raising_capacity_drains_the_queue(world):
     await add_agent(stores, "a1", capacity=1)
     for n in range(3):
         await handlers.ticket_created(created(f"t{n}", age=10 - n), stores)
-    await handlers.revise_agent("a1", AgentUpdate(capacity=3), stores)
+    await handlers.revise_agent(revision("a1", capacity=3), stores)
     assert sorted(assigned_to(published)) == ["t0", "t1", "t2"]
 
 
@@ -177,7 +192,7 @@ async def test_resolving_a_queued_ticket_takes_it_out_of_the_queue_for_good(worl
     await add_agent(stores, "a1", presence=Presence.offline)
     await handlers.ticket_created(created("t1"), stores)
     await handlers.ticket_resolved(resolved("t1"), stores)
-    await handlers.revise_agent("a1", AgentUpdate(presence=Presence.available), stores)
+    await handlers.revise_agent(revision("a1", presence=Presence.available), stores)
     assert assigned_to(published) == {}
     assert await views.queue(stores, limit=10) == []
 
@@ -194,7 +209,7 @@ async def test_a_claim_that_lost_the_race_with_a_resolve_is_withdrawn_unannounce
     ticket = await routing_ticket(stores, "t1")
     await stores.tickets.add(ticket)
     agent = await views.agent("a1", stores)  # looked before the resolve
-    await stores.resolutions.record(Resolution("t1", None, T0))  # which lands meanwhile
+    await stores.resolutions.record(Resolution("t1", None, T0), [])  # which lands meanwhile
 
     outcome = await assigning.claim(agent, ticket, stores)
 
@@ -235,7 +250,7 @@ async def test_rule_change_applies_to_tickets_still_queued(world):
     await handlers.ticket_created(created("t1", category="billing"), stores)
     assert queued(published) == ["t1"]
 
-    await handlers.set_rule("billing", RuleUpdate(skill="payments", min_level=4), stores)
+    await handlers.set_rule(SetRule(category="billing", skill="payments", min_level=4), stores)
     await assigning.retry_queue(stores, limit=10)
 
     assert assigned_to(published) == {"t1": "payments"}
@@ -245,12 +260,21 @@ async def test_rule_change_applies_to_tickets_still_queued(world):
 
 async def test_put_agent_creates_then_is_idempotent(world):
     stores, published = world
-    profile = AgentProfile(name="Ann", skills={"Billing": 4}, capacity=2)
+    profile = registration(None, name="Ann", skills={"billing": 4}, capacity=2)
     assert await handlers.put_agent("ann", profile, stores) is True
     assert await handlers.put_agent("ann", profile, stores) is False
     assert len(published.of_type(AGENT_UPDATED)) == 1
+    changed = profile.model_copy(update={"agent_id": "ann", "capacity": 3})
+    assert await handlers.put_agent("ann", changed, stores) is False
     agent = await views.agent("ann", stores)
-    assert agent.skills == {"billing": 4}
+    assert (agent.skills, agent.capacity) == ({"billing": 4}, 3)
+
+
+async def test_put_agent_refuses_a_command_naming_another_agent(world):
+    stores, published = world
+    with pytest.raises(handlers.AgentIdMismatch):
+        await handlers.put_agent("ann", registration("bob"), stores)
+    assert stores.agents.rows == {} and published.envelopes == []
 
 
 async def test_registering_an_existing_agent_id_conflicts(world):
@@ -264,10 +288,11 @@ async def test_every_agent_change_is_announced_with_its_state(world):
     stores, published = world
     await add_agent(stores, "a1", capacity=1)
     await handlers.ticket_created(created("t1"), stores)
-    await handlers.revise_agent("a1", AgentUpdate(presence=Presence.away), stores)
-    [first, second] = published.of_type(AGENT_UPDATED)
-    assert first.subject == "a1" and first.data["presence"] == "available"
-    assert second.data["presence"] == "away" and second.data["active_tickets"] == 1
+    await handlers.revise_agent(revision("a1", presence=Presence.away), stores)
+    [registered, claimed, away] = published.of_type(AGENT_UPDATED)
+    assert registered.subject == "a1" and registered.data["presence"] == "available"
+    assert (claimed.subject, claimed.data["active_tickets"]) == ("a1", 1)
+    assert away.data["presence"] == "away" and away.data["active_tickets"] == 1
 
 
 async def test_stale_unrouted_tickets_are_routed_by_the_sweep(world):
@@ -280,3 +305,100 @@ async def test_stale_unrouted_tickets_are_routed_by_the_sweep(world):
 
     assert assigned_to(published) == {"t1": "a1"}
     assert await stores.tickets.is_routed("t1")
+
+
+async def claim_then_crash(stores: Stores, agent_id: str, ticket: RoutingTicket) -> None:
+    """What a claimer leaves when it dies between its claim and the announce."""
+    agent = await views.agent(agent_id, stores)
+    claimed = agent.assign(ticket, stores.now())
+    events = assigning.recorded(agent.pull_events())
+    assert await stores.assignments.claim(claimed, events) is ClaimResult.claimed
+
+
+async def test_a_claim_cut_short_by_a_crash_is_announced_by_the_stale_pass(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=2)
+    ticket = await routing_ticket(stores, "t1")
+    await stores.tickets.add(ticket)
+    await stores.tickets.mark_routed("t1")  # say it was queued, then drained by the dead claimer
+    await claim_then_crash(stores, "a1", ticket)
+    assert assigned_to(published) == {}
+
+    assert await assigning.announce_stale(stores, timedelta(seconds=0), limit=10) == 1
+
+    assert assigned_to(published) == {"t1": "a1"}
+    assert published.of_type(AGENT_UPDATED)[-1].data["active_tickets"] == 1
+    assert await assigning.announce_stale(stores, timedelta(seconds=0), limit=10) == 0
+
+
+async def test_a_crashed_claim_on_a_ticket_resolved_meanwhile_is_withdrawn(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=2)
+    ticket = await routing_ticket(stores, "t1")
+    await stores.tickets.add(ticket)
+    await claim_then_crash(stores, "a1", ticket)
+    await stores.resolutions.record(Resolution("t1", None, T0), [])
+    before = list(published.envelopes)
+
+    await assigning.announce_stale(stores, timedelta(seconds=0), limit=10)
+
+    assert published.envelopes == before
+    assert (await views.agent("a1", stores)).active_tickets == []
+
+
+async def test_a_redelivered_ticket_created_announces_the_claim_a_crash_left(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=2)
+    event = created("t1")
+    await stores.tickets.add(await routing_ticket(stores, "t1"))
+    await claim_then_crash(stores, "a1", await routing_ticket(stores, "t1"))
+
+    await handlers.ticket_created(event, stores)
+    await handlers.ticket_created(event, stores)
+
+    assert [e.subject for e in published.of_type(ASSIGNED)] == ["t1"]
+    assert await stores.tickets.is_routed("t1")
+
+
+async def test_resolving_an_unannounced_claim_never_publishes_it(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=2)
+    ticket = await routing_ticket(stores, "t1")
+    await stores.tickets.add(ticket)
+    await claim_then_crash(stores, "a1", ticket)
+
+    await handlers.ticket_resolved(resolved("t1"), stores)
+
+    assert assigned_to(published) == {}
+    loads = [e.data["active_tickets"] for e in published.of_type(AGENT_UPDATED)]
+    assert loads == [0, 0]  # registered; then the release, counting what it freed
+    assert (await views.ticket("t1", stores)).status == "resolved"
+
+
+async def test_assigning_and_resolving_announce_the_agents_load_once_each(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=2)
+    await handlers.ticket_created(created("t1"), stores)
+    await handlers.ticket_created(created("t2"), stores)
+    await handlers.ticket_resolved(resolved("t1"), stores)
+    await handlers.ticket_resolved(resolved("t1"), stores)  # redelivered under a new event id
+
+    loads = published.of_type(AGENT_UPDATED)
+    assert [e.data["active_tickets"] for e in loads] == [0, 1, 2, 1]
+    assert {e.subject for e in loads} == {"a1"}
+    assert [e.data["updated_at"] for e in loads] == sorted(e.data["updated_at"] for e in loads)
+
+
+async def test_drain_takes_what_the_queue_offers_in_service_order(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=1, skills={"billing": 5, "shipping": 2})
+    await handlers.set_rule(SetRule(category="hard", skill="shipping", min_level=3), stores)
+    await handlers.ticket_created(created("busy-t", age=100), stores)  # goes to a1 first
+    await handlers.ticket_created(created("hard", category="hard", age=90), stores)
+    await handlers.ticket_created(created("shipping", category="shipping", age=5), stores)
+    await handlers.ticket_created(created("billing", age=60), stores)
+
+    offered = await stores.queue.waiting_for(await views.agent("a1", stores), limit=10)
+    assert [t.ticket_id for t in offered] == ["billing", "shipping"]
+    await handlers.ticket_resolved(resolved("busy-t"), stores)
+    assert list(assigned_to(published)) == ["busy-t", "billing"]

@@ -5,7 +5,6 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from routing.adapters.outboxes import Publish, outbox_fields
 from routing.domain import Agent, SkillRequirement
 from ticketflow_shared import outbox
 from ticketflow_shared.events import Envelope, Presence, utcnow
@@ -28,12 +27,12 @@ def _agent(doc: dict[str, Any]) -> Agent:
 
 
 class MongoAgents:
-    def __init__(self, collection: AsyncCollection, publish: Publish) -> None:
+    def __init__(self, collection: AsyncCollection, publish: outbox.OutboxFlush) -> None:
         self.collection = collection
         self.publish = publish
 
     async def add(self, agent: Agent, events: list[Envelope]) -> bool:
-        fields, entries = outbox_fields(events)
+        fields, entries = outbox.outbox_fields(events)
         now = utcnow()
         doc = {"_id": agent.agent_id, **_profile(agent), "created_at": now, "updated_at": now}
         try:

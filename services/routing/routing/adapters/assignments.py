@@ -1,16 +1,24 @@
-"""Who holds which ticket: one document per held ticket, guarded by two unique keys."""
+"""Who holds which ticket: one document per held ticket, guarded by two unique keys.
 
+A claim's events wait in its outbox without `outbox_since`, so the relay's sweep cannot see
+them; `announce` sets it and publishes. Claims a crash left unannounced are found by their
+`announced: False` flag (see `unannounced`).
+"""
+
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from routing.adapters.outboxes import Publish, outbox_fields, publish_then_delete
+from routing.adapters.outboxes import publish_then_delete
 from routing.domain import Assignment
 from routing.ports import ClaimResult
 from ticketflow_shared import outbox
-from ticketflow_shared.events import Envelope
+from ticketflow_shared.events import Envelope, utcnow
+
+ANNOUNCED = "announced"
 
 
 def _assignment(doc: dict[str, Any]) -> Assignment:
@@ -25,7 +33,7 @@ def _assignment(doc: dict[str, Any]) -> Assignment:
 
 
 class MongoAssignments:
-    def __init__(self, collection: AsyncCollection, publish: Publish) -> None:
+    def __init__(self, collection: AsyncCollection, publish: outbox.OutboxFlush) -> None:
         self.collection = collection
         self.publish = publish
 
@@ -41,7 +49,6 @@ class MongoAssignments:
         return held
 
     async def claim(self, assignment: Assignment, events: list[Envelope]) -> ClaimResult:
-        fields, _ = outbox_fields(events)
         # A fresh _id per claim: a freed slot's document is never rewritten in place, so a
         # late outbox flush of the old holder cannot touch the new one.
         doc = {
@@ -52,9 +59,12 @@ class MongoAssignments:
             "skill": assignment.skill,
             "skill_level": assignment.skill_level,
             "assigned_at": assignment.assigned_at,
+            ANNOUNCED: False,
+            # No outbox_since: the relay's sweep must not publish these before `announce`.
+            outbox.OUTBOX: [outbox.outbox_entry(envelope) for envelope in events],
         }
         try:
-            await self.collection.insert_one({**doc, **fields})
+            await self.collection.insert_one(doc)
         except DuplicateKeyError:
             # Which key refused it? FerretDB does not say, so ask.
             if await self.of_ticket(assignment.ticket_id) is not None:
@@ -63,12 +73,27 @@ class MongoAssignments:
         return ClaimResult.claimed
 
     async def announce(self, ticket_id: str) -> None:
-        doc = await self.collection.find_one({"ticket_id": ticket_id}, {outbox.OUTBOX: 1})
-        if doc and doc.get(outbox.OUTBOX):
+        doc = await self.collection.find_one(
+            {"ticket_id": ticket_id}, {outbox.OUTBOX: 1, ANNOUNCED: 1}
+        )
+        if doc is None:
+            return
+        if doc.get(ANNOUNCED) is False:
+            # From here on a crash before the publish below leaves the events to the sweep.
+            await self.collection.update_one(
+                {"_id": doc["_id"]},
+                {"$set": {ANNOUNCED: True}, "$min": {outbox.OUTBOX_SINCE: utcnow()}},
+            )
+        if doc.get(outbox.OUTBOX):
             await self.publish(self.collection, doc["_id"], doc[outbox.OUTBOX])
 
     async def withdraw(self, ticket_id: str) -> None:
         await self.collection.delete_one({"ticket_id": ticket_id})
+
+    async def unannounced(self, claimed_before: datetime, limit: int) -> list[str]:
+        query = {ANNOUNCED: False, "assigned_at": {"$lt": claimed_before}}
+        cursor = self.collection.find(query, {"ticket_id": 1}).limit(limit)
+        return [doc["ticket_id"] async for doc in cursor]
 
     async def of_ticket(self, ticket_id: str) -> Assignment | None:
         doc = await self.collection.find_one({"ticket_id": ticket_id}, {outbox.OUTBOX: 0})
@@ -76,6 +101,10 @@ class MongoAssignments:
 
     async def release(self, ticket_id: str) -> Assignment | None:
         doc = await self.collection.find_one({"ticket_id": ticket_id})
-        if doc is None or not await publish_then_delete(self.collection, doc, self.publish):
+        if doc is None:
             return None
-        return _assignment(doc)
+        if doc.get(ANNOUNCED, True):
+            released = await publish_then_delete(self.collection, doc, self.publish)
+        else:  # never announced: its events must not go out, as on `withdraw`
+            released = (await self.collection.delete_one({"_id": doc["_id"]})).deleted_count == 1
+        return _assignment(doc) if released else None

@@ -9,7 +9,7 @@ QUEUE = "queue"
 RESOLUTIONS = "resolutions"
 RULES = "routing_rules"
 
-OUTBOX_COLLECTIONS = (AGENTS, ASSIGNMENTS, QUEUE)
+OUTBOX_COLLECTIONS = (AGENTS, ASSIGNMENTS, QUEUE, RESOLUTIONS)
 
 INDEXES: dict[str, list[IndexModel]] = {
     AGENTS: [IndexModel([("presence", ASCENDING)], name="presence")],

@@ -16,6 +16,6 @@ def mongo_stores(runtime: Runtime) -> Stores:
         assignments=MongoAssignments(db[names.ASSIGNMENTS], publish),
         tickets=MongoTickets(db[names.TICKETS]),
         queue=MongoQueue(db[names.QUEUE], publish),
-        resolutions=MongoResolutions(db[names.RESOLUTIONS]),
+        resolutions=MongoResolutions(db[names.RESOLUTIONS], publish),
         rules=MongoRules(db[names.RULES]),
     )

@@ -6,7 +6,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from routing.adapters.outboxes import Publish, outbox_fields, publish_then_delete
+from routing.adapters.outboxes import publish_then_delete
 from routing.domain import (
     Agent,
     QueueEntry,
@@ -72,12 +72,12 @@ class MongoTickets:
 
 
 class MongoQueue:
-    def __init__(self, collection: AsyncCollection, publish: Publish) -> None:
+    def __init__(self, collection: AsyncCollection, publish: outbox.OutboxFlush) -> None:
         self.collection = collection
         self.publish = publish
 
     async def enqueue(self, ticket: RoutingTicket, events: list[Envelope]) -> bool:
-        fields, entries = outbox_fields(events)
+        fields, entries = outbox.outbox_fields(events)
         doc = {**_ticket_fields(ticket), "queued_at": utcnow(), **fields}
         try:
             # The ticket id as _id: a ticket enters the queue, and is announced, only once.
@@ -123,23 +123,28 @@ class MongoQueue:
 
 
 class MongoResolutions:
-    def __init__(self, collection: AsyncCollection) -> None:
+    def __init__(self, collection: AsyncCollection, publish: outbox.OutboxFlush) -> None:
         self.collection = collection
+        self.publish = publish
 
-    async def record(self, resolution: Resolution) -> bool:
+    async def record(self, resolution: Resolution, events: list[Envelope]) -> bool:
+        fields, entries = outbox.outbox_fields(events)
         doc = {
             "_id": resolution.ticket_id,
             "agent_id": resolution.agent_id,
             "resolved_at": resolution.resolved_at,
         }
         try:
-            await self.collection.insert_one(doc)
+            # The ticket id as _id: a ticket is resolved, and its events recorded, only once.
+            await self.collection.insert_one({**doc, **fields})
         except DuplicateKeyError:
             return False
+        if entries:
+            await self.publish(self.collection, resolution.ticket_id, entries)
         return True
 
     async def get(self, ticket_id: str) -> Resolution | None:
-        doc = await self.collection.find_one({"_id": ticket_id})
+        doc = await self.collection.find_one({"_id": ticket_id}, {outbox.OUTBOX: 0})
         if doc is None:
             return None
         return Resolution(doc["_id"], doc.get("agent_id"), doc["resolved_at"])

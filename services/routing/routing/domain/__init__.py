@@ -2,15 +2,16 @@
 
 from routing.domain.agents import PROFILE_FIELDS, Agent, AgentCannotTake, Assignment
 from routing.domain.assignment import next_ticket_for, rank_agents
+from routing.domain.commands import RegisterAgent, ReviseAgent, SetRule
 from routing.domain.tickets import (
     QueueEntry,
     Resolution,
     RoutingRule,
     RoutingTicket,
     SkillRequirement,
+    TicketState,
     TicketStatus,
     category_key,
-    queue_order,
     skill_name,
 )
 
@@ -20,14 +21,17 @@ __all__ = [
     "AgentCannotTake",
     "Assignment",
     "QueueEntry",
+    "RegisterAgent",
     "Resolution",
+    "ReviseAgent",
     "RoutingRule",
     "RoutingTicket",
+    "SetRule",
     "SkillRequirement",
+    "TicketState",
     "TicketStatus",
     "category_key",
     "next_ticket_for",
-    "queue_order",
     "rank_agents",
     "skill_name",
 ]

@@ -113,7 +113,7 @@ class Agent:
         return next(slot for slot in range(self.capacity) if slot not in self.held)
 
     def assign(self, ticket: RoutingTicket, now: datetime) -> Assignment:
-        """Take `ticket` into a free slot, recording ticket.assigned.v1."""
+        """Take `ticket` into a free slot, recording ticket.assigned.v1 and the new load."""
         slot = self.free_slot()
         if slot is None or not self.can_take(ticket.requirement):
             raise AgentCannotTake(f"agent {self.agent_id} cannot take ticket {ticket.ticket_id}")
@@ -130,7 +130,17 @@ class Agent:
                 assigned_at=now,
             )
         )
+        self.events.append(self.updated(now))
         return Assignment(ticket.ticket_id, self.agent_id, slot, skill, self.level(skill), now)
+
+    def release(self, ticket_id: str, now: datetime) -> None:
+        """Let go of `ticket_id`, recording agent.updated.v1 with the load left."""
+        slots = [slot for slot, held in self.held.items() if held == ticket_id]
+        if not slots:
+            raise ValueError(f"agent {self.agent_id} does not hold ticket {ticket_id}")
+        for slot in slots:
+            del self.held[slot]
+        self.events.append(self.updated(now))
 
     def updated(self, now: datetime) -> AgentUpdatedV1:
         return AgentUpdatedV1(

@@ -74,10 +74,6 @@ class RoutingTicket:
         )
 
 
-def queue_order(tickets: list[RoutingTicket]) -> list[RoutingTicket]:
-    return sorted(tickets, key=lambda ticket: ticket.queue_key)
-
-
 @dataclass(frozen=True)
 class QueueEntry:
     ticket: RoutingTicket
@@ -89,3 +85,17 @@ class Resolution:
     ticket_id: str
     agent_id: str | None
     resolved_at: datetime
+
+
+@dataclass(frozen=True)
+class TicketState:
+    """Where a ticket stands in routing: new, queued, held by an agent, or resolved."""
+
+    ticket: RoutingTicket
+    status: TicketStatus
+    required_skill: str
+    min_level: int
+    agent_id: str | None = None
+    queued_at: datetime | None = None
+    assigned_at: datetime | None = None
+    resolved_at: datetime | None = None
