@@ -199,8 +199,8 @@ def report(name: str, results: list[Result]) -> None:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rates", default="10,25,50", help="offered rates, requests/s")
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--rates", default="5,10,20,40", help="offered rates, requests/s")
+    parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--intake", default="http://127.0.0.1:8001")
     parser.add_argument("--exchange", default=os.environ.get("TICKETFLOW_EXCHANGE", "ticketflow"))
     args = parser.parse_args()
