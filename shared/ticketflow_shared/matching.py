@@ -5,6 +5,7 @@ nothing else down to SQLite): fetch by `_id`, then decide here. `Unsupported` me
 the server", so anything outside this subset stays correct, only slower.
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
 MISSING = object()
@@ -48,10 +49,11 @@ def _operator(value: Any, op: str, arg: Any) -> bool:
         return _equals(value, arg)
     if op == "$ne":
         return not _equals(value, arg)
-    if op == "$in":
-        return any(_equals(value, item) for item in arg)
-    if op == "$nin":
-        return not any(_equals(value, item) for item in arg)
+    if op in ("$in", "$nin"):
+        if not isinstance(arg, list | tuple):
+            raise Unsupported(f"{op} needs an array")
+        found = any(_equals(value, item) for item in arg)
+        return found if op == "$in" else not found
     if op == "$exists":
         return (value is not MISSING) == bool(arg)
     if op in COMPARISONS:
@@ -60,10 +62,19 @@ def _operator(value: Any, op: str, arg: Any) -> bool:
     raise Unsupported(op)
 
 
+def _as_stored(value: Any) -> Any:
+    """A query value as BSON keeps it: datetimes in UTC, to the millisecond."""
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.replace(microsecond=aware.microsecond // 1000 * 1000)
+    return value
+
+
 def _equals(value: Any, expected: Any) -> bool:
     """Mongo equality: null matches missing, and an array matches any element or itself."""
-    if isinstance(expected, dict) and any(str(k).startswith("$") for k in expected):
-        raise Unsupported("operator inside a value")
+    if isinstance(expected, dict):
+        raise Unsupported("document value")  # key order matters to MongoDB; ask the server
+    expected = _as_stored(expected)
     if value is MISSING:
         return expected is None
     if isinstance(value, list) and not isinstance(expected, list):
@@ -78,6 +89,9 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _compare(op: str, value: Any, arg: Any) -> bool:
+    if arg is None:
+        raise Unsupported(f"{op} null")
+    arg = _as_stored(arg)
     if value is MISSING or value is None or isinstance(value, bool) != isinstance(arg, bool):
         return False
     try:

@@ -14,8 +14,9 @@ DOC = {
     "skills": {"billing": 7},
     "outbox": [],
     "flag": True,
-    "at": datetime(2026, 1, 1, tzinfo=UTC),
+    "at": datetime(2026, 1, 1, 0, 0, 0, 123000, tzinfo=UTC),
 }
+AT_WITH_MICROSECONDS = datetime(2026, 1, 1, 0, 0, 0, 123456, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -40,6 +41,11 @@ DOC = {
         ({"flag": 1}, False),
         ({"at": {"$lt": datetime(2027, 1, 1, tzinfo=UTC)}}, True),
         ({"version": 3, "status": "new"}, False),
+        # BSON keeps milliseconds: a query time is cut to them before comparing, as MongoDB does
+        ({"at": {"$lt": AT_WITH_MICROSECONDS}}, False),
+        ({"at": {"$gte": AT_WITH_MICROSECONDS}}, True),
+        ({"at": AT_WITH_MICROSECONDS}, True),
+        ({"at": AT_WITH_MICROSECONDS.replace(tzinfo=None)}, True),
     ],
 )
 def test_matches_like_mongodb(query: dict, expected: bool) -> None:
@@ -48,7 +54,14 @@ def test_matches_like_mongodb(query: dict, expected: bool) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    [{"$or": [{"version": 3}]}, {"version": {"$mod": [2, 1]}}, {"skills": {"$size": 1}}],
+    [
+        {"$or": [{"version": 3}]},
+        {"version": {"$mod": [2, 1]}},
+        {"skills": {"$size": 1}},
+        {"skills": {"billing": 7}},
+        {"status": {"$in": "queued"}},
+        {"version": {"$gte": None}},
+    ],
 )
 def test_anything_else_is_left_to_the_server(query: dict) -> None:
     with pytest.raises(Unsupported):
