@@ -5,14 +5,23 @@ or the ticket is already taken, so racing claimers cannot overfill an agent or a
 ticket twice. Whoever loses a race looks again.
 """
 
+import logging
 from datetime import timedelta
 from enum import StrEnum
 
-from routing.domain import Agent, RoutingTicket, SkillRequirement, next_ticket_for, rank_agents
+from routing.domain import (
+    Agent,
+    Assignment,
+    RoutingTicket,
+    SkillRequirement,
+    next_ticket_for,
+    rank_agents,
+)
 from routing.ports import ClaimResult, Stores
 from ticketflow_shared.events import AgentUpdatedV1, Envelope, Payload
 from ticketflow_shared.outbox import recorded_events
 
+log = logging.getLogger(__name__)
 SOURCE = "/ticketflow/routing"
 MAX_SLOT_RACES = 50
 MAX_DRAIN_STEPS = 1000
@@ -91,11 +100,11 @@ async def claim(agent: Agent, ticket: RoutingTicket, stores: Stores) -> Outcome:
 
 
 async def confirm(ticket_id: str, stores: Stores) -> Outcome:
-    """Announce a claim on `ticket_id`, or withdraw it when the ticket was resolved meanwhile."""
+    """Announce a claim on `ticket_id`, or release it when the ticket was resolved meanwhile."""
     # A resolve records itself and then frees the holder; we claim and then look for the
     # resolve. Whichever runs second sees the other, so a resolved ticket never stays held.
     if await stores.resolutions.get(ticket_id) is not None:
-        await stores.assignments.withdraw(ticket_id)
+        await release(ticket_id, stores)  # unannounced: silently; announced by another: -1
         await stores.queue.remove(ticket_id)
         return Outcome.taken
     await stores.queue.remove(ticket_id)  # publishes a pending ticket.queued.v1 first
@@ -121,21 +130,64 @@ async def drain(agent_id: str, stores: Stores) -> int:
     return assigned
 
 
+async def release(ticket_id: str, stores: Stores) -> Assignment | None:
+    """Free the slot holding `ticket_id`; if its claim was announced, with the agent's new load."""
+
+    async def release_events(assignment: Assignment) -> list[Envelope]:
+        agent = await stores.agents.get(assignment.agent_id)
+        if agent is None:
+            return []
+        agent = (await with_loads([agent], stores))[0]
+        if ticket_id not in agent.held.values():
+            return []
+        agent.release(ticket_id, stores.now())
+        return recorded(agent.pull_events())
+
+    return await stores.assignments.release(ticket_id, release_events)
+
+
 async def retry_queue(stores: Stores, limit: int) -> int:
-    """Assign queued tickets that some agent can take now; drop entries already settled."""
+    """Assign queued tickets that some agent can take now; drop entries already settled.
+
+    Reads the queue `limit` entries at a time, leaving out requirements found blocked, so a
+    ticket someone can take is reached however many blocked ones wait before it.
+    """
     assigned = 0
     blocked: set[SkillRequirement] = set()
-    for entry in await stores.queue.waiting(limit):
-        ticket = entry.ticket
-        if ticket.requirement in blocked:
-            # Nobody can take this requirement now; an entry settled elsewhere is dropped
-            # when it reaches the front (assign checks), not by a lookup per entry per tick.
+    seen: set[str] = set()
+    while True:
+        page = await stores.queue.waiting(limit, excluding=blocked)
+        entries = [entry for entry in page if entry.ticket.ticket_id not in seen]
+        if not entries:
+            return assigned
+        for entry in entries:
+            ticket = entry.ticket
+            seen.add(ticket.ticket_id)
+            if ticket.requirement in blocked:
+                # Nobody can take this requirement now; an entry settled elsewhere is dropped
+                # when it reaches the front (assign checks), not by a lookup per entry per tick.
+                continue
+            outcome = await assign(ticket, stores)
+            if outcome is Outcome.no_agent:
+                blocked.add(ticket.requirement)
+            assigned += outcome is Outcome.assigned
+
+
+async def release_resolved(stores: Stores, limit: int) -> int:
+    """Free slots still held for resolved tickets, e.g. because publishing the claim's events
+    failed until the resolve was dead-lettered, or a crash cut the release short."""
+    held = await stores.assignments.held_tickets()
+    freed = 0
+    for ticket_id in sorted(await stores.resolutions.resolved_among(held))[:limit]:
+        try:
+            released = await release(ticket_id, stores)
+        except Exception:  # e.g. its events still cannot be published; the next pass retries
+            log.warning("releasing resolved ticket %s failed", ticket_id, exc_info=True)
             continue
-        outcome = await assign(ticket, stores)
-        if outcome is Outcome.no_agent:
-            blocked.add(ticket.requirement)
-        assigned += outcome is Outcome.assigned
-    return assigned
+        if released is not None:
+            freed += 1
+            await drain(released.agent_id, stores)
+    return freed
 
 
 async def route_stale(stores: Stores, older_than: timedelta, limit: int) -> int:
@@ -147,7 +199,7 @@ async def route_stale(stores: Stores, older_than: timedelta, limit: int) -> int:
 
 
 async def announce_stale(stores: Stores, older_than: timedelta, limit: int) -> int:
-    """Finish claims whose claimer died before announcing or withdrawing them."""
+    """Finish claims whose claimer died before announcing or releasing them."""
     stale = await stores.assignments.unannounced(stores.now() - older_than, limit)
     for ticket_id in stale:
         await confirm(ticket_id, stores)

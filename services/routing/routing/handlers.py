@@ -15,7 +15,7 @@ from routing.domain import (
     category_key,
 )
 from routing.ports import Stores
-from ticketflow_shared.events import Envelope, TicketCreatedV1, TicketResolvedV1
+from ticketflow_shared.events import TicketCreatedV1, TicketResolvedV1
 
 MAX_EDIT_ATTEMPTS = 5
 
@@ -86,7 +86,10 @@ async def set_rule(command: SetRule, stores: Stores) -> RoutingRule:
     key = category_key(command.category)
     rule = RoutingRule(key, command.skill or RoutingRule.default(key).skill, command.min_level)
     await stores.rules.put(rule)
-    await stores.queue.set_requirement(key, rule.requirement)
+    if await stores.queue.set_requirement(key, rule.requirement):
+        # Tickets nobody could take may now suit an agent who is free already.
+        for agent in await stores.agents.available_for(rule.requirement):
+            await assigning.drain(agent.agent_id, stores)
     return rule
 
 
@@ -114,27 +117,15 @@ async def ticket_resolved(event: TicketResolvedV1, stores: Stores) -> None:
         raise TicketNotKnownYet(ticket_id)
     holder = await stores.assignments.of_ticket(ticket_id)
     agent_id = holder.agent_id if holder else event.agent_id
-    # The holder's new load goes out with the resolution: recorded once however often the
-    # resolve is delivered, and lost by no crash before the release below.
-    events = await _release_events(holder.agent_id, ticket_id, stores) if holder else []
-    await stores.resolutions.record(Resolution(ticket_id, agent_id, event.resolved_at), events)
-    # Look for a holder again only now: a claim racing with this resolve either sees the
-    # resolution and withdraws, or it landed before this look and is released here.
-    released = await stores.assignments.release(ticket_id)
+    await stores.resolutions.record(Resolution(ticket_id, agent_id, event.resolved_at), [])
     await stores.queue.remove(ticket_id)
     await stores.tickets.mark_routed(ticket_id)
+    # Look for a holder again only now: a claim racing with this resolve either sees the
+    # resolution and is released by its claimer, or it landed before this look and is released
+    # here. Whoever frees an announced claim publishes the agent's new load from the claim, so
+    # it goes out once however often the resolve is delivered; if it cannot go out yet, the
+    # sweep releases the claim later.
+    released = await assigning.release(ticket_id, stores)
     freed = released.agent_id if released else agent_id
     if freed:
         await assigning.drain(freed, stores)
-
-
-async def _release_events(agent_id: str, ticket_id: str, stores: Stores) -> list[Envelope]:
-    """agent.updated.v1 for `agent_id` once it no longer holds `ticket_id`."""
-    agent = await stores.agents.get(agent_id)
-    if agent is None:
-        return []
-    agent = (await assigning.with_loads([agent], stores))[0]
-    if ticket_id not in agent.held.values():
-        return []
-    agent.release(ticket_id, stores.now())
-    return recorded(agent.pull_events())

@@ -5,7 +5,7 @@ is ONE insert that two unique keys guard, (agent, slot) and ticket. Inserts and 
 atomic on MongoDB and FerretDB alike; conditional updates are not atomic on FerretDB 1.24.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -29,6 +29,10 @@ class ClaimResult(StrEnum):
     ticket_taken = "ticket_taken"  # the ticket is already held by some agent
 
 
+ReleaseEvents = Callable[[Assignment], Awaitable[list[Envelope]]]
+"""The events that freeing `assignment`'s slot causes (the agent's new load)."""
+
+
 class AgentRepository(Protocol):
     async def add(self, agent: Agent, events: list[Envelope]) -> bool:
         """Insert a new agent with its events; False if the id is taken."""
@@ -49,7 +53,8 @@ class AgentRepository(Protocol):
 
 class AssignmentRepository(Protocol):
     """Claims are held back: their events go out only once the claimer has checked that the
-    ticket was not resolved meanwhile (`announce`), or never (`withdraw`)."""
+    ticket was not resolved meanwhile (`announce`), or never (`release` of an unannounced one).
+    Announce and release race safely: exactly one of them settles an unannounced claim."""
 
     async def held_by(self, agent_ids: list[str]) -> dict[str, dict[int, str]]:
         """Per agent: slot -> ticket id of what it holds now (announced or not)."""
@@ -60,20 +65,24 @@ class AssignmentRepository(Protocol):
 
     async def announce(self, ticket_id: str) -> None:
         """Publish the claim's events and hand any left over to the outbox sweep; a repeat
-        publishes at most what is still pending."""
-
-    async def withdraw(self, ticket_id: str) -> None:
-        """Delete a claim together with its unannounced events."""
+        publishes at most what is still pending, and a claim released meanwhile nothing."""
 
     async def unannounced(self, claimed_before: datetime, limit: int) -> list[str]:
-        """Tickets whose claim, made before `claimed_before`, was never announced or withdrawn
+        """Tickets whose claim, made before `claimed_before`, was never announced or released
         (the claimer crashed in between)."""
 
     async def of_ticket(self, ticket_id: str) -> Assignment | None: ...
 
-    async def release(self, ticket_id: str) -> Assignment | None:
-        """Free the slot holding `ticket_id`. An announced claim's pending events are published
-        first; an unannounced claim's are dropped with it, as by `withdraw`."""
+    async def held_tickets(self) -> list[str]:
+        """Every ticket held now, announced or not."""
+
+    async def release(self, ticket_id: str, events_for: ReleaseEvents) -> Assignment | None:
+        """Free the slot holding `ticket_id`; None if nothing was freed here.
+
+        An unannounced claim is deleted with its events unpublished. An announced one first
+        records `events_for(it)` in its own outbox (once, however often it is released), then
+        publishes every pending event and is deleted; if publishing fails it stays, and raises.
+        """
 
 
 class TicketRepository(Protocol):
@@ -99,8 +108,13 @@ class QueueRepository(Protocol):
     async def remove(self, ticket_id: str) -> bool:
         """Leave the queue (pending events are published first)."""
 
-    async def waiting(self, limit: int, skill: str | None = None) -> list[QueueEntry]:
-        """Queued tickets in service order."""
+    async def waiting(
+        self,
+        limit: int,
+        skill: str | None = None,
+        excluding: Collection[SkillRequirement] = (),
+    ) -> list[QueueEntry]:
+        """Queued tickets in service order, leaving out those needing any of `excluding`."""
 
     async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
         """Queued tickets `agent` has the skills for, in service order."""
@@ -110,6 +124,9 @@ class QueueRepository(Protocol):
 
 
 class ResolutionRepository(Protocol):
+    async def resolved_among(self, ticket_ids: list[str]) -> set[str]:
+        """Those of `ticket_ids` that were resolved."""
+
     async def record(self, resolution: Resolution, events: list[Envelope]) -> bool:
         """Insert with its events; False, recording nothing, if the ticket was resolved before."""
 

@@ -1,8 +1,9 @@
 """Background safety net: retries the queue and finishes routing that a crash cut short.
 
 Wake-ups (a ticket queued, an agent freed) already assign at once; the sweep catches the
-few that race past each other, claims whose claimer died before announcing them, and
-tickets whose first routing never completed. The queue is small and retried every tick;
+few that race past each other, claims whose claimer died before announcing them, slots still
+held for resolved tickets (their release could not publish), and tickets whose first routing
+never completed. The queue is small and retried every tick;
 the stale passes read whole collections on FerretDB, so they run once per `stale_after`.
 """
 
@@ -30,6 +31,7 @@ class Sweeper:
         await assigning.retry_queue(self.stores, self.batch)
         if include_stale:
             await assigning.announce_stale(self.stores, self.stale_after, self.batch)
+            await assigning.release_resolved(self.stores, self.batch)
             await assigning.route_stale(self.stores, self.stale_after, self.batch)
 
     async def _run(self) -> None:

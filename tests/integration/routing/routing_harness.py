@@ -10,7 +10,10 @@ import aio_pika
 from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 
+from routing import assigning, views
 from routing.bootstrap import create_app
+from routing.domain import RoutingTicket, SkillRequirement
+from routing.ports import ClaimResult
 from routing.settings import RoutingSettings
 from support import BusProbe, Namespace
 from ticketflow_shared.events import (
@@ -115,3 +118,16 @@ async def all_published_so_far(probe: BusProbe) -> None:
     )
     await probe.publish(Envelope.wrap(payload, source="/tests/routing", subject=marker))
     await probe.wait_for("notification.sent.v1", subject=marker)
+
+
+async def claim_then_crash(app: FastAPI, agent_id: str) -> str:
+    """Claim a new ticket for `agent_id` the way a claimer does, then stop as if it died."""
+    stores = app.state.stores
+    ticket = RoutingTicket(new_id("T"), "billing", Priority.normal, T0, SkillRequirement("billing"))
+    await stores.tickets.add(ticket)
+    await stores.tickets.mark_routed(ticket.ticket_id)  # queued once, drained by the dead one
+    agent = await views.agent(agent_id, stores)
+    claimed = agent.assign(ticket, stores.now())
+    events = assigning.recorded(agent.pull_events())
+    assert await stores.assignments.claim(claimed, events) is ClaimResult.claimed
+    return ticket.ticket_id

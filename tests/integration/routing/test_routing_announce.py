@@ -3,12 +3,12 @@
 from datetime import timedelta
 
 import pytest
-from fastapi import FastAPI
 from routing_harness import (
     AGENT_UPDATED,
     ASSIGNED,
     T0,
     all_published_so_far,
+    claim_then_crash,
     created,
     eventually,
     handled,
@@ -17,27 +17,12 @@ from routing_harness import (
     routing_app,
 )
 
-from routing import assigning, views
+from routing import assigning
 from routing.adapters.collections import ASSIGNMENTS
-from routing.domain import Resolution, RoutingTicket, SkillRequirement
-from routing.ports import ClaimResult
+from routing.domain import Resolution
 from support import serve_in_process
-from ticketflow_shared.events import Priority
 
 pytestmark = pytest.mark.integration
-
-
-async def claim_then_crash(app: FastAPI, agent_id: str) -> str:
-    """Claim a new ticket for `agent_id` the way a claimer does, then stop as if it died."""
-    stores = app.state.stores
-    ticket = RoutingTicket(new_id("T"), "billing", Priority.normal, T0, SkillRequirement("billing"))
-    await stores.tickets.add(ticket)
-    await stores.tickets.mark_routed(ticket.ticket_id)  # queued once, drained by the dead one
-    agent = await views.agent(agent_id, stores)
-    claimed = agent.assign(ticket, stores.now())
-    events = assigning.recorded(agent.pull_events())
-    assert await stores.assignments.claim(claimed, events) is ClaimResult.claimed
-    return ticket.ticket_id
 
 
 async def test_a_claim_waits_for_its_announce_and_a_crashed_one_is_announced(namespace, bus_probe):

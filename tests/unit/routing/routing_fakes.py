@@ -2,6 +2,7 @@
 
 import copy
 import itertools
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +15,7 @@ from routing.domain import (
     RoutingTicket,
     SkillRequirement,
 )
-from routing.ports import ClaimResult, Stores
+from routing.ports import ClaimResult, ReleaseEvents, Stores
 from ticketflow_shared.events import Envelope, Presence
 
 
@@ -87,12 +88,18 @@ class Held:
     assignment: Assignment
     pending: list[Envelope]
     announced: bool = False
+    releasing: bool = False  # the release's events are in `pending` already
+
+
+class EventsNotPublished(RuntimeError):
+    """Like the Mongo adapter's: the claim's events could not go out, so it is kept."""
 
 
 class FakeAssignments:
     def __init__(self, published: Published) -> None:
         self.rows: dict[str, Held] = {}  # by ticket id
         self.published = published
+        self.bus_down = False  # while True, releasing an announced claim cannot publish
 
     async def held_by(self, agent_ids: list[str]) -> dict[str, dict[int, str]]:
         held: dict[str, dict[int, str]] = {agent_id: {} for agent_id in agent_ids}
@@ -120,9 +127,6 @@ class FakeAssignments:
         self.published.envelopes.extend(row.pending)
         row.pending = []
 
-    async def withdraw(self, ticket_id: str) -> None:
-        self.rows.pop(ticket_id, None)
-
     async def unannounced(self, claimed_before: datetime, limit: int) -> list[str]:
         return [
             ticket_id
@@ -134,12 +138,23 @@ class FakeAssignments:
         row = self.rows.get(ticket_id)
         return row.assignment if row else None
 
-    async def release(self, ticket_id: str) -> Assignment | None:
-        row = self.rows.pop(ticket_id, None)
+    async def held_tickets(self) -> list[str]:
+        return list(self.rows)
+
+    async def release(self, ticket_id: str, events_for: ReleaseEvents) -> Assignment | None:
+        row = self.rows.get(ticket_id)
         if row is None:
             return None
-        if row.announced:
-            self.published.envelopes.extend(row.pending)
+        if not row.announced:
+            del self.rows[ticket_id]
+            return row.assignment
+        if not row.releasing:
+            row.releasing = True
+            row.pending.extend(await events_for(row.assignment))
+        if self.bus_down and row.pending:
+            raise EventsNotPublished(ticket_id)
+        self.published.envelopes.extend(row.pending)
+        del self.rows[ticket_id]
         return row.assignment
 
 
@@ -189,9 +204,18 @@ class FakeQueue:
     def _in_service_order(self) -> list[QueueEntry]:
         return sorted(self.rows.values(), key=lambda entry: entry.ticket.queue_key)
 
-    async def waiting(self, limit: int, skill: str | None = None) -> list[QueueEntry]:
-        entries = self._in_service_order()
-        return [e for e in entries if skill is None or e.ticket.requirement.skill == skill][:limit]
+    async def waiting(
+        self,
+        limit: int,
+        skill: str | None = None,
+        excluding: Collection[SkillRequirement] = (),
+    ) -> list[QueueEntry]:
+        return [
+            entry
+            for entry in self._in_service_order()
+            if (skill is None or entry.ticket.requirement.skill == skill)
+            and entry.ticket.requirement not in excluding
+        ][:limit]
 
     async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
         """Like the Mongo queue: tickets whose skill and level `agent` has, presence aside."""
@@ -222,6 +246,9 @@ class FakeResolutions:
     def __init__(self, published: Published) -> None:
         self.rows: dict[str, Resolution] = {}
         self.published = published
+
+    async def resolved_among(self, ticket_ids: list[str]) -> set[str]:
+        return set(ticket_ids) & set(self.rows)
 
     async def record(self, resolution: Resolution, events: list[Envelope]) -> bool:
         if resolution.ticket_id in self.rows:

@@ -3,7 +3,13 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from routing_fakes import FakeAssignments, Published, fake_stores
+from routing_fakes import (
+    EventsNotPublished,
+    FakeAssignments,
+    FakeResolutions,
+    Published,
+    fake_stores,
+)
 
 from routing import assigning, handlers, views
 from routing.domain import (
@@ -371,7 +377,7 @@ async def test_resolving_an_unannounced_claim_never_publishes_it(world):
 
     assert assigned_to(published) == {}
     loads = [e.data["active_tickets"] for e in published.of_type(AGENT_UPDATED)]
-    assert loads == [0, 0]  # registered; then the release, counting what it freed
+    assert loads == [0]  # registered; the unannounced +1 never went out, so no -1 either
     assert (await views.ticket("t1", stores)).status == "resolved"
 
 
@@ -402,3 +408,101 @@ async def test_drain_takes_what_the_queue_offers_in_service_order(world):
     assert [t.ticket_id for t in offered] == ["billing", "shipping"]
     await handlers.ticket_resolved(resolved("busy-t"), stores)
     assert list(assigned_to(published)) == ["busy-t", "billing"]
+
+
+def loads_of(published: Published, agent_id: str) -> list[int]:
+    return [
+        e.data["active_tickets"] for e in published.of_type(AGENT_UPDATED) if e.subject == agent_id
+    ]
+
+
+class ClaimLandsDuringResolve(FakeResolutions):
+    """Another process claims and announces the ticket after the resolve's first look."""
+
+    def __init__(self, published: Published, stores: Stores) -> None:
+        super().__init__(published)
+        self.stores = stores
+
+    async def record(self, resolution: Resolution, events) -> bool:
+        if resolution.ticket_id not in self.rows:
+            await claim_then_crash(self.stores, "a1", await routing_ticket(self.stores, "t1"))
+            await self.stores.assignments.announce("t1")
+        return await super().record(resolution, events)
+
+
+async def test_a_claim_announced_during_a_resolve_is_freed_with_its_agents_new_load(world):
+    stores, published = world
+    stores.resolutions = ClaimLandsDuringResolve(published, stores)
+    await add_agent(stores, "a1", capacity=2)
+    await stores.tickets.add(await routing_ticket(stores, "t1"))
+
+    await handlers.ticket_resolved(resolved("t1"), stores)
+    await handlers.ticket_resolved(resolved("t1"), stores)  # redelivered under a new event id
+
+    assert assigned_to(published) == {"t1": "a1"}
+    assert loads_of(published, "a1") == [0, 1, 0]
+    assert (await views.agent("a1", stores)).active_tickets == []
+
+
+async def test_a_release_that_could_not_publish_sends_its_load_once_when_redelivered(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=1)
+    await handlers.ticket_created(created("t1"), stores)
+    stores.assignments.bus_down = True
+    with pytest.raises(EventsNotPublished):
+        await handlers.ticket_resolved(resolved("t1"), stores)
+    with pytest.raises(EventsNotPublished):  # the bus retries it
+        await handlers.ticket_resolved(resolved("t1"), stores)
+    assert loads_of(published, "a1") == [0, 1]
+
+    stores.assignments.bus_down = False
+    await handlers.ticket_resolved(resolved("t1"), stores)
+    await handlers.ticket_resolved(resolved("t1"), stores)
+
+    assert loads_of(published, "a1") == [0, 1, 0]
+    assert (await views.agent("a1", stores)).active_tickets == []
+
+
+async def test_the_sweep_frees_a_resolved_tickets_slot_once_its_events_can_go_out(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=1)
+    await handlers.ticket_created(created("t1"), stores)
+    await handlers.ticket_created(created("t2"), stores)
+    stores.assignments.bus_down = True
+    for _ in range(3):  # every delivery fails; then the resolve is dead-lettered
+        with pytest.raises(EventsNotPublished):
+            await handlers.ticket_resolved(resolved("t1"), stores)
+    assert await assigning.release_resolved(stores, limit=10) == 0
+    assert (await views.agent("a1", stores)).active_tickets == ["t1"]
+
+    stores.assignments.bus_down = False
+    assert await assigning.release_resolved(stores, limit=10) == 1
+
+    assert loads_of(published, "a1") == [0, 1, 0, 1]  # freed, then given t2 from the queue
+    assert list(assigned_to(published)) == ["t1", "t2"]
+    assert await assigning.release_resolved(stores, limit=10) == 0
+
+
+async def test_a_rule_change_gives_queued_tickets_to_free_agents_at_once(world):
+    stores, published = world
+    await add_agent(stores, "payments", skills={"payments": 4})
+    await handlers.ticket_created(created("t1", category="billing"), stores)
+
+    await handlers.set_rule(SetRule(category="billing", skill="payments", min_level=4), stores)
+
+    assert assigned_to(published) == {"t1": "payments"}
+
+
+async def test_retry_queue_reaches_a_takeable_ticket_behind_a_page_of_blocked_ones(world):
+    stores, published = world
+    await add_agent(stores, "shipper", skills={"shipping": 5}, presence=Presence.offline)
+    for n in range(5):
+        await handlers.ticket_created(created(f"b{n}", age=100 - n), stores)
+    await handlers.ticket_created(created("s1", category="shipping", age=1), stores)
+    await handlers.ticket_created(created("b-last", age=0), stores)
+    stores.agents.rows["shipper"].presence = Presence.available  # no wake-up: only the sweep
+
+    assert await assigning.retry_queue(stores, limit=2) == 1
+
+    assert assigned_to(published) == {"s1": "shipper"}
+    assert len(await views.queue(stores, limit=10)) == 6

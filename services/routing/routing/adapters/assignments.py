@@ -2,7 +2,9 @@
 
 A claim's events wait in its outbox without `outbox_since`, so the relay's sweep cannot see
 them; `announce` sets it and publishes. Claims a crash left unannounced are found by their
-`announced: False` flag (see `unannounced`).
+`announced: False` flag (see `unannounced`). Announcing and releasing each change a claim only
+if it is still unannounced, so when they race exactly one wins: the claim is announced and then
+released with its agent.updated, or deleted unannounced and never heard of.
 """
 
 from datetime import datetime
@@ -14,11 +16,12 @@ from pymongo.errors import DuplicateKeyError
 
 from routing.adapters.outboxes import publish_then_delete
 from routing.domain import Assignment
-from routing.ports import ClaimResult
+from routing.ports import ClaimResult, ReleaseEvents
 from ticketflow_shared import outbox
 from ticketflow_shared.events import Envelope, utcnow
 
 ANNOUNCED = "announced"
+RELEASING = "releasing"  # set with the release's own events, so a repeat records none again
 
 
 def _assignment(doc: dict[str, Any]) -> Assignment:
@@ -80,15 +83,19 @@ class MongoAssignments:
             return
         if doc.get(ANNOUNCED) is False:
             # From here on a crash before the publish below leaves the events to the sweep.
-            await self.collection.update_one(
-                {"_id": doc["_id"]},
+            # Only a claim still unannounced is announced: one a release deleted meanwhile
+            # must stay silent.
+            result = await self.collection.update_one(
+                {"_id": doc["_id"], ANNOUNCED: False},
                 {"$set": {ANNOUNCED: True}, "$min": {outbox.OUTBOX_SINCE: utcnow()}},
             )
+            if result.matched_count == 0:
+                # Gone, or announced by someone else (republishing repeats only event ids).
+                doc = await self.collection.find_one({"_id": doc["_id"]}, {outbox.OUTBOX: 1})
+                if doc is None:
+                    return
         if doc.get(outbox.OUTBOX):
             await self.publish(self.collection, doc["_id"], doc[outbox.OUTBOX])
-
-    async def withdraw(self, ticket_id: str) -> None:
-        await self.collection.delete_one({"ticket_id": ticket_id})
 
     async def unannounced(self, claimed_before: datetime, limit: int) -> list[str]:
         query = {ANNOUNCED: False, "assigned_at": {"$lt": claimed_before}}
@@ -99,12 +106,29 @@ class MongoAssignments:
         doc = await self.collection.find_one({"ticket_id": ticket_id}, {outbox.OUTBOX: 0})
         return _assignment(doc) if doc else None
 
-    async def release(self, ticket_id: str) -> Assignment | None:
+    async def held_tickets(self) -> list[str]:
+        # Claims number at most the agents' total capacity, so reading them all is cheap.
+        return [doc["ticket_id"] async for doc in self.collection.find({}, {"ticket_id": 1})]
+
+    async def release(self, ticket_id: str, events_for: ReleaseEvents) -> Assignment | None:
         doc = await self.collection.find_one({"ticket_id": ticket_id})
         if doc is None:
             return None
-        if doc.get(ANNOUNCED, True):
-            released = await publish_then_delete(self.collection, doc, self.publish)
-        else:  # never announced: its events must not go out, as on `withdraw`
-            released = (await self.collection.delete_one({"_id": doc["_id"]})).deleted_count == 1
-        return _assignment(doc) if released else None
+        assignment = _assignment(doc)
+        if doc.get(ANNOUNCED) is False:
+            # Never announced: its events never go out. Deleting only a claim still unannounced
+            # means one that an `announce` got to first is released below, with its events.
+            deleted = await self.collection.delete_one({"_id": doc["_id"], ANNOUNCED: False})
+            if deleted.deleted_count == 1:
+                return assignment
+        if not doc.get(RELEASING):
+            # The freed slot's events go out from the claim itself, so whoever frees it
+            # publishes them, once; a crash after this leaves them to the outbox sweep.
+            operators, _ = outbox.push_outbox(await events_for(assignment))
+            update = outbox.merge_updates({"$set": {RELEASING: True}}, operators)
+            await self.collection.update_one({"_id": doc["_id"], RELEASING: {"$ne": True}}, update)
+        doc = await self.collection.find_one({"_id": doc["_id"]})
+        if doc is None:
+            return None
+        released = await publish_then_delete(self.collection, doc, self.publish)
+        return assignment if released else None

@@ -1,5 +1,6 @@
 """Tickets routing has seen, the queue of those waiting, and the resolved ones."""
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -95,8 +96,18 @@ class MongoQueue:
         doc = await self.collection.find_one({"_id": ticket_id})
         return doc is not None and await publish_then_delete(self.collection, doc, self.publish)
 
-    async def waiting(self, limit: int, skill: str | None = None) -> list[QueueEntry]:
-        query = {} if skill is None else {"required_skill": skill}
+    async def waiting(
+        self,
+        limit: int,
+        skill: str | None = None,
+        excluding: Collection[SkillRequirement] = (),
+    ) -> list[QueueEntry]:
+        query: dict[str, Any] = {} if skill is None else {"required_skill": skill}
+        if excluding:
+            query["$nor"] = [
+                {"required_skill": requirement.skill, "min_level": requirement.min_level}
+                for requirement in excluding
+            ]
         cursor = self.collection.find(query, {outbox.OUTBOX: 0}).sort(SERVICE_ORDER).limit(limit)
         return [QueueEntry(_ticket(doc), doc["queued_at"]) async for doc in cursor]
 
@@ -126,6 +137,10 @@ class MongoResolutions:
     def __init__(self, collection: AsyncCollection, publish: outbox.OutboxFlush) -> None:
         self.collection = collection
         self.publish = publish
+
+    async def resolved_among(self, ticket_ids: list[str]) -> set[str]:
+        cursor = self.collection.find({"_id": {"$in": ticket_ids}}, {"_id": 1})
+        return {doc["_id"] async for doc in cursor}
 
     async def record(self, resolution: Resolution, events: list[Envelope]) -> bool:
         fields, entries = outbox.outbox_fields(events)
