@@ -24,6 +24,29 @@ class Priority(StrEnum):
         return list(Priority).index(self)
 
 
+class TicketStatus(StrEnum):
+    """A ticket's lifecycle; declaration order is lifecycle order."""
+
+    new = "new"
+    queued = "queued"
+    assigned = "assigned"
+    resolved = "resolved"
+
+    @property
+    def rank(self) -> int:
+        """A ticket only ever moves to a higher rank, whatever order events arrive in."""
+        return list(TicketStatus).index(self)
+
+    @classmethod
+    def from_rank(cls, rank: int) -> "TicketStatus":
+        statuses = list(cls)
+        return statuses[max(0, min(rank, len(statuses) - 1))]
+
+    @property
+    def is_open(self) -> bool:
+        return self is not TicketStatus.resolved
+
+
 class Channel(StrEnum):
     web = "web"
     api = "api"

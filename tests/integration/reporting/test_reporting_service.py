@@ -51,7 +51,7 @@ def one_assigned_ticket_summary() -> dict:
         "since": None,
         "total_tickets": 1,
         "backlog": 1,
-        "by_status": {"created": 0, "queued": 0, "assigned": 1, "resolved": 0},
+        "by_status": {"new": 0, "queued": 0, "assigned": 1, "resolved": 0},
         "by_department": {"finance": 1},
         "by_category": {"billing": 1},
         "by_priority": {"high": 1},

@@ -4,7 +4,7 @@ import pytest
 from reporting_builders import T0
 
 from reporting.domain.kpis import count_by, duration_stats, percentile, seconds_between
-from reporting.domain.status import TicketStatus
+from ticketflow_shared.events import TicketStatus
 
 
 @pytest.mark.parametrize(

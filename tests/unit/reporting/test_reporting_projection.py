@@ -4,9 +4,8 @@ from itertools import permutations
 
 from reporting_builders import T0, assigned, at, created, notified, queued, resolved
 
-from reporting.domain.status import TicketStatus
 from reporting.domain.tickets import TicketRow, apply_change, ticket_change
-from ticketflow_shared.events import Envelope
+from ticketflow_shared.events import Envelope, TicketStatus
 
 
 def fold(*envelopes: Envelope) -> TicketRow:

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
 from intake.domain.categories import CategoryRule, FieldValue
 from intake.domain.errors import AlreadyResolved
@@ -16,19 +15,8 @@ from ticketflow_shared.events import (
     TicketCreatedV1,
     TicketQueuedV1,
     TicketResolvedV1,
+    TicketStatus,
 )
-
-
-class TicketStatus(StrEnum):
-    new = "new"
-    queued = "queued"
-    assigned = "assigned"
-    resolved = "resolved"
-
-    @property
-    def rank(self) -> int:
-        """A ticket only ever moves to a higher rank, whatever order events arrive in."""
-        return list(TicketStatus).index(self)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from reporting.domain.kpis import DurationStats, count_by, duration_stats, seconds_between
-from reporting.domain.status import TicketStatus
 from reporting.domain.tickets import TicketRow
+from ticketflow_shared.events import TicketStatus
 
 UNASSIGNED = "unassigned"
 UNKNOWN = "unknown"

@@ -12,7 +12,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from reporting.domain.status import TicketStatus
 from ticketflow_shared.events import (
     NotificationSentV1,
     Payload,
@@ -20,6 +19,7 @@ from ticketflow_shared.events import (
     TicketCreatedV1,
     TicketQueuedV1,
     TicketResolvedV1,
+    TicketStatus,
 )
 
 TICKET_EVENTS: tuple[type[Payload], ...] = (
@@ -125,7 +125,7 @@ def ticket_change(event_id: str, event_time: datetime, payload: Payload) -> Tick
                     "priority": payload.priority.value,
                 },
                 earliest={"created_at": as_utc(payload.created_at)},
-                highest={**common, "status_rank": TicketStatus.created.rank},
+                highest={**common, "status_rank": TicketStatus.new.rank},
             )
         case TicketQueuedV1():
             return TicketChange(
@@ -164,7 +164,7 @@ def ticket_change(event_id: str, event_time: datetime, payload: Payload) -> Tick
                 payload.ticket_id,
                 event_id,
                 earliest={"first_notified_at": as_utc(payload.sent_at)},
-                highest={**common, "status_rank": TicketStatus.created.rank},
+                highest={**common, "status_rank": TicketStatus.new.rank},
                 counts={"notifications": 1},
             )
     raise TypeError(f"reporting keeps no ticket row for {payload.event_type}")

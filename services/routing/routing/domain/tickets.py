@@ -3,9 +3,8 @@
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
-from ticketflow_shared.events import Priority, TicketQueuedV1
+from ticketflow_shared.events import Priority, TicketQueuedV1, TicketStatus
 
 MIN_LEVEL, MAX_LEVEL = 1, 10
 
@@ -43,13 +42,6 @@ class RoutingRule:
     @property
     def requirement(self) -> SkillRequirement:
         return SkillRequirement(self.skill, self.min_level)
-
-
-class TicketStatus(StrEnum):
-    new = "new"
-    queued = "queued"
-    assigned = "assigned"
-    resolved = "resolved"
 
 
 @dataclass(frozen=True)
