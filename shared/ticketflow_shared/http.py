@@ -3,8 +3,10 @@
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import asdict
+from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -52,6 +54,22 @@ def health_router(runtime: Runtime) -> APIRouter:
     return router
 
 
+def dead_letter_router(runtime: Runtime, purpose: str = "events") -> APIRouter:
+    """Inspect and replay this service's dead-lettered messages."""
+    router = APIRouter(prefix="/dead-letters", tags=["operations"])
+
+    @router.get("", summary="Messages this service gave up on, oldest first")
+    async def list_dead_letters(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict:
+        count, letters = await runtime.bus.dead_letters(purpose, limit)
+        return {"count": count, "data": [asdict(letter) for letter in letters]}
+
+    @router.post("/replay", summary="Put dead letters back on this service's queue")
+    async def replay_dead_letters(limit: Annotated[int, Query(ge=1, le=10000)] = 100) -> dict:
+        return {"replayed": await runtime.bus.replay_dead_letters(purpose, limit)}
+
+    return router
+
+
 def service_app(
     runtime: Runtime,
     *,
@@ -84,6 +102,7 @@ def service_app(
     app.state.runtime = runtime
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.include_router(health_router(runtime))
+    app.include_router(dead_letter_router(runtime))
     for router in routers:
         app.include_router(router)
     provider = setup_telemetry(

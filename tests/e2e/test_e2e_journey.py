@@ -109,6 +109,11 @@ async def test_a_malformed_message_is_dead_lettered_and_the_service_keeps_servin
     assert await eventually(dead_lettered, what="message in routing's DLQ") == 1
 
     async with httpx.AsyncClient(timeout=10) as http:
+        dead = (await http.get(f"{platform.url('routing')}/dead-letters")).json()
+        assert dead["count"] == 1
+        assert dead["data"][0]["reason"] == "rejected"
+        assert dead["data"][0]["body"] == '{"this": "is not an event"'
+
         await put_agent(
             http, platform, "still", department="technical", skills={"technical": 4}, capacity=2
         )

@@ -106,3 +106,46 @@ async def test_shutdown_lets_a_message_in_flight_finish_and_acks_it(namespace: N
     finally:
         await again.close()
     assert event.id not in redelivered
+
+
+async def test_dead_letters_can_be_inspected_and_replayed(namespace: Namespace) -> None:
+    healthy = False
+    handled: list[str] = []
+
+    async def flaky(envelope: Envelope, payload: Payload) -> None:
+        if not healthy:
+            raise RuntimeError("downstream is down")
+        handled.append(envelope.id)
+
+    bus = Bus(
+        namespace.servers.amqp_url,
+        exchange=namespace.exchange,
+        namespace=f"{namespace.queue_prefix}notify",
+        max_delivery_attempts=2,
+        retry_backoff_seconds=0.01,
+    )
+    await bus.connect()
+    try:
+        await bus.subscribe("events", ["ticket.resolved.v1"], flaky)
+        event = resolved("dead")
+        await bus.publish(event)
+
+        async def dead_letter_count() -> int:
+            return (await bus.dead_letters("events"))[0]
+
+        async with asyncio.timeout(20):
+            while await dead_letter_count() < 1:
+                await asyncio.sleep(0.1)
+        count, letters = await bus.dead_letters("events")
+        assert count == 1
+        assert letters[0].message_id == event.id
+        assert letters[0].routing_key == "ticket.resolved.v1"
+        assert "dead" in letters[0].body
+        assert (await bus.dead_letters("events"))[0] == 1  # peeking keeps the message
+
+        healthy = True
+        assert await bus.replay_dead_letters("events") == 1
+        await until(lambda: handled == [event.id])
+        assert (await bus.dead_letters("events"))[0] == 0
+    finally:
+        await bus.close()
