@@ -4,6 +4,10 @@ Each service gets one durable quorum queue per purpose, bound to the topic excha
 event type. A handler's failure requeues the message after a short back-off; the queue's
 delivery limit then dead-letters it into `<queue>.dlq`. A message that can never be
 handled (`InvalidEvent`) is dead-lettered at once.
+
+Publish and process spans are made here rather than by opentelemetry-instrumentation-aio-pika:
+an outbox event may be published later by the relay, so its publish span must continue the
+trace stamped on the envelope when the event was recorded, not the relay's own context.
 """
 
 import asyncio

@@ -2,7 +2,9 @@
 
 Used where the store can only look documents up cheaply by `_id` (FerretDB 1.x pushes
 nothing else down to SQLite): fetch by `_id`, then decide here. `Unsupported` means "ask
-the server", so anything outside this subset stays correct, only slower.
+the server", so anything outside this subset stays correct, only slower. Written here rather
+than taken from `mongoquery`, which answers `{"tags": {"$ne": "a"}}` wrongly for an array
+holding "a" — the very guard our idempotent writes rely on.
 """
 
 from datetime import UTC, datetime
