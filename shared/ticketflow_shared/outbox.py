@@ -114,9 +114,22 @@ class OutboxRelay:
             self._failed[(collection.name, doc_id)] = collection
         else:
             self._failed.pop((collection.name, doc_id), None)
+        await self._remove(
+            collection, doc_id, published, all_published=len(published) == len(entries)
+        )
+
+    async def _remove(
+        self, collection: AsyncCollection, doc_id: Any, published: list[dict], all_published: bool
+    ) -> None:
+        """Take published entries out of the outbox; clear `outbox_since` once it is empty."""
+        emptied = {"$set": {OUTBOX: []}, "$unset": {OUTBOX_SINCE: ""}}
+        if all_published:
+            # Usually the outbox holds exactly what was just published: one write empties it.
+            result = await collection.update_one({"_id": doc_id, OUTBOX: published}, emptied)
+            if result.matched_count:
+                return
         if published:
             await collection.update_one({"_id": doc_id}, {"$pullAll": {OUTBOX: published}})
-        if published or not entries:
             await collection.update_one({"_id": doc_id, OUTBOX: []}, {"$unset": {OUTBOX_SINCE: ""}})
 
     async def retry_failed(self) -> None:
