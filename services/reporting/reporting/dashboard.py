@@ -17,9 +17,11 @@ _templates = Environment(
 
 
 def human_duration(seconds: float | None) -> str:
-    """A duration the way people read it: 42 s, 3.5 min, 2.1 h, 1.3 d; a dash when unknown."""
+    """A duration the way people read it: 32 ms, 42 s, 3.5 min, 2.1 h, 1.3 d; a dash if unknown."""
     if seconds is None:
         return "—"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
     if seconds < 60:
         return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
     if seconds < 3600:

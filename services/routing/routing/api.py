@@ -92,8 +92,8 @@ async def get_queue(
     skill: SkillQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> QueueRead:
-    entries = await views.queue(stores, limit, skill)
-    return QueueRead(data=[QueuedTicketRead.of(entry) for entry in entries], count=len(entries))
+    entries, waiting = await views.queue(stores, limit, skill)
+    return QueueRead(data=[QueuedTicketRead.of(entry) for entry in entries], count=waiting)
 
 
 @router.get("/tickets/{ticket_id}", tags=["tickets"])

@@ -116,6 +116,9 @@ class QueueRepository(Protocol):
     ) -> list[QueueEntry]:
         """Queued tickets in service order, leaving out those needing any of `excluding`."""
 
+    async def size(self, skill: str | None = None) -> int:
+        """How many tickets wait (needing `skill`, when given)."""
+
     async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
         """Queued tickets `agent` has the skills for, in service order."""
 

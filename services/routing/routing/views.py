@@ -39,8 +39,11 @@ async def rules(stores: Stores) -> list[RoutingRule]:
     return await stores.rules.all()
 
 
-async def queue(stores: Stores, limit: int, skill: str | None = None) -> list[QueueEntry]:
-    return await stores.queue.waiting(limit, skill)
+async def queue(
+    stores: Stores, limit: int, skill: str | None = None
+) -> tuple[list[QueueEntry], int]:
+    """The first `limit` queued tickets in service order, and how many wait in all."""
+    return await stores.queue.waiting(limit, skill), await stores.queue.size(skill)
 
 
 async def ticket(ticket_id: str, stores: Stores) -> TicketState:

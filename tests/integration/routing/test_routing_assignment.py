@@ -82,6 +82,8 @@ async def test_resolve_frees_the_slot_and_the_next_queued_ticket_is_assigned(nam
         await bus_probe.wait_for(QUEUED, subject=urgent)
         queue = (await http.get("/queue")).json()
         assert [entry["ticket_id"] for entry in queue["data"]] == [urgent, normal]
+        first_page = (await http.get("/queue", params={"limit": 1})).json()
+        assert ([e["ticket_id"] for e in first_page["data"]], first_page["count"]) == ([urgent], 2)
 
         await bus_probe.publish(resolved(busy, agent_id="solo"))
 

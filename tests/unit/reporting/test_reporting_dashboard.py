@@ -26,6 +26,7 @@ def agent(name: str = "Ada", department: str = "finance") -> AgentReport:
     ("seconds", "text"),
     [
         (None, "—"),
+        (0.032, "32 ms"),
         (4.25, "4.2 s"),
         (42, "42 s"),
         (90, "1.5 min"),

@@ -217,6 +217,9 @@ class FakeQueue:
             and entry.ticket.requirement not in excluding
         ][:limit]
 
+    async def size(self, skill: str | None = None) -> int:
+        return len(await self.waiting(len(self._in_service_order()), skill))
+
     async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
         """Like the Mongo queue: tickets whose skill and level `agent` has, presence aside."""
         return [

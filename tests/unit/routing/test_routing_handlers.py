@@ -151,7 +151,8 @@ async def test_agent_becoming_available_takes_urgent_then_oldest_skilled_tickets
     await handlers.revise_agent(revision("a1", presence=Presence.available), stores)
 
     assert [e.subject for e in published.of_type(ASSIGNED)] == ["urgent-new", "normal-old"]
-    entries = await views.queue(stores, limit=10)
+    entries, waiting = await views.queue(stores, limit=10)
+    assert waiting == len(entries)
     assert [e.ticket.ticket_id for e in entries] == ["shipping", "normal-new"]
 
 
@@ -200,7 +201,7 @@ async def test_resolving_a_queued_ticket_takes_it_out_of_the_queue_for_good(worl
     await handlers.ticket_resolved(resolved("t1"), stores)
     await handlers.revise_agent(revision("a1", presence=Presence.available), stores)
     assert assigned_to(published) == {}
-    assert await views.queue(stores, limit=10) == []
+    assert await views.queue(stores, limit=10) == ([], 0)
 
 
 async def test_resolve_of_an_unknown_ticket_is_retried_later(world):
@@ -505,4 +506,4 @@ async def test_retry_queue_reaches_a_takeable_ticket_behind_a_page_of_blocked_on
     assert await assigning.retry_queue(stores, limit=2) == 1
 
     assert assigned_to(published) == {"s1": "shipper"}
-    assert len(await views.queue(stores, limit=10)) == 6
+    assert (await views.queue(stores, limit=10))[1] == 6

@@ -37,7 +37,7 @@ def _blank(value: FieldValue | None) -> bool:
 
 DEFAULT_CATEGORIES: tuple[CategoryRule, ...] = (
     CategoryRule("billing", ("order_id",), Priority.high, "billing"),
-    CategoryRule("technical", ("product",), Priority.normal, "support"),
+    CategoryRule("technical", ("product",), Priority.normal, "technical"),
     CategoryRule("account", (), Priority.normal, "accounts"),
-    CategoryRule("general", (), Priority.low, "support"),
+    CategoryRule("general", (), Priority.low, "front-desk"),
 )

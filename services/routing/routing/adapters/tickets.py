@@ -111,6 +111,11 @@ class MongoQueue:
         cursor = self.collection.find(query, {outbox.OUTBOX: 0}).sort(SERVICE_ORDER).limit(limit)
         return [QueueEntry(_ticket(doc), doc["queued_at"]) async for doc in cursor]
 
+    async def size(self, skill: str | None = None) -> int:
+        return await self.collection.count_documents(
+            {} if skill is None else {"required_skill": skill}
+        )
+
     async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
         if not agent.skills:
             return []
