@@ -150,6 +150,8 @@ async def run_baseline(rates: list[float], seconds: float) -> list[Result]:
                 return key
 
             results = [await drive(rate, seconds, send, arrivals) for rate in rates]
+        channel = await arrivals.connection.channel()
+        await channel.exchange_delete(exchange)  # the baseline's exchange is this run's alone
         await arrivals.connection.close()
         return results
     finally:
