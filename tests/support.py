@@ -1,9 +1,12 @@
 """Helpers for integration and e2e tests: namespaces, an event probe, in-process apps."""
 
 import asyncio
-from collections.abc import AsyncIterator
+import shutil
+import subprocess
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aio_pika
 import httpx
@@ -126,3 +129,29 @@ class BusProbe:
 
     async def close(self) -> None:
         await self.connection.close()
+
+
+async def until(condition: Callable[[], bool], seconds: float = 20) -> None:
+    async with asyncio.timeout(seconds):
+        while not condition():
+            await asyncio.sleep(0.05)
+
+
+def broker_cli_reaches(amqp_url: str) -> bool:
+    """True when the broker runs on this machine and its CLI can drop connections."""
+    host = urlsplit(amqp_url).hostname
+    return shutil.which("rabbitmqctl") is not None and host in ("127.0.0.1", "localhost")
+
+
+def close_connections_named(name: str) -> int:
+    """Drop this client's connections from the broker's side, as a broker restart would."""
+    listing = subprocess.run(
+        ["rabbitmqctl", "-q", "list_connections", "pid", "client_properties"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pids = [line.split("\t")[0] for line in listing.splitlines() if f'"{name}"' in line]
+    for pid in pids:
+        subprocess.run(["rabbitmqctl", "-q", "close_connection", pid, "test"], check=True)
+    return len(pids)

@@ -167,14 +167,14 @@ class Bus:
             await queue.bind(self.exchange_name, routing_key=event_type)
 
         async def on_message(message: AbstractIncomingMessage) -> None:
-            task = asyncio.current_task()
-            if task is not None:
-                self._in_flight.add(task)
-            try:
-                await self._deliver(name, message, handler)
-            finally:
-                if task is not None:
-                    self._in_flight.discard(task)
+            task = asyncio.ensure_future(self._deliver(name, message, handler))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+            # aiormq cancels a consumer's callbacks when its channel closes (broker restart,
+            # dropped connection). Shielded, the handler still finishes the write it began, so
+            # the redelivered copy finds the work done rather than half done (e.g. an email
+            # sent but not yet recorded as sent).
+            await asyncio.shield(task)
 
         tag = await queue.consume(on_message, no_ack=False)
         self._consumers.append((queue, tag))
@@ -204,7 +204,7 @@ class Bus:
             except InvalidEvent as exc:
                 log.error("dead-lettering unusable message on %s: %s", queue, exc)
                 span.set_status(Status(StatusCode.ERROR, str(exc)[:200]))
-                await message.reject(requeue=False)
+                await _settle(message.reject(requeue=False), message.message_id)
                 return
             try:
                 await handler(envelope, payload)
@@ -214,9 +214,9 @@ class Bus:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
                 await asyncio.sleep(min(self.retry_backoff_seconds * 2 ** (attempt - 1), 5.0))
-                await message.reject(requeue=True)
+                await _settle(message.reject(requeue=True), envelope.id)
                 return
-            await message.ack()
+            await _settle(message.ack(), envelope.id)
 
     async def dead_letters(self, purpose: str, limit: int = 50) -> tuple[int, list[DeadLetter]]:
         """How many messages `purpose`'s dead-letter queue holds, and the first `limit` of them.
@@ -293,6 +293,14 @@ class Bus:
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
+
+
+async def _settle(settling: Awaitable[None], message_id: str | None) -> None:
+    """Ack or reject; on a channel that closed meanwhile the broker redelivers the message."""
+    try:
+        await settling
+    except (aio_pika.exceptions.ChannelInvalidStateError, aio_pika.exceptions.AMQPError) as exc:
+        log.info("channel closed before %s was settled (%r); it comes again", message_id, exc)
 
 
 def _messaging_attributes(

@@ -1,14 +1,11 @@
 """The bus adapter on the real broker: reconnecting after a dropped connection, and shutdown."""
 
 import asyncio
-import shutil
-import subprocess
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlsplit
 
 import pytest
 
-from support import BusProbe, Namespace
+from support import BusProbe, Namespace, broker_cli_reaches, close_connections_named, until
 from ticketflow_shared.bus import Bus
 from ticketflow_shared.events import Envelope, Payload, TicketResolvedV1, utcnow
 
@@ -31,33 +28,42 @@ async def connected_bus(namespace: Namespace, handler: Callable[..., Awaitable[N
     return bus
 
 
-async def until(condition: Callable[[], bool], seconds: float = 20) -> None:
-    async with asyncio.timeout(seconds):
-        while not condition():
-            await asyncio.sleep(0.05)
+async def test_a_handler_midway_when_the_connection_drops_still_finishes(
+    namespace: Namespace, bus_probe: BusProbe
+) -> None:
+    """The redelivered copy must find the first copy's work done, not cut off halfway."""
+    if not broker_cli_reaches(namespace.servers.amqp_url):
+        pytest.skip("drops connections with the CLI of a broker on this machine")
+    calls: list[str] = []
+    finished: list[str] = []
+    release = asyncio.Event()
 
+    async def handle(envelope: Envelope, payload: Payload) -> None:
+        calls.append(envelope.id)
+        if len(calls) == 1:
+            await release.wait()  # e.g. an email handed to the mail server, not yet recorded
+        finished.append(envelope.id)
 
-def close_connections_named(name: str) -> int:
-    """Drop this client's connections from the broker's side, as a broker restart would."""
-    listing = subprocess.run(
-        ["rabbitmqctl", "-q", "list_connections", "pid", "client_properties"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    pids = [line.split("\t")[0] for line in listing.splitlines() if f'"{name}"' in line]
-    for pid in pids:
-        subprocess.run(["rabbitmqctl", "-q", "close_connection", pid, "test"], check=True)
-    return len(pids)
+    bus = await connected_bus(namespace, handle)
+    try:
+        event = resolved("midway")
+        await bus_probe.publish(event)
+        await until(lambda: len(calls) == 1)
+        assert close_connections_named(bus.namespace) == 1
+        # The broker requeues the unacked message and the reconnected consumer gets it again
+        # while the first copy is still at work.
+        await until(lambda: len(calls) == 2, seconds=30)
+        release.set()
+        await until(lambda: len(finished) == 2)
+    finally:
+        await bus.close()
+    assert finished == [event.id, event.id]
 
 
 async def test_consumers_come_back_after_the_broker_drops_the_connection(
     namespace: Namespace, bus_probe: BusProbe
 ) -> None:
-    if shutil.which("rabbitmqctl") is None or urlsplit(namespace.servers.amqp_url).hostname not in (
-        "127.0.0.1",
-        "localhost",
-    ):
+    if not broker_cli_reaches(namespace.servers.amqp_url):
         pytest.skip("drops connections with the CLI of a broker on this machine")
     handled: list[str] = []
 
