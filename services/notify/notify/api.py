@@ -53,18 +53,22 @@ async def put_template(event_type: str, update: TemplateUpdate, deps: Deps) -> T
     except UnknownTemplate as exc:
         raise HTTPException(404, str(exc)) from exc
     except TemplateInvalid as exc:
-        detail = [{"loc": ["body", exc.field], "msg": exc.message, "type": "template_invalid"}]
+        loc = ["body", exc.field] if exc.field else ["body"]
+        detail = [{"loc": loc, "msg": exc.message, "type": "template_invalid"}]
         raise HTTPException(422, detail) from exc
 
 
 @notifications.get("", summary="Deliveries, oldest first, e.g. all of one ticket")
 async def list_notifications(
     deps: Deps,
-    ticket_id: str | None = None,
+    ticket_id: Annotated[str | None, Query(max_length=200)] = None,
     status: DeliveryStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> NotificationList:
-    found = await deps.deliveries.find(ticket_id=ticket_id, status=status, limit=limit)
+    if ticket_id is not None:
+        found = await handlers.deliveries_of_ticket(deps, ticket_id, status, limit)
+    else:
+        found = await deps.deliveries.find(ids=None, status=status, limit=limit)
     return NotificationList(data=[NotificationRead.of(d) for d in found], count=len(found))
 
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from notify import api, consumers
 from notify.adapters import DELIVERIES, INDEXES
 from notify.adapters.deliveries import MongoDeliveryRepository
+from notify.adapters.rendering import ProcessRenderer
 from notify.adapters.smtp import SmtpSender
 from notify.adapters.templates import MongoTemplateRepository
 from notify.adapters.tickets import MongoTicketRepository
@@ -24,6 +25,11 @@ def build_deps(runtime: Runtime, settings: NotifySettings) -> NotifyDeps:
         templates=MongoTemplateRepository(runtime.db),
         deliveries=MongoDeliveryRepository(runtime.db),
         sender=SmtpSender(settings),
+        renderer=ProcessRenderer(
+            timeout_seconds=settings.template_timeout_seconds,
+            workers=settings.template_workers,
+            memory_bytes=settings.template_memory_mb * 2**20,
+        ),
         publish_outbox=partial(runtime.publish_outbox, runtime.db[DELIVERIES]),
         mail_domain=settings.mail_domain,
         send_lease=timedelta(seconds=settings.send_lease_seconds),
@@ -37,6 +43,12 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
 
     async def seed_templates(_: Runtime) -> None:
         await deps.templates.seed(list(DEFAULT_TEMPLATES.values()))
+        await deps.renderer.warm_up()
+
+    async def stop_renderer(stopping: Runtime) -> None:
+        # Handlers still under way need the renderer: stop taking messages and let them end.
+        await stopping.bus.close()
+        await deps.renderer.close()
 
     async def start_consuming(started: Runtime) -> None:
         await consumers.subscribe(started, deps)
@@ -47,6 +59,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         description="Tells customers by email what happened to their tickets.",
         routers=api.routers,
         on_start=[seed_templates, start_consuming],
+        on_stop=[stop_renderer],
     )
     app.state.notify = deps
     return app

@@ -6,14 +6,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from notify.domain.deliveries import Delivery, Step
-from notify.domain.templates import Template, check, render, template_context
+from notify.domain.deliveries import (
+    Delivery,
+    DeliveryStatus,
+    Step,
+    delivery_id,
+    recipient_problem,
+)
+from notify.domain.templates import Template, template_context
 from notify.domain.tickets import TicketNotKnown, TicketView
 from notify.ports import (
     DeliveryRepository,
     EmailNotSent,
     EmailSender,
+    EmailUndeliverable,
     OutboxPublisher,
+    TemplateRenderer,
     TemplateRepository,
     TicketRepository,
 )
@@ -45,6 +53,7 @@ class NotifyDeps:
     templates: TemplateRepository
     deliveries: DeliveryRepository
     sender: EmailSender
+    renderer: TemplateRenderer
     publish_outbox: OutboxPublisher
     mail_domain: str
     send_lease: timedelta
@@ -64,7 +73,7 @@ async def handle_event(deps: NotifyDeps, envelope: Envelope, payload: Payload) -
 
 async def ticket_created(deps: NotifyDeps, envelope: Envelope, event: TicketCreatedV1) -> None:
     ticket = TicketView.from_created(event)
-    await deps.tickets.add(ticket)
+    await deps.tickets.add(ticket, delivery_id(envelope.id))
     await notify_customer(deps, envelope, event, ticket)
 
 
@@ -74,6 +83,7 @@ async def ticket_progressed(
     ticket = await deps.tickets.get(event.ticket_id)
     if ticket is None:
         raise TicketNotKnown(event.ticket_id)  # the bus retries until ticket.created is in
+    await deps.tickets.note_delivery(ticket.ticket_id, delivery_id(envelope.id))
     await notify_customer(deps, envelope, event, ticket)
 
 
@@ -82,7 +92,9 @@ async def notify_customer(
 ) -> None:
     """Send the email for one event at most once, however often the event arrives."""
     template = await deps.templates.get(envelope.type)
-    email = render(template, template_context(ticket, event))
+    # A template that fails here raises: the bus retries, then dead-letters for a replay once
+    # the template is fixed.
+    email = await deps.renderer.render(template, template_context(ticket, event))
     now = deps.clock()
     delivery = Delivery.for_event(
         event_id=envelope.id,
@@ -92,6 +104,12 @@ async def notify_customer(
         mail_domain=deps.mail_domain,
         now=now,
     )
+    problem = recipient_problem(delivery.recipient)
+    if problem is not None:
+        delivery.refuse(now, problem)
+        await deps.deliveries.add(delivery)
+        log.warning("delivery %s is undeliverable: %s", delivery.id, problem)
+        return
     delivery.begin_attempt(now, deps.send_lease)
     if not await deps.deliveries.add(delivery):
         taken = await _take_over(deps, delivery.id)
@@ -132,11 +150,23 @@ async def _claim(deps: NotifyDeps, delivery: Delivery, now: datetime) -> bool:
 
 
 async def _send(deps: NotifyDeps, delivery: Delivery) -> None:
+    if delivery.abandoned_attempts:
+        log.warning(
+            "resending delivery %s: %d earlier attempt(s) ended without an outcome, so the "
+            "customer may get it again (same Message-ID)",
+            delivery.id,
+            delivery.abandoned_attempts,
+        )
     try:
         smtp_response = await deps.sender.send(delivery.email())
+    except EmailUndeliverable as exc:
+        delivery.mark_undeliverable(deps.clock(), str(exc))
+        await deps.deliveries.save_unsent(delivery)
+        log.warning("delivery %s is undeliverable: %s", delivery.id, exc)
+        return  # final: retrying cannot help, and must not hold up other customers' mail
     except EmailNotSent as exc:
         delivery.mark_failed(deps.clock(), str(exc))
-        await deps.deliveries.save_failed(delivery)
+        await deps.deliveries.save_unsent(delivery)
         raise  # the bus retries with back-off, then dead-letters; the delivery says why
     delivery.mark_sent(deps.clock(), smtp_response)
     envelopes = outbox.recorded_events(delivery.events, source=SOURCE, subject=delivery.ticket_id)
@@ -147,5 +177,13 @@ async def _send(deps: NotifyDeps, delivery: Delivery) -> None:
 
 async def update_template(deps: NotifyDeps, template: Template) -> Template:
     """Store a template once it parses and renders against a sample ticket."""
-    check(template)
+    await deps.renderer.check(template)
     return await deps.templates.put(template)
+
+
+async def deliveries_of_ticket(
+    deps: NotifyDeps, ticket_id: str, status: DeliveryStatus | None, limit: int
+) -> list[Delivery]:
+    """One ticket's deliveries, oldest first, looked up by id rather than by a scan."""
+    ids = await deps.tickets.deliveries_of(ticket_id)
+    return await deps.deliveries.find(ids=ids, status=status, limit=limit)

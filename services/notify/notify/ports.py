@@ -2,10 +2,10 @@
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from notify.domain.deliveries import Delivery, DeliveryStatus, OutgoingEmail
-from notify.domain.templates import Template
+from notify.domain.templates import RenderedEmail, Template
 from notify.domain.tickets import TicketView
 from ticketflow_shared.events import Envelope
 
@@ -14,21 +14,48 @@ OutboxPublisher = Callable[[str, list[dict]], Awaitable[None]]
 
 
 class EmailNotSent(Exception):
-    """The mail server could not be reached or refused the message."""
+    """The mail server could not be reached or refused the message for now; try again later."""
+
+
+class EmailUndeliverable(Exception):
+    """No attempt can succeed: the message cannot be built, or the server refused it for good."""
 
 
 class EmailSender(Protocol):
     async def send(self, email: OutgoingEmail) -> str:
-        """Hand the email to the mail server; return its reply, raise EmailNotSent."""
+        """Hand the email to the mail server; return its reply.
+
+        Raise EmailNotSent for a failure worth retrying, EmailUndeliverable for a final one.
+        """
+        ...
+
+
+class TemplateRenderer(Protocol):
+    """Renders templates within time and size limits, away from the event loop."""
+
+    async def render(self, template: Template, context: dict[str, Any]) -> RenderedEmail:
+        """Raise TemplateInvalid when the template fails, or runs too long, on this context."""
+        ...
+
+    async def check(self, template: Template) -> None:
+        """Raise TemplateInvalid unless the template renders against a sample ticket."""
         ...
 
 
 class TicketRepository(Protocol):
-    async def add(self, ticket: TicketView) -> None:
-        """Remember a ticket; adding the same ticket again changes nothing."""
+    async def add(self, ticket: TicketView, delivery_id: str) -> None:
+        """Remember a ticket and its first delivery; adding it again changes nothing."""
         ...
 
     async def get(self, ticket_id: str) -> TicketView | None: ...
+
+    async def note_delivery(self, ticket_id: str, delivery_id: str) -> None:
+        """List a delivery under its ticket (before it is stored: a dangling id is skipped)."""
+        ...
+
+    async def deliveries_of(self, ticket_id: str) -> list[str]:
+        """Ids of the ticket's deliveries, oldest first."""
+        ...
 
 
 class TemplateRepository(Protocol):
@@ -62,12 +89,16 @@ class DeliveryRepository(Protocol):
         """
         ...
 
-    async def save_failed(self, delivery: Delivery) -> None: ...
+    async def save_unsent(self, delivery: Delivery) -> None:
+        """Record this attempt's failure, or that the delivery is undeliverable."""
+        ...
 
     async def save_sent(self, delivery: Delivery, envelopes: Sequence[Envelope]) -> list[dict]:
         """Mark sent and record its events in the same update; [] if it was already sent."""
         ...
 
     async def find(
-        self, *, ticket_id: str | None, status: DeliveryStatus | None, limit: int
-    ) -> list[Delivery]: ...
+        self, *, ids: Sequence[str] | None, status: DeliveryStatus | None, limit: int
+    ) -> list[Delivery]:
+        """Oldest first; `ids` looks those up by id, None reads all deliveries."""
+        ...

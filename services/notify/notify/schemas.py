@@ -53,6 +53,14 @@ class NotificationRead(BaseModel):
     message_id: str
     status: DeliveryStatus
     attempts: int
+    abandoned_attempts: int = Field(
+        description="Attempts that ended without an outcome (their process died or lost the "
+        "store mid-send): each may have reached the customer"
+    )
+    possibly_duplicated: bool = Field(
+        description="Sent after an abandoned attempt, so the customer may have this email "
+        "twice (with the same Message-ID, which mail clients fold)"
+    )
     error: str | None
     smtp_response: str | None
     created_at: datetime
@@ -74,6 +82,8 @@ class NotificationRead(BaseModel):
             message_id=delivery.message_id,
             status=delivery.status,
             attempts=delivery.attempts,
+            abandoned_attempts=delivery.abandoned_attempts,
+            possibly_duplicated=delivery.possibly_duplicated,
             error=delivery.error,
             smtp_response=delivery.smtp_response,
             created_at=delivery.created_at,

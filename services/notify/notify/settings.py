@@ -19,6 +19,10 @@ class NotifySettings(ServiceSettings):
     # How long one send attempt owns a delivery; a copy of the same event waits this long
     # before taking over (the owner may have crashed mid-send).
     send_lease_seconds: float = Field(default=30.0, gt=0)
+    # Templates are operator code: each render runs in a worker process with these limits.
+    template_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    template_workers: int = Field(default=2, ge=1, le=16)
+    template_memory_mb: int = Field(default=1024, ge=256)
 
     @field_validator("mail_from")
     @classmethod

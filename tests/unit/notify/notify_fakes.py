@@ -4,9 +4,11 @@ import copy
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from notify.domain import templates
 from notify.domain.deliveries import Delivery, DeliveryStatus, OutgoingEmail
-from notify.domain.templates import DEFAULT_TEMPLATES, Template, UnknownTemplate
+from notify.domain.templates import DEFAULT_TEMPLATES, RenderedEmail, Template, UnknownTemplate
 from notify.domain.tickets import TicketView
 from notify.handlers import NotifyDeps
 from notify.ports import EmailNotSent
@@ -39,12 +41,32 @@ class FakeClock:
 class FakeTickets:
     def __init__(self) -> None:
         self.rows: dict[str, TicketView] = {}
+        self.delivery_ids: dict[str, list[str]] = {}
 
-    async def add(self, ticket: TicketView) -> None:
+    async def add(self, ticket: TicketView, delivery_id: str) -> None:
         self.rows.setdefault(ticket.ticket_id, ticket)
+        await self.note_delivery(ticket.ticket_id, delivery_id)
 
     async def get(self, ticket_id: str) -> TicketView | None:
         return self.rows.get(ticket_id)
+
+    async def note_delivery(self, ticket_id: str, delivery_id: str) -> None:
+        ids = self.delivery_ids.setdefault(ticket_id, [])
+        if delivery_id not in ids:
+            ids.append(delivery_id)
+
+    async def deliveries_of(self, ticket_id: str) -> list[str]:
+        return list(self.delivery_ids.get(ticket_id, []))
+
+
+class InlineRenderer:
+    """Renders in this process: the domain's own limits, without the worker's time limit."""
+
+    async def render(self, template: Template, context: dict[str, Any]) -> RenderedEmail:
+        return templates.render(template, context)
+
+    async def check(self, template: Template) -> None:
+        templates.check(template)
 
 
 class FakeTemplates:
@@ -113,7 +135,7 @@ class FakeDeliveries:
         self.attempts[f"{delivery.id}#{delivery.attempts}"] = delivery.updated_at
         return True
 
-    async def save_failed(self, delivery: Delivery) -> None:
+    async def save_unsent(self, delivery: Delivery) -> None:
         row = self.rows[delivery.id]
         if row.attempts == delivery.attempts and row.status is DeliveryStatus.pending:
             self.rows[delivery.id] = copy.deepcopy(delivery)
@@ -127,25 +149,21 @@ class FakeDeliveries:
         return entries
 
     async def find(
-        self, *, ticket_id: str | None, status: DeliveryStatus | None, limit: int
+        self, *, ids: Sequence[str] | None, status: DeliveryStatus | None, limit: int
     ) -> list[Delivery]:
-        found = [
-            d
-            for d in self.rows.values()
-            if (ticket_id is None or d.ticket_id == ticket_id)
-            and (status is None or d.status is status)
-        ]
-        return found[:limit]
+        rows = self.rows.values() if ids is None else [self.rows[i] for i in ids if i in self.rows]
+        return [d for d in rows if status is None or d.status is status][:limit]
 
 
 class FakeMailServer:
     def __init__(self) -> None:
         self.sent: list[OutgoingEmail] = []
-        self.failures: list[str] = []  # errors to raise, one per coming send
+        self.failures: list[str | Exception] = []  # errors to raise, one per coming send
 
     async def send(self, email: OutgoingEmail) -> str:
         if self.failures:
-            raise EmailNotSent(self.failures.pop(0))
+            failure = self.failures.pop(0)
+            raise failure if isinstance(failure, Exception) else EmailNotSent(failure)
         self.sent.append(email)
         return f"250 OK queued as {len(self.sent)}"
 
@@ -165,6 +183,7 @@ def fake_deps() -> NotifyDeps:
         templates=FakeTemplates(),
         deliveries=FakeDeliveries(),
         sender=FakeMailServer(),
+        renderer=InlineRenderer(),
         publish_outbox=FakeOutboxPublisher(),
         mail_domain="ticketflow.local",
         send_lease=timedelta(seconds=30),
@@ -173,12 +192,14 @@ def fake_deps() -> NotifyDeps:
     )
 
 
-def created(ticket_id: str = "TF-1", email: str = "jane@example.com") -> Envelope:
+def created(
+    ticket_id: str = "TF-1", email: str = "jane@example.com", name: str | None = "Jane Doe"
+) -> Envelope:
     return _wrap(
         TicketCreatedV1(
             ticket_id=ticket_id,
             channel=Channel.web,
-            customer=Customer(email=email, name="Jane Doe"),
+            customer=Customer(email=email, name=name),
             subject="Invoice charged twice",
             body="I was charged twice.",
             category="billing",

@@ -9,8 +9,8 @@ from notify_fakes import assigned, created, fake_deps, resolved
 from notify.domain.deliveries import DeliveryStatus
 from notify.domain.templates import Template, TemplateInvalid
 from notify.domain.tickets import TicketNotKnown
-from notify.handlers import DeliveryBusy, handle_event, update_template
-from notify.ports import EmailNotSent
+from notify.handlers import DeliveryBusy, deliveries_of_ticket, handle_event, update_template
+from notify.ports import EmailNotSent, EmailUndeliverable
 
 
 async def deliver(deps, envelope):
@@ -117,6 +117,74 @@ async def test_a_copy_takes_over_once_a_crashed_attempts_lease_runs_out():
     assert deps.clock() >= delivery.created_at + deps.send_lease
 
 
+async def test_a_takeover_after_a_lost_outcome_is_shown_as_a_possible_duplicate():
+    deps = fake_deps()
+    event = created()
+    await _leave_attempt_in_flight(deps, event)
+    await deliver(deps, event)
+    delivery = deps.deliveries.rows[f"{event.id}:email"]
+    assert delivery.abandoned_attempts == 1
+    assert delivery.possibly_duplicated
+
+
+async def test_a_retry_after_a_recorded_failure_is_no_possible_duplicate():
+    deps = fake_deps()
+    event = created()
+    deps.sender.failures.append("421 try later")
+    with pytest.raises(EmailNotSent):
+        await deliver(deps, event)
+    await deliver(deps, event)
+    delivery = deps.deliveries.rows[f"{event.id}:email"]
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.sent, 2)
+    assert (delivery.abandoned_attempts, delivery.possibly_duplicated) == (0, False)
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [("ü@exämple.com", "SMTPUTF8"), ("josé@example.com", "SMTPUTF8")],
+)
+async def test_an_address_no_mail_server_takes_is_undeliverable_at_once(address, reason):
+    deps = fake_deps()
+    event = created("TF-8", address)
+    await deliver(deps, event)  # no exception: nothing for the bus to retry
+    delivery = deps.deliveries.rows[f"{event.id}:email"]
+    assert delivery.status is DeliveryStatus.undeliverable
+    assert reason in delivery.error
+    assert (deps.sender.sent, deps.publish_outbox.published) == ([], [])
+    await deliver(deps, event)  # a redelivery changes nothing
+    assert deps.deliveries.rows[f"{event.id}:email"] == delivery
+
+
+async def test_a_final_refusal_by_the_mail_server_is_recorded_and_not_retried():
+    deps = fake_deps()
+    event = created()
+    deps.sender.failures.append(EmailUndeliverable("recipient refused: 550 no such user"))
+    await deliver(deps, event)
+    delivery = deps.deliveries.rows[f"{event.id}:email"]
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.undeliverable, 1)
+    assert delivery.error == "recipient refused: 550 no such user"
+    await deliver(deps, event)  # a redelivered copy skips it
+    assert deps.sender.sent == []
+
+
+async def test_a_name_with_line_breaks_is_folded_into_one_header_safe_name():
+    deps = fake_deps()
+    await deliver(deps, created("TF-9", "eve@example.com", name="Eve\r\nBcc: x@example.com\x00"))
+    [email] = deps.sender.sent
+    assert email.recipient_name == "Eve Bcc: x@example.com"
+
+
+async def test_a_tickets_deliveries_are_listed_by_id_oldest_first():
+    deps = fake_deps()
+    await deliver(deps, created("TF-10"))
+    deps.clock.now += timedelta(seconds=1)
+    await deliver(deps, assigned("TF-10"))
+    await deliver(deps, created("TF-11"))
+    found = await deliveries_of_ticket(deps, "TF-10", None, 10)
+    assert [d.event_type for d in found] == ["ticket.created.v1", "ticket.assigned.v1"]
+    assert await deliveries_of_ticket(deps, "TF-10", DeliveryStatus.failed, 10) == []
+
+
 async def test_a_copy_gives_up_when_the_lease_keeps_being_renewed():
     deps = fake_deps()
     event = created()
@@ -202,15 +270,15 @@ async def test_template_update_is_validated_then_used():
 async def _leave_attempt_in_flight(deps, event):
     """Simulate a process that inserted the delivery and then died (or is still sending)."""
     deps.sender.failures.append("crash")
-    real_save_failed = deps.deliveries.save_failed
+    real_save_unsent = deps.deliveries.save_unsent
 
     async def crash_before_saving(delivery):
         return None
 
-    deps.deliveries.save_failed = crash_before_saving
+    deps.deliveries.save_unsent = crash_before_saving
     with pytest.raises(EmailNotSent):
         await deliver(deps, event)
-    deps.deliveries.save_failed = real_save_failed
+    deps.deliveries.save_unsent = real_save_unsent
     row = deps.deliveries.rows[f"{event.id}:email"]
     assert (row.status, row.attempts) == (DeliveryStatus.pending, 1)
 

@@ -107,3 +107,34 @@ def test_every_default_passes_its_own_check_against_its_sample():
         "ticket.assigned.v1": "Your request [TF-1042] is now with Ana Lopez (billing)",
         "ticket.resolved.v1": "Your request [TF-1042] has been resolved",
     }
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ 10 ** 100000 }}",  # folded while compiling: too many digits to print
+        "{{ 3 ** 1000000000 }}",  # would take minutes and gigabytes to compute
+        "{{ 'x' * 10 ** 9 }}",  # a gigabyte of text
+        "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",  # endless recursion
+        "{% for i in range(300) %}{{ 'y' * 1000 }}{% endfor %}",  # output past the limit
+    ],
+    ids=["huge-power-literal", "tower-of-powers", "huge-repeat", "recursion", "too-long"],
+)
+def test_templates_that_blow_up_are_invalid_not_crashes(source):
+    with pytest.raises(TemplateInvalid) as error:
+        check(Template("ticket.created.v1", "Subject", source))
+    assert error.value.field == "body"
+
+
+def test_control_characters_never_reach_subject_or_body():
+    template = Template("ticket.created.v1", "A\x00B {{ '\x1b' }}C", "x\x00y\tz\n")
+    email = render(template, template_context(TICKET, created().payload()))
+    assert (email.subject, email.body) == ("A B C", "xy\tz\n")
+
+
+def test_an_invalid_template_survives_a_trip_between_processes():
+    import pickle
+
+    error = TemplateInvalid("body", "line 1: unexpected end")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.field, copy.message, str(copy)) == ("body", "line 1: unexpected end", str(error))

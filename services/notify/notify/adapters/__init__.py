@@ -9,6 +9,7 @@ DELIVERY_ATTEMPTS = "delivery_attempts"
 
 INDEXES = {
     DELIVERIES: [
+        # On MongoDB; FerretDB's SQLite backend uses only `_id` (see the tickets adapter).
         IndexModel([("ticket_id", ASCENDING), ("created_at", ASCENDING)], name="by_ticket"),
         IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="by_status"),
     ],

@@ -13,7 +13,7 @@ from notify.domain.deliveries import CHANNEL, Delivery, DeliveryStatus
 from ticketflow_shared import outbox
 from ticketflow_shared.events import Envelope
 
-_ATTEMPT_FIELDS = ("status", "attempts", "leased_until", "updated_at")
+_ATTEMPT_FIELDS = ("status", "attempts", "abandoned_attempts", "leased_until", "updated_at")
 
 
 class MongoDeliveryRepository:
@@ -64,8 +64,8 @@ class MongoDeliveryRepository:
             # (rather than deleting the document) keeps the election a plain unique insert.
             delivery.skip_abandoned_attempt()
 
-    async def save_failed(self, delivery: Delivery) -> None:
-        # Only this attempt's own failure: a newer attempt or a success is left alone.
+    async def save_unsent(self, delivery: Delivery) -> None:
+        # Only this attempt's own outcome: a newer attempt or a success is left alone.
         await self.collection.update_one(
             {
                 "_id": delivery.id,
@@ -86,19 +86,25 @@ class MongoDeliveryRepository:
         return entries if result.matched_count == 1 else []
 
     async def find(
-        self, *, ticket_id: str | None, status: DeliveryStatus | None, limit: int
+        self, *, ids: Sequence[str] | None, status: DeliveryStatus | None, limit: int
     ) -> list[Delivery]:
-        query: dict[str, Any] = {}
-        if ticket_id is not None:
-            query["ticket_id"] = ticket_id
-        if status is not None:
-            query["status"] = status.value
+        if ids is not None:
+            return await self._by_ids(ids, status, limit)
+        query: dict[str, Any] = {} if status is None else {"status": status.value}
         cursor = (
             self.collection.find(query, {outbox.OUTBOX: 0})
             .sort([("created_at", ASCENDING), ("_id", ASCENDING)])
             .limit(limit)
         )
         return [_from_doc(doc) async for doc in cursor]
+
+    async def _by_ids(
+        self, ids: Sequence[str], status: DeliveryStatus | None, limit: int
+    ) -> list[Delivery]:
+        # One `_id` lookup each (a ticket has a handful): `$in` would scan on FerretDB.
+        found = [delivery for delivery_id in ids if (delivery := await self.get(delivery_id))]
+        found = [d for d in found if status is None or d.status is status]
+        return sorted(found, key=lambda d: (d.created_at, d.id))[:limit]
 
 
 def _fields(delivery: Delivery, *names: str) -> dict[str, Any]:
@@ -125,6 +131,7 @@ def _to_doc(delivery: Delivery) -> dict[str, Any]:
         "error": delivery.error,
         "sent_at": delivery.sent_at,
         "smtp_response": delivery.smtp_response,
+        "abandoned_attempts": delivery.abandoned_attempts,
         "created_at": delivery.created_at,
         "updated_at": delivery.updated_at,
     }
@@ -149,4 +156,5 @@ def _from_doc(doc: dict[str, Any]) -> Delivery:
         error=doc.get("error"),
         sent_at=doc.get("sent_at"),
         smtp_response=doc.get("smtp_response"),
+        abandoned_attempts=doc.get("abandoned_attempts", 0),
     )

@@ -1,12 +1,13 @@
 """Sends a delivery's email through an SMTP server with aiosmtplib."""
 
+from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime, formataddr, parseaddr
 
 import aiosmtplib
 
-from notify.domain.deliveries import OutgoingEmail
-from notify.ports import EmailNotSent
+from notify.domain.deliveries import OutgoingEmail, ascii_address
+from notify.ports import EmailNotSent, EmailUndeliverable
 from notify.settings import NotifySettings
 from ticketflow_shared.events import utcnow
 
@@ -19,8 +20,17 @@ class SmtpSender:
         settings = self.settings
         password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
         try:
+            message = build_message(email, settings.mail_from)
+            # Written out here, once, so that a message SMTP cannot carry fails as itself.
+            raw = message.as_bytes(policy=policy.SMTP)
+        except Exception as exc:  # any header or address the email package cannot write
+            reason = f"cannot build the message: {type(exc).__name__}: {exc}"
+            raise EmailUndeliverable(reason) from exc
+        try:
             _refused, response = await aiosmtplib.send(
-                build_message(email, settings.mail_from),
+                raw,
+                sender=parseaddr(settings.mail_from)[1],
+                recipients=[ascii_address(email.recipient)],
                 hostname=settings.smtp_host,
                 port=settings.smtp_port,
                 username=settings.smtp_username,
@@ -28,15 +38,29 @@ class SmtpSender:
                 start_tls=settings.smtp_starttls,
                 timeout=settings.smtp_timeout,
             )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            reasons = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+            if exc.recipients and all(_permanent(r.code) for r in exc.recipients):
+                raise EmailUndeliverable(f"recipient refused: {reasons}") from exc
+            raise EmailNotSent(f"recipient refused for now: {reasons}") from exc
+        except aiosmtplib.SMTPDataError as exc:
+            if _permanent(exc.code):
+                raise EmailUndeliverable(f"message refused: {exc.code} {exc.message}") from exc
+            raise EmailNotSent(f"SMTPDataError: {exc}") from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise EmailNotSent(f"{type(exc).__name__}: {exc}") from exc
         return response
 
 
+def _permanent(code: int) -> bool:
+    """5xx replies are final (RFC 5321 4.2.1); 4xx ones are worth another try."""
+    return 500 <= code < 600
+
+
 def build_message(email: OutgoingEmail, mail_from: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = mail_from
-    message["To"] = formataddr((email.recipient_name or "", email.recipient))
+    message["To"] = formataddr((email.recipient_name or "", ascii_address(email.recipient)))
     message["Subject"] = email.subject
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = email.message_id

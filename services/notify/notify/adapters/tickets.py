@@ -1,4 +1,8 @@
-"""The ticket read model, fed by ticket.created.v1."""
+"""The ticket read model, fed by ticket.created.v1, with the ids of the ticket's deliveries.
+
+Listing a ticket's deliveries reads this one document by `_id` and then each delivery by
+`_id`: FerretDB answers only `_id` lookups from an index.
+"""
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -6,12 +10,14 @@ from notify.adapters import TICKETS
 from notify.domain.tickets import TicketView
 from ticketflow_shared.events import utcnow
 
+DELIVERY_IDS = "delivery_ids"
+
 
 class MongoTicketRepository:
     def __init__(self, db: AsyncDatabase) -> None:
         self.collection = db[TICKETS]
 
-    async def add(self, ticket: TicketView) -> None:
+    async def add(self, ticket: TicketView, delivery_id: str) -> None:
         # $setOnInsert: the first ticket.created wins; a redelivered one changes nothing.
         await self.collection.update_one(
             {"_id": ticket.ticket_id},
@@ -22,13 +28,23 @@ class MongoTicketRepository:
                     "subject": ticket.subject,
                     "category": ticket.category,
                     "recorded_at": utcnow(),
-                }
+                },
+                "$addToSet": {DELIVERY_IDS: delivery_id},
             },
             upsert=True,
         )
 
+    async def note_delivery(self, ticket_id: str, delivery_id: str) -> None:
+        await self.collection.update_one(
+            {"_id": ticket_id}, {"$addToSet": {DELIVERY_IDS: delivery_id}}
+        )
+
+    async def deliveries_of(self, ticket_id: str) -> list[str]:
+        doc = await self.collection.find_one({"_id": ticket_id}, {DELIVERY_IDS: 1})
+        return list((doc or {}).get(DELIVERY_IDS) or [])
+
     async def get(self, ticket_id: str) -> TicketView | None:
-        doc = await self.collection.find_one({"_id": ticket_id})
+        doc = await self.collection.find_one({"_id": ticket_id}, {DELIVERY_IDS: 0})
         if doc is None:
             return None
         return TicketView(

@@ -1,11 +1,14 @@
 """A delivery: one event told to one customer by email, sent at most once.
 
-`pending` (inserted before the first send; an attempt holds a short lease) -> `sent` | `failed`;
-a failed delivery goes back to `pending` when the bus retries it. Several copies of one event
-(redelivery, a duplicate publish, a crash mid-send) all meet at the same delivery id, and
-`next_step` decides which of them sends.
+`pending` (inserted before the first send; an attempt holds a short lease) -> `sent` | `failed`
+| `undeliverable`; a failed delivery goes back to `pending` when the bus retries it, an
+undeliverable one (an address or message no mail server will take) never does. Several copies
+of one event (redelivery, a duplicate publish, a crash mid-send) all meet at the same delivery
+id, and `next_step` decides which of them sends. An attempt that ended without an outcome (its
+process died mid-send) is counted, because the customer may have got its email already.
 """
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -21,14 +24,18 @@ MAX_ERROR_LENGTH = 1000
 class DeliveryStatus(StrEnum):
     pending = "pending"
     sent = "sent"
-    failed = "failed"
+    failed = "failed"  # this attempt failed; the bus tries again
+    undeliverable = "undeliverable"  # no attempt can succeed; the reason is in `error`
+
+
+FINAL_STATUSES = frozenset({DeliveryStatus.sent, DeliveryStatus.undeliverable})
 
 
 class Step(StrEnum):
     """What a copy of an event should do about its delivery."""
 
     send = "send"  # not sent and nobody is sending: take it
-    skip = "skip"  # already sent: done
+    skip = "skip"  # already sent, or never can be: done
     wait = "wait"  # another attempt holds the lease: let it finish, or let its lease run out
 
 
@@ -43,6 +50,35 @@ def delivery_id(event_id: str) -> str:
 def message_id(event_id: str, mail_domain: str) -> str:
     """Stable Message-ID: a resend of the same event is a copy mail clients can drop."""
     return f"<{event_id}.{CHANNEL}@{mail_domain}>"
+
+
+def recipient_problem(address: str) -> str | None:
+    """Why no plain SMTP server could take mail for `address`, or None if one can."""
+    local, _, domain = address.rpartition("@")
+    if not local or not domain:
+        return f"{address!r} is not an email address"
+    if not local.isascii():
+        return "the address's local part is not ASCII, which needs SMTPUTF8 end to end"
+    if not domain.isascii():
+        try:
+            domain.encode("idna")
+        except UnicodeError as exc:
+            return f"the domain has no ASCII (IDNA) form: {exc}"
+    return None
+
+
+def ascii_address(address: str) -> str:
+    """The address with its domain in IDNA form, as SMTP and mail headers carry it."""
+    local, _, domain = address.rpartition("@")
+    return f"{local}@{domain.encode('idna').decode('ascii')}"
+
+
+def display_name(name: str | None) -> str | None:
+    """A name fit for a header: control characters (CR, LF, NUL...) dropped, spaces folded."""
+    if name is None:
+        return None
+    kept = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in name)
+    return " ".join(kept.split()) or None
 
 
 @dataclass(frozen=True)
@@ -74,6 +110,7 @@ class Delivery:
     error: str | None = None
     sent_at: datetime | None = None
     smtp_response: str | None = None
+    abandoned_attempts: int = 0
     events: list[Payload] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
@@ -93,7 +130,7 @@ class Delivery:
             event_type=event_type,
             ticket_id=ticket.ticket_id,
             recipient=ticket.customer_email,
-            recipient_name=ticket.customer_name,
+            recipient_name=display_name(ticket.customer_name),
             subject=email.subject,
             body=email.body,
             message_id=message_id(event_id, mail_domain),
@@ -107,8 +144,13 @@ class Delivery:
         """Templates are keyed by the event type they announce."""
         return self.event_type
 
+    @property
+    def possibly_duplicated(self) -> bool:
+        """Sent, after an attempt whose outcome was lost: the customer may have it twice."""
+        return self.status is DeliveryStatus.sent and self.abandoned_attempts > 0
+
     def next_step(self, now: datetime) -> Step:
-        if self.status is DeliveryStatus.sent:
+        if self.status in FINAL_STATUSES:
             return Step.skip
         if self.leased_until > now:
             return Step.wait
@@ -118,6 +160,9 @@ class Delivery:
         step = self.next_step(now)
         if step is not Step.send:
             raise InvalidTransition(f"delivery {self.id} cannot be sent now ({step})")
+        if self.status is DeliveryStatus.pending and self.attempts > 0:
+            # The previous attempt's lease ran out with no outcome saved: it may have sent.
+            self.abandoned_attempts += 1
         self.status = DeliveryStatus.pending
         self.attempts += 1
         self.leased_until = now + lease
@@ -151,6 +196,21 @@ class Delivery:
         self._require_attempt("mark failed")
         self.status = DeliveryStatus.failed
         self.error = error[:MAX_ERROR_LENGTH] or "unknown error"
+        self._end_attempt(now)
+
+    def refuse(self, now: datetime, reason: str) -> None:
+        """Before any attempt: this email can never be delivered, say why."""
+        if self.attempts or self.status is not DeliveryStatus.pending:
+            raise InvalidTransition(f"delivery {self.id} was already attempted")
+        self.status = DeliveryStatus.undeliverable
+        self.error = reason[:MAX_ERROR_LENGTH] or "undeliverable"
+        self._end_attempt(now)
+
+    def mark_undeliverable(self, now: datetime, reason: str) -> None:
+        """The mail server refused for good (or the message cannot be built): never retried."""
+        self._require_attempt("mark undeliverable")
+        self.status = DeliveryStatus.undeliverable
+        self.error = reason[:MAX_ERROR_LENGTH] or "undeliverable"
         self._end_attempt(now)
 
     def email(self) -> OutgoingEmail:
