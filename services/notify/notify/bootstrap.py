@@ -1,5 +1,6 @@
 """Builds the notify app: settings, store, bus, SMTP sender, API and consumers."""
 
+import asyncio
 from datetime import timedelta
 from functools import partial
 
@@ -33,6 +34,7 @@ def build_deps(runtime: Runtime, settings: NotifySettings) -> NotifyDeps:
         publish_outbox=partial(runtime.publish_outbox, runtime.db[DELIVERIES]),
         mail_domain=settings.mail_domain,
         send_lease=timedelta(seconds=settings.send_lease_seconds),
+        send_slots=asyncio.Semaphore(settings.max_concurrent_sends),
     )
 
 

@@ -59,6 +59,7 @@ class NotifyDeps:
     send_lease: timedelta
     clock: Callable[[], datetime] = utcnow
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
+    send_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
 
 
 async def handle_event(deps: NotifyDeps, envelope: Envelope, payload: Payload) -> None:
@@ -157,20 +158,25 @@ async def _send(deps: NotifyDeps, delivery: Delivery) -> None:
             delivery.id,
             delivery.abandoned_attempts,
         )
-    try:
-        smtp_response = await deps.sender.send(delivery.email())
-    except EmailUndeliverable as exc:
-        delivery.mark_undeliverable(deps.clock(), str(exc))
-        await deps.deliveries.save_unsent(delivery)
-        log.warning("delivery %s is undeliverable: %s", delivery.id, exc)
-        return  # final: retrying cannot help, and must not hold up other customers' mail
-    except EmailNotSent as exc:
-        delivery.mark_failed(deps.clock(), str(exc))
-        await deps.deliveries.save_unsent(delivery)
-        raise  # the bus retries with back-off, then dead-letters; the delivery says why
-    delivery.mark_sent(deps.clock(), smtp_response)
-    envelopes = outbox.recorded_events(delivery.events, source=SOURCE, subject=delivery.ticket_id)
-    entries = await deps.deliveries.save_sent(delivery, envelopes)
+    # From the mail server's "250" until it is recorded, an email would be sent again after
+    # a crash: only a few sends at a time keeps what a crash can expose small.
+    async with deps.send_slots:
+        try:
+            smtp_response = await deps.sender.send(delivery.email())
+        except EmailUndeliverable as exc:
+            delivery.mark_undeliverable(deps.clock(), str(exc))
+            await deps.deliveries.save_unsent(delivery)
+            log.warning("delivery %s is undeliverable: %s", delivery.id, exc)
+            return  # final: retrying cannot help, and must not hold up other customers' mail
+        except EmailNotSent as exc:
+            delivery.mark_failed(deps.clock(), str(exc))
+            await deps.deliveries.save_unsent(delivery)
+            raise  # the bus retries with back-off, then dead-letters; the delivery says why
+        delivery.mark_sent(deps.clock(), smtp_response)
+        envelopes = outbox.recorded_events(
+            delivery.events, source=SOURCE, subject=delivery.ticket_id
+        )
+        entries = await deps.deliveries.save_sent(delivery, envelopes)
     if entries:
         await deps.publish_outbox(delivery.id, entries)
 

@@ -19,6 +19,8 @@ class NotifySettings(ServiceSettings):
     # How long one send attempt owns a delivery; a copy of the same event waits this long
     # before taking over (the owner may have crashed mid-send).
     send_lease_seconds: float = Field(default=30.0, gt=0)
+    # Sends under way at once: each one is an email a crash right now could make us resend.
+    max_concurrent_sends: int = Field(default=4, ge=1, le=256)
     # Templates are operator code: each render runs in a worker process with these limits.
     template_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     template_workers: int = Field(default=2, ge=1, le=16)

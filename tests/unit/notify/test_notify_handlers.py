@@ -1,5 +1,6 @@
 """Handlers with in-memory fakes: one email per event, however often the event arrives."""
 
+import asyncio
 from datetime import timedelta
 from itertools import pairwise
 
@@ -293,3 +294,25 @@ def _paced_reads(deps, limit=1000):
 
     deps.deliveries.on_get = record
     return reads
+
+
+async def test_only_a_few_sends_are_between_the_servers_reply_and_its_record_at_once():
+    deps = fake_deps()
+    deps.send_slots = asyncio.Semaphore(2)
+    under_way = []
+    most = 0
+
+    class SlowServer:
+        async def send(self, email):
+            nonlocal most
+            under_way.append(email)
+            most = max(most, len(under_way))
+            await asyncio.sleep(0.01)
+            under_way.remove(email)
+            return "250 OK"
+
+    deps.sender = SlowServer()
+    events = [created(f"TF-{n}") for n in range(8)]
+    await asyncio.gather(*(deliver(deps, event) for event in events))
+    assert most == 2
+    assert {d.status for d in deps.deliveries.rows.values()} == {DeliveryStatus.sent}
