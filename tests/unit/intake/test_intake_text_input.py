@@ -88,6 +88,11 @@ async def test_listing_by_an_address_no_ticket_can_have_is_refused(client):
     assert (problem["loc"], problem["type"]) == (["query", "customer_email"], "smtputf8_required")
 
 
+async def test_listing_by_something_that_is_no_address_is_refused(client):
+    response = await client.get("/tickets", params={"customer_email": "not-an-address"})
+    assert the_problem(response)["loc"] == ["query", "customer_email"]
+
+
 @pytest.mark.parametrize(
     ("change", "location"),
     [
