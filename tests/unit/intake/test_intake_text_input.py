@@ -131,3 +131,10 @@ async def test_a_resolution_with_a_nul_is_refused(client):
 
     problem = the_problem(response)
     assert (problem["loc"], problem["type"]) == (["body", "resolution"], "control_character")
+
+
+async def test_a_category_department_with_a_line_break_is_refused(client):
+    response = await client.put("/categories/refunds", json={"department": "Bill\r\nBcc: x"})
+
+    problem = the_problem(response)
+    assert (problem["loc"], problem["type"]) == (["body", "department"], "control_character")
