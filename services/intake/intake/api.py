@@ -14,6 +14,7 @@ from intake.schemas import (
     CategoryName,
     CategoryRead,
     CategoryUpdate,
+    MailAddress,
     TicketCreate,
     TicketList,
     TicketRead,
@@ -66,7 +67,9 @@ async def create_ticket(
 async def list_tickets(
     tickets: Tickets,
     status: TicketStatus | None = None,
-    customer_email: Annotated[str | None, Query(max_length=320)] = None,
+    customer_email: Annotated[
+        MailAddress | None, Query(description="Checked and normalised as a new ticket's is")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> TicketList:
     found, total = await tickets.find(status=status, customer_email=customer_email, limit=limit)

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from intake import api, consumers
 from intake.adapters import tickets as ticket_store
 from intake.adapters.categories import MongoCategoryRepository
+from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
 from intake.adapters.tickets import MongoTicketRepository
 from intake.domain.categories import DEFAULT_CATEGORIES
 from intake.domain.errors import IntakeError
@@ -27,12 +28,16 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = Runtime(
         settings, indexes={TICKETS: ticket_store.INDEXES}, outbox_collections=[TICKETS]
     )
-    tickets = MongoTicketRepository(runtime.db[TICKETS], runtime.publish_outbox)
+    customers = CustomerTickets(runtime.db[CUSTOMERS], runtime.db[MIGRATIONS])
+    tickets = MongoTicketRepository(runtime.db[TICKETS], customers, runtime.publish_outbox)
     categories = MongoCategoryRepository(runtime.db[CATEGORIES])
 
     async def seed_categories(_: Runtime) -> None:
         if settings.seed_default_categories:
             await categories.seed(DEFAULT_CATEGORIES)
+
+    async def file_existing_tickets(_: Runtime) -> None:
+        await customers.build_from(runtime.db[TICKETS])
 
     async def consume(running: Runtime) -> None:
         await consumers.subscribe(running, tickets)
@@ -42,7 +47,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         title="ticketflow intake",
         description="One front door for every channel; owns the ticket and its lifecycle.",
         routers=[],
-        on_start=[seed_categories, consume],
+        on_start=[seed_categories, file_existing_tickets, consume],
     )
     install_api(app, tickets, categories)
     return app

@@ -1,20 +1,26 @@
 """HTTP shapes, one per use: TicketCreate in, TicketRead out, list wrappers with data and count."""
 
+import re
 from datetime import datetime
 from typing import Annotated
 
+import email_validator
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
+    EmailStr,
     Field,
     StringConstraints,
     Tag,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from intake.domain.categories import CategoryRule
 from intake.domain.commands import CreateTicket
+from intake.domain.customers import checked_customer
 from intake.domain.ticket import TicketStatus
 from ticketflow_shared.events import Channel, Customer, Priority
 
@@ -22,6 +28,48 @@ from ticketflow_shared.events import Channel, Customer, Priority
 FieldName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")]
 CategoryName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]
 Text = StringConstraints(strip_whitespace=True, min_length=1)
+
+
+# Control characters: C0 and C1, DEL, and the Unicode line and paragraph separators. A NUL
+# cuts text short in C-based tools; mail headers and line-based readers break at the others.
+_CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+
+
+def _refuse_controls(pattern: str, allowed: str = "") -> AfterValidator:
+    found_in = re.compile(pattern).search
+    message = f"Text must not contain control characters{allowed}: U+{{code}} at position {{at}}"
+
+    def check(text: str) -> str:
+        found = found_in(text)
+        if found is not None:
+            context = {"code": f"{ord(found.group()):04X}", "at": found.start()}
+            raise PydanticCustomError("control_character", message, context)
+        return text
+
+    return AfterValidator(check)
+
+
+OneLine = _refuse_controls(f"[{_CONTROL}]")
+# Body text keeps its tabs and line breaks.
+Lines = _refuse_controls(
+    rf"(?![\t\n\r])[{_CONTROL}]", " other than tab, line feed and carriage return"
+)
+
+
+def _mailable(address: str) -> str:
+    """The address every later hop can send to: ASCII before the @, the domain in IDNA form."""
+    checked = email_validator.validate_email(address, check_deliverability=False)
+    if checked.ascii_email is None:
+        raise PydanticCustomError(
+            "smtputf8_required",
+            "The part before the @ must be ASCII: this address needs SMTPUTF8, "
+            "which the mail path does not offer",
+        )
+    return checked.ascii_email
+
+
+MailAddress = Annotated[EmailStr, AfterValidator(_mailable)]
+
 # Values must survive BSON and the consumers' strict event models: integers fit in int64 and
 # numbers are finite (Starlette's JSON parser accepts `NaN` and `Infinity`).
 Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
@@ -37,7 +85,7 @@ def _value_kind(value: object) -> str | None:
 
 
 FieldValue = Annotated[
-    Annotated[str, StringConstraints(max_length=2000), Tag("str")]
+    Annotated[str, StringConstraints(max_length=2000), OneLine, Tag("str")]
     | Annotated[Int64, Tag("int")]
     | Annotated[FiniteFloat, Tag("float")]
     | Annotated[bool, Tag("bool")],
@@ -49,25 +97,48 @@ FieldValue = Annotated[
 ]
 
 
+class CustomerCreate(BaseModel):
+    """Who the ticket is for; refused unless the mail path can reach and address them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: MailAddress
+    name: Annotated[str, StringConstraints(max_length=200), OneLine] | None = None
+
+    def to_customer(self) -> Customer:
+        return checked_customer(self.email, self.name)
+
+
 class TicketCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     channel: Channel
-    customer: Customer
-    subject: Annotated[str, Text, StringConstraints(max_length=200)]
-    body: Annotated[str, Text, StringConstraints(max_length=20_000)]
+    customer: CustomerCreate
+    subject: Annotated[str, Text, StringConstraints(max_length=200), OneLine]
+    body: Annotated[str, Text, StringConstraints(max_length=20_000), Lines]
     category: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=50)]
     priority: Priority | None = None
     fields: dict[FieldName, FieldValue] = Field(default_factory=dict, max_length=50)
 
     def to_command(self, idempotency_key: str | None) -> CreateTicket:
-        return CreateTicket(**self.model_dump(), idempotency_key=idempotency_key)
+        return CreateTicket(
+            **self.model_dump(exclude={"customer"}),
+            customer=self.customer.to_customer(),
+            idempotency_key=idempotency_key,
+        )
 
 
 class TicketResolve(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    resolution: Annotated[str, Text, StringConstraints(max_length=5_000)] | None = None
+    resolution: Annotated[str, Text, StringConstraints(max_length=5_000), Lines] | None = None
+
+
+class CustomerRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    email: str
+    name: str | None
 
 
 class AssigneeRead(BaseModel):
@@ -95,7 +166,7 @@ class TicketRead(BaseModel):
     id: str
     status: TicketStatus
     channel: Channel
-    customer: Customer
+    customer: CustomerRead
     subject: str
     body: str
     category: str
@@ -119,7 +190,7 @@ class CategoryUpdate(BaseModel):
 
     required_fields: list[FieldName] = Field(default_factory=list, max_length=50)
     default_priority: Priority | None = None
-    department: Annotated[str, Text, StringConstraints(max_length=100)] | None = None
+    department: Annotated[str, Text, StringConstraints(max_length=100), OneLine] | None = None
 
     @field_validator("required_fields")
     @classmethod

@@ -24,8 +24,16 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         runtime,
         title="ticketflow reporting",
         description="Read models and KPIs built from every ticket, agent and notification event.",
-        routers=[api.reports, api.pages],
+        routers=[],
         on_start=[start_consumers],
     )
-    app.state.read_models = models
+    install_api(app, models, settings)
     return app
+
+
+def install_api(app: FastAPI, models: ReadModels, settings: ReportingSettings) -> None:
+    """Routes and what they read; tests call it with in-memory read models."""
+    app.include_router(api.reports)
+    app.include_router(api.pages)
+    app.state.read_models = models
+    app.state.settings = settings

@@ -211,3 +211,8 @@ async def test_bad_requests_get_clear_4xx_answers(reporting: httpx.AsyncClient):
     bad_since = await reporting.get("/reports/summary", params={"since": "yesterday"})
     assert bad_since.status_code == 422
     assert bad_since.json()["detail"][0]["loc"] == ["query", "since"]
+    for path in ("/reports/summary", "/"):
+        # Valid ISO 8601, but UTC has no such date.
+        beyond = await reporting.get(path, params={"since": "9999-12-31T23:59:59-01:00"})
+        assert beyond.status_code == 422, beyond.text
+        assert beyond.json()["detail"][0]["loc"] == ["query", "since"]

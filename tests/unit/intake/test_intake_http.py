@@ -2,14 +2,9 @@
 
 import json
 import math
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from intake_fakes import BILLING, GENERAL, FakeCategories, FakeTickets
-
-from intake.bootstrap import install_api
 
 TICKET = {
     "channel": "web",
@@ -19,20 +14,6 @@ TICKET = {
     "category": "billing",
     "fields": {"order_id": "42"},
 }
-
-
-@pytest.fixture
-def tickets() -> FakeTickets:
-    return FakeTickets()
-
-
-@pytest.fixture
-async def client(tickets) -> AsyncIterator[httpx.AsyncClient]:
-    app = FastAPI()
-    install_api(app, tickets, FakeCategories(BILLING, GENERAL))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield http
 
 
 def bad_locations(response: httpx.Response) -> list[list]:

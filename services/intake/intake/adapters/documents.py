@@ -3,9 +3,10 @@
 from dataclasses import asdict
 from typing import Any
 
+from intake.domain.customers import checked_customer, customer_key
 from intake.domain.idempotency import IdempotencyRecord
 from intake.domain.ticket import Assignee, HistoryEntry, Ticket, TicketStatus
-from ticketflow_shared.events import Channel, Customer, Priority
+from ticketflow_shared.events import Channel, Priority
 
 
 def to_document(ticket: Ticket) -> dict[str, Any]:
@@ -13,8 +14,8 @@ def to_document(ticket: Ticket) -> dict[str, Any]:
         "_id": ticket.id,
         "channel": ticket.channel.value,
         "customer": ticket.customer.model_dump(),
-        # Lower-cased copy so listing by email ignores case.
-        "customer_email": ticket.customer.email.lower(),
+        # Whose ticket this is, as the customer's ticket list is keyed.
+        "customer_email": customer_key(ticket.customer.email),
         "subject": ticket.subject,
         "body": ticket.body,
         "category": ticket.category,
@@ -46,7 +47,8 @@ def from_document(doc: dict[str, Any]) -> Ticket:
     return Ticket(
         id=doc["_id"],
         channel=Channel(doc["channel"]),
-        customer=Customer.model_validate(doc["customer"]),
+        # Checked on the way in; stored as written, IDNA domain included.
+        customer=checked_customer(doc["customer"]["email"], doc["customer"].get("name")),
         subject=doc["subject"],
         body=doc["body"],
         category=doc["category"],

@@ -1,12 +1,15 @@
 """Tickets in MongoDB; each write carries the events it causes in the same document."""
 
+import asyncio
 from typing import Any
 
 from pymongo import DESCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from intake.adapters.customers import CustomerTickets
 from intake.adapters.documents import from_document, mutable_fields, to_document
+from intake.domain.customers import customer_key
 from intake.domain.errors import ConcurrentUpdate, TicketIdTaken
 from intake.domain.ticket import Ticket, TicketStatus
 from ticketflow_shared import outbox
@@ -15,24 +18,34 @@ from ticketflow_shared.events import Envelope
 SOURCE = "/ticketflow/intake"
 # The outbox is the relay's business, never part of what the domain reads.
 _READ_PROJECTION = {outbox.OUTBOX: 0, outbox.OUTBOX_SINCE: 0}
+# `_id` lookups one customer listing keeps in flight: fewer waits, without flooding the pool.
+LOOKUPS_AT_ONCE = 16
 
 INDEXES = [
     IndexModel([("status", 1), ("created_at", DESCENDING)], name="status_created"),
-    IndexModel([("customer_email", 1), ("created_at", DESCENDING)], name="customer_created"),
     IndexModel([("created_at", DESCENDING)], name="created"),
 ]
 
 
 class MongoTicketRepository:
     def __init__(
-        self, collection: AsyncCollection, flush: outbox.OutboxFlush, source: str = SOURCE
+        self,
+        collection: AsyncCollection,
+        customers: CustomerTickets,
+        flush: outbox.OutboxFlush,
+        source: str = SOURCE,
     ) -> None:
         self.collection = collection
+        self.customers = customers
         self.flush = flush
         self.source = source
 
     async def add(self, ticket: Ticket) -> None:
-        """Insert ticket and outbox in one write; the insert is also the id uniqueness check."""
+        """File the id under its customer, then insert ticket and outbox in one write.
+
+        The insert is also the id uniqueness check.
+        """
+        await self.customers.remember(customer_key(ticket.customer.email), ticket.id)
         pending, entries = outbox.outbox_fields(self._envelopes(ticket))
         doc = {**to_document(ticket), **pending}
         try:
@@ -66,15 +79,43 @@ class MongoTicketRepository:
         self, *, status: TicketStatus | None, customer_email: str | None, limit: int
     ) -> tuple[list[Ticket], int]:
         """Newest first, at most `limit`, and how many match in all."""
+        if customer_email:
+            return await self._find_for_customer(customer_key(customer_email), status, limit)
         query: dict[str, Any] = {}
         if status is not None:
             query["status"] = status.value
-        if customer_email:
-            query["customer_email"] = customer_email.lower()
         cursor = self.collection.find(query, _READ_PROJECTION)
         docs = await cursor.sort("created_at", DESCENDING).limit(limit).to_list()
         total = await self.collection.count_documents(query)
         return [from_document(doc) for doc in docs], total
+
+    async def _find_for_customer(
+        self, customer: str, status: TicketStatus | None, limit: int
+    ) -> tuple[list[Ticket], int]:
+        """Every ticket filed under the customer, by `_id`: the count needs each one's status."""
+        docs = await self._by_ids(await self.customers.ticket_ids(customer))
+        # Skip an id whose insert never happened, or that is another customer's ticket (two
+        # requests racing with one Idempotency-Key, or a clash of random ids).
+        matching = [
+            doc
+            for doc in docs
+            if doc is not None
+            and doc["customer_email"] == customer
+            and (status is None or doc["status"] == status.value)
+        ]
+        matching.sort(key=lambda doc: (doc["created_at"], doc["_id"]), reverse=True)
+        return [from_document(doc) for doc in matching[:limit]], len(matching)
+
+    async def _by_ids(self, ids: list[str]) -> list[dict[str, Any] | None]:
+        """One bare `_id` lookup per id, a few at a time; `$in` would read the whole collection."""
+        docs: list[dict[str, Any] | None] = []
+        for start in range(0, len(ids), LOOKUPS_AT_ONCE):
+            lookups = (
+                self.collection.find_one({"_id": ticket_id}, _READ_PROJECTION)
+                for ticket_id in ids[start : start + LOOKUPS_AT_ONCE]
+            )
+            docs += await asyncio.gather(*lookups)
+        return docs
 
     def _envelopes(self, ticket: Ticket) -> list[Envelope]:
         return outbox.recorded_events(ticket.events, source=self.source, subject=ticket.id)
