@@ -116,6 +116,17 @@ async def test_a_customer_listing_finds_tickets_by_bare_id_only(store: Store):
     assert all(list(f) == ["_id"] and isinstance(f["_id"], str) for f in filters), filters
 
 
+async def test_a_long_history_lists_its_newest_without_reading_the_rest(store: Store):
+    ids = await add(store, *(ticket(n, "ada@example.com") for n in range(40)))
+    store.log.sent.clear()
+
+    newest, count = await store.tickets.find(status=None, customer_email="ada@example.com", limit=3)
+
+    assert ([t.id for t in newest], count) == (ids[::-1][:3], 40)
+    ticket_reads = [c for name, coll, c in store.log.sent if name == "find" and coll == "tickets"]
+    assert len(ticket_reads) <= 16  # one batch of lookups, not one per ticket filed
+
+
 async def test_a_create_costs_one_write_more_filed_before_the_insert(store: Store):
     await store.tickets.add(ticket(1, "Ada@Example.com"))
 

@@ -92,30 +92,33 @@ class MongoTicketRepository:
     async def _find_for_customer(
         self, customer: str, status: TicketStatus | None, limit: int
     ) -> tuple[list[Ticket], int]:
-        """Every ticket filed under the customer, by `_id`: the count needs each one's status."""
-        docs = await self._by_ids(await self.customers.ticket_ids(customer))
-        # Skip an id whose insert never happened, or that is another customer's ticket (two
-        # requests racing with one Idempotency-Key, or a clash of random ids).
-        matching = [
-            doc
-            for doc in docs
-            if doc is not None
-            and doc["customer_email"] == customer
-            and (status is None or doc["status"] == status.value)
-        ]
-        matching.sort(key=lambda doc: (doc["created_at"], doc["_id"]), reverse=True)
-        return [from_document(doc) for doc in matching[:limit]], len(matching)
+        """A customer's tickets by `_id`, newest filed first.
+
+        Without a status filter only the newest `limit` (and any gaps) are read, and the count
+        is the number filed; with one, every filed ticket is read to count its matches.
+        """
+        ids = await self.customers.ticket_ids(customer)
+        ids.reverse()
+        found: list[dict[str, Any]] = []
+        missing = 0
+        for start in range(0, len(ids), LOOKUPS_AT_ONCE):
+            for doc in await self._by_ids(ids[start : start + LOOKUPS_AT_ONCE]):
+                # An id whose insert never happened, or another customer's ticket (two requests
+                # racing with one Idempotency-Key, or a clash of random ids), is skipped.
+                if doc is None or doc["customer_email"] != customer:
+                    missing += 1
+                elif status is None or doc["status"] == status.value:
+                    found.append(doc)
+            if status is None and len(found) >= limit:
+                break
+        found.sort(key=lambda doc: (doc["created_at"], doc["_id"]), reverse=True)
+        total = len(ids) - missing if status is None else len(found)
+        return [from_document(doc) for doc in found[:limit]], total
 
     async def _by_ids(self, ids: list[str]) -> list[dict[str, Any] | None]:
-        """One bare `_id` lookup per id, a few at a time; `$in` would read the whole collection."""
-        docs: list[dict[str, Any] | None] = []
-        for start in range(0, len(ids), LOOKUPS_AT_ONCE):
-            lookups = (
-                self.collection.find_one({"_id": ticket_id}, _READ_PROJECTION)
-                for ticket_id in ids[start : start + LOOKUPS_AT_ONCE]
-            )
-            docs += await asyncio.gather(*lookups)
-        return docs
+        """One bare `_id` lookup each, together; `$in` would read the whole collection."""
+        lookups = (self.collection.find_one({"_id": i}, _READ_PROJECTION) for i in ids)
+        return list(await asyncio.gather(*lookups))
 
     def _envelopes(self, ticket: Ticket) -> list[Envelope]:
         return outbox.recorded_events(ticket.events, source=self.source, subject=ticket.id)
