@@ -10,8 +10,10 @@ from notify.domain.deliveries import (
     DeliveryStatus,
     InvalidTransition,
     Step,
+    ascii_address,
     delivery_id,
     message_id,
+    recipient_problem,
 )
 from notify.domain.templates import RenderedEmail
 from notify.domain.tickets import TicketView
@@ -124,3 +126,11 @@ def test_long_errors_are_truncated():
     delivery.begin_attempt(START, LEASE)
     delivery.mark_failed(START, "x" * 5000)
     assert len(delivery.error) == 1000
+
+
+def test_an_internationalised_domain_is_sent_to_in_its_idna_2008_form():
+    assert recipient_problem("pat@straße.de") is None
+    assert ascii_address("pat@straße.de") == "pat@xn--strae-oqa.de"
+    assert ascii_address("pat@example.com") == "pat@example.com"
+    assert "SMTPUTF8" in recipient_problem("ü@example.com")
+    assert recipient_problem("no-at-sign") is not None

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import idna
+
 from notify.domain.templates import RenderedEmail
 from notify.domain.tickets import TicketView
 from ticketflow_shared.events import NotificationSentV1, Payload
@@ -61,8 +63,8 @@ def recipient_problem(address: str) -> str | None:
         return "the address's local part is not ASCII, which needs SMTPUTF8 end to end"
     if not domain.isascii():
         try:
-            domain.encode("idna")
-        except UnicodeError as exc:
+            _ascii_domain(domain)
+        except idna.IDNAError as exc:
             return f"the domain has no ASCII (IDNA) form: {exc}"
     return None
 
@@ -70,7 +72,13 @@ def recipient_problem(address: str) -> str | None:
 def ascii_address(address: str) -> str:
     """The address with its domain in IDNA form, as SMTP and mail headers carry it."""
     local, _, domain = address.rpartition("@")
-    return f"{local}@{domain.encode('idna').decode('ascii')}"
+    return f"{local}@{_ascii_domain(domain)}"
+
+
+def _ascii_domain(domain: str) -> str:
+    # IDNA 2008 as email-validator (and intake) use it: Python's own codec is IDNA 2003,
+    # which would send mail for straße.de to strasse.de.
+    return domain if domain.isascii() else idna.encode(domain, uts46=True).decode("ascii")
 
 
 def display_name(name: str | None) -> str | None:
