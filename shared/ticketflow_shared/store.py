@@ -4,6 +4,7 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pymongo
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -28,9 +29,15 @@ async def ensure_indexes(db: AsyncDatabase, specs: IndexSpec) -> None:
             await db[collection].create_indexes([index])
 
 
-async def ping(db: AsyncDatabase) -> bool:
+async def ping(db: AsyncDatabase, timeout: float = 1.0) -> bool:
+    """True if the store answers within `timeout` seconds.
+
+    Bounded: with the store down, server selection alone waits 30 s, and a readiness probe
+    must say "not ready" meanwhile rather than hang.
+    """
     try:
-        await db.command("ping")
+        with pymongo.timeout(timeout):
+            await db.command("ping")
     except Exception:
         return False
     return True
