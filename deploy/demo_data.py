@@ -1,4 +1,9 @@
-"""Load demo departments and agents into a running routing service (stdlib only, idempotent)."""
+"""Add the demo agents a running routing service does not have yet (stdlib only, idempotent).
+
+An agent that exists is left as it is: what an operator changed (presence, capacity,
+skills) survives every `deploy/up`. Each agent is created with `POST /agents`, which only
+ever inserts, so two runs at once cannot overwrite each other either.
+"""
 
 import argparse
 import json
@@ -52,11 +57,12 @@ AGENTS = [
 ]
 
 
-def send(method: str, url: str, body: dict) -> int:
+def create(url: str, body: dict) -> int:
+    """POST `body`; the HTTP status, 4xx included (409: it exists already)."""
     request = urllib.request.Request(
         url,
         data=json.dumps(body).encode(),
-        method=method,
+        method="POST",
         headers={"Content-Type": "application/json"},
     )
     try:
@@ -68,17 +74,32 @@ def send(method: str, url: str, body: dict) -> int:
         return error.code
 
 
+def load(routing: str) -> dict[str, str]:
+    """Create each missing demo agent: agent id -> "created" or "kept" (it existed)."""
+    outcome = {}
+    for agent in AGENTS:
+        status = create(f"{routing}/agents", {**agent, "presence": "available"})
+        if status not in (201, 409):
+            raise RuntimeError(f"agent {agent['agent_id']}: HTTP {status}")
+        outcome[agent["agent_id"]] = "created" if status == 201 else "kept"
+    return outcome
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--routing", default="http://127.0.0.1:8002")
     args = parser.parse_args()
+    try:
+        outcome = load(args.routing)
+    except RuntimeError as error:
+        print(error, file=sys.stderr)
+        return 1
     for agent in AGENTS:
-        fields = {**agent, "presence": "available"}
-        status = send("PUT", f"{args.routing}/agents/{agent['agent_id']}", fields)
-        if status >= 400:
-            print(f"agent {agent['agent_id']}: HTTP {status}", file=sys.stderr)
-            return 1
-        print(f"agent {agent['agent_id']:6} {agent['department']:11} skills {agent['skills']}")
+        agent_id = agent["agent_id"]
+        print(
+            f"agent {agent_id:6} {agent['department']:11} skills {agent['skills']}"
+            f" ({outcome[agent_id]})"
+        )
     return 0
 
 

@@ -14,6 +14,7 @@ from ticketflow_shared.settings import ServiceSettings
 from ticketflow_shared.store import Inbox, IndexSpec, ensure_indexes, mongo_client, ping
 
 log = logging.getLogger(__name__)
+READINESS_TIMEOUT_SECONDS = 1.0
 
 
 class Runtime:
@@ -60,8 +61,14 @@ class Runtime:
         await self.bus.close()
         await self.client.close()
 
-    async def readiness(self) -> dict[str, bool]:
-        return {"broker": await self.bus.ping(), "store": await ping(self.db)}
+    async def readiness(self, timeout: float = READINESS_TIMEOUT_SECONDS) -> dict[str, bool]:
+        """Whether broker and store answer, each asked at once and given `timeout` seconds."""
+        # The store bounds its own ping; the outer bound, a little later, is the safety net.
+        limit = timeout + 0.25
+        broker, store = await asyncio.gather(
+            _within(self.bus.ping(), limit), _within(ping(self.db, timeout), limit)
+        )
+        return {"broker": broker, "store": store}
 
     async def publish_outbox(
         self, collection: AsyncCollection, doc_id: object, entries: list[dict]
@@ -79,6 +86,17 @@ class Runtime:
             await self.inbox.remember(envelope.id, envelope.type)
 
         return handle_once
+
+
+async def _within(check: Awaitable[bool], timeout: float) -> bool:
+    """A check's answer, or False if it has none in time or fails: a probe must not hang."""
+    try:
+        return await asyncio.wait_for(check, timeout)
+    except TimeoutError:
+        log.warning("readiness check gave no answer within %.2f s", timeout)
+    except Exception as exc:
+        log.warning("readiness check failed: %s", exc)
+    return False
 
 
 async def _retry(what: str, step: Callable[[], Awaitable[object]], attempts: int) -> None:

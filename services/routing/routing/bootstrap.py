@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from routing import api, consumers
 from routing.adapters.collections import INDEXES, OUTBOX_COLLECTIONS
+from routing.adapters.legacy_claims import key_claims_by_ticket
 from routing.adapters.stores import mongo_stores
 from routing.settings import RoutingSettings
 from routing.sweeper import Sweeper
@@ -19,6 +20,9 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         stores, settings.sweep_seconds, settings.stale_after_seconds, settings.sweep_batch
     )
 
+    async def migrate(runtime: Runtime) -> None:
+        await key_claims_by_ticket(runtime.db)
+
     async def start_consumers(runtime: Runtime) -> None:
         await consumers.subscribe(runtime, stores)
 
@@ -33,7 +37,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         title="ticketflow routing",
         description="Skill-based assignment of tickets to agents, with queues and capacity.",
         routers=[api.router],
-        on_start=[start_consumers, start_sweeper],
+        on_start=[migrate, start_consumers, start_sweeper],
         on_stop=[stop_sweeper],
     )
     app.state.stores = stores

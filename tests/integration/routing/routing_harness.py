@@ -4,7 +4,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aio_pika
 from fastapi import FastAPI
@@ -131,3 +131,26 @@ async def claim_then_crash(app: FastAPI, agent_id: str) -> str:
     events = assigning.recorded(agent.pull_events())
     assert await stores.assignments.claim(claimed, events) is ClaimResult.claimed
     return ticket.ticket_id
+
+
+class RunsFirst:
+    """The assignments collection, running `rival` once just before the first `method` call:
+    what another coroutine does between a claim's read and its conditional write."""
+
+    def __init__(self, collection: Any, method: str, rival: Callable[[], Awaitable[Any]]) -> None:
+        self._collection = collection
+        self._method = method
+        self._rival: Callable[[], Awaitable[Any]] | None = rival
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._collection, name)
+        if name != self._method:
+            return attribute
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            rival, self._rival = self._rival, None
+            if rival is not None:
+                await rival()
+            return await attribute(*args, **kwargs)
+
+        return call

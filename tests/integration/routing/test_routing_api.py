@@ -1,8 +1,16 @@
 """The HTTP API over the real store: agents, rules, errors, and the agent.updated events."""
 
 import pytest
-from routing_harness import AGENT_UPDATED, all_published_so_far, routing_app
+from routing_harness import (
+    AGENT_UPDATED,
+    ASSIGNED,
+    all_published_so_far,
+    created,
+    new_id,
+    routing_app,
+)
 
+from routing.adapters.collections import AGENTS
 from support import serve_in_process
 
 pytestmark = pytest.mark.integration
@@ -52,6 +60,35 @@ async def test_put_upserts_and_repeating_it_changes_nothing(namespace, bus_probe
         assert mismatch.status_code == 422 and bad_fields(mismatch) == {"agent_id"}
     await all_published_so_far(bus_probe)
     assert [e.data["capacity"] for e in bus_probe.of_type(AGENT_UPDATED, "ben")] == [2, 3]
+
+
+async def test_skills_changed_to_other_names_with_the_same_levels_are_stored(namespace, bus_probe):
+    """Same levels in the same order under other names: FerretDB 1.24 takes a whole-map $set
+    of such a map for "unchanged" and keeps the old one."""
+    app = routing_app(namespace)
+    async with serve_in_process(app) as http:
+        body = {"name": "Kim", "skills": {"yy": 3}, "capacity": 2}
+        assert (await http.put("/agents/kim", json=body)).status_code == 201
+
+        put = await http.put("/agents/kim", json={**body, "skills": {"ww": 3}})
+        assert (put.status_code, put.json()["skills"]) == (200, {"ww": 3})
+        assert (await http.get("/agents/kim")).json()["skills"] == {"ww": 3}
+
+        patched = await http.patch("/agents/kim", json={"skills": {"billing": 3}})
+        assert patched.json()["skills"] == {"billing": 3}
+        swapped = await http.patch("/agents/kim", json={"skills": {"uu": 3, "billing": 3}})
+        assert swapped.json()["skills"] == {"uu": 3, "billing": 3}
+        renamed = await http.patch("/agents/kim", json={"skills": {"uu": 3, "vv": 3}})
+        assert renamed.json()["version"] == 4
+        assert (await http.get("/agents/kim")).json()["skills"] == {"uu": 3, "vv": 3}
+        stored = await app.state.runtime.db[AGENTS].find_one({"_id": "kim"})
+        assert stored["skills"] == {"uu": 3, "vv": 3}
+
+        assert (await http.get("/agents", params={"skill": "yy"})).json()["count"] == 0
+        ticket_id = new_id("T")
+        await bus_probe.publish(created(ticket_id, category="vv"))
+        [assigned] = await bus_probe.wait_for(ASSIGNED, subject=ticket_id)
+        assert assigned.data["agent_id"] == "kim"
 
 
 async def test_bad_input_names_the_fields_and_unknown_ids_are_404(namespace):

@@ -1,7 +1,6 @@
 """Freeing slots against the real store: announce and release racing, and the sweep's release."""
 
 import dataclasses
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -9,6 +8,7 @@ from routing_harness import (
     AGENT_UPDATED,
     ASSIGNED,
     T0,
+    RunsFirst,
     all_published_so_far,
     claim_then_crash,
     created,
@@ -26,29 +26,6 @@ from routing.domain import Resolution
 from support import BusProbe, serve_in_process
 
 pytestmark = pytest.mark.integration
-
-
-class RunsFirst:
-    """The assignments collection, running `rival` once just before the first `method` call:
-    what another coroutine does between a claim's read and its conditional write."""
-
-    def __init__(self, collection: Any, method: str, rival: Callable[[], Awaitable[Any]]) -> None:
-        self._collection = collection
-        self._method = method
-        self._rival: Callable[[], Awaitable[Any]] | None = rival
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._collection, name)
-        if name != self._method:
-            return attribute
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            rival, self._rival = self._rival, None
-            if rival is not None:
-                await rival()
-            return await attribute(*args, **kwargs)
-
-        return call
 
 
 def loads(probe: BusProbe, agent_id: str) -> list[int]:

@@ -8,6 +8,7 @@ from pymongo.errors import DuplicateKeyError
 from routing.domain import Agent, SkillRequirement
 from ticketflow_shared import outbox
 from ticketflow_shared.events import Envelope, Presence, utcnow
+from ticketflow_shared.store import replace_map
 
 
 def _profile(agent: Agent) -> dict[str, Any]:
@@ -58,8 +59,17 @@ class MongoAgents:
         return [_agent(doc) async for doc in cursor]
 
     async def save(self, agent: Agent, expected_version: int, events: list[Envelope]) -> bool:
+        projection = {"skills": 1, "version": 1}
+        stored = await self.collection.find_one({"_id": agent.agent_id}, projection)
+        if stored is None or stored.get("version", 0) != expected_version:
+            return False
+        profile = _profile(agent)
+        # Key by key from what is stored: FerretDB ignores a whole-map $set whose values
+        # match the stored ones in order (see replace_map). The version filter below makes
+        # sure `stored` is still what the update applies to.
+        skills = replace_map("skills", stored.get("skills"), profile.pop("skills"))
         push, entries = outbox.push_outbox(events)
-        update = outbox.merge_updates({"$set": {**_profile(agent), "updated_at": utcnow()}}, push)
+        update = outbox.merge_updates({"$set": {**profile, "updated_at": utcnow()}}, skills, push)
         result = await self.collection.update_one(
             {"_id": agent.agent_id, "version": expected_version}, update
         )

@@ -1,10 +1,19 @@
 """Who holds which ticket: one document per held ticket, guarded by two unique keys.
 
-A claim's events wait in its outbox without `outbox_since`, so the relay's sweep cannot see
-them; `announce` sets it and publishes. Claims a crash left unannounced are found by their
-`announced: False` flag (see `unannounced`). Announcing and releasing each change a claim only
-if it is still unannounced, so when they race exactly one wins: the claim is announced and then
-released with its agent.updated, or deleted unannounced and never heard of.
+A claim is keyed by its ticket (`_id` = ticket id), so every look at a ticket's claim is an
+`_id` lookup, and the `_id` is the one-holder-per-ticket key; a unique index on (agent, slot)
+is the other. Each claim also carries a fresh `claim` token: a ticket can be claimed again
+after its claim was freed (a claimer that looked before a resolve landed), and everything
+that acts on one claim rather than on "the ticket's claim" (announcing it, releasing it,
+deleting it) matches its token, so nothing left over from an older claim acts on a newer one.
+
+A claim's events wait in `held_events`, outside its outbox, until `announce` moves them
+into the outbox and publishes them. The outbox relay only ever reads the outbox, so even a
+late retry of an older claim's failed publish, which looks the ticket's `_id` up again, can
+find nothing unannounced to publish. Claims a crash left unannounced are found by their
+`announced: False` flag (see `unannounced`). Announcing and releasing each change a claim
+only if it is still unannounced, so when they race exactly one wins: the claim is announced
+and then released with its agent.updated, or deleted unannounced and never heard of.
 """
 
 from datetime import datetime
@@ -21,6 +30,8 @@ from ticketflow_shared import outbox
 from ticketflow_shared.events import Envelope, utcnow
 
 ANNOUNCED = "announced"
+CLAIM = "claim"  # a fresh token per claim of the ticket
+HELD_EVENTS = "held_events"  # the claim's events until it is announced
 RELEASING = "releasing"  # set with the release's own events, so a repeat records none again
 
 
@@ -33,6 +44,35 @@ def _assignment(doc: dict[str, Any]) -> Assignment:
         skill_level=doc["skill_level"],
         assigned_at=doc["assigned_at"],
     )
+
+
+def _claim_document(assignment: Assignment, events: list[Envelope]) -> dict[str, Any]:
+    return {
+        "_id": assignment.ticket_id,
+        "ticket_id": assignment.ticket_id,
+        CLAIM: uuid4().hex,
+        "agent_id": assignment.agent_id,
+        "slot": assignment.slot,
+        "skill": assignment.skill,
+        "skill_level": assignment.skill_level,
+        "assigned_at": assignment.assigned_at,
+        ANNOUNCED: False,
+        HELD_EVENTS: [outbox.outbox_entry(envelope) for envelope in events],
+    }
+
+
+def _this_claim(doc: dict[str, Any]) -> dict[str, Any]:
+    """A filter matching this very claim, not a later claim of the same ticket."""
+    return {"_id": doc["_id"], CLAIM: doc[CLAIM]}
+
+
+def _announcing(held: list[dict]) -> dict[str, Any]:
+    update: dict[str, Any] = {"$set": {ANNOUNCED: True}, "$unset": {HELD_EVENTS: ""}}
+    if held:
+        # From here on a crash before the publish leaves the events to the relay's sweep.
+        update["$push"] = {outbox.OUTBOX: {"$each": held}}
+        update["$min"] = {outbox.OUTBOX_SINCE: utcnow()}
+    return update
 
 
 class MongoAssignments:
@@ -52,50 +92,39 @@ class MongoAssignments:
         return held
 
     async def claim(self, assignment: Assignment, events: list[Envelope]) -> ClaimResult:
-        # A fresh _id per claim: a freed slot's document is never rewritten in place, so a
-        # late outbox flush of the old holder cannot touch the new one.
-        doc = {
-            "_id": uuid4().hex,
-            "ticket_id": assignment.ticket_id,
-            "agent_id": assignment.agent_id,
-            "slot": assignment.slot,
-            "skill": assignment.skill,
-            "skill_level": assignment.skill_level,
-            "assigned_at": assignment.assigned_at,
-            ANNOUNCED: False,
-            # No outbox_since: the relay's sweep must not publish these before `announce`.
-            outbox.OUTBOX: [outbox.outbox_entry(envelope) for envelope in events],
-        }
         try:
-            await self.collection.insert_one(doc)
+            await self.collection.insert_one(_claim_document(assignment, events))
         except DuplicateKeyError:
             # Which key refused it? FerretDB does not say, so ask.
-            if await self.of_ticket(assignment.ticket_id) is not None:
+            if await self.collection.find_one({"_id": assignment.ticket_id}, {"_id": 1}):
                 return ClaimResult.ticket_taken
             return ClaimResult.slot_taken
         return ClaimResult.claimed
 
     async def announce(self, ticket_id: str) -> None:
         doc = await self.collection.find_one(
-            {"ticket_id": ticket_id}, {outbox.OUTBOX: 1, ANNOUNCED: 1}
+            {"_id": ticket_id}, {CLAIM: 1, ANNOUNCED: 1, HELD_EVENTS: 1, outbox.OUTBOX: 1}
         )
         if doc is None:
             return
+        this_claim, pending = _this_claim(doc), doc.get(outbox.OUTBOX) or []
         if doc.get(ANNOUNCED) is False:
-            # From here on a crash before the publish below leaves the events to the sweep.
             # Only a claim still unannounced is announced: one a release deleted meanwhile
             # must stay silent.
+            held = doc.get(HELD_EVENTS) or []
             result = await self.collection.update_one(
-                {"_id": doc["_id"], ANNOUNCED: False},
-                {"$set": {ANNOUNCED: True}, "$min": {outbox.OUTBOX_SINCE: utcnow()}},
+                {**this_claim, ANNOUNCED: False}, _announcing(held)
             )
-            if result.matched_count == 0:
+            if result.matched_count == 1:
+                pending = [*pending, *held]
+            else:
                 # Gone, or announced by someone else (republishing repeats only event ids).
-                doc = await self.collection.find_one({"_id": doc["_id"]}, {outbox.OUTBOX: 1})
+                doc = await self.collection.find_one(this_claim, {outbox.OUTBOX: 1})
                 if doc is None:
                     return
-        if doc.get(outbox.OUTBOX):
-            await self.publish(self.collection, doc["_id"], doc[outbox.OUTBOX])
+                pending = doc.get(outbox.OUTBOX) or []
+        if pending:
+            await self.publish(self.collection, ticket_id, pending)
 
     async def unannounced(self, claimed_before: datetime, limit: int) -> list[str]:
         query = {ANNOUNCED: False, "assigned_at": {"$lt": claimed_before}}
@@ -103,7 +132,7 @@ class MongoAssignments:
         return [doc["ticket_id"] async for doc in cursor]
 
     async def of_ticket(self, ticket_id: str) -> Assignment | None:
-        doc = await self.collection.find_one({"ticket_id": ticket_id}, {outbox.OUTBOX: 0})
+        doc = await self.collection.find_one({"_id": ticket_id}, {outbox.OUTBOX: 0, HELD_EVENTS: 0})
         return _assignment(doc) if doc else None
 
     async def held_tickets(self) -> list[str]:
@@ -111,14 +140,14 @@ class MongoAssignments:
         return [doc["ticket_id"] async for doc in self.collection.find({}, {"ticket_id": 1})]
 
     async def release(self, ticket_id: str, events_for: ReleaseEvents) -> Assignment | None:
-        doc = await self.collection.find_one({"ticket_id": ticket_id})
+        doc = await self.collection.find_one({"_id": ticket_id})
         if doc is None:
             return None
-        assignment = _assignment(doc)
+        this_claim, assignment = _this_claim(doc), _assignment(doc)
         if doc.get(ANNOUNCED) is False:
             # Never announced: its events never go out. Deleting only a claim still unannounced
             # means one that an `announce` got to first is released below, with its events.
-            deleted = await self.collection.delete_one({"_id": doc["_id"], ANNOUNCED: False})
+            deleted = await self.collection.delete_one({**this_claim, ANNOUNCED: False})
             if deleted.deleted_count == 1:
                 return assignment
         if not doc.get(RELEASING):
@@ -126,9 +155,11 @@ class MongoAssignments:
             # publishes them, once; a crash after this leaves them to the outbox sweep.
             operators, _ = outbox.push_outbox(await events_for(assignment))
             update = outbox.merge_updates({"$set": {RELEASING: True}}, operators)
-            await self.collection.update_one({"_id": doc["_id"], RELEASING: {"$ne": True}}, update)
-        doc = await self.collection.find_one({"_id": doc["_id"]})
+            await self.collection.update_one({**this_claim, RELEASING: {"$ne": True}}, update)
+        doc = await self.collection.find_one(this_claim)
         if doc is None:
             return None
-        released = await publish_then_delete(self.collection, doc, self.publish)
+        released = await publish_then_delete(
+            self.collection, doc, self.publish, same={CLAIM: doc[CLAIM]}
+        )
         return assignment if released else None

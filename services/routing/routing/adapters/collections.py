@@ -13,9 +13,10 @@ OUTBOX_COLLECTIONS = (AGENTS, ASSIGNMENTS, QUEUE, RESOLUTIONS)
 
 INDEXES: dict[str, list[IndexModel]] = {
     AGENTS: [IndexModel([("presence", ASCENDING)], name="presence")],
-    # The two unique keys are what make a claim safe: one ticket per slot, one holder per ticket.
+    # The two unique keys are what make a claim safe: one holder per ticket is the `_id` (the
+    # ticket id), one ticket per slot this index. Databases from before claims were keyed by
+    # ticket also keep a unique `one_holder_per_ticket` index on `ticket_id`: redundant now.
     ASSIGNMENTS: [
-        IndexModel([("ticket_id", ASCENDING)], unique=True, name="one_holder_per_ticket"),
         IndexModel(
             [("agent_id", ASCENDING), ("slot", ASCENDING)], unique=True, name="one_ticket_per_slot"
         ),

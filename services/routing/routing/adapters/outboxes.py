@@ -13,14 +13,22 @@ class EventsNotPublished(RuntimeError):
 
 
 async def publish_then_delete(
-    collection: AsyncCollection, doc: Mapping[str, Any], publish: outbox.OutboxFlush
+    collection: AsyncCollection,
+    doc: Mapping[str, Any],
+    publish: outbox.OutboxFlush,
+    same: Mapping[str, Any] | None = None,
 ) -> bool:
-    """Delete `doc`, publishing its pending events first so that deleting never loses one."""
+    """Delete `doc`, publishing its pending events first so that deleting never loses one.
+
+    `same`: fields that tell this document from a later one that may take its `_id` once it
+    is gone; only a document that still has them is checked and deleted.
+    """
+    this_doc = {"_id": doc["_id"], **(same or {})}
     entries = doc.get(outbox.OUTBOX) or []
     if entries:
         await publish(collection, doc["_id"], entries)
-        left = await collection.find_one({"_id": doc["_id"]}, {outbox.OUTBOX: 1})
+        left = await collection.find_one(this_doc, {outbox.OUTBOX: 1})
         if left and left.get(outbox.OUTBOX):
             raise EventsNotPublished(f"{collection.name} {doc['_id']}")
-    result = await collection.delete_one({"_id": doc["_id"]})
+    result = await collection.delete_one(this_doc)
     return result.deleted_count == 1

@@ -1,0 +1,65 @@
+"""deploy/demo_data.py against a routing service on a real port: it adds, it never resets."""
+
+import asyncio
+import importlib.util
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from routing_harness import routing_app
+
+pytestmark = pytest.mark.integration
+
+SCRIPT = Path(__file__).resolve().parents[3] / "deploy" / "demo_data.py"
+spec = importlib.util.spec_from_file_location("demo_data", SCRIPT)
+assert spec is not None and spec.loader is not None
+demo_data = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(demo_data)
+DEMO_IDS = {agent["agent_id"] for agent in demo_data.AGENTS}
+
+
+@asynccontextmanager
+async def served(app) -> AsyncIterator[str]:
+    """The app behind uvicorn on a free local port, as `deploy/up` runs it; yields its URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+async def load(url: str) -> dict[str, str]:
+    # The script blocks on urllib; in a thread, so the server in this loop keeps serving.
+    return await asyncio.to_thread(demo_data.load, url)
+
+
+async def test_demo_data_adds_missing_agents_once_and_keeps_an_operators_changes(namespace):
+    async with served(routing_app(namespace)) as url, httpx.AsyncClient(base_url=url) as http:
+        # Two runs at once (two `deploy/up`s): every agent is created exactly once.
+        first, second = await asyncio.gather(load(url), load(url))
+        for agent_id in DEMO_IDS:
+            assert sorted([first[agent_id], second[agent_id]]) == ["created", "kept"]
+        listed = (await http.get("/agents")).json()
+        assert {agent["agent_id"] for agent in listed["data"]} == DEMO_IDS
+
+        changed = await http.patch("/agents/ben", json={"presence": "away", "capacity": 1})
+        assert changed.status_code == 200
+
+        assert await load(url) == dict.fromkeys(DEMO_IDS, "kept")
+
+        ben = (await http.get("/agents/ben")).json()
+        assert (ben["presence"], ben["capacity"]) == ("away", 1)
+        assert ben["version"] == changed.json()["version"]
