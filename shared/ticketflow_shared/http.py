@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from ticketflow_shared.overload import LoadShedding, OverloadLimits
 from ticketflow_shared.runtime import Runtime
 from ticketflow_shared.telemetry import setup_telemetry
 
@@ -99,6 +100,14 @@ def service_app(
             await runtime.stop()
 
     app = FastAPI(title=title, description=description, lifespan=lifespan)
+    app.add_middleware(
+        LoadShedding,
+        limits=OverloadLimits(
+            max_in_flight=settings.http_max_in_flight,
+            queue_seconds=settings.http_queue_seconds,
+            deadline_seconds=settings.http_deadline_seconds,
+        ),
+    )
     app.state.runtime = runtime
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.include_router(health_router(runtime))

@@ -23,6 +23,10 @@ class ServiceSettings(BaseSettings):
     publish_timeout_seconds: float = Field(default=5.0, gt=0)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     outbox_sweep_seconds: float = Field(default=60.0, gt=0)
+    # Every HTTP answer within a deadline: 503 + Retry-After rather than a hanging request.
+    http_max_in_flight: int = Field(default=64, ge=1)
+    http_queue_seconds: float = Field(default=0.25, gt=0)
+    http_deadline_seconds: float = Field(default=5.0, gt=0)
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     otel_endpoint: str = "http://127.0.0.1:4318/v1/traces"
 

@@ -1,5 +1,7 @@
 """Intake's settings: the shared base plus what only the front door needs."""
 
+from pydantic import Field
+
 from ticketflow_shared.settings import ServiceSettings
 
 
@@ -7,3 +9,6 @@ class IntakeSettings(ServiceSettings):
     service_name: str = "intake"
     # Off for a deployment whose operators manage every category through the API.
     seed_default_categories: bool = True
+    # The front door answers within a second, whatever the backlog behind it: a client that
+    # gets 503 + Retry-After retries with its Idempotency-Key instead of hanging.
+    http_deadline_seconds: float = Field(default=1.0, gt=0)

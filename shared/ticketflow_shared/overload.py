@@ -1,0 +1,95 @@
+"""Answer every request in bounded time: shed load with 503 + Retry-After, never hang.
+
+Under a backlog a service's store and event loop are busy with consumers, and an HTTP
+request can wait behind them for tens of seconds; a client then times out without knowing
+what happened. Two limits, as an ASGI middleware around every route but health checks:
+- admission: at most `max_in_flight` requests are served at once; one that cannot get a
+  slot within `queue_seconds` is refused at once, before any work is done;
+- deadline: one that is not answered within `deadline_seconds` is cut short. Its writes
+  may or may not have happened (each single-document write is whole, and the outbox sweep
+  publishes what a cut left behind), so the answer says to retry with the same
+  Idempotency-Key, which makes a retry safe.
+"""
+
+import asyncio
+import json
+import logging
+import math
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+@dataclass(frozen=True)
+class OverloadLimits:
+    max_in_flight: int = 64
+    queue_seconds: float = 0.25
+    deadline_seconds: float = 1.0
+    retry_after_seconds: float = 1.0
+
+
+class LoadShedding:
+    def __init__(self, app: ASGIApp, limits: OverloadLimits) -> None:
+        self.app = app
+        self.limits = limits
+        self._slots = asyncio.Semaphore(limits.max_in_flight)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS:
+            await self.app(scope, receive, send)
+            return
+        limits = self.limits
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            async with asyncio.timeout(limits.queue_seconds):
+                await self._slots.acquire()
+        except TimeoutError:
+            await _refuse(send, limits, "busy: too many requests under way; try again shortly")
+            return
+        answered = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal answered
+            answered = True
+            await send(message)
+
+        try:
+            async with asyncio.timeout_at(started + limits.deadline_seconds):
+                await self.app(scope, receive, watched_send)
+        except TimeoutError:
+            if answered:  # the response was already on its way: nothing better to say
+                return
+            log.warning(
+                "%s %s cut short after %.2f s",
+                scope["method"],
+                scope["path"],
+                loop.time() - started,
+            )
+            await _refuse(
+                send,
+                limits,
+                "not finished in time; retry with the same Idempotency-Key, which is safe "
+                "(without one, the request may have taken effect)",
+            )
+        finally:
+            self._slots.release()
+
+
+async def _refuse(send: Send, limits: OverloadLimits, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(math.ceil(limits.retry_after_seconds)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
