@@ -23,7 +23,7 @@ from ticketflow_shared.runtime import Runtime
 def build_deps(runtime: Runtime, settings: NotifySettings) -> NotifyDeps:
     return NotifyDeps(
         tickets=MongoTicketRepository(runtime.db),
-        templates=MongoTemplateRepository(runtime.db),
+        templates=MongoTemplateRepository(runtime.db, settings.template_cache_seconds),
         deliveries=MongoDeliveryRepository(runtime.db),
         sender=SmtpSender(settings),
         renderer=ProcessRenderer(

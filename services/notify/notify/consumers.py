@@ -7,6 +7,7 @@ from ticketflow_shared.runtime import Runtime
 
 
 async def subscribe(runtime: Runtime, deps: NotifyDeps) -> None:
-    await runtime.bus.subscribe(
-        "events", CONSUMED_EVENTS, runtime.idempotent(partial(handle_event, deps))
-    )
+    # No inbox: each event's delivery is keyed by the event id, so the delivery document is
+    # itself the record that the event was handled (a copy finds it and skips), and the two
+    # inbox round trips per event would buy nothing.
+    await runtime.bus.subscribe("events", CONSUMED_EVENTS, partial(handle_event, deps))

@@ -81,10 +81,9 @@ async def ticket_created(deps: NotifyDeps, envelope: Envelope, event: TicketCrea
 async def ticket_progressed(
     deps: NotifyDeps, envelope: Envelope, event: TicketAssignedV1 | TicketResolvedV1
 ) -> None:
-    ticket = await deps.tickets.get(event.ticket_id)
+    ticket = await deps.tickets.get_noting(event.ticket_id, delivery_id(envelope.id))
     if ticket is None:
         raise TicketNotKnown(event.ticket_id)  # the bus retries until ticket.created is in
-    await deps.tickets.note_delivery(ticket.ticket_id, delivery_id(envelope.id))
     await notify_customer(deps, envelope, event, ticket)
 
 

@@ -49,8 +49,9 @@ class TicketRepository(Protocol):
 
     async def get(self, ticket_id: str) -> TicketView | None: ...
 
-    async def note_delivery(self, ticket_id: str, delivery_id: str) -> None:
-        """List a delivery under its ticket (before it is stored: a dangling id is skipped)."""
+    async def get_noting(self, ticket_id: str, delivery_id: str) -> TicketView | None:
+        """The ticket, listing a delivery under it in the same write (before the delivery is
+        stored: a dangling id is skipped); None, and nothing written, for an unknown ticket."""
         ...
 
     async def deliveries_of(self, ticket_id: str) -> list[str]:

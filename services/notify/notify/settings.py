@@ -21,6 +21,9 @@ class NotifySettings(ServiceSettings):
     send_lease_seconds: float = Field(default=30.0, gt=0)
     # Sends under way at once: each one is an email a crash right now could make us resend.
     max_concurrent_sends: int = Field(default=4, ge=1, le=256)
+    # How long a process reuses a template it read; an edit through another process shows
+    # up within this time.
+    template_cache_seconds: float = Field(default=5.0, ge=0)
     # Templates are operator code: each render runs in a worker process with these limits.
     template_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     template_workers: int = Field(default=2, ge=1, le=16)

@@ -50,6 +50,12 @@ class FakeTickets:
     async def get(self, ticket_id: str) -> TicketView | None:
         return self.rows.get(ticket_id)
 
+    async def get_noting(self, ticket_id: str, delivery_id: str) -> TicketView | None:
+        if ticket_id not in self.rows:
+            return None
+        await self.note_delivery(ticket_id, delivery_id)
+        return self.rows[ticket_id]
+
     async def note_delivery(self, ticket_id: str, delivery_id: str) -> None:
         ids = self.delivery_ids.setdefault(ticket_id, [])
         if delivery_id not in ids:

@@ -1,7 +1,13 @@
-"""Message templates, one document per event type, seeded with the defaults."""
+"""Message templates, one document per event type, seeded with the defaults.
+
+Every notification needs its template, so each process keeps what it read for a few
+seconds: an edit made through this process applies at once, one made through another
+within `cache_seconds`.
+"""
 
 import contextlib
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -14,16 +20,31 @@ from ticketflow_shared.events import utcnow
 
 
 class MongoTemplateRepository:
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase,
+        cache_seconds: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.collection = db[TEMPLATES]
+        self.cache_seconds = cache_seconds
+        self.monotonic = monotonic
+        self._cache: dict[str, tuple[float, Template]] = {}
 
     async def get(self, event_type: str) -> Template:
+        cached = self._cache.get(event_type)
+        if cached is not None and self.monotonic() < cached[0]:
+            return cached[1]
         doc = await self.collection.find_one({"_id": event_type})
         if doc is not None:
-            return _from_doc(doc)
+            return self._remember(_from_doc(doc))
         if event_type in DEFAULT_TEMPLATES:
-            return DEFAULT_TEMPLATES[event_type]
+            return self._remember(DEFAULT_TEMPLATES[event_type])
         raise UnknownTemplate(event_type)
+
+    def _remember(self, template: Template) -> Template:
+        self._cache[template.event_type] = (self.monotonic() + self.cache_seconds, template)
+        return template
 
     async def list_all(self) -> list[Template]:
         stored = {doc["_id"]: _from_doc(doc) async for doc in self.collection.find({})}
@@ -36,7 +57,7 @@ class MongoTemplateRepository:
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
-        return _from_doc(doc)
+        return self._remember(_from_doc(doc))
 
     async def seed(self, templates: Sequence[Template]) -> None:
         for template in templates:

@@ -34,10 +34,12 @@ class MongoTicketRepository:
             upsert=True,
         )
 
-    async def note_delivery(self, ticket_id: str, delivery_id: str) -> None:
-        await self.collection.update_one(
-            {"_id": ticket_id}, {"$addToSet": {DELIVERY_IDS: delivery_id}}
-        )
+    async def get_noting(self, ticket_id: str, delivery_id: str) -> TicketView | None:
+        doc = await self.collection.find_one_and_update(
+            {"_id": ticket_id},
+            {"$addToSet": {DELIVERY_IDS: delivery_id}},
+        )  # no projection: FerretDB's findAndModify supports none that excludes a field
+        return None if doc is None else _ticket(doc)
 
     async def deliveries_of(self, ticket_id: str) -> list[str]:
         doc = await self.collection.find_one({"_id": ticket_id}, {DELIVERY_IDS: 1})
@@ -45,12 +47,14 @@ class MongoTicketRepository:
 
     async def get(self, ticket_id: str) -> TicketView | None:
         doc = await self.collection.find_one({"_id": ticket_id}, {DELIVERY_IDS: 0})
-        if doc is None:
-            return None
-        return TicketView(
-            ticket_id=doc["_id"],
-            customer_email=doc["customer_email"],
-            customer_name=doc.get("customer_name"),
-            subject=doc["subject"],
-            category=doc["category"],
-        )
+        return None if doc is None else _ticket(doc)
+
+
+def _ticket(doc: dict) -> TicketView:
+    return TicketView(
+        ticket_id=doc["_id"],
+        customer_email=doc["customer_email"],
+        customer_name=doc.get("customer_name"),
+        subject=doc["subject"],
+        category=doc["category"],
+    )
