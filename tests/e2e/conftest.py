@@ -1,12 +1,16 @@
 """Fixtures for e2e tests: the running platform and the trace receiver it exports to."""
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
+import aio_pika
 import pytest
+from pymongo import AsyncMongoClient
 
 from e2e_platform import SERVICES, Platform
 from otlp_receiver import OtlpReceiver
-from support import Namespace
+from support import Namespace, Servers
 
 
 @pytest.fixture(scope="session")
@@ -17,9 +21,9 @@ def otlp_receiver() -> Iterator[OtlpReceiver]:
     receiver.stop()
 
 
-@pytest.fixture
-async def platform(namespace: Namespace, otlp_receiver: OtlpReceiver) -> AsyncIterator[Platform]:
-    running = Platform(namespace, otlp_receiver.endpoint)
+@asynccontextmanager
+async def _running(namespace: Namespace, otlp_endpoint: str) -> AsyncIterator[Platform]:
+    running = Platform(namespace, otlp_endpoint)
     try:
         for service in SERVICES:
             running.start(service)
@@ -28,3 +32,41 @@ async def platform(namespace: Namespace, otlp_receiver: OtlpReceiver) -> AsyncIt
         yield running
     finally:
         running.stop_all()
+
+
+@pytest.fixture
+async def platform(namespace: Namespace, otlp_receiver: OtlpReceiver) -> AsyncIterator[Platform]:
+    async with _running(namespace, otlp_receiver.endpoint) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def module_platform(servers: Servers, otlp_receiver: OtlpReceiver) -> AsyncIterator[Platform]:
+    """One platform for every test of a module, for tests that only talk to it over HTTP."""
+    namespace = Namespace(token=uuid.uuid4().hex[:10], servers=servers)
+    try:
+        async with _running(namespace, otlp_receiver.endpoint) as running:
+            yield running
+    finally:
+        await _remove(namespace)
+
+
+async def _remove(namespace: Namespace) -> None:
+    """Drop what the four services made on the servers, as `namespace` does after each test.
+
+    Deleting a queue or an exchange that is not there is no error on RabbitMQ.
+    """
+    client: AsyncMongoClient = AsyncMongoClient(namespace.servers.mongo_url)
+    try:
+        for service in SERVICES:
+            await client.drop_database(namespace.database(service))
+    finally:
+        await client.close()
+    connection = await aio_pika.connect(namespace.servers.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for service in SERVICES:
+            for queue in ("events", "events.dlq"):
+                await channel.queue_delete(f"{namespace.queue_prefix}{service}.{queue}")
+        for exchange in (namespace.exchange, f"{namespace.exchange}.dlx"):
+            await channel.exchange_delete(exchange)
