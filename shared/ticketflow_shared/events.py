@@ -1,5 +1,7 @@
 """Versioned event contracts in a CloudEvents 1.0 envelope; the one copy every service uses."""
 
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
@@ -25,22 +27,14 @@ class Priority(StrEnum):
 
 
 class TicketStatus(StrEnum):
-    """A ticket's lifecycle; declaration order is lifecycle order."""
+    """Where a ticket stands. A ticket may come back to an earlier status (a reopen, a
+    transfer back to the queue): which change is newer is told by the events' `sequence`,
+    never by the statuses themselves."""
 
     new = "new"
     queued = "queued"
     assigned = "assigned"
     resolved = "resolved"
-
-    @property
-    def rank(self) -> int:
-        """A ticket only ever moves to a higher rank, whatever order events arrive in."""
-        return list(TicketStatus).index(self)
-
-    @classmethod
-    def from_rank(cls, rank: int) -> "TicketStatus":
-        statuses = list(cls)
-        return statuses[max(0, min(rank, len(statuses) - 1))]
 
     @property
     def is_open(self) -> bool:
@@ -162,8 +156,48 @@ EVENT_TYPES: dict[str, type[Payload]] = {
 }
 
 
+def is_newer(sequence: int | None, applied: int | None) -> bool:
+    """Whether an event at `sequence` is newer than the highest one applied from its producer
+    about the same aggregate (`applied`, None when none was).
+
+    An event from before sequences existed (None) cannot be ordered: it is taken as it comes
+    while nothing sequenced has been applied, and never over something that was.
+    """
+    if applied is None:
+        return True
+    return sequence is not None and sequence > applied
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where one event stands in its producer's history of one aggregate: what a consumer
+    needs to apply it in order, and to know a repeat or a late arrival when it sees one."""
+
+    event_id: str
+    producer: str
+    sequence: int | None = None
+
+    def is_newer_than(self, applied: int | None) -> bool:
+        return is_newer(self.sequence, applied)
+
+    def advance(self, marks: dict[str, int]) -> None:
+        """Record this event as the highest applied from its producer (`marks` by producer)."""
+        if self.sequence is not None:
+            marks[self.producer] = max(self.sequence, marks.get(self.producer, self.sequence))
+
+
 class Envelope(BaseModel):
-    """CloudEvents 1.0 structured envelope, with the distributed-tracing extension."""
+    """CloudEvents 1.0 structured envelope, with the distributed-tracing extension and the
+    `sequence` extension: the version of the aggregate named by `subject`, as its producer
+    (`source`) keeps it, after the change the event reports. Versions of one aggregate only
+    grow, so a consumer keeps the highest it applied per (source, subject) and ignores an
+    event that is not above it; sequences of different sources are never compared. Written
+    as a JSON number (a numeric string is read too). None on events from before sequences,
+    and on notify's events, which are about deliveries rather than a ticket's history.
+
+    `agent.updated` carries the agent's profile version, which a change of the agent's load
+    does not raise: within one version, consumers order those by `updated_at`.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -177,6 +211,7 @@ class Envelope(BaseModel):
     data: dict[str, Any]
     traceparent: str | None = None
     tracestate: str | None = None
+    sequence: int | None = Field(default=None, ge=0)
 
     @classmethod
     def wrap(cls, payload: Payload, *, source: str, subject: str, **extra: Any) -> "Envelope":
@@ -187,6 +222,20 @@ class Envelope(BaseModel):
             data=payload.model_dump(mode="json"),
             **extra,
         )
+
+    @property
+    def producer(self) -> str:
+        """The producing service, from `source` (`/ticketflow/routing` -> `routing`): what
+        consumers key their high-water marks by, safe as a document field name."""
+        name = self.source.rstrip("/").rsplit("/", 1)[-1]
+        return re.sub(r"[^A-Za-z0-9_-]", "_", name) or "_"
+
+    def position(self) -> Position:
+        return Position(self.id, self.producer, self.sequence)
+
+    def in_sequence(self, sequence: int | None) -> "Envelope":
+        """This envelope stamped with its aggregate's version after the change."""
+        return self.model_copy(update={"sequence": sequence})
 
     def trace_carrier(self) -> dict[str, str]:
         carrier = {"traceparent": self.traceparent or ""}

@@ -8,6 +8,6 @@ from ticketflow_shared.runtime import Runtime
 
 async def subscribe(runtime: Runtime, tickets: TicketRepository) -> None:
     async def on_event(envelope: Envelope, payload: Payload) -> None:
-        await handlers.routing_event(envelope.id, payload, tickets)
+        await handlers.routing_event(envelope.position(), payload, tickets)
 
     await runtime.bus.subscribe("events", handlers.CONSUMED_EVENTS, runtime.idempotent(on_event))

@@ -19,7 +19,7 @@ from intake.domain.idempotency import (
 )
 from intake.domain.ticket import Ticket
 from intake.ports import CategoryRepository, TicketRepository
-from ticketflow_shared.events import Payload, TicketAssignedV1, TicketQueuedV1, utcnow
+from ticketflow_shared.events import Payload, Position, TicketAssignedV1, TicketQueuedV1, utcnow
 
 Clock = Callable[[], datetime]
 SAVE_ATTEMPTS = 5
@@ -76,30 +76,30 @@ async def resolve_ticket(
 
 
 async def ticket_queued(
-    event_id: str, event: TicketQueuedV1, tickets: TicketRepository, clock: Clock = now_ms
+    position: Position, event: TicketQueuedV1, tickets: TicketRepository, clock: Clock = now_ms
 ) -> Ticket:
     return await _change(
-        tickets, event.ticket_id, lambda ticket: ticket.apply_queued(event_id, event, clock())
+        tickets, event.ticket_id, lambda ticket: ticket.apply_queued(position, event, clock())
     )
 
 
 async def ticket_assigned(
-    event_id: str, event: TicketAssignedV1, tickets: TicketRepository, clock: Clock = now_ms
+    position: Position, event: TicketAssignedV1, tickets: TicketRepository, clock: Clock = now_ms
 ) -> Ticket:
     return await _change(
-        tickets, event.ticket_id, lambda ticket: ticket.apply_assigned(event_id, event, clock())
+        tickets, event.ticket_id, lambda ticket: ticket.apply_assigned(position, event, clock())
     )
 
 
 CONSUMED_EVENTS = (TicketQueuedV1.event_type, TicketAssignedV1.event_type)
 
 
-async def routing_event(event_id: str, event: Payload, tickets: TicketRepository) -> Ticket:
-    """Apply one of routing's events (CONSUMED_EVENTS) to its ticket."""
+async def routing_event(position: Position, event: Payload, tickets: TicketRepository) -> Ticket:
+    """Apply one of routing's events (CONSUMED_EVENTS) to its ticket, in routing's order."""
     if isinstance(event, TicketQueuedV1):
-        return await ticket_queued(event_id, event, tickets)
+        return await ticket_queued(position, event, tickets)
     if isinstance(event, TicketAssignedV1):
-        return await ticket_assigned(event_id, event, tickets)
+        return await ticket_assigned(position, event, tickets)
     raise TypeError(f"intake does not consume {event.event_type}")
 
 
@@ -165,6 +165,7 @@ async def _change_once(
     tickets: TicketRepository, ticket_id: str, change: Callable[[Ticket], bool]
 ) -> Ticket:
     ticket = await _get(tickets, ticket_id)
+    loaded_at = ticket.version
     if change(ticket):
-        await tickets.save(ticket)
+        await tickets.save(ticket, loaded_at)
     return ticket

@@ -12,8 +12,9 @@ class TicketRepository(Protocol):
 
     async def get(self, ticket_id: str) -> Ticket | None: ...
 
-    async def save(self, ticket: Ticket) -> None:
-        """Write changes and recorded events; raise ConcurrentUpdate if the version moved on."""
+    async def save(self, ticket: Ticket, expected_version: int) -> None:
+        """Write changes and recorded events; raise ConcurrentUpdate unless the stored ticket
+        is still at `expected_version` (the version it was loaded at)."""
 
     async def find(
         self, *, status: TicketStatus | None, customer_email: str | None, limit: int

@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 
 class TicketRows(Protocol):
     async def apply(self, change: TicketChange) -> bool:
-        """Apply once; False when this event was applied before."""
+        """Apply in its producer's order; False for a repeat or a late event (whose facts
+        are kept all the same)."""
         ...
 
     async def get(self, ticket_id: str) -> TicketRow | None: ...
@@ -43,11 +44,12 @@ class ReadModels:
 async def project_event(
     envelope: Envelope, payload: Payload, *, tickets: TicketRows, agents: AgentProfiles
 ) -> None:
-    """Fold one event into the read model it belongs to; safe to repeat and to reorder."""
+    """Fold one event into the read model it belongs to, in its producer's order; safe to
+    repeat and to reorder."""
     if isinstance(payload, AgentUpdatedV1):
-        changed = await agents.keep_newest(AgentProfile.from_event(payload))
+        changed = await agents.keep_newest(AgentProfile.from_event(payload, envelope.sequence))
     else:
-        changed = await tickets.apply(ticket_change(envelope.id, envelope.time, payload))
+        changed = await tickets.apply(ticket_change(envelope, payload))
     if not changed:
         log.info("%s %s changed nothing (replayed or stale)", envelope.type, envelope.id)
 

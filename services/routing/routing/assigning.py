@@ -33,17 +33,20 @@ class Outcome(StrEnum):
     taken = "taken"  # someone holds it already, or it is resolved
 
 
-def recorded(events: list[Payload]) -> list[Envelope]:
-    """Envelopes for routing's events: agent.updated is about its agent, the rest a ticket."""
-    return [
-        envelope
-        for event in events
-        for envelope in recorded_events(
-            [event],
-            source=SOURCE,
-            subject=event.agent_id if isinstance(event, AgentUpdatedV1) else event.ticket_id,
-        )
-    ]
+def recorded(
+    events: list[Payload], *, agent_version: int | None = None, ticket_version: int | None = None
+) -> list[Envelope]:
+    """Envelopes for routing's events: agent.updated is about its agent, at the agent's
+    version; the others are about a ticket, at the version of routing's record of it."""
+    envelopes = []
+    for event in events:
+        if isinstance(event, AgentUpdatedV1):
+            subject, sequence = event.agent_id, agent_version
+        else:
+            subject, sequence = event.ticket_id, ticket_version
+        [envelope] = recorded_events([event], source=SOURCE, subject=subject)
+        envelopes.append(envelope.in_sequence(sequence))
+    return envelopes
 
 
 async def with_loads(agents: list[Agent], stores: Stores) -> list[Agent]:
@@ -57,8 +60,9 @@ async def route(ticket: RoutingTicket, stores: Stores) -> Outcome:
     """Assign a new ticket, or queue it (announced once) and then look once more."""
     outcome = await assign(ticket, stores)
     if outcome is Outcome.no_agent:
-        queued = ticket.queued(stores.now())
-        if await stores.queue.enqueue(ticket, recorded([queued])):
+        version = await stores.tickets.next_version(ticket.ticket_id)
+        queued = recorded([ticket.queued(stores.now())], ticket_version=version)
+        if await stores.queue.enqueue(ticket, queued):
             # An agent freed while we looked could not see this ticket in the queue yet.
             outcome = await assign(ticket, stores)
     await stores.tickets.mark_routed(ticket.ticket_id)
@@ -85,11 +89,17 @@ async def assign(ticket: RoutingTicket, stores: Stores) -> Outcome:
 
 async def claim(agent: Agent, ticket: RoutingTicket, stores: Stores) -> Outcome:
     """Put `ticket` into a free slot of `agent`; `no_agent` once the agent cannot take it."""
+    version: int | None = None
     for _ in range(MAX_SLOT_RACES):
         if not agent.can_take(ticket.requirement):
             return Outcome.no_agent
+        if version is None:
+            # Taken before the claim, so it is above the ticket.queued this claim follows.
+            # A lost slot race records nothing, so the next try may reuse it.
+            version = await stores.tickets.next_version(ticket.ticket_id)
         assignment = agent.assign(ticket, stores.now())
-        result = await stores.assignments.claim(assignment, recorded(agent.pull_events()))
+        events = recorded(agent.pull_events(), agent_version=agent.version, ticket_version=version)
+        result = await stores.assignments.claim(assignment, events)
         if result is ClaimResult.claimed:
             return await confirm(ticket.ticket_id, stores)
         if result is ClaimResult.ticket_taken:
@@ -141,7 +151,7 @@ async def release(ticket_id: str, stores: Stores) -> Assignment | None:
         if ticket_id not in agent.held.values():
             return []
         agent.release(ticket_id, stores.now())
-        return recorded(agent.pull_events())
+        return recorded(agent.pull_events(), agent_version=agent.version)
 
     return await stores.assignments.release(ticket_id, release_events)
 

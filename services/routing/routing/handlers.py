@@ -40,7 +40,9 @@ async def register_agent(command: RegisterAgent, stores: Stores) -> str:
     agent = Agent.register(
         command.agent_id or f"agt_{uuid4().hex[:12]}", **command.profile(), now=stores.now()
     )
-    if not await stores.agents.add(agent, recorded(agent.pull_events())):
+    if not await stores.agents.add(
+        agent, recorded(agent.pull_events(), agent_version=agent.version)
+    ):
         raise AgentExists(agent.agent_id)
     await assigning.drain(agent.agent_id, stores)
     return agent.agent_id
@@ -55,7 +57,7 @@ async def revise_agent(command: ReviseAgent, stores: Stores) -> None:
         events = agent.pull_events()
         if not events:
             return
-        if await stores.agents.save(agent, version, recorded(events)):
+        if await stores.agents.save(agent, version, recorded(events, agent_version=agent.version)):
             if woke:
                 await assigning.drain(agent.agent_id, stores)
             return

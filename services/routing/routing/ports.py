@@ -98,6 +98,10 @@ class TicketRepository(Protocol):
 
     async def unrouted(self, received_before: datetime, limit: int) -> list[RoutingTicket]: ...
 
+    async def next_version(self, ticket_id: str) -> int | None:
+        """Raise the version of routing's record of the ticket by one and return it: the
+        `sequence` of the ticket event about to be recorded. None if there is no record."""
+
 
 class QueueRepository(Protocol):
     async def enqueue(self, ticket: RoutingTicket, events: list[Envelope]) -> bool:

@@ -100,8 +100,9 @@ async def test_a_customer_listing_finds_tickets_by_bare_id_only(store: Store):
     await add(store, ticket(4, "bob@example.com"), ticket(5, "bob@example.com"))
     resolved = await store.tickets.get(second)
     assert resolved is not None
+    loaded_at = resolved.version
     resolved.resolve("Done", T0 + timedelta(hours=1))
-    await store.tickets.save(resolved)
+    await store.tickets.save(resolved, loaded_at)
     store.log.sent.clear()
 
     newest, count = await store.tickets.find(status=None, customer_email="ADA@example.com", limit=2)

@@ -59,7 +59,8 @@ async def open_ticket(client: httpx.AsyncClient, **changes: object) -> dict:
     return response.json()
 
 
-def assigned_event(ticket_id: str, agent_id: str = "agent-7") -> Envelope:
+def assigned_event(ticket_id: str, agent_id: str = "agent-7", sequence: int = 2) -> Envelope:
+    """Routing's ticket.assigned; by default after its ticket.queued (sequence 1)."""
     event = TicketAssignedV1(
         ticket_id=ticket_id,
         agent_id=agent_id,
@@ -69,17 +70,17 @@ def assigned_event(ticket_id: str, agent_id: str = "agent-7") -> Envelope:
         skill_level=4,
         assigned_at=datetime.now(UTC),
     )
-    return Envelope.wrap(event, source=ROUTING, subject=ticket_id)
+    return Envelope.wrap(event, source=ROUTING, subject=ticket_id, sequence=sequence)
 
 
-def queued_event(ticket_id: str) -> Envelope:
+def queued_event(ticket_id: str, sequence: int = 1) -> Envelope:
     event = TicketQueuedV1(
         ticket_id=ticket_id,
         required_skill="billing",
         priority=Priority.high,
         queued_at=datetime.now(UTC),
     )
-    return Envelope.wrap(event, source=ROUTING, subject=ticket_id)
+    return Envelope.wrap(event, source=ROUTING, subject=ticket_id, sequence=sequence)
 
 
 async def ticket_when(client: httpx.AsyncClient, ticket_id: str, done, timeout: float = 15) -> dict:
@@ -103,6 +104,7 @@ async def test_post_publishes_exactly_one_ticket_created(app, client, bus_probe:
     [envelope] = await bus_probe.wait_for("ticket.created.v1", subject=ticket["id"])
     assert envelope.source == "/ticketflow/intake"
     assert envelope.traceparent is not None
+    assert envelope.sequence == 1
     created = TicketCreatedV1.model_validate(envelope.data)
     assert created.ticket_id == ticket["id"]
     assert created.channel == "email"
@@ -195,21 +197,60 @@ async def test_routing_events_update_status_and_assignee(client, bus_probe: BusP
     ]
 
 
+async def handled_in_order(client: httpx.AsyncClient, bus_probe: BusProbe) -> None:
+    """Wait until intake handled everything published so far: with prefetch=1 events are
+    handled one at a time, in order, so a marker applied to another ticket proves it."""
+    marker = await open_ticket(client)
+    await bus_probe.publish(queued_event(marker["id"]))
+    await ticket_when(client, marker["id"], lambda t: t["status"] == "queued")
+
+
 async def test_the_same_assigned_event_twice_leaves_one_history_entry(client, bus_probe: BusProbe):
     ticket = await open_ticket(client)
     assigned = assigned_event(ticket["id"])
 
     await bus_probe.publish(assigned)
     await bus_probe.publish(assigned)
-    marker = queued_event(ticket["id"])
-    await bus_probe.publish(marker)
+    await handled_in_order(client, bus_probe)
 
-    current = await ticket_when(
-        client, ticket["id"], lambda t: any(e["event_id"] == marker.id for e in t["history"])
-    )
+    current = (await client.get(f"/tickets/{ticket['id']}")).json()
     kinds = [entry["event_type"] for entry in current["history"]]
     assert kinds.count("ticket.assigned.v1") == 1
-    assert current["status"] == "assigned"  # the later queued event did not move it back
+    assert current["status"] == "assigned"
+
+
+async def test_routing_events_out_of_order_and_repeated_apply_in_routings_order(
+    app, client, bus_probe: BusProbe
+):
+    ticket = await open_ticket(client)
+    queued, first, second = (
+        queued_event(ticket["id"], sequence=1),
+        assigned_event(ticket["id"], "agent-1", sequence=2),
+        assigned_event(ticket["id"], "agent-2", sequence=4),
+    )
+    requeued = queued_event(ticket["id"], sequence=3)
+    # The newest first; then everything older, and copies of it under fresh ids, as a
+    # producer that wrote an event twice would send them. None of those may move it back.
+    for envelope in (second, first, queued, requeued, second.model_copy(update={"id": "copy"})):
+        await bus_probe.publish(envelope)
+    await bus_probe.publish(first.model_copy(update={"id": "copy-of-first"}))
+    await handled_in_order(client, bus_probe)
+
+    current = (await client.get(f"/tickets/{ticket['id']}")).json()
+    assert current["status"] == "assigned"
+    assert current["assignee"]["agent_id"] == "agent-2"
+    assert [entry["event_type"] for entry in current["history"]] == [
+        "ticket.created.v1",
+        "ticket.assigned.v1",
+    ]
+    doc = await app.state.runtime.db["tickets"].find_one({"_id": ticket["id"]})
+    assert (doc["version"], doc["sequences"]) == (2, {"routing": 4})
+    assert "applied_events" not in doc
+
+    # A newer event may move it "back": routing took the ticket from its agent.
+    await bus_probe.publish(queued_event(ticket["id"], sequence=5))
+    current = await ticket_when(client, ticket["id"], lambda t: t["status"] == "queued")
+    assert current["assignee"] is None
 
 
 async def test_a_handler_rerun_after_a_crash_changes_nothing(app, client):
@@ -219,9 +260,9 @@ async def test_a_handler_rerun_after_a_crash_changes_nothing(app, client):
     event = envelope.payload()
     tickets = app.state.tickets
 
-    await handlers.routing_event(envelope.id, event, tickets)
+    await handlers.routing_event(envelope.position(), event, tickets)
     before = (await client.get(f"/tickets/{ticket['id']}")).json()
-    await handlers.routing_event(envelope.id, event, tickets)
+    await handlers.routing_event(envelope.position(), event, tickets)
     after = (await client.get(f"/tickets/{ticket['id']}")).json()
 
     assert after == before
@@ -242,6 +283,7 @@ async def test_resolve_publishes_ticket_resolved_with_the_agent(client, bus_prob
     assert response.json()["status"] == "resolved"
     assert again.status_code == 409
     [envelope] = await bus_probe.wait_for("ticket.resolved.v1", subject=ticket["id"])
+    assert envelope.sequence == 3  # created 1, assigned applied 2, resolved 3
     resolved = TicketResolvedV1.model_validate(envelope.data)
     assert (resolved.agent_id, resolved.resolution) == ("agent-3", "Refunded the duplicate")
     assert (await client.post("/tickets/TF-UNKNOWN0000/resolve")).status_code == 404

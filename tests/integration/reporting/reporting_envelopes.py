@@ -1,4 +1,8 @@
-"""Realistic events for reporting's integration tests, and waiting on its read model."""
+"""Realistic events for reporting's integration tests, and waiting on its read model.
+
+Sequences follow one ordinary ticket: intake creates it (1), routing queues (1) and assigns
+it (2), intake applies both (2, 3) and resolves it (4).
+"""
 
 import asyncio
 from collections.abc import Callable
@@ -36,20 +40,24 @@ def created(ticket_id: str, *, category: str = "billing") -> Envelope:
         priority=Priority.high,
         created_at=CREATED_AT,
     )
-    return Envelope.wrap(payload, source="/ticketflow/intake", subject=ticket_id)
+    return Envelope.wrap(payload, source="/ticketflow/intake", subject=ticket_id, sequence=1)
 
 
-def assigned(ticket_id: str, *, department: str = "finance") -> Envelope:
+def assigned(
+    ticket_id: str, *, department: str = "finance", agent_id: str = "agent-ada", sequence: int = 2
+) -> Envelope:
     payload = TicketAssignedV1(
         ticket_id=ticket_id,
-        agent_id="agent-ada",
+        agent_id=agent_id,
         agent_name="Ada Lovelace",
         department=department,
         skill="billing",
         skill_level=4,
         assigned_at=CREATED_AT + timedelta(seconds=TIME_TO_ASSIGN),
     )
-    return Envelope.wrap(payload, source="/ticketflow/routing", subject=ticket_id)
+    return Envelope.wrap(
+        payload, source="/ticketflow/routing", subject=ticket_id, sequence=sequence
+    )
 
 
 def notified(ticket_id: str, cause: Envelope) -> Envelope:
@@ -65,21 +73,25 @@ def notified(ticket_id: str, cause: Envelope) -> Envelope:
     return Envelope.wrap(payload, source="/ticketflow/notify", subject=ticket_id)
 
 
-def queued(ticket_id: str) -> Envelope:
+def queued(
+    ticket_id: str, *, sequence: int = 1, after: timedelta = timedelta(seconds=1)
+) -> Envelope:
     payload = TicketQueuedV1(
         ticket_id=ticket_id,
         required_skill="billing",
         priority=Priority.high,
-        queued_at=CREATED_AT + timedelta(seconds=1),
+        queued_at=CREATED_AT + after,
     )
-    return Envelope.wrap(payload, source="/ticketflow/routing", subject=ticket_id)
+    return Envelope.wrap(
+        payload, source="/ticketflow/routing", subject=ticket_id, sequence=sequence
+    )
 
 
 def resolved(ticket_id: str) -> Envelope:
     payload = TicketResolvedV1(
         ticket_id=ticket_id, agent_id="agent-ada", resolved_at=CREATED_AT + timedelta(minutes=30)
     )
-    return Envelope.wrap(payload, source="/ticketflow/intake", subject=ticket_id)
+    return Envelope.wrap(payload, source="/ticketflow/intake", subject=ticket_id, sequence=4)
 
 
 def agent_updated(*, presence: Presence, updated_at: datetime) -> Envelope:
@@ -113,7 +125,14 @@ async def ticket_when(
 
 
 def events_applied(count: int) -> Callable[[dict], bool]:
+    """At least `count` events moved the row on (late and repeated ones do not count)."""
     return lambda row: row["events_applied"] >= count
+
+
+def copy_of(envelope: Envelope) -> Envelope:
+    """The same event under a fresh id, as a producer that wrote it twice would send it: the
+    inbox cannot tell, only the sequence can."""
+    return envelope.model_copy(update={"id": f"{envelope.id}-copy"})
 
 
 async def summary_of(client: httpx.AsyncClient, **params: str) -> dict:

@@ -36,48 +36,97 @@ def changes_for(ticket_id: str) -> list[TicketChange]:
     return [
         TicketChange(
             ticket_id,
-            f"{ticket_id}-created",
+            "intake",
+            1,
+            state={"status": "new"},
             facts={"category": "billing"},
             earliest={"created_at": T0},
-            highest={"status_rank": 0},
         ),
         TicketChange(
             ticket_id,
-            f"{ticket_id}-assigned",
+            "routing",
+            1,
+            state={"status": "queued", "assignment": None},
+            earliest={"queued_at": T0 + timedelta(seconds=1)},
+        ),
+        TicketChange(
+            ticket_id,
+            "routing",
+            2,
+            state={"status": "assigned", "assignment": ASSIGNMENT},
             earliest={"assigned_at": T0 + timedelta(seconds=30)},
-            highest={"status_rank": 2},
+            members={"assignments": ASSIGNMENT},
         ),
         TicketChange(
             ticket_id,
-            f"{ticket_id}-notified",
+            "notify",
+            notification=f"{ticket_id}-received",
             earliest={"first_notified_at": T0 + timedelta(seconds=2)},
-            counts={"notifications": 1},
         ),
     ]
+
+
+ASSIGNMENT = {
+    "agent_id": "A-1",
+    "agent_name": "Ada",
+    "department": "finance",
+    "skill": "billing",
+    "assigned_at": T0 + timedelta(seconds=30),
+}
 
 
 async def test_events_racing_to_create_a_row_are_all_applied(db: AsyncDatabase):
     tickets = MongoTicketRows(db)
     ticket_ids = [f"T-{n}" for n in range(20)]
-    results = await asyncio.gather(
-        *(tickets.apply(change) for ticket_id in ticket_ids for change in changes_for(ticket_id))
-    )
-    assert all(results)
+    changes = [change for ticket_id in ticket_ids for change in changes_for(ticket_id)]
+    random.Random(3).shuffle(changes)
+    await asyncio.gather(*(tickets.apply(change) for change in changes))
 
     for row in [await tickets.get(ticket_id) for ticket_id in ticket_ids]:
         assert row is not None
-        assert len(row.applied_events) == 3
         assert (row.status.value, row.category, row.notifications) == ("assigned", "billing", 1)
         assert (row.created_at, row.first_notified_at) == (T0, T0 + timedelta(seconds=2))
+        assert row.queued_at == T0 + timedelta(seconds=1)
+        assert row.agent_id == "A-1"
 
 
 async def test_a_replayed_change_is_reported_and_ignored(db: AsyncDatabase):
     tickets = MongoTicketRows(db)
-    notified = changes_for("T-1")[2]
+    created, _, assigned, notified = changes_for("T-1")
     assert await tickets.apply(notified)
     assert not await tickets.apply(notified)
+    assert await tickets.apply(assigned)
+    assert not await tickets.apply(assigned)
+    assert await tickets.apply(created)
     row = await tickets.get("T-1")
-    assert row is not None and row.notifications == 1
+    assert row is not None
+    assert (row.notifications, row.events_applied, row.status.value) == (1, 3, "assigned")
+
+
+async def test_a_late_change_keeps_only_its_facts(db: AsyncDatabase):
+    tickets = MongoTicketRows(db)
+    _, queued, assigned, _ = changes_for("T-1")
+    assert await tickets.apply(assigned)
+    assert not await tickets.apply(queued)
+
+    row = await tickets.get("T-1")
+    assert row is not None
+    assert (row.status.value, row.agent_id, row.events_applied) == ("assigned", "A-1", 1)
+    assert row.queued_at == T0 + timedelta(seconds=1)
+
+
+async def test_a_row_from_before_sequences_takes_its_first_sequenced_word(db: AsyncDatabase):
+    await db["tickets"].insert_one(
+        {"_id": "T-old", "status_rank": 1, "applied_events": ["e1", "e2"], "notifications": 1}
+    )
+    tickets = MongoTicketRows(db)
+    _, _, assigned, notified = changes_for("T-old")
+    assert await tickets.apply(assigned)
+    assert await tickets.apply(notified)
+
+    row = await tickets.get("T-old")
+    assert row is not None
+    assert (row.status.value, row.agent_id, row.notifications) == ("assigned", "A-1", 2)
 
 
 async def test_the_newest_agent_profile_wins_whatever_the_order(db: AsyncDatabase):

@@ -56,6 +56,7 @@ async def test_queued_when_nobody_fits_then_assigned_when_a_skilled_agent_is_ava
 
         [event] = await bus_probe.wait_for(QUEUED, subject=ticket_id)
         assert (event.data["required_skill"], event.data["priority"]) == ("technical", "high")
+        assert event.sequence == 1  # the first version of routing's record of the ticket
         queue = (await http.get("/queue")).json()
         assert [entry["ticket_id"] for entry in queue["data"]] == [ticket_id]
         assert (await http.get(f"/tickets/{ticket_id}")).json()["status"] == "queued"
@@ -64,8 +65,11 @@ async def test_queued_when_nobody_fits_then_assigned_when_a_skilled_agent_is_ava
 
         assert response.status_code == 200
         [event] = await bus_probe.wait_for(ASSIGNED, subject=ticket_id)
-        assert event.data["agent_id"] == agent_id
+        assert (event.data["agent_id"], event.sequence) == (agent_id, 2)
         assert response.json()["active_tickets"] == [ticket_id]
+        # agent.updated carries the agent's profile version: 0 registered, 1 made available.
+        loads = await bus_probe.wait_for("agent.updated.v1", subject=agent_id, count=3)
+        assert [(e.data["active_tickets"], e.sequence) for e in loads] == [(0, 0), (0, 1), (1, 1)]
         assert (await http.get("/queue")).json() == {"data": [], "count": 0}
 
 

@@ -11,6 +11,7 @@ from ticketflow_shared.events import (
     Channel,
     Customer,
     Payload,
+    Position,
     Priority,
     TicketAssignedV1,
     TicketQueuedV1,
@@ -29,11 +30,13 @@ class FakeClock:
 
 
 class FakeTickets:
-    """Keeps copies, as a store would; `published` lists every event written with a change."""
+    """Keeps copies, as a store would; `published` lists every event written with a change,
+    `sequences` the sequence each went out with (the ticket's version, as the store stamps)."""
 
     def __init__(self) -> None:
         self.stored: dict[str, Ticket] = {}
         self.published: list[Payload] = []
+        self.sequences: list[int] = []
         self.conflicts_to_raise = 0
 
     async def add(self, ticket: Ticket) -> None:
@@ -45,13 +48,12 @@ class FakeTickets:
         stored = self.stored.get(ticket_id)
         return copy.deepcopy(stored) if stored else None
 
-    async def save(self, ticket: Ticket) -> None:
+    async def save(self, ticket: Ticket, expected_version: int) -> None:
         if self.conflicts_to_raise:
             self.conflicts_to_raise -= 1
             raise ConcurrentUpdate(ticket.id)
-        if self.stored[ticket.id].version != ticket.version:
+        if self.stored[ticket.id].version != expected_version:
             raise ConcurrentUpdate(ticket.id)
-        ticket.version += 1
         self._keep(ticket)
 
     async def find(
@@ -68,6 +70,7 @@ class FakeTickets:
 
     def _keep(self, ticket: Ticket) -> None:
         self.published.extend(ticket.events)
+        self.sequences.extend(ticket.version for _ in ticket.events)
         ticket.events.clear()
         self.stored[ticket.id] = copy.deepcopy(ticket)
 
@@ -116,6 +119,11 @@ def new_ticket(rule: CategoryRule = GENERAL, ticket_id: str = "TF-TEST00000001")
     )
     ticket.events.clear()
     return ticket
+
+
+def routing(sequence: int | None, event_id: str | None = None) -> Position:
+    """Where one of routing's events stands in routing's history of the ticket."""
+    return Position(event_id or f"routing-{sequence}", "routing", sequence)
 
 
 def queued(ticket_id: str, at: datetime = T0) -> TicketQueuedV1:

@@ -10,6 +10,7 @@ from intake_fakes import (
     assigned,
     create_command,
     queued,
+    routing,
 )
 
 from intake import handlers
@@ -126,8 +127,8 @@ async def test_a_concurrent_retry_with_another_body_is_a_conflict(categories):
 async def test_routing_events_move_the_ticket_forward(tickets, categories):
     ticket = (await handlers.create_ticket(create_command(), tickets, categories)).ticket
 
-    await handlers.routing_event("e1", queued(ticket.id), tickets)
-    after = await handlers.routing_event("e2", assigned(ticket.id, "agent-9"), tickets)
+    await handlers.routing_event(routing(1), queued(ticket.id), tickets)
+    after = await handlers.routing_event(routing(2), assigned(ticket.id, "agent-9"), tickets)
 
     assert after.status is TicketStatus.assigned
     stored = tickets.stored[ticket.id]
@@ -139,25 +140,50 @@ async def test_the_same_event_twice_writes_once(tickets, categories):
     ticket = (await handlers.create_ticket(create_command(), tickets, categories)).ticket
     event = assigned(ticket.id)
 
-    await handlers.ticket_assigned("e1", event, tickets)
+    await handlers.ticket_assigned(routing(1), event, tickets)
     version = tickets.stored[ticket.id].version
-    await handlers.ticket_assigned("e1", event, tickets)
+    await handlers.ticket_assigned(routing(1), event, tickets)
 
     stored = tickets.stored[ticket.id]
     assert stored.version == version
     assert [e.event_type for e in stored.history].count("ticket.assigned.v1") == 1
 
 
+async def test_a_late_event_writes_nothing(tickets, categories):
+    ticket = (await handlers.create_ticket(create_command(), tickets, categories)).ticket
+    await handlers.ticket_assigned(routing(2), assigned(ticket.id), tickets)
+    version = tickets.stored[ticket.id].version
+
+    after = await handlers.ticket_queued(routing(1), queued(ticket.id), tickets)
+
+    assert after.status is TicketStatus.assigned
+    assert tickets.stored[ticket.id].version == version
+
+
+async def test_events_go_out_at_the_version_their_change_made(tickets, categories):
+    ticket = (await handlers.create_ticket(create_command(), tickets, categories)).ticket
+    await handlers.ticket_queued(routing(1), queued(ticket.id), tickets)
+    await handlers.ticket_assigned(routing(2), assigned(ticket.id), tickets)
+
+    await handlers.resolve_ticket(ResolveTicket(ticket_id=ticket.id), tickets)
+
+    kinds = [type(event) for event in tickets.published]
+    assert list(zip(kinds, tickets.sequences, strict=True)) == [
+        (TicketCreatedV1, 1),
+        (TicketResolvedV1, 4),
+    ]
+
+
 async def test_an_event_for_an_unknown_ticket_raises_so_the_bus_retries(tickets):
     with pytest.raises(TicketNotFound):
-        await handlers.ticket_queued("e1", queued("TF-NOPE"), tickets)
+        await handlers.ticket_queued(routing(1), queued("TF-NOPE"), tickets)
 
 
 async def test_a_concurrent_write_is_retried_on_fresh_state(tickets, categories):
     ticket = (await handlers.create_ticket(create_command(), tickets, categories)).ticket
     tickets.conflicts_to_raise = 2
 
-    after = await handlers.ticket_queued("e1", queued(ticket.id), tickets)
+    after = await handlers.ticket_queued(routing(1), queued(ticket.id), tickets)
 
     assert after.status is TicketStatus.queued
 
@@ -167,12 +193,12 @@ async def test_endless_conflicts_give_up(tickets, categories):
     tickets.conflicts_to_raise = handlers.SAVE_ATTEMPTS
 
     with pytest.raises(ConcurrentUpdate):
-        await handlers.ticket_queued("e1", queued(ticket.id), tickets)
+        await handlers.ticket_queued(routing(1), queued(ticket.id), tickets)
 
 
 async def test_resolve_records_ticket_resolved_with_the_agent(tickets, categories):
     ticket = (await handlers.create_ticket(create_command(), tickets, categories)).ticket
-    await handlers.ticket_assigned("e1", assigned(ticket.id, "agent-4"), tickets)
+    await handlers.ticket_assigned(routing(1), assigned(ticket.id, "agent-4"), tickets)
 
     resolved = await handlers.resolve_ticket(ResolveTicket(ticket_id=ticket.id), tickets)
 

@@ -1,15 +1,16 @@
-"""The Ticket aggregate: creation, lifecycle transitions, no regression, redelivery."""
+"""The Ticket aggregate: creation, lifecycle, and routing's events applied in routing's order."""
 
 from datetime import timedelta
 
 import pytest
-from intake_fakes import BILLING, T0, assigned, new_ticket, queued
+from intake_fakes import BILLING, T0, assigned, new_ticket, queued, routing
 
 from intake.domain.errors import AlreadyResolved, MissingFields
 from intake.domain.ticket import Ticket, TicketStatus
 from ticketflow_shared.events import (
     Channel,
     Customer,
+    Position,
     Priority,
     TicketCreatedV1,
     TicketResolvedV1,
@@ -58,12 +59,22 @@ def test_create_refuses_a_ticket_missing_required_fields():
     assert raised.value.missing == ["order_id"]
 
 
+def test_create_is_version_one_and_resolving_raises_it():
+    ticket = create()
+    assert ticket.version == 1
+
+    ticket.apply_queued(routing(1), queued(ticket.id), LATER)
+    ticket.resolve(None, LATER)
+
+    assert ticket.version == 3
+
+
 def test_queued_then_assigned_then_resolved():
     ticket = new_ticket()
 
-    assert ticket.apply_queued("e1", queued(ticket.id), LATER)
+    assert ticket.apply_queued(routing(1), queued(ticket.id), LATER)
     assert ticket.status is TicketStatus.queued
-    assert ticket.apply_assigned("e2", assigned(ticket.id, "agent-7"), LATER)
+    assert ticket.apply_assigned(routing(2), assigned(ticket.id, "agent-7"), LATER)
     assert ticket.status is TicketStatus.assigned
     assert ticket.assignee is not None
     assert (ticket.assignee.agent_id, ticket.assignee.department) == ("agent-7", "support")
@@ -72,11 +83,12 @@ def test_queued_then_assigned_then_resolved():
     assert ticket.status is TicketStatus.resolved
     assert [entry.status for entry in ticket.history] == list(TicketStatus)
     assert ticket.updated_at == LATER
+    assert ticket.sequences == {"routing": 2}
 
 
 def test_resolve_records_ticket_resolved_with_the_assigned_agent():
     ticket = new_ticket()
-    ticket.apply_assigned("e1", assigned(ticket.id, "agent-7"), T0)
+    ticket.apply_assigned(routing(1), assigned(ticket.id, "agent-7"), T0)
 
     ticket.resolve("refunded", LATER)
 
@@ -98,32 +110,45 @@ def test_resolving_twice_is_refused():
         ticket.resolve("again", LATER)
 
 
-def test_a_late_queued_event_does_not_move_an_assigned_ticket_back():
+def test_a_late_queued_event_is_ignored_and_leaves_the_ticket_assigned():
     ticket = new_ticket()
-    ticket.apply_assigned("e2", assigned(ticket.id), LATER)
+    ticket.apply_assigned(routing(2), assigned(ticket.id), LATER)
+    version, history = ticket.version, list(ticket.history)
 
-    assert ticket.apply_queued("e1", queued(ticket.id), LATER)
+    assert not ticket.apply_queued(routing(1), queued(ticket.id), LATER + timedelta(minutes=1))
 
     assert ticket.status is TicketStatus.assigned
-    assert [entry.event_type for entry in ticket.history][-1] == "ticket.queued.v1"
+    assert (ticket.version, ticket.history) == (version, history)
 
 
-def test_routing_events_after_resolution_leave_it_resolved_and_unassigned():
+def test_a_newer_queued_event_takes_the_ticket_back_from_its_agent():
     ticket = new_ticket()
-    ticket.resolve(None, LATER)
+    ticket.apply_queued(routing(1), queued(ticket.id), LATER)
+    ticket.apply_assigned(routing(2), assigned(ticket.id), LATER)
 
-    ticket.apply_queued("e1", queued(ticket.id), LATER)
-    ticket.apply_assigned("e2", assigned(ticket.id), LATER)
+    assert ticket.apply_queued(routing(3), queued(ticket.id), LATER)
 
-    assert ticket.status is TicketStatus.resolved
+    assert ticket.status is TicketStatus.queued
     assert ticket.assignee is None
 
 
-def test_a_newer_assignment_replaces_the_agent_but_an_older_one_does_not():
+def test_routing_events_after_resolution_are_noted_but_leave_it_resolved_and_unassigned():
     ticket = new_ticket()
-    ticket.apply_assigned("e1", assigned(ticket.id, "agent-1", at=T0), LATER)
-    ticket.apply_assigned("e3", assigned(ticket.id, "agent-3", at=LATER), LATER)
-    ticket.apply_assigned("e2", assigned(ticket.id, "agent-2", at=T0 + timedelta(minutes=1)), LATER)
+    ticket.resolve(None, LATER)
+
+    assert ticket.apply_queued(routing(1), queued(ticket.id), LATER)
+    assert ticket.apply_assigned(routing(2), assigned(ticket.id), LATER)
+
+    assert ticket.status is TicketStatus.resolved
+    assert ticket.assignee is None
+    assert [entry.status for entry in ticket.history[-2:]] == [TicketStatus.resolved] * 2
+
+
+def test_the_assignment_with_the_highest_sequence_wins_whatever_its_time_says():
+    ticket = new_ticket()
+    ticket.apply_assigned(routing(1), assigned(ticket.id, "agent-1", at=LATER), LATER)
+    ticket.apply_assigned(routing(3), assigned(ticket.id, "agent-3", at=T0), LATER)
+    ticket.apply_assigned(routing(2), assigned(ticket.id, "agent-2", at=LATER), LATER)
 
     assert ticket.assignee is not None
     assert ticket.assignee.agent_id == "agent-3"
@@ -131,18 +156,35 @@ def test_a_newer_assignment_replaces_the_agent_but_an_older_one_does_not():
 
 def test_a_redelivered_event_changes_nothing():
     ticket = new_ticket()
-    assert ticket.apply_assigned("e1", assigned(ticket.id), LATER)
-    history = list(ticket.history)
+    assert ticket.apply_assigned(routing(1, "e1"), assigned(ticket.id), LATER)
+    version, history = ticket.version, list(ticket.history)
 
-    assert not ticket.apply_assigned("e1", assigned(ticket.id), LATER + timedelta(hours=1))
-    assert not ticket.apply_queued("e1", queued(ticket.id), LATER + timedelta(hours=1))
+    again = LATER + timedelta(hours=1)
+    assert not ticket.apply_assigned(routing(1, "e1"), assigned(ticket.id), again)
+    # The same sequence under another id (a producer writing its event twice) is a repeat too.
+    assert not ticket.apply_assigned(routing(1, "e1-copy"), assigned(ticket.id), again)
 
-    assert ticket.history == history
-    assert ticket.updated_at == LATER
-    assert ticket.applied_events == ["e1"]
+    assert (ticket.version, ticket.history, ticket.updated_at) == (version, history, LATER)
+    assert ticket.sequences == {"routing": 1}
 
 
-def test_status_ranks_follow_the_lifecycle():
-    ranks = [status.rank for status in TicketStatus]
-    assert ranks == sorted(ranks)
-    assert [status.value for status in TicketStatus] == ["new", "queued", "assigned", "resolved"]
+def test_marks_are_kept_per_producer():
+    ticket = new_ticket()
+    other = Position("x-5", "elsewhere", 5)
+
+    assert ticket.apply_queued(other, queued(ticket.id), LATER)
+    assert ticket.apply_assigned(routing(1), assigned(ticket.id), LATER)
+
+    assert ticket.sequences == {"elsewhere": 5, "routing": 1}
+
+
+def test_events_from_before_sequences_apply_until_a_sequenced_one_has():
+    ticket = new_ticket()
+
+    assert ticket.apply_queued(routing(None, "old-1"), queued(ticket.id), LATER)
+    assert ticket.apply_assigned(routing(None, "old-2"), assigned(ticket.id), LATER)
+    assert ticket.status is TicketStatus.assigned
+    assert ticket.apply_assigned(routing(1), assigned(ticket.id, "agent-9"), LATER)
+
+    assert not ticket.apply_queued(routing(None, "old-3"), queued(ticket.id), LATER)
+    assert ticket.status is TicketStatus.assigned

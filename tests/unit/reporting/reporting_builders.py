@@ -1,7 +1,12 @@
-"""Realistic events for reporting's unit tests, each wrapped as its producer would wrap it."""
+"""Realistic events for reporting's unit tests, each wrapped as its producer would wrap it.
+
+Default sequences follow one ordinary ticket: intake creates it (1), routing queues (1) and
+assigns it (2), intake applies both (2, 3) and resolves it (4).
+"""
 
 from datetime import UTC, datetime, timedelta
 
+from reporting.domain.tickets import TicketRow, apply_change, ticket_change
 from ticketflow_shared.events import (
     AgentUpdatedV1,
     Channel,
@@ -24,8 +29,10 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def wrap(payload: Payload, source: str, subject: str) -> Envelope:
-    return Envelope.wrap(payload, source=f"/ticketflow/{source}", subject=subject)
+def wrap(payload: Payload, source: str, subject: str, sequence: int | None = None) -> Envelope:
+    return Envelope.wrap(
+        payload, source=f"/ticketflow/{source}", subject=subject, sequence=sequence
+    )
 
 
 def created(
@@ -35,6 +42,7 @@ def created(
     category: str = "billing",
     priority: Priority = Priority.normal,
     channel: Channel = Channel.web,
+    sequence: int | None = 1,
 ) -> Envelope:
     payload = TicketCreatedV1(
         ticket_id=ticket_id,
@@ -46,14 +54,14 @@ def created(
         priority=priority,
         created_at=when,
     )
-    return wrap(payload, "intake", ticket_id)
+    return wrap(payload, "intake", ticket_id, sequence)
 
 
-def queued(ticket_id: str = "T-1", *, when: datetime) -> Envelope:
+def queued(ticket_id: str = "T-1", *, when: datetime, sequence: int | None = 1) -> Envelope:
     payload = TicketQueuedV1(
         ticket_id=ticket_id, required_skill="billing", priority=Priority.normal, queued_at=when
     )
-    return wrap(payload, "routing", ticket_id)
+    return wrap(payload, "routing", ticket_id, sequence)
 
 
 def assigned(
@@ -63,6 +71,7 @@ def assigned(
     agent_id: str = "A-1",
     agent_name: str = "Ada",
     department: str = "finance",
+    sequence: int | None = 2,
 ) -> Envelope:
     payload = TicketAssignedV1(
         ticket_id=ticket_id,
@@ -73,12 +82,18 @@ def assigned(
         skill_level=3,
         assigned_at=when,
     )
-    return wrap(payload, "routing", ticket_id)
+    return wrap(payload, "routing", ticket_id, sequence)
 
 
-def resolved(ticket_id: str = "T-1", *, when: datetime, agent_id: str | None = None) -> Envelope:
+def resolved(
+    ticket_id: str = "T-1",
+    *,
+    when: datetime,
+    agent_id: str | None = None,
+    sequence: int | None = 4,
+) -> Envelope:
     payload = TicketResolvedV1(ticket_id=ticket_id, agent_id=agent_id, resolved_at=when)
-    return wrap(payload, "intake", ticket_id)
+    return wrap(payload, "intake", ticket_id, sequence)
 
 
 def notified(ticket_id: str = "T-1", *, when: datetime) -> Envelope:
@@ -103,6 +118,7 @@ def agent_updated(
     presence: Presence = Presence.available,
     capacity: int = 3,
     active_tickets: int = 0,
+    version: int | None = None,
 ) -> Envelope:
     payload = AgentUpdatedV1(
         agent_id=agent_id,
@@ -114,4 +130,13 @@ def agent_updated(
         active_tickets=active_tickets,
         updated_at=when,
     )
-    return wrap(payload, "routing", agent_id)
+    return wrap(payload, "routing", agent_id, version)
+
+
+def fold(*envelopes: Envelope) -> TicketRow:
+    """The ticket row these events build, applied in the order given."""
+    state = None
+    for envelope in envelopes:
+        state, _ = apply_change(state, ticket_change(envelope, envelope.payload()))
+    assert state is not None
+    return TicketRow.model_validate(state)

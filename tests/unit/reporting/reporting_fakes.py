@@ -11,11 +11,8 @@ class FakeTicketRows:
         self.rows: dict[str, dict] = {}
 
     async def apply(self, change: TicketChange) -> bool:
-        row = apply_change(self.rows.get(change.ticket_id), change)
-        if row is None:
-            return False
-        self.rows[change.ticket_id] = row
-        return True
+        self.rows[change.ticket_id], news = apply_change(self.rows.get(change.ticket_id), change)
+        return news
 
     async def get(self, ticket_id: str) -> TicketRow | None:
         row = self.rows.get(ticket_id)

@@ -1,21 +1,14 @@
 from reporting_builders import T0, agent_updated, assigned, at, created, resolved
+from reporting_builders import fold as row
 
 from reporting.domain.agents import AgentProfile, agent_reports, newest_profile
-from reporting.domain.tickets import TicketRow, apply_change, ticket_change
 from ticketflow_shared.events import AgentUpdatedV1, Envelope, Presence
 
 
 def profile(envelope: Envelope) -> AgentProfile:
     payload = envelope.payload()
     assert isinstance(payload, AgentUpdatedV1)
-    return AgentProfile.from_event(payload)
-
-
-def row(*events: Envelope) -> TicketRow:
-    state = None
-    for envelope in events:
-        state = apply_change(state, ticket_change(envelope.id, envelope.time, envelope.payload()))
-    return TicketRow.model_validate(state)
+    return AgentProfile.from_event(payload, envelope.sequence)
 
 
 def test_the_latest_profile_wins_whatever_the_arrival_order():
@@ -28,6 +21,27 @@ def test_the_latest_profile_wins_whatever_the_arrival_order():
 def test_an_equally_new_profile_keeps_the_one_already_stored():
     kept = profile(agent_updated(when=T0))
     assert newest_profile(kept, profile(agent_updated(when=T0))) is kept
+
+
+def test_a_higher_profile_version_wins_over_a_later_time():
+    # A load update written from the profile as it was before a revision, stamped later.
+    revised = profile(agent_updated(when=at(10), capacity=5, version=3))
+    stale_load = profile(agent_updated(when=at(11), capacity=3, active_tickets=1, version=2))
+    assert newest_profile(revised, stale_load) is revised
+    assert newest_profile(stale_load, revised) is revised
+
+
+def test_within_one_version_the_later_load_update_wins():
+    taken = profile(agent_updated(when=at(10), active_tickets=1, version=2))
+    freed = profile(agent_updated(when=at(20), active_tickets=0, version=2))
+    assert newest_profile(freed, taken) is freed
+    assert newest_profile(taken, freed) is freed
+
+
+def test_a_profile_from_before_versions_never_replaces_a_versioned_one():
+    versioned = profile(agent_updated(when=T0, version=0))
+    unversioned = profile(agent_updated(when=at(60)))
+    assert newest_profile(versioned, unversioned) is versioned
 
 
 def test_agent_report_joins_profiles_with_ticket_workload():

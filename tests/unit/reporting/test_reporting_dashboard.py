@@ -4,7 +4,8 @@ from reporting_builders import T0, at
 from reporting.dashboard import human_duration, render_dashboard
 from reporting.domain.agents import AgentReport
 from reporting.domain.summary import summarize
-from reporting.domain.tickets import TicketRow
+from reporting.domain.tickets import StreamState, TicketRow
+from ticketflow_shared.events import TicketStatus
 
 
 def agent(name: str = "Ada", department: str = "finance") -> AgentReport:
@@ -41,9 +42,13 @@ def test_human_duration(seconds, text):
 def test_dashboard_shows_the_numbers_and_refreshes():
     rows = [
         TicketRow(
-            ticket_id="T-1", status_rank=2, category="billing", created_at=T0, assigned_at=at(90)
+            ticket_id="T-1",
+            streams={"routing": StreamState(status=TicketStatus.assigned, sequence=2)},
+            category="billing",
+            created_at=T0,
+            assigned_at=at(90),
         ),
-        TicketRow(ticket_id="T-2", status_rank=0, category="billing", created_at=T0),
+        TicketRow(ticket_id="T-2", category="billing", created_at=T0),
     ]
     html = render_dashboard(summarize(rows, generated_at=at(100)), [agent()], refresh_seconds=5)
     assert '<meta http-equiv="refresh" content="5">' in html

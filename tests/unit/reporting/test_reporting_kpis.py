@@ -62,8 +62,6 @@ def test_count_by_groups_missing_keys_under_the_given_label():
     assert counts == {"a": 1, "b": 2, "none": 1}
 
 
-def test_status_precedence_follows_the_lifecycle():
-    assert [status.rank for status in TicketStatus] == [0, 1, 2, 3]
-    assert TicketStatus.from_rank(2) is TicketStatus.assigned
-    assert not TicketStatus.resolved.is_open
+def test_only_a_resolved_ticket_is_closed():
+    assert [status for status in TicketStatus if not status.is_open] == [TicketStatus.resolved]
     assert TicketStatus.assigned.is_open

@@ -1,20 +1,12 @@
-from reporting_builders import T0, assigned, at, created, notified, resolved
+from reporting_builders import T0, assigned, at, created, fold, notified, resolved
 
 from reporting.domain.summary import summarize
-from reporting.domain.tickets import TicketRow, apply_change, ticket_change
+from reporting.domain.tickets import TicketRow
 from ticketflow_shared.events import Envelope, Priority
 
 
 def rows(*tickets: list[Envelope]) -> list[TicketRow]:
-    built = []
-    for events in tickets:
-        state = None
-        for envelope in events:
-            state = apply_change(
-                state, ticket_change(envelope.id, envelope.time, envelope.payload())
-            )
-        built.append(TicketRow.model_validate(state))
-    return built
+    return [fold(*events) for events in tickets]
 
 
 def test_summary_counts_and_times_a_mixed_set_of_tickets():

@@ -162,6 +162,7 @@ class FakeTickets:
     def __init__(self) -> None:
         self.rows: dict[str, RoutingTicket] = {}
         self.routed: set[str] = set()
+        self.versions: dict[str, int] = {}
 
     async def add(self, ticket: RoutingTicket) -> bool:
         if ticket.ticket_id in self.rows:
@@ -180,6 +181,12 @@ class FakeTickets:
 
     async def unrouted(self, received_before: datetime, limit: int) -> list[RoutingTicket]:
         return [t for t in self.rows.values() if t.ticket_id not in self.routed][:limit]
+
+    async def next_version(self, ticket_id: str) -> int | None:
+        if ticket_id not in self.rows:
+            return None
+        self.versions[ticket_id] = self.versions.get(ticket_id, 0) + 1
+        return self.versions[ticket_id]
 
 
 class FakeQueue:

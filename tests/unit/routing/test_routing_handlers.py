@@ -507,3 +507,47 @@ async def test_retry_queue_reaches_a_takeable_ticket_behind_a_page_of_blocked_on
 
     assert assigned_to(published) == {"s1": "shipper"}
     assert (await views.queue(stores, limit=10))[1] == 6
+
+
+def sequences(published: Published, subject: str) -> list[tuple[str, int | None]]:
+    return [(e.type, e.sequence) for e in published.envelopes if e.subject == subject]
+
+
+async def test_ticket_events_carry_the_version_of_routings_record_of_the_ticket(world):
+    stores, published = world
+    await add_agent(stores, "away", presence=Presence.away)
+    await handlers.ticket_created(created("t1"), stores)
+
+    await handlers.revise_agent(revision("away", presence=Presence.available), stores)
+
+    assert sequences(published, "t1") == [(QUEUED, 1), (ASSIGNED, 2)]
+
+
+async def test_a_ticket_assigned_at_once_starts_its_own_sequence(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=2)
+    await handlers.ticket_created(created("t1"), stores)
+    await handlers.ticket_created(created("t2"), stores)
+    assert sequences(published, "t1") == [(ASSIGNED, 1)]
+    assert sequences(published, "t2") == [(ASSIGNED, 1)]
+
+
+async def test_agent_updated_carries_the_agents_profile_version(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=1)
+    await handlers.ticket_created(created("t1"), stores)
+    await handlers.revise_agent(revision("a1", presence=Presence.away), stores)
+    await handlers.ticket_resolved(resolved("t1"), stores)
+
+    # A change of load keeps the version; a profile change raises it.
+    assert [sequence for _, sequence in sequences(published, "a1")] == [0, 0, 1, 1]
+
+
+async def test_a_lost_slot_race_does_not_spend_a_ticket_version():
+    stores, published = fake_stores()
+    stores.assignments = RacingAssignments(published)
+    await add_agent(stores, "a1", capacity=2)
+
+    await handlers.ticket_created(created("t1"), stores)
+
+    assert sequences(published, "t1") == [(ASSIGNED, 1)]

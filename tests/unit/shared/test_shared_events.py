@@ -9,9 +9,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from ticketflow_shared.events import (
     Envelope,
     InvalidEvent,
+    Position,
     Priority,
     TicketAssignedV1,
     TicketCreatedV1,
+    is_newer,
     parse_envelope,
     utcnow,
 )
@@ -42,6 +44,61 @@ def test_envelope_round_trip_keeps_every_field() -> None:
     assert parsed == payload
     assert envelope.type == "ticket.created.v1"
     assert envelope.specversion == "1.0"
+
+
+def test_the_sequence_travels_in_the_envelope_and_may_be_absent() -> None:
+    envelope = Envelope.wrap(created(), source="/ticketflow/intake", subject="TF-1", sequence=3)
+    body = json.loads(envelope.model_dump_json())
+    assert body["sequence"] == 3
+    assert parse_envelope(json.dumps(body).encode())[0].sequence == 3
+
+    del body["sequence"]  # as written before sequences existed
+    assert parse_envelope(json.dumps(body).encode())[0].sequence is None
+    # CloudEvents defines the extension as a string; a numeric one is read as the number.
+    assert parse_envelope(json.dumps({**body, "sequence": "7"}).encode())[0].sequence == 7
+    with pytest.raises(InvalidEvent, match="sequence"):
+        parse_envelope(json.dumps({**body, "sequence": -1}).encode())
+
+
+def test_in_sequence_stamps_a_copy() -> None:
+    envelope = Envelope.wrap(created(), source="/ticketflow/intake", subject="TF-1")
+    stamped = envelope.in_sequence(5)
+    assert (envelope.sequence, stamped.sequence, stamped.id) == (None, 5, envelope.id)
+
+
+def test_the_producer_is_the_last_part_of_the_source_and_safe_as_a_field_name() -> None:
+    def producer(source: str) -> str:
+        return Envelope.wrap(created(), source=source, subject="TF-1").producer
+
+    assert producer("/ticketflow/routing") == "routing"
+    assert producer("/ticketflow/routing/") == "routing"
+    assert producer("/x/$bad.name") == "_bad_name"
+    envelope = Envelope.wrap(created(), source="/ticketflow/intake", subject="TF-1", sequence=2)
+    assert envelope.position() == Position(envelope.id, "intake", 2)
+
+
+@pytest.mark.parametrize(
+    ("sequence", "applied", "newer"),
+    [
+        (1, None, True),  # nothing applied yet
+        (3, 2, True),
+        (2, 2, False),  # a repeat
+        (1, 2, False),  # a late event
+        (None, None, True),  # from before sequences, nothing sequenced applied
+        (None, 2, False),  # from before sequences: never over a sequenced one
+    ],
+)
+def test_only_an_event_above_the_high_water_mark_is_newer(sequence, applied, newer) -> None:
+    assert is_newer(sequence, applied) is newer
+    assert Position("e", "routing", sequence).is_newer_than(applied) is newer
+
+
+def test_advance_keeps_the_highest_sequence_per_producer() -> None:
+    marks: dict[str, int] = {"intake": 9}
+    Position("a", "routing", 2).advance(marks)
+    Position("b", "routing", 1).advance(marks)  # never lowers a mark
+    Position("c", "routing", None).advance(marks)  # an unordered event sets none
+    assert marks == {"intake": 9, "routing": 2}
 
 
 def test_unknown_payload_field_is_rejected_on_the_way_in() -> None:

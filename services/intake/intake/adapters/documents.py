@@ -28,13 +28,17 @@ def to_document(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+# Written before tickets kept high-water marks: every applied event id. Dropped on the next save.
+LEGACY_FIELDS = ("applied_events",)
+
+
 def mutable_fields(ticket: Ticket) -> dict[str, Any]:
     """What save() rewrites; everything else is fixed when the ticket is created."""
     return {
         "status": ticket.status.value,
         "assignee": _plain(ticket.assignee),
         "history": [_history(entry) for entry in ticket.history],
-        "applied_events": list(ticket.applied_events),
+        "sequences": dict(ticket.sequences),
         "resolution": ticket.resolution,
         "resolved_at": ticket.resolved_at,
         "updated_at": ticket.updated_at,
@@ -62,7 +66,7 @@ def from_document(doc: dict[str, Any]) -> Ticket:
             HistoryEntry(**{**entry, "status": TicketStatus(entry["status"])})
             for entry in doc.get("history") or []
         ],
-        applied_events=list(doc.get("applied_events") or []),
+        sequences=dict(doc.get("sequences") or {}),
         resolution=doc.get("resolution"),
         resolved_at=doc.get("resolved_at"),
         idempotency=IdempotencyRecord(**idempotency) if idempotency else None,

@@ -8,7 +8,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from intake.adapters.customers import CustomerTickets
-from intake.adapters.documents import from_document, mutable_fields, to_document
+from intake.adapters.documents import LEGACY_FIELDS, from_document, mutable_fields, to_document
 from intake.domain.customers import customer_key
 from intake.domain.errors import ConcurrentUpdate, TicketIdTaken
 from intake.domain.ticket import Ticket, TicketStatus
@@ -59,18 +59,19 @@ class MongoTicketRepository:
         doc = await self.collection.find_one({"_id": ticket_id}, _READ_PROJECTION)
         return from_document(doc) if doc else None
 
-    async def save(self, ticket: Ticket) -> None:
+    async def save(self, ticket: Ticket, expected_version: int) -> None:
         """Compare-and-set on `version`, so two writers never overwrite each other."""
         record_events, entries = outbox.push_outbox(self._envelopes(ticket))
-        update = outbox.merge_updates(
-            {"$set": mutable_fields(ticket), "$inc": {"version": 1}}, record_events
-        )
+        changes = {
+            "$set": {**mutable_fields(ticket), "version": ticket.version},
+            "$unset": dict.fromkeys(LEGACY_FIELDS, ""),
+        }
         result = await self.collection.update_one(
-            {"_id": ticket.id, "version": ticket.version}, update
+            {"_id": ticket.id, "version": expected_version},
+            outbox.merge_updates(changes, record_events),
         )
         if result.matched_count == 0:
             raise ConcurrentUpdate(ticket.id)
-        ticket.version += 1
         ticket.events.clear()
         if entries:
             await self.flush(self.collection, ticket.id, entries)
@@ -121,4 +122,6 @@ class MongoTicketRepository:
         return list(await asyncio.gather(*lookups))
 
     def _envelopes(self, ticket: Ticket) -> list[Envelope]:
-        return outbox.recorded_events(ticket.events, source=self.source, subject=ticket.id)
+        # A change is saved on its own, so what it recorded carries the version it made.
+        envelopes = outbox.recorded_events(ticket.events, source=self.source, subject=ticket.id)
+        return [envelope.in_sequence(ticket.version) for envelope in envelopes]

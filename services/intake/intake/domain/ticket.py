@@ -1,4 +1,12 @@
-"""The Ticket aggregate: its lifecycle, and the events each change records."""
+"""The Ticket aggregate: its lifecycle, and the events each change records.
+
+Every change raises `version` by one, and the events a change records carry the version it
+made as their `sequence`. Routing's events are applied in routing's own order: the ticket
+keeps, per producer, the highest sequence it applied (`sequences`) and ignores an event that
+is not above it, which is both how a redelivery changes nothing and how a late event can
+never undo a newer one, while a newer one may well move the ticket "back" (out of an agent's
+hands into the queue again).
+"""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,6 +18,7 @@ from ticketflow_shared.events import (
     Channel,
     Customer,
     Payload,
+    Position,
     Priority,
     TicketAssignedV1,
     TicketCreatedV1,
@@ -54,10 +63,12 @@ class Ticket:
     updated_at: datetime
     assignee: Assignee | None = None
     history: list[HistoryEntry] = field(default_factory=list)
-    applied_events: list[str] = field(default_factory=list)
+    # Highest sequence applied per producer of events about this ticket (routing's).
+    sequences: dict[str, int] = field(default_factory=dict)
     resolution: str | None = None
     resolved_at: datetime | None = None
     idempotency: IdempotencyRecord | None = None
+    # Changes so far, creation included; what this ticket's own events carry as `sequence`.
     version: int = 0
     events: list[Payload] = field(default_factory=list, compare=False, repr=False)
 
@@ -91,6 +102,7 @@ class Ticket:
             created_at=now,
             updated_at=now,
             idempotency=idempotency,
+            version=1,
         )
         ticket.history.append(HistoryEntry(TicketCreatedV1.event_type, TicketStatus.new, now))
         ticket.events.append(
@@ -108,34 +120,38 @@ class Ticket:
         )
         return ticket
 
-    def apply_queued(self, event_id: str, event: TicketQueuedV1, now: datetime) -> bool:
-        """Routing queued the ticket; False if this event was applied before."""
-        if event_id in self.applied_events:
+    def apply_queued(self, position: Position, event: TicketQueuedV1, now: datetime) -> bool:
+        """Routing queued the ticket (again); False for a repeat or a late event."""
+        if not self._accepts(position):
             return False
-        self._advance(TicketStatus.queued)
-        self._remember(event_id, event.event_type, event.queued_at, now)
+        if self.status.is_open:
+            self.status = TicketStatus.queued
+            self.assignee = None
+        self._remember(position, event.event_type, event.queued_at, now)
         return True
 
-    def apply_assigned(self, event_id: str, event: TicketAssignedV1, now: datetime) -> bool:
-        """Routing gave the ticket to an agent; False if this event was applied before."""
-        if event_id in self.applied_events:
+    def apply_assigned(self, position: Position, event: TicketAssignedV1, now: datetime) -> bool:
+        """Routing gave the ticket to an agent; False for a repeat or a late event."""
+        if not self._accepts(position):
             return False
-        if self.status.rank <= TicketStatus.assigned.rank and self._newer(event.assigned_at):
+        if self.status.is_open:
+            self.status = TicketStatus.assigned
             self.assignee = Assignee(
                 event.agent_id, event.agent_name, event.department, event.assigned_at
             )
-            self._advance(TicketStatus.assigned)
-        self._remember(event_id, event.event_type, event.assigned_at, now, event.agent_id)
+        self._remember(position, event.event_type, event.assigned_at, now, event.agent_id)
         return True
 
     def resolve(self, resolution: str | None, now: datetime) -> None:
+        # Refused for what the ticket is now, not for what it once was, so a reopened
+        # ticket (once reopening exists) can be resolved again.
         if self.status is TicketStatus.resolved:
             raise AlreadyResolved(self.id)
         agent_id = self.assignee.agent_id if self.assignee else None
         self.status = TicketStatus.resolved
         self.resolution = resolution
         self.resolved_at = now
-        self.updated_at = now
+        self._changed(now)
         self.history.append(
             HistoryEntry(
                 TicketResolvedV1.event_type, self.status, now, agent_id=agent_id, note=resolution
@@ -147,22 +163,23 @@ class Ticket:
             )
         )
 
-    def _advance(self, status: TicketStatus) -> None:
-        if status.rank > self.status.rank:
-            self.status = status
-
-    def _newer(self, assigned_at: datetime) -> bool:
-        # A late, older assignment must not replace a newer one.
-        return self.assignee is None or assigned_at >= self.assignee.assigned_at
+    def _accepts(self, position: Position) -> bool:
+        # Whether open or resolved, the ticket takes note of routing's newer events: a
+        # resolved ticket stays resolved (intake owns that), but its history shows them.
+        return position.is_newer_than(self.sequences.get(position.producer))
 
     def _remember(
         self,
-        event_id: str,
+        position: Position,
         event_type: str,
         at: datetime,
         now: datetime,
         agent_id: str | None = None,
     ) -> None:
-        self.applied_events.append(event_id)
-        self.history.append(HistoryEntry(event_type, self.status, at, event_id, agent_id))
+        position.advance(self.sequences)
+        self.history.append(HistoryEntry(event_type, self.status, at, position.event_id, agent_id))
+        self._changed(now)
+
+    def _changed(self, now: datetime) -> None:
+        self.version += 1
         self.updated_at = now

@@ -1,4 +1,9 @@
-"""The `tickets` read model in MongoDB: one document per ticket, one update per event."""
+"""The `tickets` read model in MongoDB: one document per ticket, guarded updates per event.
+
+A producer's newer word is one update whose filter misses a row holding that producer's mark
+at or above the event's sequence; a repeat or a late event finds the filter missing and
+keeps only its facts (see `reporting.domain.tickets`, which these updates mirror).
+"""
 
 from datetime import datetime
 from typing import Any
@@ -7,13 +12,17 @@ from pymongo import IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from reporting.domain.tickets import TicketChange, TicketRow
+from reporting.domain.tickets import TicketChange, TicketRow, applied_sequence
+from ticketflow_shared.events import is_newer
 
 TICKETS = "tickets"
 INDEXES = {TICKETS: [IndexModel([("created_at", 1)], name="created_at")]}
 # A clash can only come from another replica creating the same row at the same instant,
 # so the second attempt always finds the row; the third is plain caution.
 UPSERT_ATTEMPTS = 3
+# Id lists a row may hold that no report reads: notifications counted, and the event ids of
+# rows written before sequences.
+_LIST_PROJECTION = {"notified": 0, "applied_events": 0}
 
 
 class MongoTicketRows:
@@ -21,45 +30,81 @@ class MongoTicketRows:
         self.collection = db[TICKETS]
 
     async def apply(self, change: TicketChange) -> bool:
-        """One guarded upsert: the filter misses a row that already holds this event id."""
-        guard = {"_id": change.ticket_id, "applied_events": {"$ne": change.event_id}}
-        update = _update(change)
-        for _ in range(UPSERT_ATTEMPTS):
-            try:
-                await self.collection.update_one(guard, update, upsert=True)
-                return True
-            except DuplicateKeyError:
-                # The row exists and the guard missed it: applied already, or created just now
-                # by another replica's event for this ticket, in which case the next try matches.
-                if await self._holds(change):
-                    return False
-        raise RuntimeError(f"could not apply {change.event_id} to ticket {change.ticket_id}")
+        if change.notification is not None:
+            return await self._count_notification(change)
+        return await self._apply_in_order(change)
 
     async def get(self, ticket_id: str) -> TicketRow | None:
-        doc = await self.collection.find_one({"_id": ticket_id})
+        doc = await self.collection.find_one({"_id": ticket_id}, _LIST_PROJECTION)
         return _row(doc) if doc is not None else None
 
     async def list(self, since: datetime | None = None) -> list[TicketRow]:
         """Rows created since `since`, for KPIs computed in Python (FerretDB has no $percentile)."""
         query = {"created_at": {"$gte": since}} if since is not None else {}
-        cursor = self.collection.find(query, {"applied_events": 0})
+        cursor = self.collection.find(query, _LIST_PROJECTION)
         return [_row(doc) async for doc in cursor]
 
-    async def _holds(self, change: TicketChange) -> bool:
-        found = await self.collection.find_one(
-            {"_id": change.ticket_id, "applied_events": change.event_id}, {"_id": 1}
-        )
-        return found is not None
+    async def _apply_in_order(self, change: TicketChange) -> bool:
+        """The producer's word if newer than its mark; else only the facts. True if newer."""
+        mark = f"streams.{change.producer}.sequence"
+        news = _operators(change, news=True)
+        for _ in range(UPSERT_ATTEMPTS):
+            if change.sequence is not None:
+                above = {"_id": change.ticket_id, mark: {"$lt": change.sequence}}
+                if (await self.collection.update_one(above, news)).matched_count:
+                    return True
+            # Only `_id` lookups here: on FerretDB an upsert whose filter misses an existing
+            # row scans the whole collection, so it is sent only when it should match.
+            doc = await self.collection.find_one({"_id": change.ticket_id}, {"streams": 1})
+            if doc is not None and not is_newer(
+                change.sequence, applied_sequence(doc, change.producer)
+            ):
+                break
+            unmarked = {"_id": change.ticket_id, mark: {"$exists": False}}
+            try:
+                result = await self.collection.update_one(unmarked, news, upsert=True)
+            except DuplicateKeyError:
+                continue  # another event created the row just now: look again
+            if result.matched_count or result.upserted_id is not None:
+                return True
+        await self.collection.update_one({"_id": change.ticket_id}, _operators(change, news=False))
+        return False
+
+    async def _count_notification(self, change: TicketChange) -> bool:
+        """One guarded upsert: the filter misses a row that counted this notification."""
+        guard = {"_id": change.ticket_id, "notified": {"$ne": change.notification}}
+        update = _operators(change, news=True)
+        for _ in range(UPSERT_ATTEMPTS):
+            try:
+                await self.collection.update_one(guard, update, upsert=True)
+                return True
+            except DuplicateKeyError:
+                # The row exists and the guard missed it: counted already, or created just now
+                # by another event for this ticket, in which case the next try matches.
+                counted = {"_id": change.ticket_id, "notified": change.notification}
+                if await self.collection.find_one(counted, {"_id": 1}):
+                    return False
+        raise RuntimeError(f"could not count {change.notification} on {change.ticket_id}")
 
 
-def _update(change: TicketChange) -> dict[str, Any]:
-    """The Mongo form of `reporting.domain.tickets.apply_change`."""
+def _operators(change: TicketChange, *, news: bool) -> dict[str, Any]:
+    """The Mongo form of `reporting.domain.tickets.apply_change`, for news or facts only."""
+    facts = dict(change.facts)
+    members = dict(change.members)
+    counts: dict[str, int] = {}
+    if news:
+        if change.stream_state is not None:
+            facts[f"streams.{change.producer}"] = change.stream_state
+        if change.notification is not None:
+            members["notified"] = change.notification
+            counts["notifications"] = 1
+        counts["events_applied"] = 1
     operators = {
-        "$addToSet": {"applied_events": change.event_id, **change.members},
-        "$set": dict(change.facts),
+        "$set": facts,
         "$min": dict(change.earliest),
-        "$max": dict(change.highest),
-        "$inc": dict(change.counts),
+        "$max": dict(change.latest),
+        "$addToSet": members,
+        "$inc": counts,
     }
     return {operator: fields for operator, fields in operators.items() if fields}
 

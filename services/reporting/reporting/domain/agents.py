@@ -11,7 +11,12 @@ from ticketflow_shared.events import AgentUpdatedV1
 
 
 class AgentProfile(BaseModel):
-    """An agent as routing last described it."""
+    """An agent as routing last described it.
+
+    `version` is the agent's profile version the event carried (its `sequence`); a change of
+    load (a ticket taken or let go) keeps the version, so within one version the later
+    `updated_at` is the newer word. None for events from before sequences.
+    """
 
     agent_id: str
     name: str
@@ -20,9 +25,10 @@ class AgentProfile(BaseModel):
     presence: str
     active_tickets: int
     updated_at: datetime
+    version: int | None = None
 
     @classmethod
-    def from_event(cls, event: AgentUpdatedV1) -> "AgentProfile":
+    def from_event(cls, event: AgentUpdatedV1, version: int | None = None) -> "AgentProfile":
         return cls(
             agent_id=event.agent_id,
             name=event.name,
@@ -31,12 +37,22 @@ class AgentProfile(BaseModel):
             presence=event.presence.value,
             active_tickets=event.active_tickets,
             updated_at=as_utc(event.updated_at),
+            version=version,
         )
+
+    @property
+    def order(self) -> str:
+        """Sorts as (version, updated_at) do, so one comparison in a store filter orders two
+        profiles; a profile without a version sorts before every versioned one."""
+        version = -1 if self.version is None else self.version
+        return f"{version + 1:012d}|{as_utc(self.updated_at).isoformat(timespec='microseconds')}"
 
 
 def newest_profile(current: AgentProfile | None, incoming: AgentProfile) -> AgentProfile:
-    """Latest `updated_at` wins; on a tie the profile already kept stays, so replays are no-ops."""
-    if current is None or as_utc(incoming.updated_at) > as_utc(current.updated_at):
+    """The higher (version, updated_at) wins: a stale load update from before a profile change
+    can never bring the old profile back. On a tie the profile already kept stays, so
+    replays are no-ops."""
+    if current is None or incoming.order > current.order:
         return incoming
     return current
 

@@ -9,6 +9,9 @@ from reporting.domain.tickets import Assignment, TicketRow
 
 
 class TicketView(BaseModel):
+    """`events_applied` counts the events that moved the row on: a repeat, or an event that
+    came after a newer one from the same producer, only added facts and is not counted."""
+
     ticket_id: str
     status: str
     category: str | None
@@ -56,6 +59,6 @@ class TicketView(BaseModel):
             time_to_first_notification_seconds=seconds_between(
                 row.created_at, row.first_notified_at
             ),
-            events_applied=len(row.applied_events),
+            events_applied=row.events_applied,
             last_event_at=row.last_event_at,
         )

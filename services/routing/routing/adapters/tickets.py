@@ -4,6 +4,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
@@ -70,6 +71,13 @@ class MongoTickets:
         query = {"routed": False, "received_at": {"$lt": received_before}}
         cursor = self.collection.find(query).sort("received_at", 1).limit(limit)
         return [_ticket(doc) async for doc in cursor]
+
+    async def next_version(self, ticket_id: str) -> int | None:
+        # No projection: FerretDB 1.24 does not implement one on findAndModify.
+        doc = await self.collection.find_one_and_update(
+            {"_id": ticket_id}, {"$inc": {"version": 1}}, return_document=ReturnDocument.AFTER
+        )
+        return doc["version"] if doc else None
 
 
 class MongoQueue:
