@@ -13,7 +13,7 @@ with a condition.
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from opentelemetry import trace
@@ -21,7 +21,8 @@ from pymongo import IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 
 from ticketflow_shared.bus import Bus
-from ticketflow_shared.events import Envelope, Payload, utcnow
+from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
+from ticketflow_shared.events import Envelope, Payload
 
 log = logging.getLogger(__name__)
 OUTBOX = "outbox"
@@ -51,20 +52,30 @@ def with_trace(envelope: Envelope) -> Envelope:
     return envelope.model_copy(update={"traceparent": traceparent})
 
 
-def push_outbox(envelopes: Sequence[Envelope]) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """Update operators that record `envelopes` in a document's outbox, and the entries."""
+def push_outbox(
+    envelopes: Sequence[Envelope], now: datetime | None = None
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """Update operators that record `envelopes` in a document's outbox, and the entries.
+
+    `now` is the time of the write, the handler's; without it the system clock's (for
+    callers that do not pass their handler's time in yet).
+    """
     entries = [outbox_entry(envelope) for envelope in envelopes]
     if not entries:
         return {}, entries
-    return {"$push": {OUTBOX: {"$each": entries}}, "$min": {OUTBOX_SINCE: utcnow()}}, entries
+    since = now or SYSTEM_CLOCK.now()
+    return {"$push": {OUTBOX: {"$each": entries}}, "$min": {OUTBOX_SINCE: since}}, entries
 
 
-def outbox_fields(envelopes: Sequence[Envelope]) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """Fields that record `envelopes` in a document about to be inserted, and the entries."""
+def outbox_fields(
+    envelopes: Sequence[Envelope], now: datetime | None = None
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """Fields that record `envelopes` in a document about to be inserted, and the entries;
+    `now` as for `push_outbox`."""
     entries = [outbox_entry(envelope) for envelope in envelopes]
     if not entries:
         return {}, entries
-    return {OUTBOX: entries, OUTBOX_SINCE: utcnow()}, entries
+    return {OUTBOX: entries, OUTBOX_SINCE: now or SYSTEM_CLOCK.now()}, entries
 
 
 def merge_updates(*updates: dict[str, Any]) -> dict[str, Any]:
@@ -86,12 +97,14 @@ class OutboxRelay:
         poll_seconds: float = 1.0,
         sweep_seconds: float = 60.0,
         grace_seconds: float = 5.0,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.bus = bus
         self.collections = list(collections)
         self.poll_seconds = poll_seconds
         self.sweep_seconds = sweep_seconds
         self.grace = timedelta(seconds=grace_seconds)
+        self.clock = clock
         self._failed: dict[tuple[str, Any], AsyncCollection] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -144,7 +157,7 @@ class OutboxRelay:
     async def sweep(self) -> int:
         """Publish whatever stayed in an outbox longer than the grace period."""
         count = 0
-        cutoff = utcnow() - self.grace
+        cutoff = self.clock.now() - self.grace
         for collection in self.collections:
             cursor = collection.find({OUTBOX_SINCE: {"$lt": cutoff}}, {OUTBOX: 1}).limit(500)
             async for doc in cursor:

@@ -1,4 +1,4 @@
-"""What one service process holds while it runs: store, bus, inbox and outbox relay."""
+"""What one service process holds while it runs: clock, store, bus, inbox and outbox relay."""
 
 import asyncio
 import logging
@@ -8,6 +8,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from ticketflow_shared import outbox
 from ticketflow_shared.bus import Bus, EventHandler
+from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
 from ticketflow_shared.events import Envelope, Payload
 from ticketflow_shared.serialized import SerializedDatabase
 from ticketflow_shared.settings import ServiceSettings
@@ -23,8 +24,10 @@ class Runtime:
         settings: ServiceSettings,
         indexes: IndexSpec,
         outbox_collections: Iterable[str] = (),
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.settings = settings
+        self.clock = clock
         self.client = mongo_client(settings.mongo_url, settings.service_name)
         self.db = SerializedDatabase(self.client[settings.database_name])
         self.bus = Bus(
@@ -46,6 +49,7 @@ class Runtime:
             [self.db[name] for name in self.outbox_collections],
             poll_seconds=settings.outbox_poll_seconds,
             sweep_seconds=settings.outbox_sweep_seconds,
+            clock=clock,
         )
 
     async def start(self, attempts: int = 60) -> None:

@@ -57,8 +57,8 @@ async def route(ticket: RoutingTicket, stores: Stores) -> Outcome:
     """Assign a new ticket, or queue it (announced once) and then look once more."""
     outcome = await assign(ticket, stores)
     if outcome is Outcome.no_agent:
-        queued = ticket.queued(stores.now())
-        if await stores.queue.enqueue(ticket, recorded([queued])):
+        now = stores.now()  # one reading: the queue entry's time is the event's
+        if await stores.queue.enqueue(ticket, recorded([ticket.queued(now)]), now):
             # An agent freed while we looked could not see this ticket in the queue yet.
             outcome = await assign(ticket, stores)
     await stores.tickets.mark_routed(ticket.ticket_id)
@@ -108,7 +108,7 @@ async def confirm(ticket_id: str, stores: Stores) -> Outcome:
         await stores.queue.remove(ticket_id)
         return Outcome.taken
     await stores.queue.remove(ticket_id)  # publishes a pending ticket.queued.v1 first
-    await stores.assignments.announce(ticket_id)
+    await stores.assignments.announce(ticket_id, stores.now())
     return Outcome.assigned
 
 
@@ -132,6 +132,7 @@ async def drain(agent_id: str, stores: Stores) -> int:
 
 async def release(ticket_id: str, stores: Stores) -> Assignment | None:
     """Free the slot holding `ticket_id`; if its claim was announced, with the agent's new load."""
+    now = stores.now()
 
     async def release_events(assignment: Assignment) -> list[Envelope]:
         agent = await stores.agents.get(assignment.agent_id)
@@ -140,10 +141,10 @@ async def release(ticket_id: str, stores: Stores) -> Assignment | None:
         agent = (await with_loads([agent], stores))[0]
         if ticket_id not in agent.held.values():
             return []
-        agent.release(ticket_id, stores.now())
+        agent.release(ticket_id, now)
         return recorded(agent.pull_events())
 
-    return await stores.assignments.release(ticket_id, release_events)
+    return await stores.assignments.release(ticket_id, release_events, now)
 
 
 async def retry_queue(stores: Stores, limit: int) -> int:
