@@ -5,12 +5,12 @@ events go into that document's `outbox` array. The relay publishes them with con
 then removes exactly those entries. A crash between write and publish loses nothing (the
 sweep at the next start, or the periodic one, finds the entries); a crash after publish
 repeats an event, which consumers absorb by event id. The sweep is rare because on FerretDB
-it scans whole collections; a publish that failed is retried by `_id` every poll.
+it scans whole collections; a publish that failed is retried by `_id` every poll. Both are
+jobs on the process's scheduler (`schedule`).
 `$pullAll` of the exact stored entries is used because FerretDB does not support `$pull`
 with a condition.
 """
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
@@ -23,6 +23,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from ticketflow_shared.bus import Bus
 from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
 from ticketflow_shared.events import Envelope, Payload
+from ticketflow_shared.scheduling import Scheduler
 
 log = logging.getLogger(__name__)
 OUTBOX = "outbox"
@@ -106,7 +107,6 @@ class OutboxRelay:
         self.grace = timedelta(seconds=grace_seconds)
         self.clock = clock
         self._failed: dict[tuple[str, Any], AsyncCollection] = {}
-        self._task: asyncio.Task[None] | None = None
 
     async def flush(self, collection: AsyncCollection, doc_id: Any, entries: list[dict]) -> None:
         """Publish entries just written to one document, then remove them from its outbox.
@@ -166,27 +166,10 @@ class OutboxRelay:
                 count += len(entries)
         return count
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        next_sweep = loop.time()
-        while True:
-            try:
-                await self.retry_failed()
-                if loop.time() >= next_sweep:
-                    next_sweep = loop.time() + self.sweep_seconds
-                    await self.sweep()
-            except Exception:
-                log.warning("outbox relay pass failed", exc_info=True)
-            await asyncio.sleep(self.poll_seconds)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+    def schedule(self, scheduler: Scheduler) -> None:
+        """Retry failed publishes every poll, and sweep at start and every `sweep_seconds`."""
+        scheduler.every("outbox-retry", self.poll_seconds, self.retry_failed)
+        scheduler.every("outbox-sweep", self.sweep_seconds, self.sweep)
 
 
 def index_models() -> list[IndexModel]:

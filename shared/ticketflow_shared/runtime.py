@@ -1,4 +1,4 @@
-"""What one service process holds while it runs: clock, store, bus, inbox and outbox relay."""
+"""What one service process holds while it runs: clock, scheduler, store, bus, inbox, outbox."""
 
 import asyncio
 import logging
@@ -10,6 +10,7 @@ from ticketflow_shared import outbox
 from ticketflow_shared.bus import Bus, EventHandler
 from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
 from ticketflow_shared.events import Envelope, Payload
+from ticketflow_shared.scheduling import Scheduler
 from ticketflow_shared.serialized import SerializedDatabase
 from ticketflow_shared.settings import ServiceSettings
 from ticketflow_shared.store import Inbox, IndexSpec, ensure_indexes, mongo_client, ping
@@ -28,6 +29,8 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.clock = clock
+        # The process's one scheduler: the outbox relay's jobs and the service's own run on it.
+        self.scheduler = Scheduler(clock)
         self.client = mongo_client(settings.mongo_url, settings.service_name)
         self.db = SerializedDatabase(self.client[settings.database_name])
         self.bus = Bus(
@@ -51,17 +54,18 @@ class Runtime:
             sweep_seconds=settings.outbox_sweep_seconds,
             clock=clock,
         )
+        if self.outbox_collections:
+            self.relay.schedule(self.scheduler)
 
     async def start(self, attempts: int = 60) -> None:
         """Connect to store and broker, waiting for them while they come up."""
         await _retry("store", self.db.detect, attempts)
         await ensure_indexes(self.db, self.indexes)
         await _retry("broker", self.bus.connect, attempts)
-        if self.outbox_collections:
-            self.relay.start()
+        self.scheduler.start()
 
     async def stop(self) -> None:
-        await self.relay.stop()
+        await self.scheduler.stop()
         await self.bus.close()
         await self.client.close()
 

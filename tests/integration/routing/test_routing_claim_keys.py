@@ -117,7 +117,7 @@ async def test_a_late_retry_of_an_earlier_claims_publish_leaves_a_later_claim_al
     async with serve_in_process(app) as http:
         await http.put("/agents/jo", json={"name": "Jo", "skills": {"billing": 5}})
         stores, runtime = app.state.stores, app.state.runtime
-        await runtime.relay.stop()  # its retries run when this test says, not on their own
+        await runtime.scheduler.stop()  # the relay retries when this test says, not on its own
         ticket_id = await claim_then_crash(app, "jo")
         # Nothing is bound to ticket.assigned yet, so this publish fails and the relay will
         # retry it by `_id`, which is the ticket id.
