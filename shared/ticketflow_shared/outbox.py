@@ -5,15 +5,15 @@ events go into that document's `outbox` array. The relay publishes them with con
 then removes exactly those entries. A crash between write and publish loses nothing (the
 sweep at the next start, or the periodic one, finds the entries); a crash after publish
 repeats an event, which consumers absorb by event id. The sweep is rare because on FerretDB
-it scans whole collections; a publish that failed is retried by `_id` every poll.
+it scans whole collections; a publish that failed is retried by `_id` every poll. Both are
+jobs on the process's scheduler (`schedule`).
 `$pullAll` of the exact stored entries is used because FerretDB does not support `$pull`
 with a condition.
 """
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from opentelemetry import trace
@@ -21,7 +21,9 @@ from pymongo import IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 
 from ticketflow_shared.bus import Bus
-from ticketflow_shared.events import Envelope, Payload, utcnow
+from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
+from ticketflow_shared.events import Envelope, Payload
+from ticketflow_shared.scheduling import Scheduler
 
 log = logging.getLogger(__name__)
 OUTBOX = "outbox"
@@ -51,20 +53,30 @@ def with_trace(envelope: Envelope) -> Envelope:
     return envelope.model_copy(update={"traceparent": traceparent})
 
 
-def push_outbox(envelopes: Sequence[Envelope]) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """Update operators that record `envelopes` in a document's outbox, and the entries."""
+def push_outbox(
+    envelopes: Sequence[Envelope], now: datetime | None = None
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """Update operators that record `envelopes` in a document's outbox, and the entries.
+
+    `now` is the time of the write, the handler's; without it the system clock's (for
+    callers that do not pass their handler's time in yet).
+    """
     entries = [outbox_entry(envelope) for envelope in envelopes]
     if not entries:
         return {}, entries
-    return {"$push": {OUTBOX: {"$each": entries}}, "$min": {OUTBOX_SINCE: utcnow()}}, entries
+    since = now or SYSTEM_CLOCK.now()
+    return {"$push": {OUTBOX: {"$each": entries}}, "$min": {OUTBOX_SINCE: since}}, entries
 
 
-def outbox_fields(envelopes: Sequence[Envelope]) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """Fields that record `envelopes` in a document about to be inserted, and the entries."""
+def outbox_fields(
+    envelopes: Sequence[Envelope], now: datetime | None = None
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """Fields that record `envelopes` in a document about to be inserted, and the entries;
+    `now` as for `push_outbox`."""
     entries = [outbox_entry(envelope) for envelope in envelopes]
     if not entries:
         return {}, entries
-    return {OUTBOX: entries, OUTBOX_SINCE: utcnow()}, entries
+    return {OUTBOX: entries, OUTBOX_SINCE: now or SYSTEM_CLOCK.now()}, entries
 
 
 def merge_updates(*updates: dict[str, Any]) -> dict[str, Any]:
@@ -86,14 +98,15 @@ class OutboxRelay:
         poll_seconds: float = 1.0,
         sweep_seconds: float = 60.0,
         grace_seconds: float = 5.0,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.bus = bus
         self.collections = list(collections)
         self.poll_seconds = poll_seconds
         self.sweep_seconds = sweep_seconds
         self.grace = timedelta(seconds=grace_seconds)
+        self.clock = clock
         self._failed: dict[tuple[str, Any], AsyncCollection] = {}
-        self._task: asyncio.Task[None] | None = None
 
     async def flush(self, collection: AsyncCollection, doc_id: Any, entries: list[dict]) -> None:
         """Publish entries just written to one document, then remove them from its outbox.
@@ -144,7 +157,7 @@ class OutboxRelay:
     async def sweep(self) -> int:
         """Publish whatever stayed in an outbox longer than the grace period."""
         count = 0
-        cutoff = utcnow() - self.grace
+        cutoff = self.clock.now() - self.grace
         for collection in self.collections:
             cursor = collection.find({OUTBOX_SINCE: {"$lt": cutoff}}, {OUTBOX: 1}).limit(500)
             async for doc in cursor:
@@ -153,27 +166,10 @@ class OutboxRelay:
                 count += len(entries)
         return count
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        next_sweep = loop.time()
-        while True:
-            try:
-                await self.retry_failed()
-                if loop.time() >= next_sweep:
-                    next_sweep = loop.time() + self.sweep_seconds
-                    await self.sweep()
-            except Exception:
-                log.warning("outbox relay pass failed", exc_info=True)
-            await asyncio.sleep(self.poll_seconds)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+    def schedule(self, scheduler: Scheduler) -> None:
+        """Retry failed publishes every poll, and sweep at start and every `sweep_seconds`."""
+        scheduler.every("outbox-retry", self.poll_seconds, self.retry_failed)
+        scheduler.every("outbox-sweep", self.sweep_seconds, self.sweep)
 
 
 def index_models() -> list[IndexModel]:

@@ -1,4 +1,4 @@
-"""What one service process holds while it runs: store, bus, inbox and outbox relay."""
+"""What one service process holds while it runs: clock, scheduler, store, bus, inbox, outbox."""
 
 import asyncio
 import logging
@@ -8,7 +8,9 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from ticketflow_shared import outbox
 from ticketflow_shared.bus import Bus, EventHandler
+from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
 from ticketflow_shared.events import Envelope, Payload
+from ticketflow_shared.scheduling import Scheduler
 from ticketflow_shared.serialized import SerializedDatabase
 from ticketflow_shared.settings import ServiceSettings
 from ticketflow_shared.store import Inbox, IndexSpec, ensure_indexes, mongo_client, ping
@@ -23,8 +25,12 @@ class Runtime:
         settings: ServiceSettings,
         indexes: IndexSpec,
         outbox_collections: Iterable[str] = (),
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.settings = settings
+        self.clock = clock
+        # The process's one scheduler: the outbox relay's jobs and the service's own run on it.
+        self.scheduler = Scheduler(clock)
         self.client = mongo_client(settings.mongo_url, settings.service_name)
         self.db = SerializedDatabase(self.client[settings.database_name])
         self.bus = Bus(
@@ -46,18 +52,20 @@ class Runtime:
             [self.db[name] for name in self.outbox_collections],
             poll_seconds=settings.outbox_poll_seconds,
             sweep_seconds=settings.outbox_sweep_seconds,
+            clock=clock,
         )
+        if self.outbox_collections:
+            self.relay.schedule(self.scheduler)
 
     async def start(self, attempts: int = 60) -> None:
         """Connect to store and broker, waiting for them while they come up."""
         await _retry("store", self.db.detect, attempts)
         await ensure_indexes(self.db, self.indexes)
         await _retry("broker", self.bus.connect, attempts)
-        if self.outbox_collections:
-            self.relay.start()
+        self.scheduler.start()
 
     async def stop(self) -> None:
-        await self.relay.stop()
+        await self.scheduler.stop()
         await self.bus.close()
         await self.client.close()
 

@@ -60,9 +60,10 @@ async def route(ticket: RoutingTicket, stores: Stores) -> Outcome:
     """Assign a new ticket, or queue it (announced once) and then look once more."""
     outcome = await assign(ticket, stores)
     if outcome is Outcome.no_agent:
+        now = stores.now()  # one reading: the queue entry's time is the event's
         version = await stores.tickets.next_version(ticket.ticket_id)
-        queued = recorded([ticket.queued(stores.now())], ticket_version=version)
-        if await stores.queue.enqueue(ticket, queued):
+        queued = recorded([ticket.queued(now)], ticket_version=version)
+        if await stores.queue.enqueue(ticket, queued, now):
             # An agent freed while we looked could not see this ticket in the queue yet.
             outcome = await assign(ticket, stores)
     await stores.tickets.mark_routed(ticket.ticket_id)
@@ -118,7 +119,7 @@ async def confirm(ticket_id: str, stores: Stores) -> Outcome:
         await stores.queue.remove(ticket_id)
         return Outcome.taken
     await stores.queue.remove(ticket_id)  # publishes a pending ticket.queued.v1 first
-    await stores.assignments.announce(ticket_id)
+    await stores.assignments.announce(ticket_id, stores.now())
     return Outcome.assigned
 
 
@@ -142,6 +143,7 @@ async def drain(agent_id: str, stores: Stores) -> int:
 
 async def release(ticket_id: str, stores: Stores) -> Assignment | None:
     """Free the slot holding `ticket_id`; if its claim was announced, with the agent's new load."""
+    now = stores.now()
 
     async def release_events(assignment: Assignment) -> list[Envelope]:
         agent = await stores.agents.get(assignment.agent_id)
@@ -150,10 +152,10 @@ async def release(ticket_id: str, stores: Stores) -> Assignment | None:
         agent = (await with_loads([agent], stores))[0]
         if ticket_id not in agent.held.values():
             return []
-        agent.release(ticket_id, stores.now())
+        agent.release(ticket_id, now)
         return recorded(agent.pull_events(), agent_version=agent.version)
 
-    return await stores.assignments.release(ticket_id, release_events)
+    return await stores.assignments.release(ticket_id, release_events, now)
 
 
 async def retry_queue(stores: Stores, limit: int) -> int:

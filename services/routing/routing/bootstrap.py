@@ -27,10 +27,11 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         await consumers.subscribe(runtime, stores)
 
     async def start_sweeper(runtime: Runtime) -> None:
-        sweeper.start()
+        # Only now, after the migration: the sweep must not see claims still being moved.
+        sweeper.schedule(runtime.scheduler)
 
     async def stop_sweeper(runtime: Runtime) -> None:
-        await sweeper.stop()
+        sweeper.unschedule(runtime.scheduler)  # a pass under way gets the scheduler's grace
 
     app = service_app(
         runtime,

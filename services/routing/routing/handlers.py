@@ -37,11 +37,12 @@ class TicketNotKnownYet(LookupError):
 
 
 async def register_agent(command: RegisterAgent, stores: Stores) -> str:
+    now = stores.now()
     agent = Agent.register(
-        command.agent_id or f"agt_{uuid4().hex[:12]}", **command.profile(), now=stores.now()
+        command.agent_id or f"agt_{uuid4().hex[:12]}", **command.profile(), now=now
     )
     if not await stores.agents.add(
-        agent, recorded(agent.pull_events(), agent_version=agent.version)
+        agent, recorded(agent.pull_events(), agent_version=agent.version), now
     ):
         raise AgentExists(agent.agent_id)
     await assigning.drain(agent.agent_id, stores)
@@ -52,12 +53,14 @@ async def revise_agent(command: ReviseAgent, stores: Stores) -> None:
     """Change an agent's profile; when it can take more work now, give it queued tickets."""
     for _ in range(MAX_EDIT_ATTEMPTS):
         agent = await views.agent(command.agent_id, stores)
-        version = agent.version
-        woke = agent.revise(command.changes, stores.now())
+        version, now = agent.version, stores.now()
+        woke = agent.revise(command.changes, now)
         events = agent.pull_events()
         if not events:
             return
-        if await stores.agents.save(agent, version, recorded(events, agent_version=agent.version)):
+        if await stores.agents.save(
+            agent, version, recorded(events, agent_version=agent.version), now
+        ):
             if woke:
                 await assigning.drain(agent.agent_id, stores)
             return
@@ -87,7 +90,7 @@ async def set_rule(command: SetRule, stores: Stores) -> RoutingRule:
     """Store a category's rule; tickets of that category still queued follow it from now on."""
     key = category_key(command.category)
     rule = RoutingRule(key, command.skill or RoutingRule.default(key).skill, command.min_level)
-    await stores.rules.put(rule)
+    await stores.rules.put(rule, stores.now())
     if await stores.queue.set_requirement(key, rule.requirement):
         # Tickets nobody could take may now suit an agent who is free already.
         for agent in await stores.agents.available_for(rule.requirement):
@@ -105,7 +108,7 @@ async def ticket_created(event: TicketCreatedV1, stores: Stores) -> None:
         created_at=event.created_at,
         requirement=rule.requirement,
     )
-    if not await stores.tickets.add(ticket):
+    if not await stores.tickets.add(ticket, stores.now()):
         if await stores.tickets.is_routed(ticket.ticket_id):
             return
         ticket = await stores.tickets.get(ticket.ticket_id) or ticket
@@ -119,7 +122,9 @@ async def ticket_resolved(event: TicketResolvedV1, stores: Stores) -> None:
         raise TicketNotKnownYet(ticket_id)
     holder = await stores.assignments.of_ticket(ticket_id)
     agent_id = holder.agent_id if holder else event.agent_id
-    await stores.resolutions.record(Resolution(ticket_id, agent_id, event.resolved_at), [])
+    await stores.resolutions.record(
+        Resolution(ticket_id, agent_id, event.resolved_at), [], stores.now()
+    )
     await stores.queue.remove(ticket_id)
     await stores.tickets.mark_routed(ticket_id)
     # Look for a holder again only now: a claim racing with this resolve either sees the

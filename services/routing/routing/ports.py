@@ -6,7 +6,7 @@ atomic on MongoDB and FerretDB alike; conditional updates are not atomic on Ferr
 """
 
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -20,7 +20,8 @@ from routing.domain import (
     RoutingTicket,
     SkillRequirement,
 )
-from ticketflow_shared.events import Envelope, Presence, utcnow
+from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
+from ticketflow_shared.events import Envelope, Presence
 
 
 class ClaimResult(StrEnum):
@@ -34,7 +35,9 @@ ReleaseEvents = Callable[[Assignment], Awaitable[list[Envelope]]]
 
 
 class AgentRepository(Protocol):
-    async def add(self, agent: Agent, events: list[Envelope]) -> bool:
+    """`now` is always the handler's time of the change, from its clock."""
+
+    async def add(self, agent: Agent, events: list[Envelope], now: datetime) -> bool:
         """Insert a new agent with its events; False if the id is taken."""
 
     async def get(self, agent_id: str) -> Agent | None: ...
@@ -44,7 +47,9 @@ class AgentRepository(Protocol):
     ) -> list[Agent]:
         """Agents ordered by id, optionally only those with `presence` or `skill`."""
 
-    async def save(self, agent: Agent, expected_version: int, events: list[Envelope]) -> bool:
+    async def save(
+        self, agent: Agent, expected_version: int, events: list[Envelope], now: datetime
+    ) -> bool:
         """Write the profile and its events if still at `expected_version`."""
 
     async def available_for(self, requirement: SkillRequirement) -> list[Agent]:
@@ -63,7 +68,7 @@ class AssignmentRepository(Protocol):
         """Insert the assignment with its events, which nothing publishes (the outbox sweep
         included) before `announce`."""
 
-    async def announce(self, ticket_id: str) -> None:
+    async def announce(self, ticket_id: str, now: datetime) -> None:
         """Publish the claim's events and hand any left over to the outbox sweep; a repeat
         publishes at most what is still pending, and a claim released meanwhile nothing."""
 
@@ -76,7 +81,9 @@ class AssignmentRepository(Protocol):
     async def held_tickets(self) -> list[str]:
         """Every ticket held now, announced or not."""
 
-    async def release(self, ticket_id: str, events_for: ReleaseEvents) -> Assignment | None:
+    async def release(
+        self, ticket_id: str, events_for: ReleaseEvents, now: datetime
+    ) -> Assignment | None:
         """Free the slot holding `ticket_id`; None if nothing was freed here.
 
         An unannounced claim is deleted with its events unpublished. An announced one first
@@ -86,8 +93,8 @@ class AssignmentRepository(Protocol):
 
 
 class TicketRepository(Protocol):
-    async def add(self, ticket: RoutingTicket) -> bool:
-        """Insert; False if routing has seen this ticket before."""
+    async def add(self, ticket: RoutingTicket, now: datetime) -> bool:
+        """Insert, received at `now`; False if routing has seen this ticket before."""
 
     async def get(self, ticket_id: str) -> RoutingTicket | None: ...
 
@@ -104,8 +111,8 @@ class TicketRepository(Protocol):
 
 
 class QueueRepository(Protocol):
-    async def enqueue(self, ticket: RoutingTicket, events: list[Envelope]) -> bool:
-        """Insert with its events; False if the ticket was queued before."""
+    async def enqueue(self, ticket: RoutingTicket, events: list[Envelope], now: datetime) -> bool:
+        """Insert, queued at `now`, with its events; False if the ticket was queued before."""
 
     async def get(self, ticket_id: str) -> QueueEntry | None: ...
 
@@ -134,7 +141,7 @@ class ResolutionRepository(Protocol):
     async def resolved_among(self, ticket_ids: list[str]) -> set[str]:
         """Those of `ticket_ids` that were resolved."""
 
-    async def record(self, resolution: Resolution, events: list[Envelope]) -> bool:
+    async def record(self, resolution: Resolution, events: list[Envelope], now: datetime) -> bool:
         """Insert with its events; False, recording nothing, if the ticket was resolved before."""
 
     async def get(self, ticket_id: str) -> Resolution | None: ...
@@ -143,7 +150,7 @@ class ResolutionRepository(Protocol):
 class RuleRepository(Protocol):
     async def get(self, category: str) -> RoutingRule | None: ...
 
-    async def put(self, rule: RoutingRule) -> None: ...
+    async def put(self, rule: RoutingRule, now: datetime) -> None: ...
 
     async def all(self) -> list[RoutingRule]: ...
 
@@ -158,4 +165,8 @@ class Stores:
     queue: QueueRepository
     resolutions: ResolutionRepository
     rules: RuleRepository
-    now: Callable[[], datetime] = utcnow
+    clock: Clock = field(default=SYSTEM_CLOCK)
+
+    def now(self) -> datetime:
+        """The time, read by a handler and passed down to what it writes."""
+        return self.clock.now()

@@ -3,18 +3,18 @@
 Wake-ups (a ticket queued, an agent freed) already assign at once; the sweep catches the
 few that race past each other, claims whose claimer died before announcing them, slots still
 held for resolved tickets (their release could not publish), and tickets whose first routing
-never completed. The queue is small and retried every tick;
-the stale passes read whole collections on FerretDB, so they run once per `stale_after`.
+never completed. The queue is small and retried every `sweep_seconds`; the stale passes read
+whole collections on FerretDB, so they run once per `stale_after`. Both are jobs on the
+process's scheduler, which logs a failed run and runs it again next time.
 """
 
-import asyncio
-import logging
 from datetime import timedelta
 
 from routing import assigning
 from routing.ports import Stores
+from ticketflow_shared.scheduling import Scheduler
 
-log = logging.getLogger(__name__)
+QUEUE_RETRY, STALE_PASS = "routing-queue-retry", "routing-stale-pass"
 
 
 class Sweeper:
@@ -25,33 +25,20 @@ class Sweeper:
         self.every_seconds = every_seconds
         self.stale_after = timedelta(seconds=stale_after_seconds)
         self.batch = batch
-        self._task: asyncio.Task[None] | None = None
 
-    async def sweep(self, include_stale: bool = True) -> None:
+    async def retry_queue(self) -> None:
         await assigning.retry_queue(self.stores, self.batch)
-        if include_stale:
-            await assigning.announce_stale(self.stores, self.stale_after, self.batch)
-            await assigning.release_resolved(self.stores, self.batch)
-            await assigning.route_stale(self.stores, self.stale_after, self.batch)
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        next_stale_pass = loop.time()
-        while True:
-            try:
-                stale_pass = loop.time() >= next_stale_pass
-                if stale_pass:
-                    next_stale_pass = loop.time() + self.stale_after.total_seconds()
-                await self.sweep(include_stale=stale_pass)
-            except Exception:  # a failed sweep is retried on the next tick
-                log.warning("routing sweep failed", exc_info=True)
-            await asyncio.sleep(self.every_seconds)
+    async def stale_pass(self) -> None:
+        await assigning.announce_stale(self.stores, self.stale_after, self.batch)
+        await assigning.release_resolved(self.stores, self.batch)
+        await assigning.route_stale(self.stores, self.stale_after, self.batch)
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="routing-sweep")
+    def schedule(self, scheduler: Scheduler) -> None:
+        """Both run at once, then the queue every `every_seconds`, the rest per `stale_after`."""
+        scheduler.every(QUEUE_RETRY, self.every_seconds, self.retry_queue)
+        scheduler.every(STALE_PASS, self.stale_after.total_seconds(), self.stale_pass)
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+    def unschedule(self, scheduler: Scheduler) -> None:
+        scheduler.cancel(QUEUE_RETRY)
+        scheduler.cancel(STALE_PASS)

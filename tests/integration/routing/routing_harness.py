@@ -124,7 +124,7 @@ async def claim_then_crash(app: FastAPI, agent_id: str) -> str:
     """Claim a new ticket for `agent_id` the way a claimer does, then stop as if it died."""
     stores = app.state.stores
     ticket = RoutingTicket(new_id("T"), "billing", Priority.normal, T0, SkillRequirement("billing"))
-    await stores.tickets.add(ticket)
+    await stores.tickets.add(ticket, stores.now())
     await stores.tickets.mark_routed(ticket.ticket_id)  # queued once, drained by the dead one
     agent = await views.agent(agent_id, stores)
     claimed = agent.assign(ticket, stores.now())

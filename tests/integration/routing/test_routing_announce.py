@@ -58,7 +58,7 @@ async def test_a_crashed_claim_on_a_resolved_ticket_is_withdrawn_unpublished(nam
     async with serve_in_process(app) as http:
         await http.put("/agents/dee", json={"name": "Dee", "skills": {"billing": 5}})
         ticket_id = await claim_then_crash(app, "dee")
-        await app.state.stores.resolutions.record(Resolution(ticket_id, None, T0), [])
+        await app.state.stores.resolutions.record(Resolution(ticket_id, None, T0), [], T0)
 
         await assigning.announce_stale(app.state.stores, timedelta(0), limit=10)
 

@@ -1,5 +1,7 @@
 """Routing against real RabbitMQ and the store: skill match, queueing, wake-ups, resolves."""
 
+from datetime import UTC, datetime
+
 import pytest
 from routing_harness import (
     ASSIGNED,
@@ -19,6 +21,12 @@ from support import serve_in_process
 from ticketflow_shared.events import Priority
 
 pytestmark = pytest.mark.integration
+
+
+def _to_the_millisecond(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 async def test_ticket_goes_to_the_agent_with_the_skill_not_a_less_busy_one(namespace, bus_probe):
@@ -59,6 +67,9 @@ async def test_queued_when_nobody_fits_then_assigned_when_a_skilled_agent_is_ava
         assert event.sequence == 1  # the first version of routing's record of the ticket
         queue = (await http.get("/queue")).json()
         assert [entry["ticket_id"] for entry in queue["data"]] == [ticket_id]
+        assert _to_the_millisecond(queue["data"][0]["queued_at"]) == _to_the_millisecond(
+            event.data["queued_at"]
+        )  # one reading of the clock for both; the store keeps milliseconds
         assert (await http.get(f"/tickets/{ticket_id}")).json()["status"] == "queued"
 
         response = await http.patch(f"/agents/{agent_id}", json={"presence": "available"})

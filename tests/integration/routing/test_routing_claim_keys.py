@@ -89,13 +89,13 @@ async def test_every_look_at_a_tickets_claim_is_an_id_lookup(namespace, bus_prob
         assignments = MongoAssignments(db[ASSIGNMENTS], app.state.runtime.publish_outbox)
         stores = dataclasses.replace(app.state.stores, assignments=assignments)
         ticket = held_ticket(new_id("T"))
-        await stores.tickets.add(ticket)
+        await stores.tickets.add(ticket, stores.now())
 
         assert await assigning.route(ticket, stores) is assigning.Outcome.assigned
         assert await assigning.assign(ticket, stores) is assigning.Outcome.taken
         assert await claim_again(stores, ticket.ticket_id, "ivy") is ClaimResult.ticket_taken
         assert (await views.ticket(ticket.ticket_id, stores)).agent_id == "ivy"
-        await stores.resolutions.record(Resolution(ticket.ticket_id, "ivy", T0), [])
+        await stores.resolutions.record(Resolution(ticket.ticket_id, "ivy", T0), [], T0)
         released = await assigning.release(ticket.ticket_id, stores)
         assert released is not None and released.agent_id == "ivy"
         assert await stores.assignments.of_ticket(ticket.ticket_id) is None
@@ -117,11 +117,11 @@ async def test_a_late_retry_of_an_earlier_claims_publish_leaves_a_later_claim_al
     async with serve_in_process(app) as http:
         await http.put("/agents/jo", json={"name": "Jo", "skills": {"billing": 5}})
         stores, runtime = app.state.stores, app.state.runtime
-        await runtime.relay.stop()  # its retries run when this test says, not on their own
+        await runtime.scheduler.stop()  # the relay retries when this test says, not on its own
         ticket_id = await claim_then_crash(app, "jo")
         # Nothing is bound to ticket.assigned yet, so this publish fails and the relay will
         # retry it by `_id`, which is the ticket id.
-        await stores.assignments.announce(ticket_id)
+        await stores.assignments.announce(ticket_id, stores.now())
         assert (ASSIGNMENTS, ticket_id) in runtime.relay._failed
         first = await runtime.db[ASSIGNMENTS].find_one({"_id": ticket_id})
         assert first["announced"] is True and first["outbox"]
@@ -140,7 +140,7 @@ async def test_a_late_retry_of_an_earlier_claims_publish_leaves_a_later_claim_al
             assert await runtime.db[ASSIGNMENTS].find_one({"_id": ticket_id}) == later
             assert later["announced"] is False and len(later["held_events"]) == 2
 
-            await stores.assignments.announce(ticket_id)
+            await stores.assignments.announce(ticket_id, stores.now())
             [event] = await probe.wait_for(ASSIGNED, subject=ticket_id)
             assert event.id == later["held_events"][0]["id"]
         finally:
@@ -153,8 +153,8 @@ async def test_a_late_release_of_an_earlier_claim_does_not_delete_a_later_one(na
         await http.put("/agents/kai", json={"name": "Kai", "skills": {"billing": 5}})
         stores, runtime = app.state.stores, app.state.runtime
         ticket_id = await claim_then_crash(app, "kai")
-        await stores.assignments.announce(ticket_id)
-        await stores.resolutions.record(Resolution(ticket_id, "kai", T0), [])
+        await stores.assignments.announce(ticket_id, stores.now())
+        await stores.resolutions.record(Resolution(ticket_id, "kai", T0), [], T0)
 
         async def freed_and_claimed_again() -> None:
             await runtime.db[ASSIGNMENTS].delete_one({"ticket_id": ticket_id})
@@ -163,7 +163,7 @@ async def test_a_late_release_of_an_earlier_claim_does_not_delete_a_later_one(na
         collection = RunsFirst(runtime.db[ASSIGNMENTS], "delete_one", freed_and_claimed_again)
         late = MongoAssignments(collection, runtime.publish_outbox)
 
-        assert await late.release(ticket_id, no_events) is None
+        assert await late.release(ticket_id, no_events, stores.now()) is None
 
         later = await runtime.db[ASSIGNMENTS].find_one({"ticket_id": ticket_id})
         assert later is not None and later["announced"] is False
@@ -184,7 +184,7 @@ async def test_claims_stored_under_a_random_id_are_moved_under_their_ticket(name
         announced, unannounced = new_id("T"), new_id("T")
         agent = await views.agent("lu", stores)
         for ticket_id in (announced, unannounced):
-            await stores.tickets.add(held_ticket(ticket_id))
+            await stores.tickets.add(held_ticket(ticket_id), stores.now())
             await stores.tickets.mark_routed(ticket_id)
             claimed = agent.assign(held_ticket(ticket_id), stores.now())
             entries = [outbox.outbox_entry(e) for e in assigning.recorded(agent.pull_events())]
@@ -209,7 +209,7 @@ async def test_claims_stored_under_a_random_id_are_moved_under_their_ticket(name
         assert len(moved["held_events"]) == 2 and "outbox" not in moved
         assert await runtime.db[TICKETS].count_documents({"routed": False}) == 0
 
-        await stores.assignments.announce(unannounced)
+        await stores.assignments.announce(unannounced, stores.now())
         [event] = await bus_probe.wait_for(ASSIGNED, subject=unannounced)
         assert event.data["agent_id"] == "lu"
         held = (await http.get("/agents/lu")).json()["active_tickets"]

@@ -39,12 +39,14 @@ async def test_a_claim_released_before_its_announce_lands_is_never_announced(nam
         await http.put("/agents/fay", json={"name": "Fay", "skills": {"billing": 5}})
         ticket_id = await claim_then_crash(app, "fay")
         stores, runtime = app.state.stores, app.state.runtime
-        await stores.resolutions.record(Resolution(ticket_id, None, T0), [])
+        await stores.resolutions.record(Resolution(ticket_id, None, T0), [], T0)
         collection = RunsFirst(
             runtime.db[ASSIGNMENTS], "update_one", lambda: assigning.release(ticket_id, stores)
         )
 
-        await MongoAssignments(collection, runtime.publish_outbox).announce(ticket_id)
+        await MongoAssignments(collection, runtime.publish_outbox).announce(
+            ticket_id, runtime.clock.now()
+        )
 
         assert await runtime.db[ASSIGNMENTS].find_one({"ticket_id": ticket_id}) is None
         assert (await http.get("/agents/fay")).json()["active_tickets"] == []
@@ -62,7 +64,9 @@ async def test_a_claim_announced_before_its_release_lands_is_released_with_its_l
         ticket_id = await claim_then_crash(app, "gil")
         stores, runtime = app.state.stores, app.state.runtime
         collection = RunsFirst(
-            runtime.db[ASSIGNMENTS], "delete_one", lambda: stores.assignments.announce(ticket_id)
+            runtime.db[ASSIGNMENTS],
+            "delete_one",
+            lambda: stores.assignments.announce(ticket_id, stores.now()),
         )
         racing = MongoAssignments(collection, runtime.publish_outbox)
 

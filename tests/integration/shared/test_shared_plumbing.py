@@ -9,8 +9,10 @@ from support import BusProbe, Namespace
 from ticketflow_shared.bus import Bus
 from ticketflow_shared.events import Envelope, TicketResolvedV1, utcnow
 from ticketflow_shared.outbox import OutboxRelay, outbox_fields, push_outbox
+from ticketflow_shared.scheduling import Scheduler
 from ticketflow_shared.serialized import SerializedDatabase
 from ticketflow_shared.store import mongo_client
+from ticketflow_shared.testing import START, FakeClock
 
 pytestmark = pytest.mark.integration
 
@@ -72,6 +74,37 @@ async def test_the_sweep_publishes_what_a_crash_left_in_an_outbox(parts, bus_pro
     (arrived,) = await bus_probe.wait_for("ticket.resolved.v1", "T2")
     assert arrived == left
     assert (await docs.find_one({"_id": "T2"}))["outbox"] == []
+
+
+async def test_the_relays_sweep_job_runs_on_the_scheduler_by_the_clock(parts, bus_probe):
+    bus, db = parts
+    docs = db["docs"]
+    clock = FakeClock(START)
+    scheduler = Scheduler(clock)
+    relay = OutboxRelay(bus, [docs], poll_seconds=1, sweep_seconds=60, clock=clock)
+    relay.schedule(scheduler)
+    left = resolved("T3", "left behind")
+    fields, _ = outbox_fields([left], clock.now())
+    await docs.insert_one({"_id": "T3", **fields})
+    scheduler.start()
+    try:
+        await _all_asleep(clock, jobs=2)  # the first sweep ran, and found it too recent
+        assert (await docs.find_one({"_id": "T3"}))["outbox"]
+
+        await clock.run_for(60)  # the next sweep, 60 s on the clock later
+        (arrived,) = await bus_probe.wait_for("ticket.resolved.v1", "T3")
+        assert arrived == left
+    finally:
+        await scheduler.stop()
+
+
+async def _all_asleep(clock: FakeClock, jobs: int) -> None:
+    """Wait (on real I/O) until `jobs` scheduled jobs are waiting for the clock."""
+    for _ in range(400):
+        if clock.sleepers == jobs:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{clock.sleepers} of {jobs} jobs waiting for the clock")
 
 
 async def test_a_changed_delivery_limit_keeps_the_existing_queue_serving(namespace, bus_probe):

@@ -1,10 +1,9 @@
 """In-memory stand-ins for routing's repositories, keeping the same uniqueness guarantees."""
 
 import copy
-import itertools
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from routing.domain import (
     Agent,
@@ -17,6 +16,7 @@ from routing.domain import (
 )
 from routing.ports import ClaimResult, ReleaseEvents, Stores
 from ticketflow_shared.events import Envelope, Presence
+from ticketflow_shared.testing import FakeClock
 
 
 @dataclass
@@ -29,22 +29,12 @@ class Published:
         return [envelope for envelope in self.envelopes if envelope.type == event_type]
 
 
-class Clock:
-    """A clock that moves one second per reading, so every timestamp is distinct."""
-
-    def __init__(self) -> None:
-        self._ticks = itertools.count()
-
-    def __call__(self) -> datetime:
-        return datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=next(self._ticks))
-
-
 class FakeAgents:
     def __init__(self, published: Published) -> None:
         self.rows: dict[str, Agent] = {}
         self.published = published
 
-    async def add(self, agent: Agent, events: list[Envelope]) -> bool:
+    async def add(self, agent: Agent, events: list[Envelope], now: datetime) -> bool:
         if agent.agent_id in self.rows:
             return False
         self.rows[agent.agent_id] = copy.deepcopy(agent)
@@ -63,7 +53,9 @@ class FakeAgents:
             and (skill is None or skill in agent.skills)
         ]
 
-    async def save(self, agent: Agent, expected_version: int, events: list[Envelope]) -> bool:
+    async def save(
+        self, agent: Agent, expected_version: int, events: list[Envelope], now: datetime
+    ) -> bool:
         stored = self.rows.get(agent.agent_id)
         if stored is None or stored.version != expected_version:
             return False
@@ -119,7 +111,7 @@ class FakeAssignments:
         self.rows[assignment.ticket_id] = Held(assignment, list(events))
         return ClaimResult.claimed
 
-    async def announce(self, ticket_id: str) -> None:
+    async def announce(self, ticket_id: str, now: datetime) -> None:
         row = self.rows.get(ticket_id)
         if row is None:
             return
@@ -141,7 +133,9 @@ class FakeAssignments:
     async def held_tickets(self) -> list[str]:
         return list(self.rows)
 
-    async def release(self, ticket_id: str, events_for: ReleaseEvents) -> Assignment | None:
+    async def release(
+        self, ticket_id: str, events_for: ReleaseEvents, now: datetime
+    ) -> Assignment | None:
         row = self.rows.get(ticket_id)
         if row is None:
             return None
@@ -161,13 +155,15 @@ class FakeAssignments:
 class FakeTickets:
     def __init__(self) -> None:
         self.rows: dict[str, RoutingTicket] = {}
+        self.received_at: dict[str, datetime] = {}
         self.routed: set[str] = set()
         self.versions: dict[str, int] = {}
 
-    async def add(self, ticket: RoutingTicket) -> bool:
+    async def add(self, ticket: RoutingTicket, now: datetime) -> bool:
         if ticket.ticket_id in self.rows:
             return False
         self.rows[ticket.ticket_id] = ticket
+        self.received_at[ticket.ticket_id] = now
         return True
 
     async def get(self, ticket_id: str) -> RoutingTicket | None:
@@ -180,7 +176,11 @@ class FakeTickets:
         self.routed.add(ticket_id)
 
     async def unrouted(self, received_before: datetime, limit: int) -> list[RoutingTicket]:
-        return [t for t in self.rows.values() if t.ticket_id not in self.routed][:limit]
+        return [
+            ticket
+            for ticket_id, ticket in self.rows.items()
+            if ticket_id not in self.routed and self.received_at[ticket_id] < received_before
+        ][:limit]
 
     async def next_version(self, ticket_id: str) -> int | None:
         if ticket_id not in self.rows:
@@ -190,15 +190,14 @@ class FakeTickets:
 
 
 class FakeQueue:
-    def __init__(self, published: Published, clock: Clock) -> None:
+    def __init__(self, published: Published) -> None:
         self.rows: dict[str, QueueEntry] = {}
         self.published = published
-        self.clock = clock
 
-    async def enqueue(self, ticket: RoutingTicket, events: list[Envelope]) -> bool:
+    async def enqueue(self, ticket: RoutingTicket, events: list[Envelope], now: datetime) -> bool:
         if ticket.ticket_id in self.rows:
             return False
-        self.rows[ticket.ticket_id] = QueueEntry(ticket, self.clock())
+        self.rows[ticket.ticket_id] = QueueEntry(ticket, now)
         self.published.envelopes.extend(events)
         return True
 
@@ -260,7 +259,7 @@ class FakeResolutions:
     async def resolved_among(self, ticket_ids: list[str]) -> set[str]:
         return set(ticket_ids) & set(self.rows)
 
-    async def record(self, resolution: Resolution, events: list[Envelope]) -> bool:
+    async def record(self, resolution: Resolution, events: list[Envelope], now: datetime) -> bool:
         if resolution.ticket_id in self.rows:
             return False
         self.rows[resolution.ticket_id] = resolution
@@ -278,7 +277,7 @@ class FakeRules:
     async def get(self, category: str) -> RoutingRule | None:
         return self.rows.get(category)
 
-    async def put(self, rule: RoutingRule) -> None:
+    async def put(self, rule: RoutingRule, now: datetime) -> None:
         self.rows[rule.category] = rule
 
     async def all(self) -> list[RoutingRule]:
@@ -286,14 +285,15 @@ class FakeRules:
 
 
 def fake_stores() -> tuple[Stores, Published]:
-    published, clock = Published(), Clock()
+    published = Published()
     stores = Stores(
         agents=FakeAgents(published),
         assignments=FakeAssignments(published),
         tickets=FakeTickets(),
-        queue=FakeQueue(published, clock),
+        queue=FakeQueue(published),
         resolutions=FakeResolutions(published),
         rules=FakeRules(),
-        now=clock,
+        # A second per reading: every timestamp distinct, so "before" and "after" are strict.
+        clock=FakeClock(tick=timedelta(seconds=1)),
     )
     return stores, published

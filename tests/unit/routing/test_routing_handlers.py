@@ -214,9 +214,9 @@ async def test_a_claim_that_lost_the_race_with_a_resolve_is_withdrawn_unannounce
     stores, published = world
     await add_agent(stores, "a1", capacity=1)
     ticket = await routing_ticket(stores, "t1")
-    await stores.tickets.add(ticket)
+    await stores.tickets.add(ticket, stores.now())
     agent = await views.agent("a1", stores)  # looked before the resolve
-    await stores.resolutions.record(Resolution("t1", None, T0), [])  # which lands meanwhile
+    await stores.resolutions.record(Resolution("t1", None, T0), [], T0)  # which lands meanwhile
 
     outcome = await assigning.claim(agent, ticket, stores)
 
@@ -302,13 +302,24 @@ async def test_every_agent_change_is_announced_with_its_state(world):
     assert away.data["presence"] == "away" and away.data["active_tickets"] == 1
 
 
+async def test_a_queued_tickets_entry_and_its_event_carry_the_same_time(world):
+    stores, published = world  # a clock that moves on at every reading
+    await handlers.ticket_created(created("t1"), stores)
+
+    [queued] = published.of_type(QUEUED)
+    entry = await stores.queue.get("t1")
+    assert entry is not None and entry.queued_at == queued.payload().queued_at
+
+
 async def test_stale_unrouted_tickets_are_routed_by_the_sweep(world):
     stores, published = world
     await add_agent(stores, "a1")
     ticket = await routing_ticket(stores, "t1")
-    await stores.tickets.add(ticket)  # a crash right after this left it unrouted
+    await stores.tickets.add(ticket, stores.now())  # a crash right after this left it unrouted
 
-    await assigning.route_stale(stores, timedelta(seconds=30), limit=10)
+    assert await assigning.route_stale(stores, timedelta(seconds=30), limit=10) == 0
+    stores.clock.advance(timedelta(seconds=30))
+    assert await assigning.route_stale(stores, timedelta(seconds=30), limit=10) == 1
 
     assert assigned_to(published) == {"t1": "a1"}
     assert await stores.tickets.is_routed("t1")
@@ -326,7 +337,7 @@ async def test_a_claim_cut_short_by_a_crash_is_announced_by_the_stale_pass(world
     stores, published = world
     await add_agent(stores, "a1", capacity=2)
     ticket = await routing_ticket(stores, "t1")
-    await stores.tickets.add(ticket)
+    await stores.tickets.add(ticket, stores.now())
     await stores.tickets.mark_routed("t1")  # say it was queued, then drained by the dead claimer
     await claim_then_crash(stores, "a1", ticket)
     assert assigned_to(published) == {}
@@ -342,9 +353,9 @@ async def test_a_crashed_claim_on_a_ticket_resolved_meanwhile_is_withdrawn(world
     stores, published = world
     await add_agent(stores, "a1", capacity=2)
     ticket = await routing_ticket(stores, "t1")
-    await stores.tickets.add(ticket)
+    await stores.tickets.add(ticket, stores.now())
     await claim_then_crash(stores, "a1", ticket)
-    await stores.resolutions.record(Resolution("t1", None, T0), [])
+    await stores.resolutions.record(Resolution("t1", None, T0), [], T0)
     before = list(published.envelopes)
 
     await assigning.announce_stale(stores, timedelta(seconds=0), limit=10)
@@ -357,7 +368,7 @@ async def test_a_redelivered_ticket_created_announces_the_claim_a_crash_left(wor
     stores, published = world
     await add_agent(stores, "a1", capacity=2)
     event = created("t1")
-    await stores.tickets.add(await routing_ticket(stores, "t1"))
+    await stores.tickets.add(await routing_ticket(stores, "t1"), stores.now())
     await claim_then_crash(stores, "a1", await routing_ticket(stores, "t1"))
 
     await handlers.ticket_created(event, stores)
@@ -371,7 +382,7 @@ async def test_resolving_an_unannounced_claim_never_publishes_it(world):
     stores, published = world
     await add_agent(stores, "a1", capacity=2)
     ticket = await routing_ticket(stores, "t1")
-    await stores.tickets.add(ticket)
+    await stores.tickets.add(ticket, stores.now())
     await claim_then_crash(stores, "a1", ticket)
 
     await handlers.ticket_resolved(resolved("t1"), stores)
@@ -424,18 +435,18 @@ class ClaimLandsDuringResolve(FakeResolutions):
         super().__init__(published)
         self.stores = stores
 
-    async def record(self, resolution: Resolution, events) -> bool:
+    async def record(self, resolution: Resolution, events, now) -> bool:
         if resolution.ticket_id not in self.rows:
             await claim_then_crash(self.stores, "a1", await routing_ticket(self.stores, "t1"))
-            await self.stores.assignments.announce("t1")
-        return await super().record(resolution, events)
+            await self.stores.assignments.announce("t1", self.stores.now())
+        return await super().record(resolution, events, now)
 
 
 async def test_a_claim_announced_during_a_resolve_is_freed_with_its_agents_new_load(world):
     stores, published = world
     stores.resolutions = ClaimLandsDuringResolve(published, stores)
     await add_agent(stores, "a1", capacity=2)
-    await stores.tickets.add(await routing_ticket(stores, "t1"))
+    await stores.tickets.add(await routing_ticket(stores, "t1"), stores.now())
 
     await handlers.ticket_resolved(resolved("t1"), stores)
     await handlers.ticket_resolved(resolved("t1"), stores)  # redelivered under a new event id

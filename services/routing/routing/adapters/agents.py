@@ -1,5 +1,6 @@
 """Agents' profiles in Mongo; what they hold lives in the assignments collection."""
 
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -7,7 +8,7 @@ from pymongo.errors import DuplicateKeyError
 
 from routing.domain import Agent, SkillRequirement
 from ticketflow_shared import outbox
-from ticketflow_shared.events import Envelope, Presence, utcnow
+from ticketflow_shared.events import Envelope, Presence
 from ticketflow_shared.store import replace_map
 
 
@@ -32,9 +33,8 @@ class MongoAgents:
         self.collection = collection
         self.publish = publish
 
-    async def add(self, agent: Agent, events: list[Envelope]) -> bool:
-        fields, entries = outbox.outbox_fields(events)
-        now = utcnow()
+    async def add(self, agent: Agent, events: list[Envelope], now: datetime) -> bool:
+        fields, entries = outbox.outbox_fields(events, now)
         doc = {"_id": agent.agent_id, **_profile(agent), "created_at": now, "updated_at": now}
         try:
             await self.collection.insert_one({**doc, **fields})
@@ -58,7 +58,9 @@ class MongoAgents:
         cursor = self.collection.find(query, {outbox.OUTBOX: 0}).sort("_id", 1)
         return [_agent(doc) async for doc in cursor]
 
-    async def save(self, agent: Agent, expected_version: int, events: list[Envelope]) -> bool:
+    async def save(
+        self, agent: Agent, expected_version: int, events: list[Envelope], now: datetime
+    ) -> bool:
         projection = {"skills": 1, "version": 1}
         stored = await self.collection.find_one({"_id": agent.agent_id}, projection)
         if stored is None or stored.get("version", 0) != expected_version:
@@ -68,8 +70,8 @@ class MongoAgents:
         # match the stored ones in order (see replace_map). The version filter below makes
         # sure `stored` is still what the update applies to.
         skills = replace_map("skills", stored.get("skills"), profile.pop("skills"))
-        push, entries = outbox.push_outbox(events)
-        update = outbox.merge_updates({"$set": {**profile, "updated_at": utcnow()}}, skills, push)
+        push, entries = outbox.push_outbox(events, now)
+        update = outbox.merge_updates({"$set": {**profile, "updated_at": now}}, skills, push)
         result = await self.collection.update_one(
             {"_id": agent.agent_id, "version": expected_version}, update
         )

@@ -27,7 +27,7 @@ from routing.adapters.outboxes import publish_then_delete
 from routing.domain import Assignment
 from routing.ports import ClaimResult, ReleaseEvents
 from ticketflow_shared import outbox
-from ticketflow_shared.events import Envelope, utcnow
+from ticketflow_shared.events import Envelope
 
 ANNOUNCED = "announced"
 CLAIM = "claim"  # a fresh token per claim of the ticket
@@ -66,12 +66,12 @@ def _this_claim(doc: dict[str, Any]) -> dict[str, Any]:
     return {"_id": doc["_id"], CLAIM: doc[CLAIM]}
 
 
-def _announcing(held: list[dict]) -> dict[str, Any]:
+def _announcing(held: list[dict], now: datetime) -> dict[str, Any]:
     update: dict[str, Any] = {"$set": {ANNOUNCED: True}, "$unset": {HELD_EVENTS: ""}}
     if held:
         # From here on a crash before the publish leaves the events to the relay's sweep.
         update["$push"] = {outbox.OUTBOX: {"$each": held}}
-        update["$min"] = {outbox.OUTBOX_SINCE: utcnow()}
+        update["$min"] = {outbox.OUTBOX_SINCE: now}
     return update
 
 
@@ -101,7 +101,7 @@ class MongoAssignments:
             return ClaimResult.slot_taken
         return ClaimResult.claimed
 
-    async def announce(self, ticket_id: str) -> None:
+    async def announce(self, ticket_id: str, now: datetime) -> None:
         doc = await self.collection.find_one(
             {"_id": ticket_id}, {CLAIM: 1, ANNOUNCED: 1, HELD_EVENTS: 1, outbox.OUTBOX: 1}
         )
@@ -113,7 +113,7 @@ class MongoAssignments:
             # must stay silent.
             held = doc.get(HELD_EVENTS) or []
             result = await self.collection.update_one(
-                {**this_claim, ANNOUNCED: False}, _announcing(held)
+                {**this_claim, ANNOUNCED: False}, _announcing(held, now)
             )
             if result.matched_count == 1:
                 pending = [*pending, *held]
@@ -139,7 +139,9 @@ class MongoAssignments:
         # Claims number at most the agents' total capacity, so reading them all is cheap.
         return [doc["ticket_id"] async for doc in self.collection.find({}, {"ticket_id": 1})]
 
-    async def release(self, ticket_id: str, events_for: ReleaseEvents) -> Assignment | None:
+    async def release(
+        self, ticket_id: str, events_for: ReleaseEvents, now: datetime
+    ) -> Assignment | None:
         doc = await self.collection.find_one({"_id": ticket_id})
         if doc is None:
             return None
@@ -153,7 +155,7 @@ class MongoAssignments:
         if not doc.get(RELEASING):
             # The freed slot's events go out from the claim itself, so whoever frees it
             # publishes them, once; a crash after this leaves them to the outbox sweep.
-            operators, _ = outbox.push_outbox(await events_for(assignment))
+            operators, _ = outbox.push_outbox(await events_for(assignment), now)
             update = outbox.merge_updates({"$set": {RELEASING: True}}, operators)
             await self.collection.update_one({**this_claim, RELEASING: {"$ne": True}}, update)
         doc = await self.collection.find_one(this_claim)

@@ -1,12 +1,12 @@
 """Routing rules (category -> required skill and level) in Mongo."""
 
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from routing.domain import RoutingRule
-from ticketflow_shared.events import utcnow
 
 
 def _rule(doc: dict[str, Any]) -> RoutingRule:
@@ -21,8 +21,8 @@ class MongoRules:
         doc = await self.collection.find_one({"_id": category})
         return _rule(doc) if doc else None
 
-    async def put(self, rule: RoutingRule) -> None:
-        doc = {"skill": rule.skill, "min_level": rule.min_level, "updated_at": utcnow()}
+    async def put(self, rule: RoutingRule, now: datetime) -> None:
+        doc = {"skill": rule.skill, "min_level": rule.min_level, "updated_at": now}
         try:
             await self.collection.replace_one({"_id": rule.category}, doc, upsert=True)
         except DuplicateKeyError:

@@ -18,4 +18,5 @@ def mongo_stores(runtime: Runtime) -> Stores:
         queue=MongoQueue(db[names.QUEUE], publish),
         resolutions=MongoResolutions(db[names.RESOLUTIONS], publish),
         rules=MongoRules(db[names.RULES]),
+        clock=runtime.clock,
     )

@@ -17,7 +17,7 @@ from routing.domain import (
     SkillRequirement,
 )
 from ticketflow_shared import outbox
-from ticketflow_shared.events import Envelope, Priority, utcnow
+from ticketflow_shared.events import Envelope, Priority
 
 SERVICE_ORDER = [("priority_rank", 1), ("created_at", 1), ("_id", 1)]
 
@@ -48,8 +48,8 @@ class MongoTickets:
     def __init__(self, collection: AsyncCollection) -> None:
         self.collection = collection
 
-    async def add(self, ticket: RoutingTicket) -> bool:
-        doc = {**_ticket_fields(ticket), "received_at": utcnow(), "routed": False}
+    async def add(self, ticket: RoutingTicket, now: datetime) -> bool:
+        doc = {**_ticket_fields(ticket), "received_at": now, "routed": False}
         try:
             await self.collection.insert_one(doc)
         except DuplicateKeyError:
@@ -85,9 +85,9 @@ class MongoQueue:
         self.collection = collection
         self.publish = publish
 
-    async def enqueue(self, ticket: RoutingTicket, events: list[Envelope]) -> bool:
-        fields, entries = outbox.outbox_fields(events)
-        doc = {**_ticket_fields(ticket), "queued_at": utcnow(), **fields}
+    async def enqueue(self, ticket: RoutingTicket, events: list[Envelope], now: datetime) -> bool:
+        fields, entries = outbox.outbox_fields(events, now)
+        doc = {**_ticket_fields(ticket), "queued_at": now, **fields}
         try:
             # The ticket id as _id: a ticket enters the queue, and is announced, only once.
             await self.collection.insert_one(doc)
@@ -155,8 +155,8 @@ class MongoResolutions:
         cursor = self.collection.find({"_id": {"$in": ticket_ids}}, {"_id": 1})
         return {doc["_id"] async for doc in cursor}
 
-    async def record(self, resolution: Resolution, events: list[Envelope]) -> bool:
-        fields, entries = outbox.outbox_fields(events)
+    async def record(self, resolution: Resolution, events: list[Envelope], now: datetime) -> bool:
+        fields, entries = outbox.outbox_fields(events, now)
         doc = {
             "_id": resolution.ticket_id,
             "agent_id": resolution.agent_id,
