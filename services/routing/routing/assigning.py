@@ -57,15 +57,19 @@ async def with_loads(agents: list[Agent], stores: Stores) -> list[Agent]:
 
 
 async def route(ticket: RoutingTicket, stores: Stores) -> Outcome:
-    """Assign a new ticket, or queue it (announced once) and then look once more."""
+    """Assign a new ticket, or queue it, look once more, and only then announce it queued."""
     outcome = await assign(ticket, stores)
     if outcome is Outcome.no_agent:
         now = stores.now()  # one reading: the queue entry's time is the event's
         version = await stores.tickets.next_version(ticket.ticket_id)
         queued = recorded([ticket.queued(now)], ticket_version=version)
-        if await stores.queue.enqueue(ticket, queued, now):
-            # An agent freed while we looked could not see this ticket in the queue yet.
-            outcome = await assign(ticket, stores)
+        await stores.queue.enqueue(ticket, queued, now)
+        # An agent freed while we looked could not see this ticket in the queue yet; and
+        # another copy of this ticket may have claimed it, with a lower sequence number than
+        # this ticket.queued: announcing it then would leave "queued" as the last word.
+        outcome = await assign(ticket, stores)
+        if outcome is Outcome.no_agent:
+            await stores.queue.announce(ticket.ticket_id, now)
     await stores.tickets.mark_routed(ticket.ticket_id)
     return outcome
 

@@ -112,7 +112,11 @@ class TicketRepository(Protocol):
 
 class QueueRepository(Protocol):
     async def enqueue(self, ticket: RoutingTicket, events: list[Envelope], now: datetime) -> bool:
-        """Insert, queued at `now`, with its events; False if the ticket was queued before."""
+        """Insert, queued at `now`, its events held back until `announce`; False if the
+        ticket was queued before."""
+
+    async def announce(self, ticket_id: str, now: datetime) -> None:
+        """Publish the entry's held ticket.queued.v1 (once; nothing if it left the queue)."""
 
     async def get(self, ticket_id: str) -> QueueEntry | None: ...
 

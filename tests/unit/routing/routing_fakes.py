@@ -192,19 +192,28 @@ class FakeTickets:
 class FakeQueue:
     def __init__(self, published: Published) -> None:
         self.rows: dict[str, QueueEntry] = {}
+        self.held: dict[str, list[Envelope]] = {}  # events not announced yet
         self.published = published
+        self.on_enqueued = None  # hook: runs right after an entry is inserted
 
     async def enqueue(self, ticket: RoutingTicket, events: list[Envelope], now: datetime) -> bool:
         if ticket.ticket_id in self.rows:
             return False
         self.rows[ticket.ticket_id] = QueueEntry(ticket, now)
-        self.published.envelopes.extend(events)
+        self.held[ticket.ticket_id] = list(events)
+        if self.on_enqueued is not None:
+            await self.on_enqueued(ticket)
         return True
+
+    async def announce(self, ticket_id: str, now: datetime) -> None:
+        if ticket_id in self.rows:
+            self.published.envelopes.extend(self.held.pop(ticket_id, []))
 
     async def get(self, ticket_id: str) -> QueueEntry | None:
         return self.rows.get(ticket_id)
 
     async def remove(self, ticket_id: str) -> bool:
+        self.held.pop(ticket_id, None)
         return self.rows.pop(ticket_id, None) is not None
 
     def _in_service_order(self) -> list[QueueEntry]:

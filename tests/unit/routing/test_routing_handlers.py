@@ -120,6 +120,25 @@ async def test_queued_once_when_nobody_fits_and_duplicates_change_nothing(world)
     assert (await views.ticket("t1", stores)).status == "queued"
 
 
+async def test_a_ticket_claimed_while_being_queued_is_never_announced_queued(world):
+    """Claimed (here by the drain of a freed slot) between queueing and the look after it."""
+    stores, published = world
+    await add_agent(stores, "busy", capacity=1)
+    await handlers.ticket_created(created("t0"), stores)  # fills busy's only slot
+    routing_t1 = handlers.ticket_created(created("t1"), stores)
+
+    async def meanwhile_it_is_claimed(ticket):
+        stores.queue.on_enqueued = None
+        await handlers.ticket_resolved(resolved("t0"), stores)  # frees the slot for t1
+
+    stores.queue.on_enqueued = meanwhile_it_is_claimed
+    await routing_t1
+
+    assert assigned_to(published) == {"t0": "busy", "t1": "busy"}
+    assert queued(published) == []  # the held ticket.queued was dropped with the entry
+    assert await stores.queue.get("t1") is None
+
+
 async def test_capacity_is_never_exceeded(world):
     stores, published = world
     await add_agent(stores, "a1", capacity=2)

@@ -19,6 +19,7 @@ from routing.domain import (
 from ticketflow_shared import outbox
 from ticketflow_shared.events import Envelope, Priority
 
+HELD_EVENTS = "held_events"  # a queue entry's ticket.queued until it is announced
 SERVICE_ORDER = [("priority_rank", 1), ("created_at", 1), ("_id", 1)]
 
 
@@ -86,18 +87,34 @@ class MongoQueue:
         self.publish = publish
 
     async def enqueue(self, ticket: RoutingTicket, events: list[Envelope], now: datetime) -> bool:
-        fields, entries = outbox.outbox_fields(events, now)
-        doc = {**_ticket_fields(ticket), "queued_at": now, **fields}
+        # Its events wait outside the outbox (no sweep sees them) until `announce`.
+        held = [outbox.outbox_entry(envelope) for envelope in events]
+        doc = {**_ticket_fields(ticket), "queued_at": now, HELD_EVENTS: held}
         try:
             # The ticket id as _id: a ticket enters the queue, and is announced, only once.
             await self.collection.insert_one(doc)
         except DuplicateKeyError:
             return False
-        await self.publish(self.collection, ticket.ticket_id, entries)
         return True
 
+    async def announce(self, ticket_id: str, now: datetime) -> None:
+        doc = await self.collection.find_one({"_id": ticket_id}, {HELD_EVENTS: 1})
+        held = (doc or {}).get(HELD_EVENTS)
+        if not held:
+            return  # gone (assigned meanwhile), or announced already
+        result = await self.collection.update_one(
+            {"_id": ticket_id, HELD_EVENTS: {"$exists": True}},
+            {
+                "$unset": {HELD_EVENTS: ""},
+                "$push": {outbox.OUTBOX: {"$each": held}},
+                "$min": {outbox.OUTBOX_SINCE: now},
+            },
+        )
+        if result.matched_count == 1:
+            await self.publish(self.collection, ticket_id, held)
+
     async def get(self, ticket_id: str) -> QueueEntry | None:
-        doc = await self.collection.find_one({"_id": ticket_id}, {outbox.OUTBOX: 0})
+        doc = await self.collection.find_one({"_id": ticket_id}, {outbox.OUTBOX: 0, HELD_EVENTS: 0})
         return QueueEntry(_ticket(doc), doc["queued_at"]) if doc else None
 
     async def remove(self, ticket_id: str) -> bool:
