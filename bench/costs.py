@@ -147,7 +147,9 @@ class Cost:
         return counts
 
 
-async def wait_quiet(amqp_url: str, queues: list[str], settle: float = 1.0, limit: float = 120):
+async def wait_quiet(
+    amqp_url: str, queues: list[str], settle: float = 1.0, limit: float = 300
+) -> None:
     """Wait until the services' queues hold no ready message for `settle` seconds."""
     connection = await aio_pika.connect(amqp_url)
     try:
@@ -167,5 +169,6 @@ async def wait_quiet(amqp_url: str, queues: list[str], settle: float = 1.0, limi
             elif now - quiet_since >= settle:
                 return
             await asyncio.sleep(0.2)
+        raise TimeoutError(f"the services' queues were not empty for {limit:.0f} s: {depths}")
     finally:
         await connection.close()
