@@ -10,8 +10,9 @@ Then what each run cost: store round trips per ticket by service and command (th
 catcher and this process (baseline: CPU ms per message). A run's cost is counted from its
 first request until the services' queues are empty again, so it includes everything the
 tickets set off (assignment, every email, the read models) and the background work of that
-stretch (outbox polls, the routing sweep), which the idle line shows on its own. After each
-run its tickets are resolved, untimed, so every run starts with free agents and an empty queue.
+stretch (outbox polls, the routing sweep), which the idle line shows on its own. Before the
+runs and after each one, every ticket routing holds or queues is resolved, untimed, so every
+run starts with free agents and an empty queue (tidy.py).
 `--preload N` first fills the store with N resolved tickets (see preload.py).
 Run the platform first (`deploy/up --detach`), then `.venv/bin/python bench/pipeline.py`.
 """
@@ -33,13 +34,13 @@ from pathlib import Path
 import aio_pika
 import cost_tables
 import httpx
+import tidy
 from costs import SERVICES, Cost, Meter, server_pids, wait_quiet
 
 AMQP_URL = os.environ.get("TICKETFLOW_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 QUEUE_PREFIX = os.environ.get("TICKETFLOW_QUEUE_PREFIX", "")
 PORTS = {"intake": 8001, "routing": 8002, "notify": 8003, "reporting": 8004}
 IDLE_SECONDS = 5.0
-RESOLVE_AT_ONCE = 16
 
 
 @dataclass
@@ -189,6 +190,9 @@ async def run_ticketflow(
     meter = Meter(urls, {**server_pids(), "bench": os.getpid()})
     queues = [f"{QUEUE_PREFIX}{service}.events" for service in SERVICES]
     await wait_quiet(AMQP_URL, queues)
+    if resolve:
+        await tidy.free_everyone(urls)
+        await wait_quiet(AMQP_URL, queues)
     before = await meter.snapshot()
     await asyncio.sleep(IDLE_SECONDS)
     idle = Cost.between(before, await meter.snapshot())
@@ -225,25 +229,10 @@ async def run_ticketflow(
             result.cost = Cost.between(before, await meter.snapshot())
             results.append(result)
             if resolve:
-                await resolve_all(http, result.ids)
+                await tidy.free_everyone(urls)
                 await wait_quiet(AMQP_URL, queues)
     await arrivals.connection.close()
     return results, idle
-
-
-async def resolve_all(http: httpx.AsyncClient, ticket_ids: list[str]) -> None:
-    """Resolve a run's tickets, so they hold no agent and wait in no queue for the next run."""
-    slots = asyncio.Semaphore(RESOLVE_AT_ONCE)
-
-    async def resolve(ticket_id: str) -> None:
-        async with slots:
-            response = await http.post(
-                f"/tickets/{ticket_id}/resolve", json={"resolution": "Benchmark done."}
-            )
-            if response.status_code not in (200, 409):  # 409: resolved already
-                response.raise_for_status()
-
-    await asyncio.gather(*(resolve(ticket_id) for ticket_id in ticket_ids))
 
 
 def report(name: str, results: list[Result]) -> None:
@@ -283,7 +272,7 @@ async def main() -> None:
         "--preload", type=int, default=0, metavar="N", help="first add N resolved tickets"
     )
     parser.add_argument(
-        "--keep-tickets", action="store_true", help="do not resolve each run's tickets after it"
+        "--keep-tickets", action="store_true", help="resolve no held or queued ticket"
     )
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]

@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 import aio_pika
 import clone
 import httpx
+import tidy
 from costs import SERVICES, wait_quiet
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -268,6 +269,8 @@ async def preload(
     try:
         async with httpx.AsyncClient(base_url=urls["intake"], timeout=30) as http:
             started = time.perf_counter()
+            await tidy.free_everyone(urls)  # seeds must not wait behind others' tickets
+            await wait_quiet(amqp_url, queues)
             seeded = await seed(http, min(seeds, n), log)
             await wait_quiet(amqp_url, queues)
             kept = await read_back(client, seeded, log)
