@@ -33,6 +33,9 @@ def round_trips(title: str, cost: Cost, tickets: int) -> list[str]:
         ]
         cells = [*values, sum(values)]
         lines.append(f"  {command:<15}" + "".join(f"{v / tickets:>10.2f}" for v in cells))
+    waited = [sum(cost.waited.get(service, {}).values()) * 1000 for service in SERVICES]
+    cells = [*waited, sum(waited)]
+    lines.append(f"  {'store ms':<15}" + "".join(f"{v / tickets:>10.1f}" for v in cells))
     return lines
 
 
@@ -50,28 +53,35 @@ def per_second(title: str, cost: Cost) -> list[str]:
     seconds = cost.seconds or 1.0
     commands = " | ".join(
         f"{service} {sum(cost.commands.get(service, {}).values()) / seconds:.1f}"
+        f" ({sum(cost.waited.get(service, {}).values()) * 1000 / seconds:.0f} ms/s)"
         for service in SERVICES
     )
     cpu = " | ".join(
         f"{name} {cost.cpu[name] * 1000 / seconds:.0f}" for name in PROCESSES if name in cost.cpu
     )
     return [
-        f"{title} ({seconds:.0f} s, no load): store commands/s: {commands}",
+        f"{title} ({seconds:.0f} s, no load): store commands/s (answer time): {commands}",
         f"  CPU ms/s: {cpu}",
     ]
 
 
 def contributors(cost: Cost, tickets: int, top: int = 15) -> list[str]:
-    """The biggest (service, command, collection) round trips per ticket."""
+    """The (service, command, collection) with most round trips per ticket, and with most
+    time waiting for the store per ticket."""
     rows = [
-        (count / tickets, service, command, collection)
+        (count / tickets, cost.waited[service][key] * 1000 / tickets, service, *key)
         for service, counts in cost.commands.items()
-        for (command, collection), count in counts.items()
+        for key, count in counts.items()
     ]
-    rows.sort(reverse=True)
-    lines = [f"biggest store round trips per ticket (all ticketflow runs, {tickets} tickets):"]
-    lines += [
-        f"  {service:<10} {command:<14} {collection or '-':<20} {per:6.2f}"
-        for per, service, command, collection in rows[:top]
-    ]
+    title = f"all ticketflow runs, {tickets} tickets: round trips | store ms, per ticket"
+    lines = [f"biggest store round trips ({title}):"]
+    for heading, order in (("", 0), ("biggest store time (same runs):", 1)):
+        if heading:
+            lines.append(heading)
+        for trips, ms, service, command, collection in sorted(
+            rows, reverse=True, key=lambda r: r[order]
+        )[:top]:
+            lines.append(
+                f"  {service:<10} {command:<14} {collection or '-':<20} {trips:6.2f} | {ms:7.1f}"
+            )
     return lines

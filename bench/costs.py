@@ -67,25 +67,30 @@ def proc_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def parse_metrics(text: str) -> tuple[Commands, float, float]:
-    """Store commands, own CPU seconds and child processes' CPU seconds from `/metrics`."""
+def parse_metrics(text: str) -> tuple[Commands, Commands, float, float]:
+    """Store commands, their seconds until answered, own CPU seconds and children's CPU
+    seconds, from `/metrics`."""
     commands: Commands = Counter()
+    waited: Commands = Counter()
     cpu = children = 0.0
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             if sample.name == "ticketflow_store_commands_total":
                 commands[sample.labels["command"], sample.labels["collection"]] += sample.value
+            elif sample.name == "ticketflow_store_command_seconds_total":
+                waited[sample.labels["command"], sample.labels["collection"]] += sample.value
             elif sample.name == "process_cpu_seconds_total":
                 cpu = sample.value
             elif sample.name == "ticketflow_child_processes_cpu_seconds_total":
                 children = sample.value
-    return commands, cpu, children
+    return commands, waited, cpu, children
 
 
 @dataclass
 class Snapshot:
     at: float
     commands: dict[str, Commands] = field(default_factory=dict)  # by service
+    waited: dict[str, Commands] = field(default_factory=dict)  # seconds until answered
     cpu: dict[str, float] = field(default_factory=dict)  # seconds, by process name
 
 
@@ -102,8 +107,9 @@ class Meter:
             texts = await asyncio.gather(*(http.get(f"{u}/metrics") for u in self.urls.values()))
         for service, response in zip(self.urls, texts, strict=True):
             response.raise_for_status()
-            commands, cpu, children = parse_metrics(response.text)
+            commands, waited, cpu, children = parse_metrics(response.text)
             snap.commands[service] = commands
+            snap.waited[service] = waited
             snap.cpu[service] = cpu
             if children:
                 snap.cpu[f"{service} workers"] = children
@@ -120,23 +126,24 @@ class Cost:
 
     seconds: float
     commands: dict[str, Commands]
+    waited: dict[str, Commands]
     cpu: dict[str, float]
 
     @classmethod
     def between(cls, before: Snapshot, after: Snapshot) -> "Cost":
-        commands = {
-            service: after.commands[service] - before.commands.get(service, Counter())
-            for service in after.commands
-        }
         cpu = {name: after.cpu[name] - before.cpu.get(name, 0.0) for name in after.cpu}
-        return cls(after.at - before.at, commands, cpu)
+        return cls(
+            after.at - before.at,
+            _minus(after.commands, before.commands),
+            _minus(after.waited, before.waited),
+            cpu,
+        )
 
     def plus(self, other: "Cost") -> "Cost":
-        empty: Commands = Counter()
-        services = set(self.commands) | set(other.commands)
         return Cost(
             self.seconds + other.seconds,
-            {s: self.commands.get(s, empty) + other.commands.get(s, empty) for s in services},
+            _plus(self.commands, other.commands),
+            _plus(self.waited, other.waited),
             {n: self.cpu.get(n, 0.0) + other.cpu.get(n, 0.0) for n in {*self.cpu, *other.cpu}},
         )
 
@@ -145,6 +152,15 @@ class Cost:
         for (command, _), count in self.commands.get(service, Counter()).items():
             counts[command] += count
         return counts
+
+
+def _minus(after: dict[str, Commands], before: dict[str, Commands]) -> dict[str, Commands]:
+    return {service: after[service] - before.get(service, Counter()) for service in after}
+
+
+def _plus(one: dict[str, Commands], other: dict[str, Commands]) -> dict[str, Commands]:
+    empty: Commands = Counter()
+    return {s: one.get(s, empty) + other.get(s, empty) for s in {*one, *other}}
 
 
 async def wait_quiet(

@@ -1,10 +1,11 @@
 """What one service process costs: store commands it sends and CPU it burns, as `GET /metrics`.
 
-Store commands are counted by a PyMongo command listener that `mongo_client` registers on the
-service's client, by command name and collection. Counting is a dict increment on the event
-loop's thread; the Prometheus families are built only when `/metrics` is read. CPU time comes
-from prometheus_client's process collector (`process_cpu_seconds_total`, user + system, from
-`/proc/self/stat`), plus the service's child processes (notify renders in workers).
+A PyMongo command listener, registered by `mongo_client` on the service's client, counts
+every store command by name and collection and sums the time each took to answer. Counting
+is a couple of dict operations on the event loop's thread; the Prometheus families are built
+only when `/metrics` is read. CPU time comes from prometheus_client's process collector
+(`process_cpu_seconds_total`, user + system, from `/proc/self/stat`), plus the service's
+child processes (notify renders in workers).
 """
 
 import os
@@ -25,21 +26,31 @@ _COLLECTION_FIELD = {"getMore": "collection"}
 
 
 class StoreCommands(monitoring.CommandListener):
-    """Counts every command this process sends to the store, by (command, collection)."""
+    """Counts every command this process sends to the store, by (command, collection), and
+    the time until its reply: a count alone hides the one command that scans a collection."""
 
     def __init__(self) -> None:
         self.counts: Counter[tuple[str, str]] = Counter()
+        self.micros: Counter[tuple[str, str]] = Counter()
+        self._in_flight: dict[tuple[int, object], tuple[str, str]] = {}
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         name = event.command_name
         target = event.command.get(_COLLECTION_FIELD.get(name, name))
-        self.counts[name, target if isinstance(target, str) else ""] += 1
+        key = (name, target if isinstance(target, str) else "")
+        self.counts[key] += 1
+        self._in_flight[event.request_id, event.connection_id] = key
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
+        self._finished(event)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
+        self._finished(event)
+
+    def _finished(self, event: monitoring.CommandSucceededEvent | monitoring.CommandFailedEvent):
+        key = self._in_flight.pop((event.request_id, event.connection_id), None)
+        if key is not None:
+            self.micros[key] += event.duration_micros
 
 
 class StoreCommandsCollector(Collector):
@@ -52,9 +63,17 @@ class StoreCommandsCollector(Collector):
             "Commands this process sent to the store (each is one round trip)",
             labels=["command", "collection"],
         )
+        seconds = CounterMetricFamily(
+            "ticketflow_store_command_seconds",
+            "Time from sending each command to its reply, summed, in seconds",
+            labels=["command", "collection"],
+        )
         for (command, collection), count in sorted(self.commands.counts.items()):
             family.add_metric([command, collection], count)
+            micros = self.commands.micros.get((command, collection), 0)
+            seconds.add_metric([command, collection], micros / 1e6)
         yield family
+        yield seconds
 
 
 class ChildProcessesCollector(Collector):

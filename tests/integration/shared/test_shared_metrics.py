@@ -31,13 +31,18 @@ def probe_router(collection: str) -> APIRouter:
 
 
 def scrape(text: str) -> tuple[dict[tuple[str, str], float], dict[str, float]]:
-    """Store command counts by (command, collection), and every unlabelled sample by name."""
+    """Store command counts by (command, collection), their seconds (under "seconds", …), and
+    every unlabelled sample by name."""
     commands: dict[tuple[str, str], float] = {}
     plain: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             if sample.name == "ticketflow_store_commands_total":
                 commands[sample.labels["command"], sample.labels["collection"]] = sample.value
+            elif sample.name == "ticketflow_store_command_seconds_total":
+                plain[f"seconds {sample.labels['command']} {sample.labels['collection']}"] = (
+                    sample.value
+                )
             elif not sample.labels:
                 plain[sample.name] = sample.value
     return commands, plain
@@ -61,5 +66,7 @@ async def test_metrics_count_each_store_command_by_name_and_collection(namespace
     assert after[("find", collection)] == REQUESTS
     ours = {key: value for key, value in after.items() if key[1] == collection}
     assert sum(ours.values()) == 2 * REQUESTS  # nothing else was sent for this collection
+    assert after_plain[f"seconds insert {collection}"] > 0
+    assert after_plain[f"seconds find {collection}"] > 0
     assert after_plain["process_cpu_seconds_total"] > before_plain["process_cpu_seconds_total"]
     assert "ticketflow_child_processes_cpu_seconds_total" in after_plain
