@@ -50,7 +50,6 @@ class Result:
     done: int
     seconds: float
     latencies: list[float]
-    ids: list[str]
     cost: Cost | None = None
 
     def percentile(self, q: float) -> float:
@@ -115,7 +114,6 @@ async def drive(
         done=len(done),
         seconds=finished - start,
         latencies=[arrivals.at[k] - scheduled[k] for k in done],
-        ids=list(scheduled),
     )
 
 
