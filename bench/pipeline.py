@@ -5,7 +5,16 @@ measured from each request's *scheduled* time, so a slow system cannot hide its 
 slowing the sender. For each offered rate it prints achieved rate and p50/p99 latency for:
   baseline — HTTP POST that publishes one confirmed message, consumed by a no-op consumer;
   ticketflow — POST /tickets to intake until notify's `notification.sent.v1` for that ticket.
-Run the platform first (`deploy/up --detach`), then `uv run python bench/pipeline.py`.
+Then what each run cost: store round trips per ticket by service and command (the services'
+`GET /metrics`), and CPU ms per ticket for each service, the broker, the store, the mail
+catcher and this process (baseline: CPU ms per message). A run's cost is counted from its
+first request until the services' queues are empty again, so it includes everything the
+tickets set off (assignment, every email, the read models) and the background work of that
+stretch (outbox polls, the routing sweep), which the idle line shows on its own. Before the
+runs and after each one, every ticket routing holds or queues is resolved, untimed, so every
+run starts with free agents and an empty queue (tidy.py).
+`--preload N` first fills the store with N resolved tickets (see preload.py).
+Run the platform first (`deploy/up --detach`), then `.venv/bin/python bench/pipeline.py`.
 """
 
 import argparse
@@ -23,9 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aio_pika
+import cost_tables
 import httpx
+import tidy
+from costs import SERVICES, Cost, Meter, server_pids, wait_quiet
 
 AMQP_URL = os.environ.get("TICKETFLOW_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+QUEUE_PREFIX = os.environ.get("TICKETFLOW_QUEUE_PREFIX", "")
+PORTS = {"intake": 8001, "routing": 8002, "notify": 8003, "reporting": 8004}
+IDLE_SECONDS = 5.0
 
 
 @dataclass
@@ -35,6 +50,7 @@ class Result:
     done: int
     seconds: float
     latencies: list[float]
+    cost: Cost | None = None
 
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -149,7 +165,13 @@ async def run_baseline(rates: list[float], seconds: float) -> list[Result]:
                 response.raise_for_status()
                 return key
 
-            results = [await drive(rate, seconds, send, arrivals) for rate in rates]
+            meter = Meter({}, {**server_pids(), "baseline app": server.pid, "bench": os.getpid()})
+            results = []
+            for rate in rates:
+                before = await meter.snapshot()
+                result = await drive(rate, seconds, send, arrivals)
+                result.cost = Cost.between(before, await meter.snapshot())
+                results.append(result)
         channel = await arrivals.connection.channel()
         await channel.exchange_delete(exchange)  # the baseline's exchange is this run's alone
         await arrivals.connection.close()
@@ -159,7 +181,19 @@ async def run_baseline(rates: list[float], seconds: float) -> list[Result]:
         await server.wait()
 
 
-async def run_ticketflow(rates: list[float], seconds: float, intake: str, exchange: str):
+async def run_ticketflow(
+    rates: list[float], seconds: float, urls: dict[str, str], exchange: str, resolve: bool
+) -> tuple[list[Result], Cost]:
+    """The ticketflow runs, each with its cost; and the cost of an idle stretch before them."""
+    meter = Meter(urls, {**server_pids(), "bench": os.getpid()})
+    queues = [f"{QUEUE_PREFIX}{service}.events" for service in SERVICES]
+    await wait_quiet(AMQP_URL, queues)
+    if resolve:
+        await tidy.free_everyone(urls)
+        await wait_quiet(AMQP_URL, queues)
+    before = await meter.snapshot()
+    await asyncio.sleep(IDLE_SECONDS)
+    idle = Cost.between(before, await meter.snapshot())
     arrivals = Arrivals()
 
     def notified(message: aio_pika.abc.AbstractIncomingMessage) -> str | None:
@@ -168,7 +202,7 @@ async def run_ticketflow(rates: list[float], seconds: float, intake: str, exchan
 
     await arrivals.watch(exchange, "notification.sent.v1", notified)
     async with httpx.AsyncClient(
-        base_url=intake, limits=httpx.Limits(max_connections=200), timeout=30
+        base_url=urls["intake"], limits=httpx.Limits(max_connections=200), timeout=30
     ) as http:
 
         async def send() -> str:
@@ -185,9 +219,24 @@ async def run_ticketflow(rates: list[float], seconds: float, intake: str, exchan
             response.raise_for_status()
             return response.json()["id"]
 
-        results = [await drive(rate, seconds, send, arrivals) for rate in rates]
+        results = []
+        for rate in rates:
+            before = await meter.snapshot()
+            result = await drive(rate, seconds, send, arrivals)
+            try:
+                await wait_quiet(AMQP_URL, queues)
+            except TimeoutError as exc:  # report what was measured; later runs would lie
+                print(f"stopping after {rate:g}/s: {exc}", file=sys.stderr)
+                result.cost = Cost.between(before, await meter.snapshot())
+                results.append(result)
+                break
+            result.cost = Cost.between(before, await meter.snapshot())
+            results.append(result)
+            if resolve:
+                await tidy.free_everyone(urls)
+                await wait_quiet(AMQP_URL, queues)
     await arrivals.connection.close()
-    return results
+    return results, idle
 
 
 def report(name: str, results: list[Result]) -> None:
@@ -199,27 +248,59 @@ def report(name: str, results: list[Result]) -> None:
         )
 
 
+def report_costs(baseline: list[Result], system: list[Result], idle: Cost) -> None:
+    for b in baseline:
+        assert b.cost is not None
+        print(f"baseline at {b.offered:5.0f}/s, {b.sent} messages")
+        print(cost_tables.cpu_per_item(b.cost, max(b.sent, 1), unit="message"))
+    print("\n".join(cost_tables.per_second("idle platform", idle)))
+    total: Cost | None = None
+    for s in system:
+        assert s.cost is not None
+        title = f"ticketflow at {s.offered:5.0f}/s, {s.sent} tickets, {s.cost.seconds:.1f} s"
+        print("\n".join(cost_tables.round_trips(title, s.cost, max(s.sent, 1))))
+        print(cost_tables.cpu_per_item(s.cost, max(s.sent, 1)))
+        total = s.cost if total is None else total.plus(s.cost)
+    if total is not None:
+        tickets = max(sum(s.sent for s in system), 1)
+        print("\n".join(cost_tables.contributors(total, tickets)))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", default="5,10,20,40", help="offered rates, requests/s")
     parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--intake", default="http://127.0.0.1:8001")
+    parser.add_argument("--host", default="127.0.0.1", help="where the four services listen")
     parser.add_argument("--exchange", default=os.environ.get("TICKETFLOW_EXCHANGE", "ticketflow"))
+    parser.add_argument(
+        "--preload", type=int, default=0, metavar="N", help="first add N resolved tickets"
+    )
+    parser.add_argument(
+        "--keep-tickets", action="store_true", help="resolve no held or queued ticket"
+    )
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
+    urls = {service: f"http://{args.host}:{port}" for service, port in PORTS.items()}
     machine = f"{platform.platform()}, {os.cpu_count()} cores"
     print(f"machine: {machine}, python {platform.python_version()}")
+    if args.preload:
+        import preload
+
+        print(await preload.preload(args.preload, urls, AMQP_URL, args.exchange), flush=True)
     baseline = await run_baseline(rates, args.seconds)
-    system = await run_ticketflow(rates, args.seconds, args.intake, args.exchange)
+    system, idle = await run_ticketflow(
+        rates, args.seconds, urls, args.exchange, resolve=not args.keep_tickets
+    )
     report("baseline", baseline)
     report("ticketflow", system)
-    for b, s in zip(baseline, system, strict=True):
+    for b, s in zip(baseline, system, strict=False):
         print(
             f"at {b.offered:5.0f}/s  ticketflow/baseline: achieved x{s.achieved / b.achieved:.2f}, "
             f"p50 x{s.percentile(0.5) / max(b.percentile(0.5), 1e-9):.1f}, "
             f"p99 x{s.percentile(0.99) / max(b.percentile(0.99), 1e-9):.1f}"
         )
     print(f"(median baseline p50 {statistics.median(b.percentile(0.5) for b in baseline):.1f} ms)")
+    report_costs(baseline, system, idle)
 
 
 if __name__ == "__main__":

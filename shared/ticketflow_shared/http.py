@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from ticketflow_shared.metrics import metrics_router
 from ticketflow_shared.overload import LoadShedding, OverloadLimits
 from ticketflow_shared.runtime import Runtime
 from ticketflow_shared.telemetry import setup_telemetry
@@ -112,6 +113,7 @@ def service_app(
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.include_router(health_router(runtime))
     app.include_router(dead_letter_router(runtime))
+    app.include_router(metrics_router())
     for router in routers:
         app.include_router(router)
     provider = setup_telemetry(

@@ -10,12 +10,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from ticketflow_shared.events import utcnow
+from ticketflow_shared.metrics import STORE_COMMANDS
 
 IndexSpec = Mapping[str, Sequence[IndexModel]]
 
 
 def mongo_client(url: str, app_name: str) -> AsyncMongoClient:
-    return AsyncMongoClient(url, tz_aware=True, appname=app_name, w="majority")
+    return AsyncMongoClient(
+        url, tz_aware=True, appname=app_name, w="majority", event_listeners=[STORE_COMMANDS]
+    )
 
 
 async def ensure_indexes(db: AsyncDatabase, specs: IndexSpec) -> None:

@@ -1,0 +1,53 @@
+"""Put the platform back to free agents and an empty queue, by resolving what is left.
+
+A request the bench gave up on (a timeout under overload) may still have made its ticket,
+which then waits in the queue or holds an agent where no later run can resolve it by id.
+Routing knows them all: `GET /queue` and every agent's `active_tickets`.
+"""
+
+import asyncio
+import time
+
+import httpx
+
+RESOLVE_AT_ONCE = 16
+
+
+async def resolve_all(intake: httpx.AsyncClient, ticket_ids: list[str]) -> None:
+    slots = asyncio.Semaphore(RESOLVE_AT_ONCE)
+
+    async def resolve(ticket_id: str) -> None:
+        async with slots:
+            response = await intake.post(
+                f"/tickets/{ticket_id}/resolve", json={"resolution": "Benchmark done."}
+            )
+            if response.status_code not in (200, 409):  # 409: resolved already
+                response.raise_for_status()
+
+    await asyncio.gather(*(resolve(ticket_id) for ticket_id in ticket_ids))
+
+
+async def left_over(routing: httpx.AsyncClient) -> list[str]:
+    """Tickets routing holds for an agent or keeps in its queue."""
+    queue = (await routing.get("/queue", params={"limit": 1000})).json()["data"]
+    agents = (await routing.get("/agents")).json()["data"]
+    held = [ticket_id for agent in agents for ticket_id in agent["active_tickets"]]
+    return [*held, *(entry["ticket_id"] for entry in queue)]
+
+
+async def free_everyone(urls: dict[str, str], limit: float = 600) -> int:
+    """Resolve every held or queued ticket until none is left; how many were resolved."""
+    deadline = time.perf_counter() + limit
+    resolved: set[str] = set()
+    async with (
+        httpx.AsyncClient(base_url=urls["intake"], timeout=60) as intake,
+        httpx.AsyncClient(base_url=urls["routing"], timeout=60) as routing,
+    ):
+        while ticket_ids := await left_over(routing):
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"{len(ticket_ids)} tickets still held or queued")
+            fresh = [ticket_id for ticket_id in ticket_ids if ticket_id not in resolved]
+            await resolve_all(intake, fresh)
+            resolved |= set(fresh)
+            await asyncio.sleep(0.5)  # routing frees slots once the resolves reach it
+    return len(resolved)

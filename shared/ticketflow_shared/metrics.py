@@ -1,0 +1,134 @@
+"""What one service process costs: store commands it sends and CPU it burns, as `GET /metrics`.
+
+A PyMongo command listener, registered by `mongo_client` on the service's client, counts
+every store command by name and collection and sums the time each took to answer. Counting
+is a couple of dict operations on the event loop's thread; the Prometheus families are built
+only when `/metrics` is read. CPU time comes from prometheus_client's process collector
+(`process_cpu_seconds_total`, user + system, from `/proc/self/stat`), plus the service's
+child processes (notify renders in workers).
+"""
+
+import os
+import resource
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+from pymongo import monitoring
+
+_PROC = Path("/proc")
+# A command's first key names it; for most its value is the collection, for these it is not.
+_COLLECTION_FIELD = {"getMore": "collection"}
+
+
+class StoreCommands(monitoring.CommandListener):
+    """Counts every command this process sends to the store, by (command, collection), and
+    the time until its reply: a count alone hides the one command that scans a collection."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self.micros: Counter[tuple[str, str]] = Counter()
+        self._in_flight: dict[tuple[int, object], tuple[str, str]] = {}
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        name = event.command_name
+        target = event.command.get(_COLLECTION_FIELD.get(name, name))
+        key = (name, target if isinstance(target, str) else "")
+        self.counts[key] += 1
+        self._in_flight[event.request_id, event.connection_id] = key
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        self._finished(event)
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        self._finished(event)
+
+    def _finished(self, event: monitoring.CommandSucceededEvent | monitoring.CommandFailedEvent):
+        key = self._in_flight.pop((event.request_id, event.connection_id), None)
+        if key is not None:
+            self.micros[key] += event.duration_micros
+
+
+class StoreCommandsCollector(Collector):
+    def __init__(self, commands: StoreCommands) -> None:
+        self.commands = commands
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "ticketflow_store_commands",
+            "Commands this process sent to the store (each is one round trip)",
+            labels=["command", "collection"],
+        )
+        seconds = CounterMetricFamily(
+            "ticketflow_store_command_seconds",
+            "Time from sending each command to its reply, summed, in seconds",
+            labels=["command", "collection"],
+        )
+        for (command, collection), count in sorted(self.commands.counts.items()):
+            family.add_metric([command, collection], count)
+            micros = self.commands.micros.get((command, collection), 0)
+            seconds.add_metric([command, collection], micros / 1e6)
+        yield family
+        yield seconds
+
+
+class ChildProcessesCollector(Collector):
+    """CPU of this process's descendants, live ones read from /proc and reaped ones included."""
+
+    def collect(self) -> Iterator[Metric]:
+        if not _PROC.is_dir():
+            return
+        reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+        seconds = reaped.ru_utime + reaped.ru_stime
+        ticks = os.sysconf("SC_CLK_TCK")
+        for stat in descendant_stats(os.getpid()):
+            # utime, stime, and what their own reaped children used.
+            seconds += sum(int(stat[i]) for i in (13, 14, 15, 16)) / ticks
+        family = CounterMetricFamily(
+            "ticketflow_child_processes_cpu_seconds",
+            "User and system CPU time of this process's child processes, in seconds",
+        )
+        family.add_metric([], seconds)
+        yield family
+
+
+def descendant_stats(pid: int) -> list[list[str]]:
+    """`/proc/<pid>/stat` fields of every live descendant of `pid` (field 0 is the pid)."""
+    by_parent: dict[int, list[list[str]]] = {}
+    for entry in _PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        # The command name is in parentheses and may hold spaces: split after it.
+        fields = [entry.name, "", *text[text.rindex(")") + 2 :].split()]
+        by_parent.setdefault(int(fields[3]), []).append(fields)
+    found, parents = [], [pid]
+    while parents:
+        children = [stat for parent in parents for stat in by_parent.get(parent, [])]
+        found += children
+        parents = [int(stat[0]) for stat in children]
+    return found
+
+
+STORE_COMMANDS = StoreCommands()
+REGISTRY.register(StoreCommandsCollector(STORE_COMMANDS))
+REGISTRY.register(ChildProcessesCollector())
+
+
+def metrics_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    # Open like every other route today; once access control lands it needs the same
+    # protection as the rest (it tells which collections exist and how busy they are).
+    @router.get("/metrics", summary="Store commands and CPU time, Prometheus text format")
+    async def metrics() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    return router

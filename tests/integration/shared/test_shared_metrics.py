@@ -1,0 +1,72 @@
+"""GET /metrics counts every command a service sends to the real store, and its CPU time."""
+
+import uuid
+
+import pytest
+from fastapi import APIRouter, Request
+from prometheus_client.parser import text_string_to_metric_families
+
+from support import Namespace, serve_in_process
+from ticketflow_shared.http import service_app
+from ticketflow_shared.runtime import Runtime
+from ticketflow_shared.settings import ServiceSettings
+
+pytestmark = pytest.mark.integration
+
+REQUESTS = 20
+
+
+def probe_router(collection: str) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/probe")
+    async def probe(request: Request) -> dict[str, bool]:
+        """Exactly two store commands: one insert, one `_id` find."""
+        db = request.app.state.runtime.db
+        doc_id = uuid.uuid4().hex
+        await db[collection].insert_one({"_id": doc_id, "n": 1})
+        return {"found": await db[collection].find_one({"_id": doc_id}) is not None}
+
+    return router
+
+
+def scrape(text: str) -> tuple[dict[tuple[str, str], float], dict[str, float]]:
+    """Store command counts by (command, collection), their seconds (under "seconds", …), and
+    every unlabelled sample by name."""
+    commands: dict[tuple[str, str], float] = {}
+    plain: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "ticketflow_store_commands_total":
+                commands[sample.labels["command"], sample.labels["collection"]] = sample.value
+            elif sample.name == "ticketflow_store_command_seconds_total":
+                plain[f"seconds {sample.labels['command']} {sample.labels['collection']}"] = (
+                    sample.value
+                )
+            elif not sample.labels:
+                plain[sample.name] = sample.value
+    return commands, plain
+
+
+async def test_metrics_count_each_store_command_by_name_and_collection(namespace: Namespace):
+    collection = f"probe_{uuid.uuid4().hex[:8]}"
+    runtime = Runtime(namespace.settings(ServiceSettings, "metrics"), indexes={})
+    app = service_app(runtime, title="probe", description="", routers=[probe_router(collection)])
+
+    async with serve_in_process(app) as http:
+        before, before_plain = scrape((await http.get("/metrics")).text)
+        for _ in range(REQUESTS):
+            assert (await http.post("/probe")).json() == {"found": True}
+        response = await http.get("/metrics")
+        after, after_plain = scrape(response.text)
+
+    assert response.headers["content-type"].startswith("text/plain")
+    assert before.get(("insert", collection), 0) == 0
+    assert after[("insert", collection)] == REQUESTS
+    assert after[("find", collection)] == REQUESTS
+    ours = {key: value for key, value in after.items() if key[1] == collection}
+    assert sum(ours.values()) == 2 * REQUESTS  # nothing else was sent for this collection
+    assert after_plain[f"seconds insert {collection}"] > 0
+    assert after_plain[f"seconds find {collection}"] > 0
+    assert after_plain["process_cpu_seconds_total"] > before_plain["process_cpu_seconds_total"]
+    assert "ticketflow_child_processes_cpu_seconds_total" in after_plain
