@@ -127,7 +127,12 @@ def metrics_router() -> APIRouter:
 
     # Open like every other route today; once access control lands it needs the same
     # protection as the rest (it tells which collections exist and how busy they are).
-    @router.get("/metrics", summary="Store commands and CPU time, Prometheus text format")
+    @router.get(
+        "/metrics",
+        summary="Store commands and CPU time, Prometheus text format",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text"}},
+    )
     async def metrics() -> Response:
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
