@@ -37,6 +37,7 @@ import httpx
 import tidy
 from costs import SERVICES, Cost, Meter, server_pids, wait_quiet
 
+SHED_RETRIES = 30
 AMQP_URL = os.environ.get("TICKETFLOW_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 QUEUE_PREFIX = os.environ.get("TICKETFLOW_QUEUE_PREFIX", "")
 PORTS = {"intake": 8001, "routing": 8002, "notify": 8003, "reporting": 8004}
@@ -206,16 +207,24 @@ async def run_ticketflow(
     ) as http:
 
         async def send() -> str:
-            response = await http.post(
-                "/tickets",
-                json={
-                    "channel": "api",
-                    "customer": {"email": "bench@example.com"},
-                    "subject": "Benchmark ticket",
-                    "body": "Load test",
-                    "category": "general",
-                },
-            )
+            # A customer of its own each (one catch-all address would grow one customer
+            # document without end), and a client that honours 503 + Retry-After, retrying
+            # with the same Idempotency-Key as a real integration would.
+            key = uuid.uuid4().hex
+            ticket = {
+                "channel": "api",
+                "customer": {"email": f"bench-{key[:12]}@example.com"},
+                "subject": "Benchmark ticket",
+                "body": "Load test",
+                "category": "general",
+            }
+            for _ in range(SHED_RETRIES):
+                response = await http.post(
+                    "/tickets", json=ticket, headers={"Idempotency-Key": key}
+                )
+                if response.status_code != 503:
+                    break
+                await asyncio.sleep(float(response.headers.get("retry-after", "1")))
             response.raise_for_status()
             return response.json()["id"]
 

@@ -51,18 +51,20 @@ class LoadShedding:
             await _refuse(send, limits, "busy: too many requests under way; try again shortly")
             return
         answered = False
-
-        async def watched_send(message: Message) -> None:
-            nonlocal answered
-            answered = True
-            await send(message)
-
         try:
-            async with asyncio.timeout_at(started + limits.deadline_seconds):
+            async with asyncio.timeout_at(started + limits.deadline_seconds) as deadline:
+
+                async def watched_send(message: Message) -> None:
+                    nonlocal answered
+                    if not answered:
+                        answered = True
+                        deadline.reschedule(None)  # an answer under way is finished, not cut
+                    await send(message)
+
                 await self.app(scope, receive, watched_send)
         except TimeoutError:
-            if answered:  # the response was already on its way: nothing better to say
-                return
+            if answered:  # not our deadline (it stops once answering): the app's own
+                raise
             log.warning(
                 "%s %s cut short after %.2f s",
                 scope["method"],
