@@ -142,3 +142,14 @@ def assigned(ticket_id: str, agent_id: str = "agent-1", at: datetime = T0) -> Ti
         skill_level=3,
         assigned_at=at,
     )
+
+
+# A valid POST /tickets body: billing, with the order_id that category requires.
+TICKET = {
+    "channel": "web",
+    "customer": {"email": "ada@example.com", "name": "Ada"},
+    "subject": "Charged twice",
+    "body": "Order 42 was charged twice.",
+    "category": "billing",
+    "fields": {"order_id": "42"},
+}

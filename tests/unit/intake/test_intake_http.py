@@ -5,15 +5,7 @@ import math
 
 import httpx
 import pytest
-
-TICKET = {
-    "channel": "web",
-    "customer": {"email": "ada@example.com", "name": "Ada"},
-    "subject": "Charged twice",
-    "body": "Order 42 was charged twice.",
-    "category": "billing",
-    "fields": {"order_id": "42"},
-}
+from intake_fakes import TICKET
 
 
 def bad_locations(response: httpx.Response) -> list[list]:

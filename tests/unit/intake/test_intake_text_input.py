@@ -2,17 +2,9 @@
 
 import httpx
 import pytest
+from intake_fakes import TICKET
 
 from ticketflow_shared.events import TicketCreatedV1
-
-TICKET = {
-    "channel": "web",
-    "customer": {"email": "ada@example.com", "name": "Ada"},
-    "subject": "Charged twice",
-    "body": "Order 42 was charged twice.",
-    "category": "billing",
-    "fields": {"order_id": "42"},
-}
 
 
 def the_problem(response: httpx.Response) -> dict:
