@@ -80,11 +80,13 @@ def service_app(
     routers: Sequence[APIRouter],
     on_start: Sequence[Hook] = (),
     on_stop: Sequence[Hook] = (),
+    on_closed: Sequence[Hook] = (),
 ) -> FastAPI:
     """Build a service's FastAPI app.
 
     `on_start` hooks run once store and bus are up; `on_stop` hooks run, in reverse order,
-    before they close.
+    before they close; `on_closed` hooks after, once in-flight handlers have finished (for
+    what those handlers still use).
     """
     settings = runtime.settings
 
@@ -99,6 +101,8 @@ def service_app(
             for hook in reversed(on_stop):
                 await hook(runtime)
             await runtime.stop()
+            for hook in reversed(on_closed):
+                await hook(runtime)
 
     app = FastAPI(title=title, description=description, lifespan=lifespan)
     app.add_middleware(

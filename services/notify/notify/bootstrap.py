@@ -47,9 +47,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         await deps.templates.seed(list(DEFAULT_TEMPLATES.values()))
         await deps.renderer.warm_up()
 
-    async def stop_renderer(stopping: Runtime) -> None:
-        # Handlers still under way need the renderer: stop taking messages and let them end.
-        await stopping.bus.close()
+    async def stop_renderer(_: Runtime) -> None:
         await deps.renderer.close()
 
     async def start_consuming(started: Runtime) -> None:
@@ -61,7 +59,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         description="Tells customers by email what happened to their tickets.",
         routers=api.routers,
         on_start=[seed_templates, start_consuming],
-        on_stop=[stop_renderer],
+        on_closed=[stop_renderer],  # handlers under way still render
     )
     app.state.notify = deps
     return app
