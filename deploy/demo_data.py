@@ -1,15 +1,23 @@
-"""Add the demo agents a running routing service does not have yet (stdlib only, idempotent).
+"""Demo data for a running platform, idempotent: the demo agents routing does not have yet,
+and the demo people's credentials.
 
 An agent that exists is left as it is: what an operator changed (presence, capacity,
 skills) survives every `deploy/up`. Each agent is created with `POST /agents`, which only
 ever inserts, so two runs at once cannot overwrite each other either.
+
+People sign in with tokens from a local HS256 "identity provider" (the platform's shared
+secret, `TICKETFLOW_AUTH_JWT_SECRET`): an admin, a supervisor and a viewer per demo
+department, and each demo agent, whose token subject is their agent id. The demo CRM gets an
+API key, issued once through intake's `POST /api-keys` and kept in the credentials file.
 """
 
 import argparse
 import json
+import os
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 AGENTS = [
     {
@@ -57,40 +65,117 @@ AGENTS = [
 ]
 
 
-def create(url: str, body: dict) -> int:
-    """POST `body`; the HTTP status, 4xx included (409: it exists already)."""
+DEPARTMENTS = sorted({agent["department"] for agent in AGENTS})
+
+
+def call(url: str, token: str, body: dict | None = None, method: str = "POST") -> tuple[int, dict]:
+    """Send `body` as JSON with the bearer `token`; the HTTP status (4xx included) and the
+    answer's JSON."""
     request = urllib.request.Request(
         url,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
+            return response.status, json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as error:
         if error.code >= 500:
             raise
-        return error.code
+        return error.code, {}
 
 
-def load(routing: str) -> dict[str, str]:
+def create(url: str, body: dict, token: str) -> int:
+    """POST `body`; the HTTP status, 4xx included (409: it exists already)."""
+    return call(url, token, body)[0]
+
+
+def people(secret: str) -> dict[str, str]:
+    """Demo credentials by variable name: tokens for an admin, each department's supervisor
+    and viewer, and each agent (subject = agent id)."""
+    from ticketflow_shared.access.tokens import mint_local_token
+
+    def mint(subject: str, roles: list[str], departments: list[str], name: str) -> str:
+        return mint_local_token(
+            secret, subject=subject, roles=roles, departments=departments, name=name
+        )
+
+    tokens = {"ADMIN_TOKEN": mint("admin", ["admin"], [], "Demo Admin")}
+    for department in DEPARTMENTS:
+        slug = department.upper().replace("-", "_")
+        lead = f"{department}-lead"
+        tokens[f"{slug}_SUPERVISOR_TOKEN"] = mint(lead, ["supervisor"], [department], lead)
+        tokens[f"{slug}_VIEWER_TOKEN"] = mint(
+            f"{department}-viewer", ["viewer"], [department], f"{department} viewer"
+        )
+    for agent in AGENTS:
+        tokens[f"{agent['agent_id'].upper()}_TOKEN"] = mint(
+            agent["agent_id"], ["agent"], [agent["department"]], agent["name"]
+        )
+    return tokens
+
+
+def integration_key(intake: str, admin_token: str, known: str | None) -> str:
+    """The demo CRM's API key: `known` if intake still accepts it, else a newly issued one."""
+    if known:
+        status, _ = call(f"{intake}/categories", known, method="GET")
+        if status == 200:
+            return known
+    status, issued = call(
+        f"{intake}/api-keys",
+        admin_token,
+        {"name": "demo-crm", "roles": ["integration"], "departments": []},
+    )
+    if status != 201:
+        raise RuntimeError(f"could not issue the demo CRM's API key: HTTP {status}")
+    return issued["key"]
+
+
+def load(routing: str, token: str) -> dict[str, str]:
     """Create each missing demo agent: agent id -> "created" or "kept" (it existed)."""
     outcome = {}
     for agent in AGENTS:
-        status = create(f"{routing}/agents", {**agent, "presence": "available"})
+        status = create(f"{routing}/agents", {**agent, "presence": "available"}, token)
         if status not in (201, 409):
             raise RuntimeError(f"agent {agent['agent_id']}: HTTP {status}")
         outcome[agent["agent_id"]] = "created" if status == 201 else "kept"
     return outcome
 
 
+def read_env_file(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {name.removeprefix("export ").strip(): value.strip() for name, value in pairs}
+
+
+def write_env_file(path: Path, values: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text("".join(f"export {name}={value}\n" for name, value in values.items()))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--routing", default="http://127.0.0.1:8002")
+    parser.add_argument("--intake", default="http://127.0.0.1:8001")
+    parser.add_argument(
+        "--credentials", type=Path, help="where the demo credentials are kept (mode 600)"
+    )
     args = parser.parse_args()
+    secret = os.environ.get("TICKETFLOW_AUTH_JWT_SECRET")
+    if not secret:
+        print("TICKETFLOW_AUTH_JWT_SECRET is not set", file=sys.stderr)
+        return 1
+    credentials = people(secret)
     try:
-        outcome = load(args.routing)
+        outcome = load(args.routing, credentials["ADMIN_TOKEN"])
+        if args.credentials:
+            known = read_env_file(args.credentials).get("CRM_KEY")
+            credentials["CRM_KEY"] = integration_key(args.intake, credentials["ADMIN_TOKEN"], known)
+            write_env_file(args.credentials, credentials)
     except RuntimeError as error:
         print(error, file=sys.stderr)
         return 1

@@ -88,7 +88,7 @@ async def _cleanup(namespace: Namespace, services: list[str]) -> None:
     connection = await aio_pika.connect(namespace.servers.amqp_url)
     async with connection:
         for service in services:
-            for purpose in ("events", "dlq-probe"):
+            for purpose in ("events", "access", "dlq-probe"):
                 for suffix in ("", ".dlq"):
                     channel = await connection.channel()
                     with contextlib.suppress(Exception):  # the queue was never declared

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import aio_pika
 import httpx
+from credentials import TEST_JWT_SECRET, admin_headers
 from fastapi import FastAPI
 
 from ticketflow_shared.events import Envelope
@@ -55,6 +56,10 @@ class Namespace:
             "TICKETFLOW_SMTP_PORT": str(self.servers.smtp_port),
             "TICKETFLOW_RETRY_BACKOFF_SECONDS": "0.05",
             "TICKETFLOW_OUTBOX_POLL_SECONDS": "0.5",
+            "TICKETFLOW_AUTH_JWT_SECRET": TEST_JWT_SECRET,
+            # Tests and the fuzz suite send many requests with one credential.
+            "TICKETFLOW_RATE_LIMIT_PER_SECOND": "5000",
+            "TICKETFLOW_RATE_LIMIT_BURST": "20000",
         }
 
     def settings(self, settings_class: type, service: str, **overrides: object):
@@ -67,11 +72,18 @@ class Namespace:
 
 
 @asynccontextmanager
-async def serve_in_process(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Run a service app's lifespan (store, bus, consumers) and talk to it over ASGI."""
+async def serve_in_process(
+    app: FastAPI, headers: dict[str, str] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Run a service app's lifespan (store, bus, consumers) and talk to it over ASGI, as an
+    admin unless `headers` say otherwise."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://test",
+            headers=admin_headers() if headers is None else headers,
+        ) as client:
             yield client
 
 

@@ -74,6 +74,10 @@ class Customer(BaseModel):
 
 
 class TicketCreatedV1(Payload):
+    """`department` owns the ticket (its category's; None when the category names none);
+    `created_by` is the actor that opened it (`key:<id>`, `user:<sub>`), so an integration can
+    read what it created. Both are absent on events from before access control."""
+
     event_type: ClassVar[str] = "ticket.created.v1"
 
     ticket_id: str
@@ -85,6 +89,8 @@ class TicketCreatedV1(Payload):
     priority: Priority
     fields: dict[str, str | int | float | bool] = Field(default_factory=dict)
     created_at: datetime
+    department: str | None = None
+    created_by: str | None = None
 
 
 class TicketQueuedV1(Payload):
@@ -143,6 +149,30 @@ class NotificationSentV1(Payload):
     sent_at: datetime
 
 
+class ApiKeyIssuedV1(Payload):
+    """An admin issued an API key. Only a hash of its secret travels; every service keeps its
+    own copy of the keys from these events."""
+
+    event_type: ClassVar[str] = "apikey.issued.v1"
+
+    key_id: str
+    name: str
+    secret_hash: str
+    roles: list[str]
+    departments: list[str] = Field(default_factory=list)
+    expires_at: datetime | None = None
+    issued_by: str
+    issued_at: datetime
+
+
+class ApiKeyRevokedV1(Payload):
+    event_type: ClassVar[str] = "apikey.revoked.v1"
+
+    key_id: str
+    revoked_by: str
+    revoked_at: datetime
+
+
 EVENT_TYPES: dict[str, type[Payload]] = {
     model.event_type: model
     for model in (
@@ -152,6 +182,8 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         TicketResolvedV1,
         AgentUpdatedV1,
         NotificationSentV1,
+        ApiKeyIssuedV1,
+        ApiKeyRevokedV1,
     )
 }
 

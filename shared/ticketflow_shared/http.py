@@ -6,12 +6,15 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from ticketflow_shared.access.audit import Auditing, audit_router
+from ticketflow_shared.access.guard import ADMINS, OPERATORS, Authentication, allow, caller
+from ticketflow_shared.access.wiring import ProcessAccess
 from ticketflow_shared.metrics import metrics_router
 from ticketflow_shared.overload import LoadShedding, OverloadLimits
 from ticketflow_shared.runtime import Runtime
@@ -81,19 +84,26 @@ def service_app(
     on_start: Sequence[Hook] = (),
     on_stop: Sequence[Hook] = (),
     on_closed: Sequence[Hook] = (),
+    open_paths: Sequence[str] = (),
+    pages: Sequence[str] = (),
+    login_path: str | None = None,
 ) -> FastAPI:
     """Build a service's FastAPI app.
 
     `on_start` hooks run once store and bus are up; `on_stop` hooks run, in reverse order,
     before they close; `on_closed` hooks after, once in-flight handlers have finished (for
-    what those handlers still use).
+    what those handlers still use). Every route but the health checks, the API docs and
+    `open_paths` needs credentials; routes in `routers` say which roles may use them.
+    `pages` are for browsers: they also take the session cookie that `login_path` sets.
     """
     settings = runtime.settings
+    access = ProcessAccess(runtime, tuple(open_paths), tuple(pages), login_path)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             await runtime.start()
+            await access.start(runtime)
             for hook in on_start:
                 await hook(runtime)
             yield
@@ -105,6 +115,9 @@ def service_app(
                 await hook(runtime)
 
     app = FastAPI(title=title, description=description, lifespan=lifespan)
+    # Outermost first: load shedding, then authentication, then the audit trail.
+    app.add_middleware(Auditing, trail=access.trail)
+    app.add_middleware(Authentication, access=access.control)
     app.add_middleware(
         LoadShedding,
         limits=OverloadLimits(
@@ -114,12 +127,15 @@ def service_app(
         ),
     )
     app.state.runtime = runtime
+    app.state.access = access
+    app.state.audit = access.trail
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.include_router(health_router(runtime))
-    app.include_router(dead_letter_router(runtime))
-    app.include_router(metrics_router())
+    app.include_router(dead_letter_router(runtime), dependencies=[Depends(allow(*ADMINS))])
+    app.include_router(metrics_router(), dependencies=[Depends(allow(*OPERATORS))])
+    app.include_router(audit_router())
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(caller)])
     provider = setup_telemetry(
         settings.service_name, settings.otel_exporter, settings.otel_endpoint
     )

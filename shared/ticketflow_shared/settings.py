@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +27,21 @@ class ServiceSettings(BaseSettings):
     http_max_in_flight: int = Field(default=64, ge=1)
     http_queue_seconds: float = Field(default=0.25, gt=0)
     http_deadline_seconds: float = Field(default=5.0, gt=0)
+    # Access control: people's JWTs (a shared secret for HS256, or the identity provider's
+    # JWKS URL), systems' API keys (issued on intake, copied to every service over the bus).
+    auth_jwt_secret: SecretStr | None = None
+    auth_jwks_url: str | None = None
+    auth_issuer: str = "ticketflow-local"
+    auth_audience: str = "ticketflow"
+    auth_algorithms: list[str] = Field(default_factory=list)
+    auth_subject_claim: str = "sub"
+    auth_roles_claim: str = "roles"
+    auth_departments_claim: str = "departments"
+    auth_name_claim: str = "name"
+    auth_leeway_seconds: float = Field(default=30.0, ge=0)
+    auth_key_refresh_seconds: float = Field(default=2.0, gt=0)
+    rate_limit_per_second: float = Field(default=50.0, gt=0)
+    rate_limit_burst: int = Field(default=200, ge=1)
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     otel_endpoint: str = "http://127.0.0.1:4318/v1/traces"
 

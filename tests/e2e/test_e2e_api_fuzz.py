@@ -16,6 +16,7 @@ import os
 import httpx
 import pytest
 import schemathesis
+from credentials import ADMIN, admin_headers
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -34,7 +35,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 # Records that exist, so that path parameters often get past "404 not found".
 SEED_AGENT = "fuzz-agent"
 SEED_KEY = "fuzz-seed"
-SEED_TICKET = ticket_id_for_key(SEED_KEY)
+SEED_TICKET = ticket_id_for_key(SEED_KEY, ADMIN.actor)
 CATEGORIES = [rule.name for rule in DEFAULT_CATEGORIES]
 NOTIFIED_EVENTS = [e.event_type for e in (TicketCreatedV1, TicketAssignedV1, TicketResolvedV1)]
 
@@ -148,7 +149,7 @@ def _service_of(case: schemathesis.Case) -> str:
 @pytest.fixture(scope="module")
 async def seeded_platform(module_platform: Platform) -> Platform:
     """The platform holding the records the dictionaries name: an agent with one ticket."""
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=admin_headers()) as http:
         await put_agent(
             http, module_platform, SEED_AGENT, department="billing", skills={"billing": 5}
         )
@@ -164,7 +165,7 @@ async def seeded_platform(module_platform: Platform) -> Platform:
 async def test_the_fuzzed_schema_is_the_one_the_service_serves(
     service: str, module_platform: Platform
 ) -> None:
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=admin_headers()) as http:
         served = await http.get(f"{module_platform.url(service)}/openapi.json")
     assert served.json() == OPENAPI[service]
 
@@ -173,7 +174,9 @@ async def test_the_fuzzed_schema_is_the_one_the_service_serves(
 def test_no_request_gets_a_server_error(case: schemathesis.Case, seeded_platform: Platform) -> None:
     service = _service_of(case)
     try:
-        case.call_and_validate(base_url=seeded_platform.url(service), checks=CHECKS)
+        case.call_and_validate(
+            base_url=seeded_platform.url(service), checks=CHECKS, headers=admin_headers()
+        )
     except FailureGroup:
         log = LOG_DIR / f"{seeded_platform.namespace.token}-{service}.log"
         _say_once(f"{case.operation.label}: the traceback, if any, is in {log}")

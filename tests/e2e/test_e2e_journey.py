@@ -2,6 +2,7 @@
 
 import httpx
 import pytest
+from credentials import admin_headers
 
 from e2e_platform import Platform
 from journey import (
@@ -22,7 +23,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 async def test_ticket_goes_to_the_skilled_agent_and_the_customer_hears_once_per_event(
     platform: Platform,
 ) -> None:
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=admin_headers()) as http:
         await put_agent(
             http, platform, "skilled", department="billing", skills={"billing": 3}, capacity=5
         )
@@ -64,7 +65,7 @@ async def test_ticket_goes_to_the_skilled_agent_and_the_customer_hears_once_per_
 async def test_the_same_event_published_twice_changes_nothing(
     platform: Platform, bus_probe: BusProbe
 ) -> None:
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=admin_headers()) as http:
         await put_agent(
             http, platform, "solo", department="billing", skills={"billing": 5}, capacity=5
         )
@@ -108,7 +109,7 @@ async def test_a_malformed_message_is_dead_lettered_and_the_service_keeps_servin
 
     assert await eventually(dead_lettered, what="message in routing's DLQ") == 1
 
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=admin_headers()) as http:
         dead = (await http.get(f"{platform.url('routing')}/dead-letters")).json()
         assert dead["count"] == 1
         assert dead["data"][0]["reason"] == "rejected"
@@ -124,7 +125,7 @@ async def test_a_malformed_message_is_dead_lettered_and_the_service_keeps_servin
 
 
 async def test_killing_routing_mid_stream_loses_no_ticket(platform: Platform) -> None:
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=admin_headers()) as http:
         for agent_id in ("north", "south"):
             await put_agent(
                 http,

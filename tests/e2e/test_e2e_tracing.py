@@ -4,6 +4,7 @@ import secrets
 
 import httpx
 import pytest
+from credentials import admin_headers
 
 from e2e_platform import Platform
 from journey import assigned_ticket, eventually, post_ticket, put_agent, unique_email
@@ -18,7 +19,7 @@ async def test_one_trace_links_the_http_request_to_every_consumer(
 ) -> None:
     trace_id = secrets.token_hex(16)
     traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=admin_headers()) as http:
         await put_agent(
             http, platform, "tracer", department="billing", skills={"billing": 5}, capacity=3
         )

@@ -20,6 +20,9 @@ from intake.schemas import (
     TicketRead,
     TicketResolve,
 )
+from ticketflow_shared.access.audit import name_target
+from ticketflow_shared.access.guard import Admin, Caller, TicketCreator, TicketReader, TicketWorker
+from ticketflow_shared.access.principal import Principal
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 
@@ -51,12 +54,16 @@ categories_router = APIRouter(prefix="/categories", tags=["categories"])
 )
 async def create_ticket(
     body: TicketCreate,
+    request: Request,
     response: Response,
     tickets: Tickets,
     categories: Categories,
+    caller: TicketCreator,
     idempotency_key: IdempotencyKey = None,
 ) -> TicketRead:
-    created = await handlers.create_ticket(body.to_command(idempotency_key), tickets, categories)
+    command = body.to_command(idempotency_key, created_by=caller.actor)
+    created = await handlers.create_ticket(command, tickets, categories)
+    name_target(request, ticket_id=created.ticket.id)
     if created.replayed:
         response.status_code = 200
         response.headers[REPLAYED_HEADER] = "true"
@@ -66,22 +73,31 @@ async def create_ticket(
 @tickets_router.get("", summary="List tickets, newest first")
 async def list_tickets(
     tickets: Tickets,
+    caller: TicketReader,
     status: TicketStatus | None = None,
     customer_email: Annotated[
         MailAddress | None, Query(description="Checked and normalised as a new ticket's is")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> TicketList:
-    found, total = await tickets.find(status=status, customer_email=customer_email, limit=limit)
+    found, total = await tickets.find(
+        status=status, customer_email=customer_email, limit=limit, scope=caller.scope()
+    )
     return TicketList(data=[TicketRead.model_validate(t) for t in found], count=total)
 
 
 @tickets_router.get("/{ticket_id}", summary="One ticket with its history")
-async def get_ticket(ticket_id: str, tickets: Tickets) -> TicketRead:
+async def get_ticket(ticket_id: str, tickets: Tickets, caller: TicketReader) -> TicketRead:
+    return TicketRead.model_validate(await visible_ticket(tickets, ticket_id, caller))
+
+
+async def visible_ticket(tickets: TicketRepository, ticket_id: str, caller: Principal):
+    """The ticket if the caller may see it; another department's is as unknown as a missing
+    one (404), so ids tell nothing about what exists."""
     ticket = await tickets.get(ticket_id)
-    if ticket is None:
+    if ticket is None or not caller.scope().allows(ticket.departments, ticket.created_by):
         raise TicketNotFound(ticket_id)
-    return TicketRead.model_validate(ticket)
+    return ticket
 
 
 @tickets_router.post(
@@ -90,15 +106,16 @@ async def get_ticket(ticket_id: str, tickets: Tickets) -> TicketRead:
     responses={404: {"description": "Unknown ticket"}, 409: {"description": "Already resolved"}},
 )
 async def resolve_ticket(
-    ticket_id: str, tickets: Tickets, body: TicketResolve | None = None
+    ticket_id: str, tickets: Tickets, caller: TicketWorker, body: TicketResolve | None = None
 ) -> TicketRead:
+    await visible_ticket(tickets, ticket_id, caller)
     command = ResolveTicket(ticket_id=ticket_id, resolution=body.resolution if body else None)
     ticket = await handlers.resolve_ticket(command, tickets)
     return TicketRead.model_validate(ticket)
 
 
 @categories_router.get("", summary="Category rules")
-async def list_categories(categories: Categories) -> CategoryList:
+async def list_categories(categories: Categories, _: Caller) -> CategoryList:
     rules = await categories.all()
     return CategoryList(
         data=[CategoryRead.model_validate(rule) for rule in rules], count=len(rules)
@@ -107,7 +124,7 @@ async def list_categories(categories: Categories) -> CategoryList:
 
 @categories_router.put("/{name}", summary="Create or replace a category rule")
 async def put_category(
-    name: CategoryName, body: CategoryUpdate, categories: Categories
+    name: CategoryName, body: CategoryUpdate, categories: Categories, _: Admin
 ) -> CategoryRead:
     rule = body.to_rule(name)
     await categories.put(rule)

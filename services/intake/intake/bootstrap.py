@@ -3,7 +3,7 @@
 Run: `uvicorn intake.bootstrap:create_app --factory --port 8001`
 """
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 
 from intake import api, consumers
@@ -16,6 +16,9 @@ from intake.domain.errors import IntakeError
 from intake.http_errors import intake_error_handler
 from intake.ports import CategoryRepository, TicketRepository
 from intake.settings import IntakeSettings
+from ticketflow_shared.access.guard import caller
+from ticketflow_shared.access.key_admin import api_key_router
+from ticketflow_shared.access.key_store import API_KEYS
 from ticketflow_shared.http import request_validation_handler, service_app
 from ticketflow_shared.runtime import Runtime
 
@@ -26,7 +29,9 @@ CATEGORIES = "categories"
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     runtime = Runtime(
-        settings, indexes={TICKETS: ticket_store.INDEXES}, outbox_collections=[TICKETS]
+        settings,
+        indexes={TICKETS: ticket_store.INDEXES},
+        outbox_collections=[TICKETS, API_KEYS],
     )
     customers = CustomerTickets(runtime.db[CUSTOMERS], runtime.db[MIGRATIONS])
     tickets = MongoTicketRepository(runtime.db[TICKETS], customers, runtime.publish_outbox)
@@ -46,17 +51,25 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         runtime,
         title="ticketflow intake",
         description="One front door for every channel; owns the ticket and its lifecycle.",
-        routers=[],
+        routers=[*ROUTERS, api_key_router(ticket_store.SOURCE)],
         on_start=[seed_categories, file_existing_tickets, consume],
     )
-    install_api(app, tickets, categories)
+    install_state(app, tickets, categories)
     return app
 
 
+ROUTERS = (api.tickets_router, api.categories_router)
+
+
 def install_api(app: FastAPI, tickets: TicketRepository, categories: CategoryRepository) -> None:
-    """Routes, their repositories and error mapping; tests call it with in-memory fakes."""
-    app.include_router(api.tickets_router)
-    app.include_router(api.categories_router)
+    """Routes, their repositories and error mapping on a bare app; tests call it with
+    in-memory fakes (and say who calls by overriding the `caller` dependency)."""
+    for router in ROUTERS:
+        app.include_router(router, dependencies=[Depends(caller)])
+    install_state(app, tickets, categories)
+
+
+def install_state(app: FastAPI, tickets: TicketRepository, categories: CategoryRepository) -> None:
     app.state.tickets = tickets
     app.state.categories = categories
     app.add_exception_handler(IntakeError, intake_error_handler)

@@ -50,7 +50,7 @@ async def create_ticket(
     if key is None:
         return Created(await _create_fresh(command, tickets, categories, clock), replayed=False)
     fingerprint = command.fingerprint()
-    ticket_id = ticket_id_for_key(key)
+    ticket_id = ticket_id_for_key(key, command.created_by)
     existing = await tickets.get(ticket_id)
     if existing is None:
         ticket = await _open(
@@ -139,6 +139,7 @@ async def _open(
         priority=command.priority,
         now=clock(),
         idempotency=idempotency,
+        created_by=command.created_by,
     )
 
 

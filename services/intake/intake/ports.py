@@ -4,6 +4,7 @@ from typing import Protocol
 
 from intake.domain.categories import CategoryRule
 from intake.domain.ticket import Ticket, TicketStatus
+from ticketflow_shared.access.principal import Scope
 
 
 class TicketRepository(Protocol):
@@ -17,8 +18,14 @@ class TicketRepository(Protocol):
         is still at `expected_version` (the version it was loaded at)."""
 
     async def find(
-        self, *, status: TicketStatus | None, customer_email: str | None, limit: int
-    ) -> tuple[list[Ticket], int]: ...
+        self,
+        *,
+        status: TicketStatus | None,
+        customer_email: str | None,
+        limit: int,
+        scope: Scope = ...,
+    ) -> tuple[list[Ticket], int]:
+        """Newest first, at most `limit`, of the tickets `scope` sees; and how many match."""
 
 
 class CategoryRepository(Protocol):

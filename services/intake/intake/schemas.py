@@ -120,11 +120,14 @@ class TicketCreate(BaseModel):
     priority: Priority | None = None
     fields: dict[FieldName, FieldValue] = Field(default_factory=dict, max_length=50)
 
-    def to_command(self, idempotency_key: str | None) -> CreateTicket:
+    def to_command(
+        self, idempotency_key: str | None, created_by: str | None = None
+    ) -> CreateTicket:
         return CreateTicket(
             **self.model_dump(exclude={"customer"}),
             customer=self.customer.to_customer(),
             idempotency_key=idempotency_key,
+            created_by=created_by,
         )
 
 
@@ -170,6 +173,7 @@ class TicketRead(BaseModel):
     subject: str
     body: str
     category: str
+    department: str | None = Field(description="The department that owns the ticket")
     priority: Priority
     fields: dict[str, str | int | float | bool]
     assignee: AssigneeRead | None

@@ -15,6 +15,8 @@ from notify.schemas import (
     TemplateRead,
     TemplateUpdate,
 )
+from ticketflow_shared.access.guard import Admin, TicketReader, allow
+from ticketflow_shared.access.principal import Principal, Role
 
 
 def get_deps(request: Request) -> NotifyDeps:
@@ -22,19 +24,20 @@ def get_deps(request: Request) -> NotifyDeps:
 
 
 Deps = Annotated[NotifyDeps, Depends(get_deps)]
+TemplateReader = Annotated[Principal, Depends(allow(Role.admin, Role.supervisor))]
 
 templates = APIRouter(prefix="/templates", tags=["templates"])
 notifications = APIRouter(prefix="/notifications", tags=["notifications"])
 
 
 @templates.get("", summary="The template of each notified event type")
-async def list_templates(deps: Deps) -> TemplateList:
+async def list_templates(deps: Deps, _: TemplateReader) -> TemplateList:
     found = await deps.templates.list_all()
     return TemplateList(data=[TemplateRead.of(t) for t in found], count=len(found))
 
 
 @templates.get("/{event_type}", summary="One event type's template")
-async def get_template(event_type: str, deps: Deps) -> TemplateRead:
+async def get_template(event_type: str, deps: Deps, _: TemplateReader) -> TemplateRead:
     try:
         return TemplateRead.of(await deps.templates.get(event_type))
     except UnknownTemplate as exc:
@@ -46,7 +49,9 @@ async def get_template(event_type: str, deps: Deps) -> TemplateRead:
     summary="Replace an event type's template",
     responses={404: {"description": "No notification for this event type"}},
 )
-async def put_template(event_type: str, update: TemplateUpdate, deps: Deps) -> TemplateRead:
+async def put_template(
+    event_type: str, update: TemplateUpdate, deps: Deps, _: Admin
+) -> TemplateRead:
     template = Template(event_type=event_type, subject=update.subject, body=update.body)
     try:
         return TemplateRead.of(await handlers.update_template(deps, template))
@@ -61,23 +66,35 @@ async def put_template(event_type: str, update: TemplateUpdate, deps: Deps) -> T
 @notifications.get("", summary="Deliveries, oldest first, e.g. all of one ticket")
 async def list_notifications(
     deps: Deps,
+    caller: TicketReader,
     ticket_id: Annotated[str | None, Query(max_length=200)] = None,
     status: DeliveryStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> NotificationList:
+    scope = caller.scope()
     if ticket_id is not None:
-        found = await handlers.deliveries_of_ticket(deps, ticket_id, status, limit)
+        ticket = await deps.tickets.get(ticket_id)
+        if ticket is None or not scope.allows(ticket.departments, ticket.created_by):
+            found = []  # another department's ticket is as unknown as a missing one
+        else:
+            found = await handlers.deliveries_of_ticket(deps, ticket_id, status, limit)
     else:
-        found = await deps.deliveries.find(ids=None, status=status, limit=limit)
+        found = await deps.deliveries.find(ids=None, status=status, limit=limit, scope=scope)
     return NotificationList(data=[NotificationRead.of(d) for d in found], count=len(found))
 
 
 @notifications.get("/{notification_id}", summary="One delivery")
-async def get_notification(notification_id: str, deps: Deps) -> NotificationRead:
+async def get_notification(
+    notification_id: str, deps: Deps, caller: TicketReader
+) -> NotificationRead:
     delivery = await deps.deliveries.get(notification_id)
-    if delivery is None:
+    if delivery is None or not _visible(caller, delivery.departments, delivery.created_by):
         raise HTTPException(404, f"no notification {notification_id!r}")
     return NotificationRead.of(delivery)
+
+
+def _visible(caller: Principal, departments: frozenset[str], created_by: str | None) -> bool:
+    return caller.scope().allows(departments, created_by)
 
 
 routers = (templates, notifications)

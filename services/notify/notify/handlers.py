@@ -81,7 +81,8 @@ async def ticket_created(deps: NotifyDeps, envelope: Envelope, event: TicketCrea
 async def ticket_progressed(
     deps: NotifyDeps, envelope: Envelope, event: TicketAssignedV1 | TicketResolvedV1
 ) -> None:
-    ticket = await deps.tickets.get_noting(event.ticket_id, delivery_id(envelope.id))
+    department = event.department if isinstance(event, TicketAssignedV1) else None
+    ticket = await deps.tickets.get_noting(event.ticket_id, delivery_id(envelope.id), department)
     if ticket is None:
         raise TicketNotKnown(event.ticket_id)  # the bus retries until ticket.created is in
     await notify_customer(deps, envelope, event, ticket)

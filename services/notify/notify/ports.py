@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from notify.domain.deliveries import Delivery, DeliveryStatus, OutgoingEmail
 from notify.domain.templates import RenderedEmail, Template
 from notify.domain.tickets import TicketView
+from ticketflow_shared.access.principal import Scope
 from ticketflow_shared.events import Envelope
 
 OutboxPublisher = Callable[[str, list[dict]], Awaitable[None]]
@@ -49,9 +50,12 @@ class TicketRepository(Protocol):
 
     async def get(self, ticket_id: str) -> TicketView | None: ...
 
-    async def get_noting(self, ticket_id: str, delivery_id: str) -> TicketView | None:
+    async def get_noting(
+        self, ticket_id: str, delivery_id: str, agent_department: str | None = None
+    ) -> TicketView | None:
         """The ticket, listing a delivery under it in the same write (before the delivery is
-        stored: a dangling id is skipped); None, and nothing written, for an unknown ticket."""
+        stored: a dangling id is skipped), and the department of an agent it was given to;
+        None, and nothing written, for an unknown ticket."""
         ...
 
     async def deliveries_of(self, ticket_id: str) -> list[str]:
@@ -99,7 +103,12 @@ class DeliveryRepository(Protocol):
         ...
 
     async def find(
-        self, *, ids: Sequence[str] | None, status: DeliveryStatus | None, limit: int
+        self,
+        *,
+        ids: Sequence[str] | None,
+        status: DeliveryStatus | None,
+        limit: int,
+        scope: Scope = ...,
     ) -> list[Delivery]:
-        """Oldest first; `ids` looks those up by id, None reads all deliveries."""
+        """Oldest first; `ids` looks those up by id, None reads all deliveries `scope` sees."""
         ...

@@ -15,6 +15,7 @@ from reporting.domain.summary import Summary
 from reporting.domain.ticket_view import TicketView
 from reporting.domain.tickets import as_utc
 from reporting.settings import ReportingSettings
+from ticketflow_shared.access.guard import Staff, TicketReader
 
 
 def ticket_rows(request: Request) -> handlers.TicketRows:
@@ -59,13 +60,13 @@ pages = APIRouter(tags=["dashboard"])
 
 
 @reports.get("/summary", summary="Ticket counts and timings")
-async def get_summary(tickets: TicketRowsDep, since: Since = None) -> Summary:
-    return await handlers.summary(tickets, since=since)
+async def get_summary(tickets: TicketRowsDep, caller: Staff, since: Since = None) -> Summary:
+    return await handlers.summary(tickets, since=since, scope=caller.scope())
 
 
 @reports.get("/agents", summary="Each agent's presence, capacity and workload")
-async def get_agents(tickets: TicketRowsDep, agents: AgentProfilesDep) -> AgentList:
-    data = await handlers.agents_report(tickets, agents)
+async def get_agents(tickets: TicketRowsDep, agents: AgentProfilesDep, caller: Staff) -> AgentList:
+    data = await handlers.agents_report(tickets, agents, caller.scope())
     return AgentList(data=data, count=len(data))
 
 
@@ -74,8 +75,8 @@ async def get_agents(tickets: TicketRowsDep, agents: AgentProfilesDep) -> AgentL
     summary="One ticket's read-model row",
     responses={404: {"description": "No event about this ticket has arrived"}},
 )
-async def get_ticket(ticket_id: str, tickets: TicketRowsDep) -> TicketView:
-    view = await handlers.ticket_view(tickets, ticket_id)
+async def get_ticket(ticket_id: str, tickets: TicketRowsDep, caller: TicketReader) -> TicketView:
+    view = await handlers.ticket_view(tickets, ticket_id, caller.scope())
     if view is None:
         raise HTTPException(status_code=404, detail=f"no ticket {ticket_id!r} in the read model")
     return view
@@ -83,9 +84,14 @@ async def get_ticket(ticket_id: str, tickets: TicketRowsDep) -> TicketView:
 
 @pages.get("/", response_class=HTMLResponse, summary="The dashboard")
 async def dashboard(
-    tickets: TicketRowsDep, agents: AgentProfilesDep, config: SettingsDep, since: Since = None
+    tickets: TicketRowsDep,
+    agents: AgentProfilesDep,
+    config: SettingsDep,
+    caller: Staff,
+    since: Since = None,
 ) -> HTMLResponse:
-    summary = await handlers.summary(tickets, since=since)
-    agent_lines = await handlers.agents_report(tickets, agents)
+    scope = caller.scope()
+    summary = await handlers.summary(tickets, since=since, scope=scope)
+    agent_lines = await handlers.agents_report(tickets, agents, scope)
     html = render_dashboard(summary, agent_lines, config.dashboard_refresh_seconds)
     return HTMLResponse(html)

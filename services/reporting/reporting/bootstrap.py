@@ -1,13 +1,14 @@
 """Builds the reporting app: `uvicorn reporting.bootstrap:create_app --factory --port 8004`."""
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
-from reporting import api, consumers
+from reporting import api, consumers, login
 from reporting.adapters import tickets
 from reporting.adapters.agents import MongoAgentProfiles
 from reporting.adapters.tickets import MongoTicketRows
 from reporting.handlers import ReadModels
 from reporting.settings import ReportingSettings
+from ticketflow_shared.access.guard import caller
 from ticketflow_shared.http import service_app
 from ticketflow_shared.runtime import Runtime
 
@@ -24,16 +25,28 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         runtime,
         title="ticketflow reporting",
         description="Read models and KPIs built from every ticket, agent and notification event.",
-        routers=[],
+        routers=ROUTERS,
         on_start=[start_consumers],
+        open_paths=[login.LOGIN_PATH, "/logout"],
+        pages=["/"],
+        login_path=login.LOGIN_PATH,
     )
-    install_api(app, models, settings)
+    app.include_router(login.router)
+    install_state(app, models, settings)
     return app
 
 
+ROUTERS = (api.reports, api.pages)
+
+
 def install_api(app: FastAPI, models: ReadModels, settings: ReportingSettings) -> None:
-    """Routes and what they read; tests call it with in-memory read models."""
-    app.include_router(api.reports)
-    app.include_router(api.pages)
+    """Routes and what they read on a bare app; tests call it with in-memory read models
+    (and say who calls by overriding the `caller` dependency)."""
+    for router in ROUTERS:
+        app.include_router(router, dependencies=[Depends(caller)])
+    install_state(app, models, settings)
+
+
+def install_state(app: FastAPI, models: ReadModels, settings: ReportingSettings) -> None:
     app.state.read_models = models
     app.state.settings = settings

@@ -9,9 +9,11 @@ from reporting.domain.agents import AgentProfile, AgentReport, agent_reports
 from reporting.domain.summary import Summary, summarize
 from reporting.domain.ticket_view import TicketView
 from reporting.domain.tickets import TicketChange, TicketRow, as_utc, ticket_change
+from ticketflow_shared.access.principal import Scope
 from ticketflow_shared.events import AgentUpdatedV1, Envelope, Payload, utcnow
 
 log = logging.getLogger(__name__)
+EVERYTHING = Scope(everything=True)
 
 
 class TicketRows(Protocol):
@@ -55,17 +57,35 @@ async def project_event(
 
 
 async def summary(
-    tickets: TicketRows, *, since: datetime | None = None, now: datetime | None = None
+    tickets: TicketRows,
+    *,
+    since: datetime | None = None,
+    now: datetime | None = None,
+    scope: Scope = EVERYTHING,
 ) -> Summary:
     since = as_utc(since) if since is not None else None
-    rows = await tickets.list(since)
+    rows = _visible(await tickets.list(since), scope)
     return summarize(rows, generated_at=now or utcnow(), since=since)
 
 
-async def agents_report(tickets: TicketRows, agents: AgentProfiles) -> list[AgentReport]:
-    return agent_reports(await agents.list(), await tickets.list())
+async def agents_report(
+    tickets: TicketRows, agents: AgentProfiles, scope: Scope = EVERYTHING
+) -> list[AgentReport]:
+    reports = agent_reports(await agents.list(), _visible(await tickets.list(), scope))
+    return [report for report in reports if scope.allows_department(report.department)]
 
 
-async def ticket_view(tickets: TicketRows, ticket_id: str) -> TicketView | None:
+async def ticket_view(
+    tickets: TicketRows, ticket_id: str, scope: Scope = EVERYTHING
+) -> TicketView | None:
+    """The row, if `scope` sees it: another department's ticket is as unknown as a missing one."""
     row = await tickets.get(ticket_id)
-    return TicketView.of(row) if row is not None else None
+    if row is None or not scope.allows(row.departments, row.created_by):
+        return None
+    return TicketView.of(row)
+
+
+def _visible(rows: list[TicketRow], scope: Scope) -> list[TicketRow]:
+    if scope.everything:
+        return rows
+    return [row for row in rows if scope.allows(row.departments, row.created_by)]

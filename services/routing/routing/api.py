@@ -2,7 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    status,
+)
 from fastapi.responses import JSONResponse
 
 from routing import handlers, views
@@ -22,6 +32,8 @@ from routing.schemas import (
     SkillQuery,
     TicketRead,
 )
+from ticketflow_shared.access.guard import Admin, Staff, TicketReader
+from ticketflow_shared.access.principal import Principal, Role
 from ticketflow_shared.events import Presence
 
 
@@ -37,33 +49,52 @@ router = APIRouter()
 
 
 @router.post("/agents", status_code=status.HTTP_201_CREATED, tags=["agents"])
-async def create_agent(body: AgentCreate, stores: StoresDep) -> AgentRead:
+async def create_agent(body: AgentCreate, stores: StoresDep, _: Admin) -> AgentRead:
     agent_id = await handlers.register_agent(body.command(), stores)
     return AgentRead.of(await views.agent(agent_id, stores))
 
 
 @router.get("/agents", tags=["agents"])
 async def list_agents(
-    stores: StoresDep, presence: Presence | None = None, skill: SkillQuery = None
+    stores: StoresDep, caller: Staff, presence: Presence | None = None, skill: SkillQuery = None
 ) -> AgentList:
-    agents = await views.agents(stores, presence, skill)
+    agents = await views.agents(stores, presence, skill, caller.scope())
     return AgentList(data=[AgentRead.of(agent) for agent in agents], count=len(agents))
 
 
 @router.get("/agents/{agent_id}", tags=["agents"])
-async def get_agent(agent_id: str, stores: StoresDep) -> AgentRead:
-    return AgentRead.of(await views.agent(agent_id, stores))
+async def get_agent(agent_id: str, stores: StoresDep, caller: Staff) -> AgentRead:
+    return AgentRead.of(await visible_agent(agent_id, stores, caller))
 
 
-@router.patch("/agents/{agent_id}", tags=["agents"])
-async def update_agent(agent_id: str, body: AgentUpdate, stores: StoresDep) -> AgentRead:
+async def visible_agent(agent_id: str, stores: Stores, caller: Principal):
+    """The agent if the caller may see them (their own departments'); else as unknown (404)."""
+    agent = await views.agent(agent_id, stores)
+    if agent.agent_id != caller.id and not caller.scope().allows_department(agent.department):
+        raise views.AgentNotFound(agent_id)
+    return agent
+
+
+SELF_SERVICE = frozenset({"presence"})
+
+
+@router.patch(
+    "/agents/{agent_id}",
+    tags=["agents"],
+    summary="Change an agent (admins; supervisors their departments'; agents their presence)",
+)
+async def update_agent(
+    agent_id: str, body: AgentUpdate, stores: StoresDep, caller: Staff
+) -> AgentRead:
+    agent = await visible_agent(agent_id, stores, caller)
+    _may_revise(caller, agent.agent_id, agent.department, body)
     await handlers.revise_agent(body.command(agent_id), stores)
     return AgentRead.of(await views.agent(agent_id, stores))
 
 
 @router.put("/agents/{agent_id}", tags=["agents"], responses={201: {"model": AgentRead}})
 async def put_agent(
-    agent_id: AgentIdPath, body: AgentPut, stores: StoresDep, response: Response
+    agent_id: AgentIdPath, body: AgentPut, stores: StoresDep, response: Response, _: Admin
 ) -> AgentRead:
     if await handlers.put_agent(agent_id, body.command(), stores):
         response.status_code = status.HTTP_201_CREATED
@@ -71,34 +102,58 @@ async def put_agent(
 
 
 @router.get("/routing/rules", tags=["rules"])
-async def list_rules(stores: StoresDep) -> RuleList:
+async def list_rules(stores: StoresDep, _: Staff) -> RuleList:
     rules = await views.rules(stores)
     return RuleList(data=[RuleRead.of(rule) for rule in rules], count=len(rules))
 
 
 @router.get("/routing/rules/{category}", tags=["rules"])
-async def get_rule(category: CategoryPath, stores: StoresDep) -> RuleRead:
+async def get_rule(category: CategoryPath, stores: StoresDep, _: Staff) -> RuleRead:
     return RuleRead.of(await views.rule(category, stores))
 
 
 @router.put("/routing/rules/{category}", tags=["rules"])
-async def put_rule(category: CategoryPath, body: RuleUpdate, stores: StoresDep) -> RuleRead:
+async def put_rule(
+    category: CategoryPath, body: RuleUpdate, stores: StoresDep, _: Admin
+) -> RuleRead:
     return RuleRead.of(await handlers.set_rule(body.command(category), stores))
 
 
 @router.get("/queue", tags=["queue"])
 async def get_queue(
     stores: StoresDep,
+    caller: Staff,
     skill: SkillQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> QueueRead:
-    entries, waiting = await views.queue(stores, limit, skill)
+    entries, waiting = await views.queue(stores, limit, skill, caller.scope())
     return QueueRead(data=[QueuedTicketRead.of(entry) for entry in entries], count=waiting)
 
 
 @router.get("/tickets/{ticket_id}", tags=["tickets"])
-async def get_ticket(ticket_id: str, stores: StoresDep) -> TicketRead:
-    return TicketRead.of(await views.ticket(ticket_id, stores))
+async def get_ticket(ticket_id: str, stores: StoresDep, caller: TicketReader) -> TicketRead:
+    state = await views.ticket(ticket_id, stores)
+    departments = {state.ticket.department}
+    if state.agent_id and (agent := await stores.agents.get(state.agent_id)):
+        departments.add(agent.department)
+    if not caller.scope().allows(departments, state.ticket.created_by):
+        raise views.TicketNotFound(ticket_id)
+    return TicketRead.of(state)
+
+
+def _may_revise(caller: Principal, agent_id: str, department: str, body: AgentUpdate) -> None:
+    """Admins change anyone; supervisors the agents of their departments (and keep them
+    there); an agent only their own presence. 403 for anything else."""
+    if caller.has(Role.admin):
+        return
+    scope = caller.scope()
+    if caller.has(Role.supervisor) and scope.allows_department(department):
+        if body.department is None or scope.allows_department(body.department):
+            return
+        raise HTTPException(403, "a supervisor can only move agents into their own departments")
+    if caller.has(Role.agent) and caller.id == agent_id and body.model_fields_set <= SELF_SERVICE:
+        return
+    raise HTTPException(403, "you may not change this agent")
 
 
 def _error(status_code: int, kind: str):

@@ -107,6 +107,8 @@ async def ticket_created(event: TicketCreatedV1, stores: Stores) -> None:
         priority=event.priority,
         created_at=event.created_at,
         requirement=rule.requirement,
+        department=event.department,
+        created_by=event.created_by,
     )
     if not await stores.tickets.add(ticket, stores.now()):
         if await stores.tickets.is_routed(ticket.ticket_id):

@@ -128,11 +128,15 @@ class QueueRepository(Protocol):
         limit: int,
         skill: str | None = None,
         excluding: Collection[SkillRequirement] = (),
+        departments: Collection[str] | None = None,
     ) -> list[QueueEntry]:
-        """Queued tickets in service order, leaving out those needing any of `excluding`."""
+        """Queued tickets in service order, leaving out those needing any of `excluding`;
+        only those of `departments` when given."""
 
-    async def size(self, skill: str | None = None) -> int:
-        """How many tickets wait (needing `skill`, when given)."""
+    async def size(
+        self, skill: str | None = None, departments: Collection[str] | None = None
+    ) -> int:
+        """How many tickets wait (needing `skill`, of `departments`, when given)."""
 
     async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
         """Queued tickets `agent` has the skills for, in service order."""

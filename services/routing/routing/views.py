@@ -5,7 +5,10 @@ from dataclasses import replace
 from routing.assigning import with_loads
 from routing.domain import Agent, QueueEntry, RoutingRule, TicketState, TicketStatus, category_key
 from routing.ports import Stores
+from ticketflow_shared.access.principal import Scope
 from ticketflow_shared.events import Presence
+
+EVERYTHING = Scope(everything=True)
 
 
 class AgentNotFound(LookupError):
@@ -24,9 +27,14 @@ async def agent(agent_id: str, stores: Stores) -> Agent:
 
 
 async def agents(
-    stores: Stores, presence: Presence | None = None, skill: str | None = None
+    stores: Stores,
+    presence: Presence | None = None,
+    skill: str | None = None,
+    scope: Scope = EVERYTHING,
 ) -> list[Agent]:
-    return await with_loads(await stores.agents.search(presence, skill), stores)
+    found = await stores.agents.search(presence, skill)
+    visible = [agent for agent in found if scope.allows_department(agent.department)]
+    return await with_loads(visible, stores)
 
 
 async def rule(category: str, stores: Stores) -> RoutingRule:
@@ -40,10 +48,15 @@ async def rules(stores: Stores) -> list[RoutingRule]:
 
 
 async def queue(
-    stores: Stores, limit: int, skill: str | None = None
+    stores: Stores, limit: int, skill: str | None = None, scope: Scope = EVERYTHING
 ) -> tuple[list[QueueEntry], int]:
-    """The first `limit` queued tickets in service order, and how many wait in all."""
-    return await stores.queue.waiting(limit, skill), await stores.queue.size(skill)
+    """The first `limit` queued tickets in service order that `scope` sees, and how many of
+    those wait in all. An integration's view of the queue is its own tickets only."""
+    if scope.everything:
+        return await stores.queue.waiting(limit, skill), await stores.queue.size(skill)
+    departments = scope.departments
+    entries = await stores.queue.waiting(limit, skill, departments=departments)
+    return entries, await stores.queue.size(skill, departments=departments)
 
 
 async def ticket(ticket_id: str, stores: Stores) -> TicketState:

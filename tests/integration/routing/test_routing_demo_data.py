@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from credentials import admin_headers, token
 from routing_harness import routing_app
 
 pytestmark = pytest.mark.integration
@@ -43,11 +44,14 @@ async def served(app) -> AsyncIterator[str]:
 
 async def load(url: str) -> dict[str, str]:
     # The script blocks on urllib; in a thread, so the server in this loop keeps serving.
-    return await asyncio.to_thread(demo_data.load, url)
+    return await asyncio.to_thread(demo_data.load, url, token("admin"))
 
 
 async def test_demo_data_adds_missing_agents_once_and_keeps_an_operators_changes(namespace):
-    async with served(routing_app(namespace)) as url, httpx.AsyncClient(base_url=url) as http:
+    async with (
+        served(routing_app(namespace)) as url,
+        httpx.AsyncClient(base_url=url, headers=admin_headers()) as http,
+    ):
         # Two runs at once (two `deploy/up`s): every agent is created exactly once.
         first, second = await asyncio.gather(load(url), load(url))
         for agent_id in DEMO_IDS:

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from credentials import act_as
 from fastapi import FastAPI
 from intake_fakes import BILLING, GENERAL, FakeCategories, FakeTickets
 
@@ -19,6 +20,7 @@ def tickets() -> FakeTickets:
 async def client(tickets: FakeTickets) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
     install_api(app, tickets, FakeCategories(BILLING, GENERAL))
+    act_as(app)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http

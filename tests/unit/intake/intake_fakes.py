@@ -7,6 +7,7 @@ from intake.domain.categories import CategoryRule
 from intake.domain.commands import CreateTicket
 from intake.domain.errors import ConcurrentUpdate, TicketIdTaken
 from intake.domain.ticket import Ticket, TicketStatus
+from ticketflow_shared.access.principal import Scope
 from ticketflow_shared.events import (
     Channel,
     Customer,
@@ -57,12 +58,18 @@ class FakeTickets:
         self._keep(ticket)
 
     async def find(
-        self, *, status: TicketStatus | None, customer_email: str | None, limit: int
+        self,
+        *,
+        status: TicketStatus | None,
+        customer_email: str | None,
+        limit: int,
+        scope: Scope = Scope(everything=True),  # noqa: B008
     ) -> tuple[list[Ticket], int]:
         found = [
             t
             for t in self.stored.values()
             if (status is None or t.status is status)
+            and scope.allows(t.departments, t.created_by)
             and (customer_email is None or t.customer.email.lower() == customer_email.lower())
         ]
         found.sort(key=lambda t: t.created_at, reverse=True)

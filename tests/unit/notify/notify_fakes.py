@@ -13,6 +13,7 @@ from notify.domain.tickets import TicketView
 from notify.handlers import NotifyDeps
 from notify.ports import EmailNotSent
 from ticketflow_shared import outbox
+from ticketflow_shared.access.principal import Scope
 from ticketflow_shared.events import (
     Channel,
     Customer,
@@ -50,11 +51,19 @@ class FakeTickets:
     async def get(self, ticket_id: str) -> TicketView | None:
         return self.rows.get(ticket_id)
 
-    async def get_noting(self, ticket_id: str, delivery_id: str) -> TicketView | None:
+    async def get_noting(
+        self, ticket_id: str, delivery_id: str, agent_department: str | None = None
+    ) -> TicketView | None:
         if ticket_id not in self.rows:
             return None
         await self.note_delivery(ticket_id, delivery_id)
-        return self.rows[ticket_id]
+        ticket = self.rows[ticket_id]
+        if agent_department and agent_department not in ticket.agent_departments:
+            ticket = replace(
+                ticket, agent_departments=(*ticket.agent_departments, agent_department)
+            )
+            self.rows[ticket_id] = ticket
+        return ticket
 
     async def note_delivery(self, ticket_id: str, delivery_id: str) -> None:
         ids = self.delivery_ids.setdefault(ticket_id, [])
@@ -155,9 +164,16 @@ class FakeDeliveries:
         return entries
 
     async def find(
-        self, *, ids: Sequence[str] | None, status: DeliveryStatus | None, limit: int
+        self,
+        *,
+        ids: Sequence[str] | None,
+        status: DeliveryStatus | None,
+        limit: int,
+        scope: Scope = Scope(everything=True),  # noqa: B008
     ) -> list[Delivery]:
         rows = self.rows.values() if ids is None else [self.rows[i] for i in ids if i in self.rows]
+        if ids is None:
+            rows = [d for d in rows if scope.allows(d.departments, d.created_by)]
         return [d for d in rows if status is None or d.status is status][:limit]
 
 

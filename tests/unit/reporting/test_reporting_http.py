@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from credentials import act_as
 from fastapi import FastAPI
 from reporting_builders import created
 from reporting_fakes import FakeAgentProfiles, FakeTicketRows
@@ -23,6 +24,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
     await handlers.project_event(envelope, envelope.payload(), tickets=tickets, agents=agents)
     app = FastAPI()
     install_api(app, ReadModels(tickets, agents), ReportingSettings())
+    act_as(app)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http

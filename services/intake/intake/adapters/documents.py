@@ -24,6 +24,8 @@ def to_document(ticket: Ticket) -> dict[str, Any]:
         "idempotency": _plain(ticket.idempotency),
         "created_at": ticket.created_at,
         "version": ticket.version,
+        "department": ticket.department,
+        "created_by": ticket.created_by,
         **mutable_fields(ticket),
     }
 
@@ -42,6 +44,8 @@ def mutable_fields(ticket: Ticket) -> dict[str, Any]:
         "resolution": ticket.resolution,
         "resolved_at": ticket.resolved_at,
         "updated_at": ticket.updated_at,
+        # Who may see it, as scoped lists filter (the owner's and the agent's departments).
+        "departments": sorted(ticket.departments),
     }
 
 
@@ -71,6 +75,8 @@ def from_document(doc: dict[str, Any]) -> Ticket:
         resolved_at=doc.get("resolved_at"),
         idempotency=IdempotencyRecord(**idempotency) if idempotency else None,
         version=doc.get("version", 0),
+        department=doc.get("department"),
+        created_by=doc.get("created_by"),
     )
 
 

@@ -13,9 +13,11 @@ from intake.domain.customers import customer_key
 from intake.domain.errors import ConcurrentUpdate, TicketIdTaken
 from intake.domain.ticket import Ticket, TicketStatus
 from ticketflow_shared import outbox
+from ticketflow_shared.access.principal import Scope, scope_filter
 from ticketflow_shared.events import Envelope
 
 SOURCE = "/ticketflow/intake"
+EVERYTHING = Scope(everything=True)
 # The outbox is the relay's business, never part of what the domain reads.
 _READ_PROJECTION = {outbox.OUTBOX: 0, outbox.OUTBOX_SINCE: 0}
 # `_id` lookups one customer listing keeps in flight: fewer waits, without flooding the pool.
@@ -24,6 +26,8 @@ LOOKUPS_AT_ONCE = 16
 INDEXES = [
     IndexModel([("status", 1), ("created_at", DESCENDING)], name="status_created"),
     IndexModel([("created_at", DESCENDING)], name="created"),
+    IndexModel([("departments", 1), ("created_at", DESCENDING)], name="departments_created"),
+    IndexModel([("created_by", 1), ("created_at", DESCENDING)], name="creator_created"),
 ]
 
 
@@ -77,12 +81,17 @@ class MongoTicketRepository:
             await self.flush(self.collection, ticket.id, entries)
 
     async def find(
-        self, *, status: TicketStatus | None, customer_email: str | None, limit: int
+        self,
+        *,
+        status: TicketStatus | None,
+        customer_email: str | None,
+        limit: int,
+        scope: Scope = EVERYTHING,
     ) -> tuple[list[Ticket], int]:
-        """Newest first, at most `limit`, and how many match in all."""
+        """Newest first, at most `limit`, and how many match in all, of what `scope` sees."""
         if customer_email:
-            return await self._find_for_customer(customer_key(customer_email), status, limit)
-        query: dict[str, Any] = {}
+            return await self._find_for_customer(customer_key(customer_email), status, limit, scope)
+        query: dict[str, Any] = scope_filter(scope)
         if status is not None:
             query["status"] = status.value
         cursor = self.collection.find(query, _READ_PROJECTION)
@@ -91,7 +100,7 @@ class MongoTicketRepository:
         return [from_document(doc) for doc in docs], total
 
     async def _find_for_customer(
-        self, customer: str, status: TicketStatus | None, limit: int
+        self, customer: str, status: TicketStatus | None, limit: int, scope: Scope
     ) -> tuple[list[Ticket], int]:
         """A customer's tickets by `_id`, newest filed first.
 
@@ -106,7 +115,8 @@ class MongoTicketRepository:
             for doc in await self._by_ids(ids[start : start + LOOKUPS_AT_ONCE]):
                 # An id whose insert never happened, or another customer's ticket (two requests
                 # racing with one Idempotency-Key, or a clash of random ids), is skipped.
-                if doc is None or doc["customer_email"] != customer:
+                # A ticket the caller may not see counts as missing too.
+                if doc is None or doc["customer_email"] != customer or not _visible(doc, scope):
                     missing += 1
                 elif status is None or doc["status"] == status.value:
                     found.append(doc)
@@ -125,3 +135,7 @@ class MongoTicketRepository:
         # A change is saved on its own, so what it recorded carries the version it made.
         envelopes = outbox.recorded_events(ticket.events, source=self.source, subject=ticket.id)
         return [envelope.in_sequence(ticket.version) for envelope in envelopes]
+
+
+def _visible(doc: dict[str, Any], scope: Scope) -> bool:
+    return scope.allows(doc.get("departments", ()), doc.get("created_by"))

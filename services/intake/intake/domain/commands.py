@@ -18,11 +18,15 @@ class CreateTicket(BaseModel):
     priority: Priority | None = None
     fields: dict[str, FieldValue] = Field(default_factory=dict)
     idempotency_key: str | None = None
+    # Who asks (`key:<id>`, `user:<sub>`): idempotency keys are each caller's own.
+    created_by: str | None = None
 
     def fingerprint(self) -> str:
         """Hash of the request itself; an explicit null and an omitted field hash alike."""
         return request_fingerprint(
-            self.model_dump(mode="json", exclude={"idempotency_key"}, exclude_none=True)
+            self.model_dump(
+                mode="json", exclude={"idempotency_key", "created_by"}, exclude_none=True
+            )
         )
 
 

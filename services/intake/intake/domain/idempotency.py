@@ -41,8 +41,11 @@ def new_ticket_id() -> str:
     return ticket_id_from(uuid.uuid4())
 
 
-def ticket_id_for_key(key: str) -> str:
-    return ticket_id_from(uuid.uuid5(_KEY_NAMESPACE, key))
+def ticket_id_for_key(key: str, caller: str | None = None) -> str:
+    """The ticket a key names. Keys are each caller's own: one caller's key never reaches a
+    ticket another caller made with the same key."""
+    name = key if caller is None else f"{caller}\n{key}"
+    return ticket_id_from(uuid.uuid5(_KEY_NAMESPACE, name))
 
 
 def request_fingerprint(request: Mapping[str, Any]) -> str:

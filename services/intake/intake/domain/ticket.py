@@ -70,6 +70,9 @@ class Ticket:
     idempotency: IdempotencyRecord | None = None
     # Changes so far, creation included; what this ticket's own events carry as `sequence`.
     version: int = 0
+    # The department that owns the ticket (its category's) and the actor who opened it.
+    department: str | None = None
+    created_by: str | None = None
     events: list[Payload] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
@@ -86,6 +89,7 @@ class Ticket:
         priority: Priority | None,
         now: datetime,
         idempotency: IdempotencyRecord | None = None,
+        created_by: str | None = None,
     ) -> "Ticket":
         """Open a ticket in `rule`'s category; raise MissingFields if the rule is not met."""
         rule.require_fields(fields)
@@ -103,6 +107,8 @@ class Ticket:
             updated_at=now,
             idempotency=idempotency,
             version=1,
+            department=rule.department,
+            created_by=created_by,
         )
         ticket.history.append(HistoryEntry(TicketCreatedV1.event_type, TicketStatus.new, now))
         ticket.events.append(
@@ -116,9 +122,17 @@ class Ticket:
                 priority=ticket.priority,
                 fields=ticket.fields,
                 created_at=now,
+                department=ticket.department,
+                created_by=created_by,
             )
         )
         return ticket
+
+    @property
+    def departments(self) -> frozenset[str]:
+        """Departments whose people may see the ticket: its owner's and its agent's."""
+        owners = {self.department, self.assignee.department if self.assignee else None}
+        return frozenset(name for name in owners if name)
 
     def apply_queued(self, position: Position, event: TicketQueuedV1, now: datetime) -> bool:
         """Routing queued the ticket (again); False for a repeat or a late event."""

@@ -11,9 +11,13 @@ from pymongo.errors import DuplicateKeyError
 from notify.adapters import DELIVERIES, DELIVERY_ATTEMPTS
 from notify.domain.deliveries import CHANNEL, Delivery, DeliveryStatus
 from ticketflow_shared import outbox
+from ticketflow_shared.access.principal import Scope, scope_filter
 from ticketflow_shared.events import Envelope
 
 _ATTEMPT_FIELDS = ("status", "attempts", "abandoned_attempts", "leased_until", "updated_at")
+
+
+EVERYTHING = Scope(everything=True)
 
 
 class MongoDeliveryRepository:
@@ -86,11 +90,18 @@ class MongoDeliveryRepository:
         return entries if result.matched_count == 1 else []
 
     async def find(
-        self, *, ids: Sequence[str] | None, status: DeliveryStatus | None, limit: int
+        self,
+        *,
+        ids: Sequence[str] | None,
+        status: DeliveryStatus | None,
+        limit: int,
+        scope: Scope = EVERYTHING,
     ) -> list[Delivery]:
         if ids is not None:
             return await self._by_ids(ids, status, limit)
-        query: dict[str, Any] = {} if status is None else {"status": status.value}
+        query: dict[str, Any] = scope_filter(scope)
+        if status is not None:
+            query["status"] = status.value
         cursor = (
             self.collection.find(query, {outbox.OUTBOX: 0})
             .sort([("created_at", ASCENDING), ("_id", ASCENDING)])
@@ -132,6 +143,8 @@ def _to_doc(delivery: Delivery) -> dict[str, Any]:
         "sent_at": delivery.sent_at,
         "smtp_response": delivery.smtp_response,
         "abandoned_attempts": delivery.abandoned_attempts,
+        "departments": sorted(delivery.departments),
+        "created_by": delivery.created_by,
         "created_at": delivery.created_at,
         "updated_at": delivery.updated_at,
     }
@@ -157,4 +170,6 @@ def _from_doc(doc: dict[str, Any]) -> Delivery:
         sent_at=doc.get("sent_at"),
         smtp_response=doc.get("smtp_response"),
         abandoned_attempts=doc.get("abandoned_attempts", 0),
+        departments=frozenset(doc.get("departments") or ()),
+        created_by=doc.get("created_by"),
     )

@@ -4,6 +4,7 @@ Listing a ticket's deliveries reads this one document by `_id` and then each del
 `_id`: FerretDB answers only `_id` lookups from an index.
 """
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from notify.adapters import TICKETS
@@ -11,6 +12,7 @@ from notify.domain.tickets import TicketView
 from ticketflow_shared.events import utcnow
 
 DELIVERY_IDS = "delivery_ids"
+AGENT_DEPARTMENTS = "agent_departments"
 
 
 class MongoTicketRepository:
@@ -27,6 +29,8 @@ class MongoTicketRepository:
                     "customer_name": ticket.customer_name,
                     "subject": ticket.subject,
                     "category": ticket.category,
+                    "department": ticket.department,
+                    "created_by": ticket.created_by,
                     "recorded_at": utcnow(),
                 },
                 "$addToSet": {DELIVERY_IDS: delivery_id},
@@ -34,10 +38,16 @@ class MongoTicketRepository:
             upsert=True,
         )
 
-    async def get_noting(self, ticket_id: str, delivery_id: str) -> TicketView | None:
+    async def get_noting(
+        self, ticket_id: str, delivery_id: str, agent_department: str | None = None
+    ) -> TicketView | None:
+        noted: dict = {DELIVERY_IDS: delivery_id}
+        if agent_department:
+            noted[AGENT_DEPARTMENTS] = agent_department
         doc = await self.collection.find_one_and_update(
             {"_id": ticket_id},
-            {"$addToSet": {DELIVERY_IDS: delivery_id}},
+            {"$addToSet": noted},
+            return_document=ReturnDocument.AFTER,
         )  # no projection: FerretDB's findAndModify supports none that excludes a field
         return None if doc is None else _ticket(doc)
 
@@ -57,4 +67,7 @@ def _ticket(doc: dict) -> TicketView:
         customer_name=doc.get("customer_name"),
         subject=doc["subject"],
         category=doc["category"],
+        department=doc.get("department"),
+        agent_departments=tuple(doc.get(AGENT_DEPARTMENTS) or ()),
+        created_by=doc.get("created_by"),
     )

@@ -119,6 +119,9 @@ class Delivery:
     sent_at: datetime | None = None
     smtp_response: str | None = None
     abandoned_attempts: int = 0
+    # Copied from the ticket when the delivery is made: who may see it in the delivery log.
+    departments: frozenset[str] = frozenset()
+    created_by: str | None = None
     events: list[Payload] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
@@ -145,6 +148,8 @@ class Delivery:
             created_at=now,
             leased_until=now,
             updated_at=now,
+            departments=ticket.departments,
+            created_by=ticket.created_by,
         )
 
     @property

@@ -1,6 +1,6 @@
 """What notify remembers about a ticket: enough to address and describe it to the customer."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from ticketflow_shared.events import TicketCreatedV1
@@ -23,6 +23,15 @@ class TicketView:
     customer_name: str | None
     subject: str
     category: str
+    # Who may see what notify did for this ticket: the owning department, the departments of
+    # the agents it was given to, and who opened it.
+    department: str | None = None
+    agent_departments: tuple[str, ...] = ()
+    created_by: str | None = None
+
+    @property
+    def departments(self) -> frozenset[str]:
+        return frozenset(d for d in (self.department, *self.agent_departments) if d)
 
     @classmethod
     def from_created(cls, event: TicketCreatedV1) -> "TicketView":
@@ -32,6 +41,8 @@ class TicketView:
             customer_name=event.customer.name,
             subject=event.subject,
             category=event.category,
+            department=event.department,
+            created_by=event.created_by,
         )
 
     @property
@@ -42,4 +53,11 @@ class TicketView:
         return f"{REFERENCE_PREFIX}{self.ticket_id}"
 
     def template_context(self) -> dict[str, Any]:
-        return {**asdict(self), "reference": self.reference}
+        return {
+            "ticket_id": self.ticket_id,
+            "customer_email": self.customer_email,
+            "customer_name": self.customer_name,
+            "subject": self.subject,
+            "category": self.category,
+            "reference": self.reference,
+        }

@@ -101,6 +101,15 @@ class TicketRow(BaseModel):
     # Kept by rows written before sequences; read only while no newer word replaces them.
     status_rank: int | None = None
     resolved_by: str | None = None
+    # The department that owns the ticket and who opened it (None on rows from before).
+    owner_department: str | None = None
+    created_by: str | None = None
+
+    @property
+    def departments(self) -> frozenset[str]:
+        """Who may see the row: the owning department and every department that held it."""
+        held = {assignment.department for assignment in self.assignments}
+        return frozenset(d for d in (self.owner_department, *held) if d)
 
     @property
     def status(self) -> TicketStatus:
@@ -196,6 +205,8 @@ def ticket_change(envelope: Envelope, payload: Payload) -> TicketChange:
                     "category": payload.category,
                     "channel": payload.channel.value,
                     "priority": payload.priority.value,
+                    "owner_department": payload.department,
+                    "created_by": payload.created_by,
                 },
                 earliest={"created_at": as_utc(payload.created_at)},
             )

@@ -32,6 +32,8 @@ def _ticket_fields(ticket: RoutingTicket) -> dict[str, Any]:
         "created_at": ticket.created_at,
         "required_skill": ticket.requirement.skill,
         "min_level": ticket.requirement.min_level,
+        "department": ticket.department,
+        "created_by": ticket.created_by,
     }
 
 
@@ -42,7 +44,16 @@ def _ticket(doc: dict[str, Any]) -> RoutingTicket:
         priority=Priority(doc["priority"]),
         created_at=doc["created_at"],
         requirement=SkillRequirement(doc["required_skill"], doc["min_level"]),
+        department=doc.get("department"),
+        created_by=doc.get("created_by"),
     )
+
+
+def _queue_filter(skill: str | None, departments: Collection[str] | None) -> dict[str, Any]:
+    query: dict[str, Any] = {} if skill is None else {"required_skill": skill}
+    if departments is not None:
+        query["department"] = {"$in": sorted(departments)}
+    return query
 
 
 class MongoTickets:
@@ -126,8 +137,10 @@ class MongoQueue:
         limit: int,
         skill: str | None = None,
         excluding: Collection[SkillRequirement] = (),
+        departments: Collection[str] | None = None,
     ) -> list[QueueEntry]:
-        query: dict[str, Any] = {} if skill is None else {"required_skill": skill}
+        """In service order; only tickets of `departments` when given."""
+        query = _queue_filter(skill, departments)
         if excluding:
             query["$nor"] = [
                 {"required_skill": requirement.skill, "min_level": requirement.min_level}
@@ -136,10 +149,10 @@ class MongoQueue:
         cursor = self.collection.find(query, {outbox.OUTBOX: 0}).sort(SERVICE_ORDER).limit(limit)
         return [QueueEntry(_ticket(doc), doc["queued_at"]) async for doc in cursor]
 
-    async def size(self, skill: str | None = None) -> int:
-        return await self.collection.count_documents(
-            {} if skill is None else {"required_skill": skill}
-        )
+    async def size(
+        self, skill: str | None = None, departments: Collection[str] | None = None
+    ) -> int:
+        return await self.collection.count_documents(_queue_filter(skill, departments))
 
     async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
         if not agent.skills:

@@ -51,6 +51,9 @@ class RoutingTicket:
     priority: Priority
     created_at: datetime
     requirement: SkillRequirement
+    # The department that owns the ticket and who opened it, for who may see it here.
+    department: str | None = None
+    created_by: str | None = None
 
     @property
     def queue_key(self) -> tuple[int, datetime, str]:
