@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from ticketflow_shared.limits import BodySizeLimit, bounded_errors
 from ticketflow_shared.metrics import metrics_router
 from ticketflow_shared.overload import LoadShedding, OverloadLimits
 from ticketflow_shared.runtime import Runtime
@@ -21,9 +22,11 @@ Hook = Callable[[Runtime], Awaitable[None]]
 
 
 async def request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
-    """FastAPI's own 422, safe to encode when the rejected input holds NaN or Infinity."""
+    """FastAPI's own 422, safe to encode when the rejected input holds NaN or Infinity, and
+    echoing no more than a short prefix of it."""
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse({"detail": _json_safe(jsonable_encoder(exc.errors()))}, status_code=422)
+    errors = bounded_errors(jsonable_encoder(exc.errors()))
+    return JSONResponse({"detail": _json_safe(errors)}, status_code=422)
 
 
 def _json_safe(value: object) -> object:
@@ -113,6 +116,8 @@ def service_app(
             deadline_seconds=settings.http_deadline_seconds,
         ),
     )
+    # Outermost, so a body over the limit is refused before it takes one of the slots above.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.http_max_body_bytes)
     app.state.runtime = runtime
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.include_router(health_router(runtime))

@@ -27,6 +27,8 @@ class ServiceSettings(BaseSettings):
     http_max_in_flight: int = Field(default=64, ge=1)
     http_queue_seconds: float = Field(default=0.25, gt=0)
     http_deadline_seconds: float = Field(default=5.0, gt=0)
+    # A request body over this is refused with 413 before it is parsed.
+    http_max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     otel_endpoint: str = "http://127.0.0.1:4318/v1/traces"
 
