@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from ticketflow_shared.docs import serve_docs
 from ticketflow_shared.limits import BodySizeLimit, bounded_errors
 from ticketflow_shared.metrics import metrics_router
 from ticketflow_shared.overload import LoadShedding, OverloadLimits
@@ -107,7 +108,10 @@ def service_app(
             for hook in reversed(on_closed):
                 await hook(runtime)
 
-    app = FastAPI(title=title, description=description, lifespan=lifespan)
+    app = FastAPI(
+        title=title, description=description, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+    serve_docs(app)
     app.add_middleware(
         LoadShedding,
         limits=OverloadLimits(

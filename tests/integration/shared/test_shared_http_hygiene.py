@@ -1,4 +1,7 @@
-"""Every service app: a body limit, and 422s that echo only a short prefix of a bad value."""
+"""Every service app: a body limit, bounded 422 echoes, and docs that work without internet."""
+
+import json
+import re
 
 import pytest
 from fastapi import APIRouter, Request
@@ -112,3 +115,35 @@ async def test_a_422_echoes_only_a_short_prefix_of_what_it_refuses(namespace: Na
     assert len(detail) == 21
     assert detail[-1] == {"type": "too_many_errors", "loc": [], "msg": "and 9980 more errors"}
     assert calls == []
+
+
+URL = re.compile(r"""(?:src|href)="([^"]+)"|url: ?'([^']+)'|spec-url="([^"]+)\"""")
+
+
+async def test_docs_and_redoc_load_only_assets_the_service_serves_itself(namespace: Namespace):
+    async with serve_in_process(app_for(namespace, [])) as http:
+        pages = {path: await http.get(path) for path in ("/docs", "/redoc")}
+        urls = {
+            path: {next(filter(None, m.groups())) for m in URL.finditer(page.text)}
+            for path, page in pages.items()
+        }
+        assets = {url: await http.get(url) for found in urls.values() for url in found}
+        schema = (await http.get("/openapi.json")).json()
+        redirect = await http.get("/docs/oauth2-redirect")
+
+    for path, page in pages.items():
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
+        assert "//" not in json.dumps(sorted(urls[path])), urls[path]
+    assert "/openapi.json" in urls["/docs"] and "/openapi.json" in urls["/redoc"]
+    kinds = {url.rsplit(".", 1)[-1]: answer for url, answer in assets.items()}
+    assert set(kinds) == {"js", "css", "png", "json"}
+    assert all(answer.status_code == 200 for answer in assets.values())
+    assert kinds["js"].headers["content-type"].split(";")[0] in (
+        "text/javascript",
+        "application/javascript",
+    )
+    assert kinds["css"].headers["content-type"].startswith("text/css")
+    assert kinds["png"].headers["content-type"] == "image/png"
+    assert redirect.status_code == 200
+    assert not [path for path in schema["paths"] if path.startswith(("/docs", "/redoc"))]
