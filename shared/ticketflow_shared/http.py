@@ -15,6 +15,8 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from ticketflow_shared.access.audit import Auditing, audit_router
 from ticketflow_shared.access.guard import ADMINS, OPERATORS, Authentication, allow, caller
 from ticketflow_shared.access.wiring import ProcessAccess
+from ticketflow_shared.docs import serve_docs
+from ticketflow_shared.limits import BodySizeLimit, bounded_errors
 from ticketflow_shared.metrics import metrics_router
 from ticketflow_shared.overload import LoadShedding, OverloadLimits
 from ticketflow_shared.runtime import Runtime
@@ -24,9 +26,11 @@ Hook = Callable[[Runtime], Awaitable[None]]
 
 
 async def request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
-    """FastAPI's own 422, safe to encode when the rejected input holds NaN or Infinity."""
+    """FastAPI's own 422, safe to encode when the rejected input holds NaN or Infinity, and
+    echoing no more than a short prefix of it."""
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse({"detail": _json_safe(jsonable_encoder(exc.errors()))}, status_code=422)
+    errors = bounded_errors(jsonable_encoder(exc.errors()))
+    return JSONResponse({"detail": _json_safe(errors)}, status_code=422)
 
 
 def _json_safe(value: object) -> object:
@@ -114,8 +118,11 @@ def service_app(
             for hook in reversed(on_closed):
                 await hook(runtime)
 
-    app = FastAPI(title=title, description=description, lifespan=lifespan)
-    # Outermost first: load shedding, then authentication, then the audit trail.
+    app = FastAPI(
+        title=title, description=description, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+    serve_docs(app)
+    # Outermost last: the body limit, load shedding, authentication, the audit trail.
     app.add_middleware(Auditing, trail=access.trail)
     app.add_middleware(Authentication, access=access.control)
     app.add_middleware(
@@ -126,6 +133,8 @@ def service_app(
             deadline_seconds=settings.http_deadline_seconds,
         ),
     )
+    # Outermost, so a body over the limit is refused before it takes one of the slots above.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.http_max_body_bytes)
     app.state.runtime = runtime
     app.state.access = access
     app.state.audit = access.trail

@@ -42,6 +42,8 @@ class ServiceSettings(BaseSettings):
     auth_key_refresh_seconds: float = Field(default=2.0, gt=0)
     rate_limit_per_second: float = Field(default=50.0, gt=0)
     rate_limit_burst: int = Field(default=200, ge=1)
+    # A request body over this is refused with 413 before it is parsed.
+    http_max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     otel_endpoint: str = "http://127.0.0.1:4318/v1/traces"
 

@@ -25,7 +25,9 @@ from ticketflow_shared.access.tokens import InvalidToken, TokenVerifier
 
 log = logging.getLogger(__name__)
 REALM = 'Bearer realm="ticketflow"'
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
+OPEN_PATHS = frozenset(
+    {"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+)
 OPEN_PREFIXES = ("/docs/assets/",)
 MAX_CREDENTIAL_LENGTH = 8192
 SESSION_COOKIE = "ticketflow_session"

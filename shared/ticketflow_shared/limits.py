@@ -1,0 +1,133 @@
+"""Bounded requests and echoes: no body over the limit is read, no bad value sent back whole.
+
+`BodySizeLimit` refuses a request whose body is over `max_bytes` with `413`: at once when its
+Content-Length says so (before the app runs), and otherwise (chunked, no length) as soon as
+the bytes read so far pass the limit, without reading the rest. `bounded` cuts what an error
+answer echoes of the caller's input to a short prefix, however large or deep the input.
+"""
+
+import json
+from collections.abc import Sequence
+from itertools import islice
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ECHO_CHARS = 64
+ECHO_ITEMS = 8
+ECHO_DEPTH = 4
+MESSAGE_CHARS = 300
+MAX_ERRORS = 20
+
+
+class BodyTooLarge(Exception):
+    """The request body passed the limit while it was being read."""
+
+
+class BodySizeLimit:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await self._refuse(send)
+            return
+        received = 0
+        too_large = False
+        answering = False
+
+        async def counted_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    raise BodyTooLarge(f"request body over {self.max_bytes} bytes")
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal answering
+            if too_large and not answering:  # the app's answer to a cut body: ours goes instead
+                return
+            answering = answering or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except BodyTooLarge:
+            if answering:
+                raise
+        if too_large and not answering:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        detail = f"request body too large: the limit is {self.max_bytes} bytes"
+        body = json.dumps({"detail": detail}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the server refuses a malformed length; counting covers the rest
+    return None
+
+
+def bounded(value: object, chars: int = ECHO_CHARS, depth: int = ECHO_DEPTH) -> object:
+    """A JSON-like value cut to a short prefix: long strings, many items, deep nesting."""
+    if isinstance(value, str):
+        return value if len(value) <= chars else f"{value[:chars]}… ({len(value)} characters)"
+    if isinstance(value, dict | list | tuple) and depth <= 0:
+        return f"… ({type(value).__name__} of {len(value)} items)"
+    if isinstance(value, dict):
+        kept = {
+            bounded(str(key), chars, 0): bounded(item, chars, depth - 1)
+            for key, item in islice(value.items(), ECHO_ITEMS)
+        }
+        if len(value) > ECHO_ITEMS:
+            kept["…"] = f"{len(value) - ECHO_ITEMS} more keys"
+        return kept
+    if isinstance(value, list | tuple):
+        kept = [bounded(item, chars, depth - 1) for item in value[:ECHO_ITEMS]]
+        if len(value) > ECHO_ITEMS:
+            kept.append(f"… {len(value) - ECHO_ITEMS} more items")
+        return kept
+    return value
+
+
+def bounded_errors(errors: Sequence[dict]) -> list[dict]:
+    """Validation errors in FastAPI's shape, each echo of the input bounded, at most MAX_ERRORS."""
+    kept = [_bounded_error(error) for error in errors[:MAX_ERRORS]]
+    if len(errors) > MAX_ERRORS:
+        left_out = len(errors) - MAX_ERRORS
+        kept.append({"type": "too_many_errors", "loc": [], "msg": f"and {left_out} more errors"})
+    return kept
+
+
+def _bounded_error(error: dict) -> dict:
+    """A caller's dict key can be in `loc`, and a validator may quote the value in `msg`."""
+    kept = {**error, "loc": [bounded(part) for part in error["loc"]]}
+    kept["msg"] = bounded(error["msg"], MESSAGE_CHARS)
+    for key in ("input", "ctx"):
+        if key in error:
+            kept[key] = bounded(error[key])
+    return kept
