@@ -14,6 +14,9 @@ from fastapi import FastAPI
 
 from ticketflow_shared.events import Envelope
 
+TEST_PII_KEYS = "test1:7xRa84If71eHYMzIcLLq1gxa7ekcjXN2UH296xtsSh0="
+TEST_PII_INDEX_KEY = "cXT6BBxJ7JD7QoQpRov7/zcXc6AaTjhl+l9KJJVssnA="
+
 
 @dataclass(frozen=True)
 class Servers:
@@ -55,6 +58,9 @@ class Namespace:
             "TICKETFLOW_SMTP_PORT": str(self.servers.smtp_port),
             "TICKETFLOW_RETRY_BACKOFF_SECONDS": "0.05",
             "TICKETFLOW_OUTBOX_POLL_SECONDS": "0.5",
+            # Test-only keys: customer data is sealed at rest (ticketflow_shared.pii).
+            "TICKETFLOW_PII_KEYS": TEST_PII_KEYS,
+            "TICKETFLOW_PII_INDEX_KEY": TEST_PII_INDEX_KEY,
         }
 
     def settings(self, settings_class: type, service: str, **overrides: object):
