@@ -15,7 +15,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from ticketflow_shared.metrics import metrics_router
 from ticketflow_shared.overload import LoadShedding, OverloadLimits
 from ticketflow_shared.runtime import Runtime
-from ticketflow_shared.telemetry import setup_telemetry
+from ticketflow_shared.telemetry import redact_server_span, setup_telemetry
 
 Hook = Callable[[Runtime], Awaitable[None]]
 
@@ -123,5 +123,7 @@ def service_app(
     provider = setup_telemetry(
         settings.service_name, settings.otel_exporter, settings.otel_endpoint
     )
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=provider, server_request_hook=redact_server_span
+    )
     return app
