@@ -15,6 +15,9 @@ from fastapi import FastAPI
 
 from ticketflow_shared.events import Envelope
 
+TEST_PII_KEYS = "test1:7xRa84If71eHYMzIcLLq1gxa7ekcjXN2UH296xtsSh0="
+TEST_PII_INDEX_KEY = "cXT6BBxJ7JD7QoQpRov7/zcXc6AaTjhl+l9KJJVssnA="
+
 
 @dataclass(frozen=True)
 class Servers:
@@ -60,6 +63,9 @@ class Namespace:
             # Tests and the fuzz suite send many requests with one credential.
             "TICKETFLOW_RATE_LIMIT_PER_SECOND": "5000",
             "TICKETFLOW_RATE_LIMIT_BURST": "20000",
+            # Test-only keys: customer data is sealed at rest (ticketflow_shared.pii).
+            "TICKETFLOW_PII_KEYS": TEST_PII_KEYS,
+            "TICKETFLOW_PII_INDEX_KEY": TEST_PII_INDEX_KEY,
         }
 
     def settings(self, settings_class: type, service: str, **overrides: object):

@@ -20,7 +20,7 @@ from ticketflow_shared.limits import BodySizeLimit, bounded_errors
 from ticketflow_shared.metrics import metrics_router
 from ticketflow_shared.overload import LoadShedding, OverloadLimits
 from ticketflow_shared.runtime import Runtime
-from ticketflow_shared.telemetry import setup_telemetry
+from ticketflow_shared.telemetry import redact_server_span, setup_telemetry
 
 Hook = Callable[[Runtime], Awaitable[None]]
 
@@ -148,5 +148,7 @@ def service_app(
     provider = setup_telemetry(
         settings.service_name, settings.otel_exporter, settings.otel_endpoint
     )
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=provider, server_request_hook=redact_server_span
+    )
     return app

@@ -2,8 +2,10 @@
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ticketflow_shared import pii
 
 
 class ServiceSettings(BaseSettings):
@@ -46,6 +48,32 @@ class ServiceSettings(BaseSettings):
     http_max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     otel_endpoint: str = "http://127.0.0.1:4318/v1/traces"
+    # Customer data at rest (`pii.py`): `kid:base64key,...`, the id new values are sealed
+    # with (may be left out with one key), and the blind index's own key.
+    pii_keys: SecretStr = SecretStr("")
+    pii_active_key: str = ""
+    pii_index_key: SecretStr = SecretStr("")
+
+    @model_validator(mode="after")
+    def _pii_keys_usable(self) -> "ServiceSettings":
+        """Keys that are given must work: a bad one stops the start, not the first ticket."""
+        if self.pii_keys.get_secret_value() or self.pii_index_key.get_secret_value():
+            self.field_cipher()
+        return self
+
+    def field_cipher(self) -> pii.FieldCipher:
+        """The cipher for customer data; raise PiiConfigError when no keys are configured."""
+        keys = pii.parse_keys(self.pii_keys.get_secret_value())
+        index_key = self.pii_index_key.get_secret_value()
+        if not keys or not index_key:
+            raise pii.PiiConfigError(
+                "customer data is stored sealed and no keys are configured: set "
+                "TICKETFLOW_PII_KEYS (kid:base64 of 32 bytes), TICKETFLOW_PII_INDEX_KEY "
+                "(base64 of 32 bytes) and, with several keys, TICKETFLOW_PII_ACTIVE_KEY "
+                "(deploy/up generates them once under $TICKETFLOW_HOME/secrets/)"
+            )
+        active = self.pii_active_key or (next(iter(keys)) if len(keys) == 1 else "")
+        return pii.FieldCipher(keys, active, pii.decode_key(index_key, "PII index key"))
 
     @property
     def database_name(self) -> str:

@@ -12,6 +12,7 @@ deterministic, so a failure comes back on every run until it is fixed.
 import functools
 import importlib
 import os
+from unittest import mock
 
 import httpx
 import pytest
@@ -28,6 +29,7 @@ from e2e_platform import LOG_DIR, SERVICES, Platform
 from intake.domain.categories import DEFAULT_CATEGORIES
 from intake.domain.idempotency import ticket_id_for_key
 from journey import assigned_ticket, post_ticket, put_agent, unique_email
+from support import TEST_PII_INDEX_KEY, TEST_PII_KEYS
 from ticketflow_shared.events import TicketAssignedV1, TicketCreatedV1, TicketResolvedV1
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -132,7 +134,9 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 
 def _openapi(service: str) -> dict:
     """What the service serves at /openapi.json; needed now, to collect one test per operation."""
-    return importlib.import_module(f"{service}.bootstrap").create_app().openapi()
+    keys = {"TICKETFLOW_PII_KEYS": TEST_PII_KEYS, "TICKETFLOW_PII_INDEX_KEY": TEST_PII_INDEX_KEY}
+    with mock.patch.dict(os.environ, keys):  # intake and notify refuse to start without keys
+        return importlib.import_module(f"{service}.bootstrap").create_app().openapi()
 
 
 OPENAPI = {service: _openapi(service) for service in SERVICES}

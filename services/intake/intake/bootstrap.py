@@ -28,21 +28,23 @@ CATEGORIES = "categories"
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
+    # Refuses to start without keys: customer data is never stored in clear text.
+    cipher = settings.field_cipher()
     runtime = Runtime(
         settings,
         indexes={TICKETS: ticket_store.INDEXES},
         outbox_collections=[TICKETS, API_KEYS],
     )
     customers = CustomerTickets(runtime.db[CUSTOMERS], runtime.db[MIGRATIONS])
-    tickets = MongoTicketRepository(runtime.db[TICKETS], customers, runtime.publish_outbox)
+    tickets = MongoTicketRepository(runtime.db[TICKETS], customers, runtime.publish_outbox, cipher)
     categories = MongoCategoryRepository(runtime.db[CATEGORIES])
 
     async def seed_categories(_: Runtime) -> None:
         if settings.seed_default_categories:
             await categories.seed(DEFAULT_CATEGORIES)
 
-    async def file_existing_tickets(_: Runtime) -> None:
-        await customers.build_from(runtime.db[TICKETS])
+    async def seal_existing_tickets(_: Runtime) -> None:
+        await tickets.seal_stored(runtime.db[MIGRATIONS])
 
     async def consume(running: Runtime) -> None:
         await consumers.subscribe(running, tickets)
@@ -52,7 +54,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         title="ticketflow intake",
         description="One front door for every channel; owns the ticket and its lifecycle.",
         routers=[*ROUTERS, api_key_router(ticket_store.SOURCE)],
-        on_start=[seed_categories, file_existing_tickets, consume],
+        on_start=[seed_categories, seal_existing_tickets, consume],
     )
     install_state(app, tickets, categories)
     return app

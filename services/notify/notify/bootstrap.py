@@ -20,11 +20,16 @@ from ticketflow_shared.http import service_app
 from ticketflow_shared.runtime import Runtime
 
 
-def build_deps(runtime: Runtime, settings: NotifySettings) -> NotifyDeps:
+def build_deps(
+    runtime: Runtime,
+    settings: NotifySettings,
+    tickets: MongoTicketRepository,
+    deliveries: MongoDeliveryRepository,
+) -> NotifyDeps:
     return NotifyDeps(
-        tickets=MongoTicketRepository(runtime.db),
+        tickets=tickets,
         templates=MongoTemplateRepository(runtime.db, settings.template_cache_seconds),
-        deliveries=MongoDeliveryRepository(runtime.db),
+        deliveries=deliveries,
         sender=SmtpSender(settings),
         renderer=ProcessRenderer(
             timeout_seconds=settings.template_timeout_seconds,
@@ -40,12 +45,20 @@ def build_deps(runtime: Runtime, settings: NotifySettings) -> NotifyDeps:
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
+    # Refuses to start without keys: customer data is never stored in clear text.
+    cipher = settings.field_cipher()
     runtime = Runtime(settings, INDEXES, outbox_collections=[DELIVERIES])
-    deps = build_deps(runtime, settings)
+    tickets = MongoTicketRepository(runtime.db, cipher)
+    deliveries = MongoDeliveryRepository(runtime.db, cipher)
+    deps = build_deps(runtime, settings, tickets, deliveries)
 
     async def seed_templates(_: Runtime) -> None:
         await deps.templates.seed(list(DEFAULT_TEMPLATES.values()))
         await deps.renderer.warm_up()
+
+    async def seal_stored(_: Runtime) -> None:
+        await tickets.seal_stored()
+        await deliveries.seal_stored()
 
     async def stop_renderer(_: Runtime) -> None:
         await deps.renderer.close()
@@ -58,7 +71,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         title="ticketflow notify",
         description="Tells customers by email what happened to their tickets.",
         routers=api.routers,
-        on_start=[seed_templates, start_consuming],
+        on_start=[seed_templates, seal_stored, start_consuming],
         on_closed=[stop_renderer],  # handlers under way still render
     )
     app.state.notify = deps

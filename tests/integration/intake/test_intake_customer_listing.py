@@ -23,6 +23,7 @@ from intake.domain.ticket import Ticket, TicketStatus
 from intake.settings import IntakeSettings
 from support import Namespace, serve_in_process
 from ticketflow_shared.events import Channel
+from ticketflow_shared.pii import FieldCipher
 from ticketflow_shared.serialized import SerializedDatabase
 
 pytestmark = pytest.mark.integration
@@ -56,6 +57,11 @@ class Store:
     tickets: MongoTicketRepository
     customers: CustomerTickets
     log: CommandLog
+    cipher: FieldCipher
+
+    def key(self, email: str) -> str:
+        """What a customer's tickets are filed under: the address's blind index."""
+        return self.cipher.blind_index(email)
 
 
 async def no_publishing(collection: Any, doc_id: Any, entries: list[dict]) -> None:
@@ -71,7 +77,9 @@ async def store(namespace: Namespace) -> AsyncIterator[Store]:
     db = SerializedDatabase(client[namespace.database("intake")])
     await db.detect()
     customers = CustomerTickets(db[CUSTOMERS], db[MIGRATIONS])
-    yield Store(MongoTicketRepository(db["tickets"], customers, no_publishing), customers, log)
+    cipher = namespace.settings(IntakeSettings, "intake").field_cipher()
+    tickets = MongoTicketRepository(db["tickets"], customers, no_publishing, cipher)
+    yield Store(tickets, customers, log, cipher)
     await client.close()
 
 
@@ -134,15 +142,15 @@ async def test_a_create_costs_one_write_more_filed_before_the_insert(store: Stor
     sent = [(name, collection) for name, collection, _ in store.log.sent]
     assert sent == [("update", CUSTOMERS), ("insert", "tickets")]
     [(_, _, update)] = [entry for entry in store.log.sent if entry[0] == "update"]
-    assert [u["q"] for u in update["updates"]] == [{"_id": "ada@example.com"}]
+    assert [u["q"] for u in update["updates"]] == [{"_id": store.key("ada@example.com")}]
 
 
 async def test_ids_without_a_ticket_or_of_another_customers_ticket_are_skipped(store: Store):
     [ada] = await add(store, ticket(1, "ada@example.com"))
     [bob] = await add(store, ticket(2, "bob@example.com"))
     # As a crash between filing and inserting leaves it, and as an id clash with bob's does.
-    await store.customers.remember("ada@example.com", "TF-NEVERINSERTED")
-    await store.customers.remember("ada@example.com", bob)
+    await store.customers.remember(store.key("ada@example.com"), "TF-NEVERINSERTED")
+    await store.customers.remember(store.key("ada@example.com"), bob)
 
     found, count = await store.tickets.find(status=None, customer_email="ada@example.com", limit=9)
 
@@ -177,7 +185,7 @@ async def test_a_replayed_create_files_its_ticket_once(namespace: Namespace, sto
 
     assert (first.status_code, again.status_code) == (201, 200)
     ticket_ids = [first.json()["id"], other.json()["id"]]
-    assert await store.customers.ticket_ids("ada@example.com") == ticket_ids
+    assert await store.customers.ticket_ids(store.key("ada@example.com")) == ticket_ids
     assert ([t["id"] for t in listed["data"]], listed["count"]) == (ticket_ids[::-1], 2)
 
 
@@ -188,7 +196,7 @@ async def test_tickets_stored_before_the_index_existed_are_filed_at_start(
     client: AsyncMongoClient = AsyncMongoClient(namespace.servers.mongo_url, tz_aware=True)
     try:
         raw = client[namespace.database("intake")]["tickets"]
-        await raw.insert_many([to_document(each) for each in old])
+        await raw.insert_many([to_document(each, store.cipher) for each in old])
     finally:
         await client.close()
 
@@ -197,6 +205,6 @@ async def test_tickets_stored_before_the_index_existed_are_filed_at_start(
         listed = (await http.get("/tickets", params={"customer_email": "ada@example.com"})).json()
 
     assert [t["id"] for t in listed["data"]] == [old[2].id, old[0].id]
-    assert await store.customers.ticket_ids("bob@example.com") == [old[1].id]
+    assert await store.customers.ticket_ids(store.key("bob@example.com")) == [old[1].id]
     # Once built, a later start leaves the index to the creates.
     assert await store.customers.build_from(store.tickets.collection) == 0

@@ -11,6 +11,7 @@ from notify.adapters.deliveries import MongoDeliveryRepository
 from notify.domain.deliveries import Delivery
 from notify.domain.templates import DEFAULT_TEMPLATES, render, template_context
 from notify.domain.tickets import TicketView
+from notify.settings import NotifySettings
 from support import BusProbe, Namespace
 from ticketflow_shared.events import Envelope, utcnow
 
@@ -62,7 +63,8 @@ async def _crash_after_electing_attempt_2(
     client: AsyncMongoClient = AsyncMongoClient(namespace.servers.mongo_url, tz_aware=True)
     try:
         db = client[namespace.database("notify")]
-        assert await MongoDeliveryRepository(db).add(delivery)
+        cipher = namespace.settings(NotifySettings, "notify").field_cipher()
+        assert await MongoDeliveryRepository(db, cipher).add(delivery)
         await db[DELIVERY_ATTEMPTS].insert_one({"_id": f"{delivery.id}#2", "began_at": died_at})
     finally:
         await client.close()

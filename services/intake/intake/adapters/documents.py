@@ -1,47 +1,74 @@
-"""How a Ticket is laid out as a MongoDB document, and back."""
+"""How a Ticket is laid out as a MongoDB document, and back.
 
-from dataclasses import asdict
+What the customer wrote or is (address, name, subject, body, fields) and what is written
+about it (resolution, history notes) is sealed per field (`ticketflow_shared.pii`); the
+address is also kept as its blind index, which is what a customer's tickets are filed under.
+A document from before sealing holds clear text, which reads as it is.
+"""
+
+import json
+from dataclasses import asdict, replace
 from typing import Any
 
 from intake.domain.customers import checked_customer, customer_key
 from intake.domain.idempotency import IdempotencyRecord
 from intake.domain.ticket import Assignee, HistoryEntry, Ticket, TicketStatus
 from ticketflow_shared.events import Channel, Priority
+from ticketflow_shared.pii import FieldCipher, is_blind_index, is_sealed
+from ticketflow_shared.resealing import Update
+
+EMAIL = "ticket.customer.email"
+NAME = "ticket.customer.name"
+SUBJECT = "ticket.subject"
+BODY = "ticket.body"
+FIELDS = "ticket.fields"
+RESOLUTION = "ticket.resolution"
+NOTE = "ticket.history.note"
+# The fields a document seals; a re-seal pass rewrites these and nothing else.
+SEALED_ONCE = ("customer", "customer_email", "subject", "body", "fields")
+SEALED_ON_SAVE = ("resolution", "history")
 
 
-def to_document(ticket: Ticket) -> dict[str, Any]:
+def to_document(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
     return {
         "_id": ticket.id,
         "channel": ticket.channel.value,
-        "customer": ticket.customer.model_dump(),
-        # Whose ticket this is, as the customer's ticket list is keyed.
-        "customer_email": customer_key(ticket.customer.email),
-        "subject": ticket.subject,
-        "body": ticket.body,
+        "customer": {
+            "email": cipher.seal(ticket.customer.email, EMAIL),
+            "name": cipher.seal_optional(ticket.customer.name, NAME),
+        },
+        # Whose ticket this is, as the customer's ticket list is keyed: never the address.
+        "customer_email": customer_index(ticket.customer.email, cipher),
+        "subject": cipher.seal(ticket.subject, SUBJECT),
+        "body": cipher.seal(ticket.body, BODY),
         "category": ticket.category,
         "priority": ticket.priority.value,
-        "fields": ticket.fields,
+        "fields": cipher.seal(json.dumps(ticket.fields), FIELDS),
         "idempotency": _plain(ticket.idempotency),
         "created_at": ticket.created_at,
         "version": ticket.version,
         "department": ticket.department,
         "created_by": ticket.created_by,
-        **mutable_fields(ticket),
+        **mutable_fields(ticket, cipher),
     }
+
+
+def customer_index(email: str, cipher: FieldCipher) -> str:
+    return cipher.blind_index(customer_key(email))
 
 
 # Written before tickets kept high-water marks: every applied event id. Dropped on the next save.
 LEGACY_FIELDS = ("applied_events",)
 
 
-def mutable_fields(ticket: Ticket) -> dict[str, Any]:
+def mutable_fields(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
     """What save() rewrites; everything else is fixed when the ticket is created."""
     return {
         "status": ticket.status.value,
         "assignee": _plain(ticket.assignee),
-        "history": [_history(entry) for entry in ticket.history],
+        "history": [_history(entry, cipher) for entry in ticket.history],
         "sequences": dict(ticket.sequences),
-        "resolution": ticket.resolution,
+        "resolution": cipher.seal_optional(ticket.resolution, RESOLUTION),
         "resolved_at": ticket.resolved_at,
         "updated_at": ticket.updated_at,
         # Who may see it, as scoped lists filter (the owner's and the agent's departments).
@@ -49,29 +76,38 @@ def mutable_fields(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def from_document(doc: dict[str, Any]) -> Ticket:
+def from_document(doc: dict[str, Any], cipher: FieldCipher) -> Ticket:
     assignee = doc.get("assignee")
     idempotency = doc.get("idempotency")
+    customer = doc["customer"]
     return Ticket(
         id=doc["_id"],
         channel=Channel(doc["channel"]),
         # Checked on the way in; stored as written, IDNA domain included.
-        customer=checked_customer(doc["customer"]["email"], doc["customer"].get("name")),
-        subject=doc["subject"],
-        body=doc["body"],
+        customer=checked_customer(
+            cipher.open(customer["email"], EMAIL), cipher.open_optional(customer.get("name"), NAME)
+        ),
+        subject=cipher.open(doc["subject"], SUBJECT),
+        body=cipher.open(doc["body"], BODY),
         category=doc["category"],
         priority=Priority(doc["priority"]),
-        fields=dict(doc.get("fields") or {}),
+        fields=_fields(doc.get("fields"), cipher),
         status=TicketStatus(doc["status"]),
         created_at=doc["created_at"],
         updated_at=doc["updated_at"],
         assignee=Assignee(**assignee) if assignee else None,
         history=[
-            HistoryEntry(**{**entry, "status": TicketStatus(entry["status"])})
+            HistoryEntry(
+                **{
+                    **entry,
+                    "status": TicketStatus(entry["status"]),
+                    "note": cipher.open_optional(entry.get("note"), NOTE),
+                }
+            )
             for entry in doc.get("history") or []
         ],
         sequences=dict(doc.get("sequences") or {}),
-        resolution=doc.get("resolution"),
+        resolution=cipher.open_optional(doc.get("resolution"), RESOLUTION),
         resolved_at=doc.get("resolved_at"),
         idempotency=IdempotencyRecord(**idempotency) if idempotency else None,
         version=doc.get("version", 0),
@@ -80,8 +116,30 @@ def from_document(doc: dict[str, Any]) -> Ticket:
     )
 
 
-def _history(entry: HistoryEntry) -> dict[str, Any]:
-    return {**asdict(entry), "status": entry.status.value}
+def resealed(doc: dict[str, Any], cipher: FieldCipher) -> list[Update] | None:
+    """A stored document's sealed fields under the active key, or None if they are already.
+
+    The fields fixed at creation need no guard; those save() writes are guarded by the
+    document's `updated_at`, so a save meanwhile (which seals them itself) is not undone.
+    """
+    if cipher.is_current(doc["subject"]) and is_blind_index(doc["customer_email"]):
+        return None
+    fresh = to_document(from_document(doc, cipher), cipher)
+    return [
+        ({}, {name: fresh[name] for name in SEALED_ONCE}),
+        ({"updated_at": doc["updated_at"]}, {name: fresh[name] for name in SEALED_ON_SAVE}),
+    ]
+
+
+def _fields(value: object, cipher: FieldCipher) -> dict[str, Any]:
+    if is_sealed(value):
+        return dict(json.loads(cipher.open(str(value), FIELDS)))
+    return dict(value or {})  # type: ignore[call-overload]
+
+
+def _history(entry: HistoryEntry, cipher: FieldCipher) -> dict[str, Any]:
+    sealed = replace(entry, note=cipher.seal_optional(entry.note, NOTE))
+    return {**asdict(sealed), "status": entry.status.value}
 
 
 def _plain(value: Assignee | IdempotencyRecord | None) -> dict[str, Any] | None:

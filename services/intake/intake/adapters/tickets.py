@@ -8,13 +8,21 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from intake.adapters.customers import CustomerTickets
-from intake.adapters.documents import LEGACY_FIELDS, from_document, mutable_fields, to_document
-from intake.domain.customers import customer_key
+from intake.adapters.documents import (
+    LEGACY_FIELDS,
+    customer_index,
+    from_document,
+    mutable_fields,
+    resealed,
+    to_document,
+)
 from intake.domain.errors import ConcurrentUpdate, TicketIdTaken
 from intake.domain.ticket import Ticket, TicketStatus
 from ticketflow_shared import outbox
 from ticketflow_shared.access.principal import Scope, scope_filter
 from ticketflow_shared.events import Envelope
+from ticketflow_shared.pii import FieldCipher
+from ticketflow_shared.resealing import reseal_once
 
 SOURCE = "/ticketflow/intake"
 EVERYTHING = Scope(everything=True)
@@ -37,11 +45,13 @@ class MongoTicketRepository:
         collection: AsyncCollection,
         customers: CustomerTickets,
         flush: outbox.OutboxFlush,
+        cipher: FieldCipher,
         source: str = SOURCE,
     ) -> None:
         self.collection = collection
         self.customers = customers
         self.flush = flush
+        self.cipher = cipher
         self.source = source
 
     async def add(self, ticket: Ticket) -> None:
@@ -49,9 +59,9 @@ class MongoTicketRepository:
 
         The insert is also the id uniqueness check.
         """
-        await self.customers.remember(customer_key(ticket.customer.email), ticket.id)
+        await self.customers.remember(customer_index(ticket.customer.email, self.cipher), ticket.id)
         pending, entries = outbox.outbox_fields(self._envelopes(ticket))
-        doc = {**to_document(ticket), **pending}
+        doc = {**to_document(ticket, self.cipher), **pending}
         try:
             await self.collection.insert_one(doc)
         except DuplicateKeyError as exc:
@@ -61,13 +71,13 @@ class MongoTicketRepository:
 
     async def get(self, ticket_id: str) -> Ticket | None:
         doc = await self.collection.find_one({"_id": ticket_id}, _READ_PROJECTION)
-        return from_document(doc) if doc else None
+        return from_document(doc, self.cipher) if doc else None
 
     async def save(self, ticket: Ticket, expected_version: int) -> None:
         """Compare-and-set on `version`, so two writers never overwrite each other."""
         record_events, entries = outbox.push_outbox(self._envelopes(ticket))
         changes = {
-            "$set": {**mutable_fields(ticket), "version": ticket.version},
+            "$set": {**mutable_fields(ticket, self.cipher), "version": ticket.version},
             "$unset": dict.fromkeys(LEGACY_FIELDS, ""),
         }
         result = await self.collection.update_one(
@@ -90,14 +100,15 @@ class MongoTicketRepository:
     ) -> tuple[list[Ticket], int]:
         """Newest first, at most `limit`, and how many match in all, of what `scope` sees."""
         if customer_email:
-            return await self._find_for_customer(customer_key(customer_email), status, limit, scope)
+            customer = customer_index(customer_email, self.cipher)
+            return await self._find_for_customer(customer, status, limit, scope)
         query: dict[str, Any] = scope_filter(scope)
         if status is not None:
             query["status"] = status.value
         cursor = self.collection.find(query, _READ_PROJECTION)
         docs = await cursor.sort("created_at", DESCENDING).limit(limit).to_list()
         total = await self.collection.count_documents(query)
-        return [from_document(doc) for doc in docs], total
+        return [from_document(doc, self.cipher) for doc in docs], total
 
     async def _find_for_customer(
         self, customer: str, status: TicketStatus | None, limit: int, scope: Scope
@@ -124,12 +135,24 @@ class MongoTicketRepository:
                 break
         found.sort(key=lambda doc: (doc["created_at"], doc["_id"]), reverse=True)
         total = len(ids) - missing if status is None else len(found)
-        return [from_document(doc) for doc in found[:limit]], total
+        return [from_document(doc, self.cipher) for doc in found[:limit]], total
 
     async def _by_ids(self, ids: list[str]) -> list[dict[str, Any] | None]:
         """One bare `_id` lookup each, together; `$in` would read the whole collection."""
         lookups = (self.collection.find_one({"_id": i}, _READ_PROJECTION) for i in ids)
         return list(await asyncio.gather(*lookups))
+
+    async def seal_stored(self, migrations: AsyncCollection) -> int:
+        """Seal tickets stored in clear text or under an older key, then file them by index."""
+        sealed = await reseal_once(
+            self.collection,
+            migrations,
+            self.cipher,
+            lambda doc: resealed(doc, self.cipher),
+            _READ_PROJECTION,
+        )
+        await self.customers.build_from(self.collection)
+        return sealed
 
     def _envelopes(self, ticket: Ticket) -> list[Envelope]:
         # A change is saved on its own, so what it recorded carries the version it made.

@@ -1,4 +1,8 @@
-"""Delivery documents: natural `_id` per event and channel, state guarded in each update."""
+"""Delivery documents: natural `_id` per event and channel, state guarded in each update.
+
+The recipient, the email's text and what mail servers answered (which may quote the address)
+are sealed per field (`ticketflow_shared.pii`); clear text from before sealing reads as it is.
+"""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -13,28 +17,43 @@ from notify.domain.deliveries import CHANNEL, Delivery, DeliveryStatus
 from ticketflow_shared import outbox
 from ticketflow_shared.access.principal import Scope, scope_filter
 from ticketflow_shared.events import Envelope
+from ticketflow_shared.pii import FieldCipher
+from ticketflow_shared.resealing import MIGRATIONS, Update, reseal_once
 
 _ATTEMPT_FIELDS = ("status", "attempts", "abandoned_attempts", "leased_until", "updated_at")
+# Field -> purpose, for every field a delivery document seals.
+SEALED = {
+    "recipient": "notify.delivery.recipient",
+    "recipient_name": "notify.delivery.recipient_name",
+    "subject": "notify.delivery.subject",
+    "body": "notify.delivery.body",
+    "error": "notify.delivery.error",
+    "smtp_response": "notify.delivery.smtp_response",
+}
+# Written once, on insert; the others change with each attempt.
+_SEALED_ONCE = ("recipient", "recipient_name", "subject", "body")
 
 
 EVERYTHING = Scope(everything=True)
 
 
 class MongoDeliveryRepository:
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: AsyncDatabase, cipher: FieldCipher) -> None:
         self.collection = db[DELIVERIES]
         self.attempts = db[DELIVERY_ATTEMPTS]
+        self.migrations = db[MIGRATIONS]
+        self.cipher = cipher
 
     async def add(self, delivery: Delivery) -> bool:
         try:
-            await self.collection.insert_one(_to_doc(delivery))
+            await self.collection.insert_one(self._to_doc(delivery))
         except DuplicateKeyError:
             return False
         return True
 
     async def get(self, delivery_id: str) -> Delivery | None:
         doc = await self.collection.find_one({"_id": delivery_id}, {outbox.OUTBOX: 0})
-        return None if doc is None else _from_doc(doc)
+        return None if doc is None else self._from_doc(doc)
 
     async def claim(
         self, delivery: Delivery, expected_attempts: int, *, stale_before: datetime
@@ -47,7 +66,7 @@ class MongoDeliveryRepository:
                 "attempts": expected_attempts,
                 "status": {"$ne": DeliveryStatus.sent.value},
             },
-            {"$set": _fields(delivery, *_ATTEMPT_FIELDS)},
+            {"$set": self._fields(delivery, *_ATTEMPT_FIELDS)},
         )
         return result.matched_count == 1
 
@@ -76,12 +95,13 @@ class MongoDeliveryRepository:
                 "attempts": delivery.attempts,
                 "status": DeliveryStatus.pending.value,
             },
-            {"$set": _fields(delivery, *_ATTEMPT_FIELDS, "error")},
+            {"$set": self._fields(delivery, *_ATTEMPT_FIELDS, "error")},
         )
 
     async def save_sent(self, delivery: Delivery, envelopes: Sequence[Envelope]) -> list[dict]:
         pushed, entries = outbox.push_outbox(envelopes)
-        state = {"$set": _fields(delivery, *_ATTEMPT_FIELDS, "error", "sent_at", "smtp_response")}
+        fields = self._fields(delivery, *_ATTEMPT_FIELDS, "error", "sent_at", "smtp_response")
+        state = {"$set": fields}
         result = await self.collection.update_one(
             {"_id": delivery.id, "status": {"$ne": DeliveryStatus.sent.value}},
             outbox.merge_updates(state, pushed),
@@ -107,7 +127,7 @@ class MongoDeliveryRepository:
             .sort([("created_at", ASCENDING), ("_id", ASCENDING)])
             .limit(limit)
         )
-        return [_from_doc(doc) async for doc in cursor]
+        return [self._from_doc(doc) async for doc in cursor]
 
     async def _by_ids(
         self, ids: Sequence[str], status: DeliveryStatus | None, limit: int
@@ -117,13 +137,41 @@ class MongoDeliveryRepository:
         found = [d for d in found if status is None or d.status is status]
         return sorted(found, key=lambda d: (d.created_at, d.id))[:limit]
 
+    async def seal_stored(self) -> int:
+        """Seal what was stored in clear text or under an older key (once per active key)."""
+        return await reseal_once(
+            self.collection, self.migrations, self.cipher, self._resealed, {outbox.OUTBOX: 0}
+        )
 
-def _fields(delivery: Delivery, *names: str) -> dict[str, Any]:
-    doc = _to_doc(delivery)
-    return {name: doc[name] for name in names}
+    def _resealed(self, doc: dict[str, Any]) -> list[Update] | None:
+        if self.cipher.is_current(doc["recipient"]):
+            return None
+        fresh = self._to_doc(self._from_doc(doc))
+        return [
+            ({}, {name: fresh[name] for name in _SEALED_ONCE}),
+            # An attempt meanwhile wrote its own outcome, sealed: leave it.
+            ({"updated_at": doc["updated_at"]}, self._fields_of(fresh, "error", "smtp_response")),
+        ]
+
+    def _fields(self, delivery: Delivery, *names: str) -> dict[str, Any]:
+        return self._fields_of(self._to_doc(delivery), *names)
+
+    @staticmethod
+    def _fields_of(doc: dict[str, Any], *names: str) -> dict[str, Any]:
+        return {name: doc[name] for name in names}
+
+    def _to_doc(self, delivery: Delivery) -> dict[str, Any]:
+        doc = _plain_doc(delivery)
+        for name, purpose in SEALED.items():
+            doc[name] = self.cipher.seal_optional(doc[name], purpose)
+        return doc
+
+    def _from_doc(self, doc: dict[str, Any]) -> Delivery:
+        opened = {name: self.cipher.open_optional(doc.get(name), p) for name, p in SEALED.items()}
+        return _delivery({**doc, **opened})
 
 
-def _to_doc(delivery: Delivery) -> dict[str, Any]:
+def _plain_doc(delivery: Delivery) -> dict[str, Any]:
     return {
         "_id": delivery.id,
         "channel": CHANNEL,
@@ -150,7 +198,7 @@ def _to_doc(delivery: Delivery) -> dict[str, Any]:
     }
 
 
-def _from_doc(doc: dict[str, Any]) -> Delivery:
+def _delivery(doc: dict[str, Any]) -> Delivery:
     return Delivery(
         id=doc["_id"],
         event_id=doc["event_id"],

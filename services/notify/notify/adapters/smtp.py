@@ -10,6 +10,7 @@ from notify.domain.deliveries import OutgoingEmail, ascii_address
 from notify.ports import EmailNotSent, EmailUndeliverable
 from notify.settings import NotifySettings
 from ticketflow_shared.events import utcnow
+from ticketflow_shared.pii import without_addresses
 
 
 class SmtpSender:
@@ -25,7 +26,7 @@ class SmtpSender:
             raw = message.as_bytes(policy=policy.SMTP)
         except Exception as exc:  # any header or address the email package cannot write
             reason = f"cannot build the message: {type(exc).__name__}: {exc}"
-            raise EmailUndeliverable(reason) from exc
+            raise EmailUndeliverable(without_addresses(reason)) from exc
         try:
             _refused, response = await aiosmtplib.send(
                 raw,
@@ -38,17 +39,19 @@ class SmtpSender:
                 start_tls=settings.smtp_starttls,
                 timeout=settings.smtp_timeout,
             )
+        # What the server says goes into logs and traces: it often quotes the address.
         except aiosmtplib.SMTPRecipientsRefused as exc:
-            reasons = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+            reasons = without_addresses("; ".join(f"{r.code} {r.message}" for r in exc.recipients))
             if exc.recipients and all(_permanent(r.code) for r in exc.recipients):
                 raise EmailUndeliverable(f"recipient refused: {reasons}") from exc
             raise EmailNotSent(f"recipient refused for now: {reasons}") from exc
         except aiosmtplib.SMTPDataError as exc:
             if _permanent(exc.code):
-                raise EmailUndeliverable(f"message refused: {exc.code} {exc.message}") from exc
-            raise EmailNotSent(f"SMTPDataError: {exc}") from exc
+                reason = without_addresses(f"message refused: {exc.code} {exc.message}")
+                raise EmailUndeliverable(reason) from exc
+            raise EmailNotSent(without_addresses(f"SMTPDataError: {exc}")) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise EmailNotSent(f"{type(exc).__name__}: {exc}") from exc
+            raise EmailNotSent(without_addresses(f"{type(exc).__name__}: {exc}")) from exc
         return response
 
 

@@ -1,7 +1,9 @@
 """The ticket read model, fed by ticket.created.v1, with the ids of the ticket's deliveries.
 
 Listing a ticket's deliveries reads this one document by `_id` and then each delivery by
-`_id`: FerretDB answers only `_id` lookups from an index.
+`_id`: FerretDB answers only `_id` lookups from an index. The customer's address and name
+and the ticket's subject are sealed (`ticketflow_shared.pii`); a document from before
+sealing holds them in clear text, which reads as it is until the start-up pass seals it.
 """
 
 from pymongo import ReturnDocument
@@ -10,14 +12,21 @@ from pymongo.asynchronous.database import AsyncDatabase
 from notify.adapters import TICKETS
 from notify.domain.tickets import TicketView
 from ticketflow_shared.events import utcnow
+from ticketflow_shared.pii import FieldCipher
+from ticketflow_shared.resealing import MIGRATIONS, Update, reseal_once
 
 DELIVERY_IDS = "delivery_ids"
 AGENT_DEPARTMENTS = "agent_departments"
+EMAIL = "notify.ticket.customer_email"
+NAME = "notify.ticket.customer_name"
+SUBJECT = "notify.ticket.subject"
 
 
 class MongoTicketRepository:
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: AsyncDatabase, cipher: FieldCipher) -> None:
         self.collection = db[TICKETS]
+        self.migrations = db[MIGRATIONS]
+        self.cipher = cipher
 
     async def add(self, ticket: TicketView, delivery_id: str) -> None:
         # $setOnInsert: the first ticket.created wins; a redelivered one changes nothing.
@@ -25,9 +34,7 @@ class MongoTicketRepository:
             {"_id": ticket.ticket_id},
             {
                 "$setOnInsert": {
-                    "customer_email": ticket.customer_email,
-                    "customer_name": ticket.customer_name,
-                    "subject": ticket.subject,
+                    **_sealed(ticket, self.cipher),
                     "category": ticket.category,
                     "department": ticket.department,
                     "created_by": ticket.created_by,
@@ -49,7 +56,7 @@ class MongoTicketRepository:
             {"$addToSet": noted},
             return_document=ReturnDocument.AFTER,
         )  # no projection: FerretDB's findAndModify supports none that excludes a field
-        return None if doc is None else _ticket(doc)
+        return None if doc is None else _ticket(doc, self.cipher)
 
     async def deliveries_of(self, ticket_id: str) -> list[str]:
         doc = await self.collection.find_one({"_id": ticket_id}, {DELIVERY_IDS: 1})
@@ -57,15 +64,40 @@ class MongoTicketRepository:
 
     async def get(self, ticket_id: str) -> TicketView | None:
         doc = await self.collection.find_one({"_id": ticket_id}, {DELIVERY_IDS: 0})
-        return None if doc is None else _ticket(doc)
+        return None if doc is None else _ticket(doc, self.cipher)
+
+    async def seal_stored(self) -> int:
+        """Seal what was stored in clear text or under an older key (once per active key)."""
+        return await reseal_once(
+            self.collection,
+            self.migrations,
+            self.cipher,
+            lambda doc: _resealed(doc, self.cipher),
+            {DELIVERY_IDS: 0},
+        )
 
 
-def _ticket(doc: dict) -> TicketView:
+def _sealed(ticket: TicketView, cipher: FieldCipher) -> dict[str, str | None]:
+    return {
+        "customer_email": cipher.seal(ticket.customer_email, EMAIL),
+        "customer_name": cipher.seal_optional(ticket.customer_name, NAME),
+        "subject": cipher.seal(ticket.subject, SUBJECT),
+    }
+
+
+def _resealed(doc: dict, cipher: FieldCipher) -> list[Update] | None:
+    # Written once, on insert: nothing else changes these fields, so no guard.
+    if cipher.is_current(doc["customer_email"]):
+        return None
+    return [({}, _sealed(_ticket(doc, cipher), cipher))]
+
+
+def _ticket(doc: dict, cipher: FieldCipher) -> TicketView:
     return TicketView(
         ticket_id=doc["_id"],
-        customer_email=doc["customer_email"],
-        customer_name=doc.get("customer_name"),
-        subject=doc["subject"],
+        customer_email=cipher.open(doc["customer_email"], EMAIL),
+        customer_name=cipher.open_optional(doc.get("customer_name"), NAME),
+        subject=cipher.open(doc["subject"], SUBJECT),
         category=doc["category"],
         department=doc.get("department"),
         agent_departments=tuple(doc.get(AGENT_DEPARTMENTS) or ()),
