@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# start|stop|status|env local RabbitMQ + FerretDB + SMTP catcher; start/env print exports on stdout.
+# start|stop|status|env local RabbitMQ + FerretDB + SMTP catcher; start/env print exports on stdout:
+# TICKETFLOW_AMQP_URL (the broker's administrator) and, for the local node, one
+# TICKETFLOW_AMQP_URL_<SERVICE> per service, each its own broker user (deploy/rabbitmq.sh users).
 set -euo pipefail
 LOG_TAG=infra
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-AMQP_URL=${TICKETFLOW_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}
+AMQP_URL=${TICKETFLOW_AMQP_URL:-$LOCAL_AMQP_URL}
 MONGO_URL=${TICKETFLOW_MONGO_URL:-mongodb://127.0.0.1:${TICKETFLOW_MONGO_PORT:-27017}/}
 SMTP_HOST=${TICKETFLOW_SMTP_HOST:-127.0.0.1}
 SMTP_PORT=${TICKETFLOW_SMTP_PORT:-1025}
@@ -32,17 +34,40 @@ ensure() {
   url_up "$@" || die "$name started, but $* is still unreachable (check the TICKETFLOW_* settings)"
 }
 
+# local_broker: true when the broker is the node deploy/rabbitmq.sh runs (its users are ours).
+local_broker() { [[ $AMQP_URL == "$LOCAL_AMQP_URL" ]]; }
+
+# exports [LINES]: the export lines; LINES are "<service> <url>" pairs from deploy/rabbitmq.sh.
 exports() {
   printf 'export %s=%q\n' TICKETFLOW_AMQP_URL "$AMQP_URL" TICKETFLOW_MONGO_URL "$MONGO_URL" \
     TICKETFLOW_SMTP_HOST "$SMTP_HOST" TICKETFLOW_SMTP_PORT "$SMTP_PORT" \
     TICKETFLOW_SMTP_API "$SMTP_API"
+  local svc url
+  while read -r svc url; do
+    if [[ -n $svc ]]; then printf 'export %s=%q\n' "TICKETFLOW_AMQP_URL_${svc^^}" "$url"; fi
+  done <<<"${1:-}"
 }
 
 start() {
+  local service_urls=""
   ensure rabbitmq "$AMQP_URL"
+  if local_broker; then
+    service_urls=$("$DEPLOY_DIR/rabbitmq.sh" users)
+  else
+    log "rabbitmq: TICKETFLOW_AMQP_URL is given (not the local node): every service uses it" \
+      "as given; no broker users created"
+  fi
   ensure ferretdb "$MONGO_URL"
   ensure smtp "smtp://$SMTP_HOST:$SMTP_PORT" "$SMTP_API"
-  exports
+  exports "$service_urls"
+}
+
+env_exports() {
+  if local_broker; then
+    exports "$("$DEPLOY_DIR/rabbitmq.sh" urls)"
+  else
+    exports
+  fi
 }
 
 stop() {
@@ -63,6 +88,6 @@ status() {
 
 case ${1:-} in
   start | stop | status) "$1" ;;
-  env) exports ;;
+  env) env_exports ;;
   *) die "usage: $0 start|stop|status|env   (start and env print export lines on stdout)" ;;
 esac

@@ -5,6 +5,9 @@ TICKETFLOW_HOME=${TICKETFLOW_HOME:-${HOME:-/root}/.cache/ticketflow}
 DEPLOY_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC2034 # used by the scripts that source this file
 REPO_DIR=$(dirname "$DEPLOY_DIR")
+# The local node's administrator (tests' probes, cleanup); services get users of their own.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+LOCAL_AMQP_URL=amqp://guest:guest@127.0.0.1:5672/
 
 log() { printf '[%s] %s\n' "${LOG_TAG:-deploy}" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Install (apt) if missing, then start|stop|status the local RabbitMQ node on 127.0.0.1:5672.
+# Install (apt) if missing, then start|stop|status the local RabbitMQ node on 127.0.0.1:5672;
+# users: create or update the services' broker users (passwords kept in $TICKETFLOW_HOME/secrets)
+# and print one "<service> <amqp url>" line each; urls: print those lines only.
 set -euo pipefail
 LOG_TAG=rabbitmq
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -7,8 +9,10 @@ source "$(dirname "$0")/lib.sh"
 export PATH=$PATH:/usr/sbin:/sbin
 
 PORT=5672
-AMQP_URL="amqp://guest:guest@127.0.0.1:$PORT/"
+AMQP_URL=$LOCAL_AMQP_URL
 LOGDIR=$TICKETFLOW_HOME/log
+SECRETS=$TICKETFLOW_HOME/secrets/amqp.env
+SERVICES=(intake routing notify reporting)
 
 node_up() { rabbitmq-diagnostics -q ping >/dev/null 2>&1; }
 node_down() { ! node_up; }
@@ -61,7 +65,71 @@ status() {
   fi
 }
 
+# ensure_passwords: give every service a password once, in a file only this user can read;
+# prints the services whose password is new.
+ensure_passwords() {
+  local svc var
+  (
+    umask 077
+    mkdir -p "$(dirname "$SECRETS")"
+    touch "$SECRETS"
+  )
+  chmod 700 "$(dirname "$SECRETS")"
+  chmod 600 "$SECRETS"
+  for svc in "${SERVICES[@]}"; do
+    var=TICKETFLOW_AMQP_PASSWORD_${svc^^}
+    grep -q "^$var=" "$SECRETS" && continue
+    printf '%s=%s\n' "$var" "$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" >>"$SECRETS"
+    echo "$svc"
+  done
+}
+
+urls() {
+  [[ -s $SECRETS ]] || return 0
+  local svc var
+  # shellcheck disable=SC1090 # written by ensure_passwords: NAME=hex lines
+  source "$SECRETS"
+  for svc in "${SERVICES[@]}"; do
+    var=TICKETFLOW_AMQP_PASSWORD_${svc^^}
+    if [[ -n ${!var:-} ]]; then echo "$svc amqp://ticketflow-$svc:${!var}@127.0.0.1:$PORT/"; fi
+  done
+}
+
+# users: create what is missing, set what differs; guest and everything else stay as they are.
+# One rabbitmqctl command per change rather than import_definitions: on this 3.10 node an
+# import stalled in its exchange step and with it every AMQP client.
+users() {
+  with_lock rabbitmq
+  local renewed existing granted user configure write read svc var
+  renewed=$(ensure_passwords)
+  set -a
+  # shellcheck disable=SC1090
+  source "$SECRETS"
+  set +a
+  existing=$(rabbitmqctl -q list_users | cut -f1)
+  granted=$(rabbitmqctl -q list_permissions -p /)
+  # Read on fd 3: rabbitmqctl reads standard input and would take the lines meant for the loop.
+  while IFS=$'\t' read -r -u 3 user configure write read; do
+    svc=${user#ticketflow-} var=TICKETFLOW_AMQP_PASSWORD_${svc^^}
+    if ! grep -qFx "$user" <<<"$existing"; then
+      rabbitmqctl -q add_user "$user" "${!var}" >&2
+    elif grep -qFx "$svc" <<<"$renewed"; then
+      rabbitmqctl -q change_password "$user" "${!var}" >&2
+    fi
+    grep -qFx "$user"$'\t'"$configure"$'\t'"$write"$'\t'"$read" <<<"$granted" ||
+      rabbitmqctl -q set_permissions -p / "$user" "$configure" "$write" "$read" >&2
+  done 3< <(python3 "$DEPLOY_DIR/rabbitmq/definitions.py" --grants --test-names)
+  if [[ -x $REPO_DIR/.venv/bin/python ]]; then
+    "$REPO_DIR/.venv/bin/python" "$DEPLOY_DIR/rabbitmq/exchanges.py" "$AMQP_URL" ||
+      die "could not declare the exchanges on $PORT"
+  else
+    log "no .venv yet (deploy/bootstrap.sh): exchanges not declared, services cannot start"
+  fi
+  log "broker users ${SERVICES[*]/#/ticketflow-} up to date (passwords in $SECRETS)"
+  urls
+}
+
 case ${1:-} in
-  start | stop | status) "$1" ;;
-  *) die "usage: $0 start|stop|status" ;;
+  start | stop | status | users | urls) "$1" ;;
+  *) die "usage: $0 start|stop|status|users|urls" ;;
 esac

@@ -12,6 +12,7 @@ import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aio_pika
 import pytest
@@ -44,6 +45,13 @@ def _local_servers() -> dict[str, str]:
     return env
 
 
+def _service_amqp_urls(env: dict[str, str]) -> dict[str, str]:
+    """The services' own broker users, as `deploy/infra.sh` exports them for its broker."""
+    broker = urlsplit(env["TICKETFLOW_AMQP_URL"]).netloc.rpartition("@")[2]
+    urls = {s: env.get(f"TICKETFLOW_AMQP_URL_{s.upper()}", "") for s in SERVICES}
+    return {s: u for s, u in urls.items() if u and urlsplit(u).netloc.endswith(f"@{broker}")}
+
+
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Servers]:
     env = dict(os.environ)
@@ -59,6 +67,7 @@ def servers() -> Iterator[Servers]:
             params = rabbit.get_connection_params()
             env["TICKETFLOW_AMQP_URL"] = f"amqp://guest:guest@{params.host}:{params.port}/"
             env["TICKETFLOW_MONGO_URL"] = mongo.get_connection_url()
+            env = {k: v for k, v in env.items() if not k.startswith("TICKETFLOW_AMQP_URL_")}
         else:
             env = {
                 **_local_servers(),
@@ -72,6 +81,7 @@ def servers() -> Iterator[Servers]:
         smtp_host=env.get("TICKETFLOW_SMTP_HOST", "127.0.0.1"),
         smtp_port=int(env.get("TICKETFLOW_SMTP_PORT", "1025")),
         smtp_api=env.get("TICKETFLOW_SMTP_API", "http://127.0.0.1:8025"),
+        service_amqp_urls=_service_amqp_urls(env),
     )
     for container in containers:
         container.stop()

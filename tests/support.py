@@ -5,7 +5,7 @@ import shutil
 import subprocess
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import aio_pika
@@ -26,6 +26,11 @@ class Servers:
     smtp_host: str
     smtp_port: int
     smtp_api: str
+    # Each service's own broker user (TICKETFLOW_AMQP_URL_<SERVICE>), where the broker has them.
+    service_amqp_urls: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def amqp_url_of(self, service: str) -> str:
+        return self.service_amqp_urls.get(service, self.amqp_url)
 
 
 @dataclass(frozen=True)

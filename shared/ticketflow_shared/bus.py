@@ -101,11 +101,24 @@ class Bus:
         self._publish_channel = await self._connection.channel(
             publisher_confirms=True, on_return_raises=True
         )
-        self._exchange = await self._publish_channel.declare_exchange(
-            self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
-        )
-        await self._publish_channel.declare_exchange(
-            self.dead_letter_exchange, aio_pika.ExchangeType.DIRECT, durable=True
+        self._exchange = await self._exchange_of(self.exchange_name, aio_pika.ExchangeType.TOPIC)
+        await self._exchange_of(self.dead_letter_exchange, aio_pika.ExchangeType.DIRECT)
+
+    async def _exchange_of(self, name: str, kind: aio_pika.ExchangeType) -> AbstractExchange:
+        """The exchange as it is, declared only when missing.
+
+        Where the exchanges are made beforehand (deploy/rabbitmq/), a service's broker user has
+        no configure permission on them: it could delete them otherwise.
+        """
+        assert self._connection is not None and self._publish_channel is not None
+        exists = True
+        try:
+            async with self._connection.channel() as probe:  # a failed check closes its channel
+                await probe.declare_exchange(name, kind, passive=True)
+        except aio_pika.exceptions.ChannelNotFoundEntity:
+            exists = False
+        return await self._publish_channel.declare_exchange(
+            name, kind, durable=True, passive=exists
         )
 
     async def publish(self, envelope: Envelope) -> None:

@@ -24,6 +24,7 @@ def otlp_receiver() -> Iterator[OtlpReceiver]:
 @asynccontextmanager
 async def _running(namespace: Namespace, otlp_endpoint: str) -> AsyncIterator[Platform]:
     running = Platform(namespace, otlp_endpoint)
+    await running.declare_exchanges()
     try:
         for service in SERVICES:
             running.start(service)

@@ -9,9 +9,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aio_pika
 import httpx
 
 from support import Namespace
+from ticketflow_shared.bus import DEAD_LETTER_EXCHANGE_SUFFIX
 
 SERVICES = ("intake", "routing", "notify", "reporting")
 LOG_DIR = Path(__file__).resolve().parents[2] / ".run" / "e2e-logs"
@@ -33,11 +35,29 @@ class Platform:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
+    async def declare_exchanges(self) -> None:
+        """Make the namespace's exchanges, as the broker's definitions do for the real ones.
+
+        A service's own broker user may use them but not declare (or delete) them.
+        """
+        connection = await aio_pika.connect(self.namespace.servers.amqp_url)
+        async with connection:
+            channel = await connection.channel()
+            await channel.declare_exchange(
+                self.namespace.exchange, aio_pika.ExchangeType.TOPIC, durable=True
+            )
+            await channel.declare_exchange(
+                self.namespace.exchange + DEAD_LETTER_EXCHANGE_SUFFIX,
+                aio_pika.ExchangeType.DIRECT,
+                durable=True,
+            )
+
     def start(self, service: str) -> None:
         port = self.ports.setdefault(service, _free_port())
         env = {
             **os.environ,
             **self.namespace.env(service),
+            "TICKETFLOW_AMQP_URL": self.namespace.servers.amqp_url_of(service),
             "TICKETFLOW_OTEL_EXPORTER": "otlp",
             "TICKETFLOW_OTEL_ENDPOINT": self.otlp_endpoint,
             "OTEL_BSP_SCHEDULE_DELAY": "200",
