@@ -185,6 +185,8 @@ def main() -> int:
             f"agent {agent_id:6} {agent['department']:11} skills {agent['skills']}"
             f" ({outcome[agent_id]})"
         )
+    if args.credentials:
+        print(f"credentials in {args.credentials}: {', '.join(credentials)}")
     return 0
 
 
