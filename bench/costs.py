@@ -19,6 +19,8 @@ import aio_pika
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+import access
+
 SERVICES = ("intake", "routing", "notify", "reporting")
 RUN_DIR = Path(os.environ.get("TICKETFLOW_HOME", Path.home() / ".cache/ticketflow")) / "run"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -103,7 +105,7 @@ class Meter:
 
     async def snapshot(self) -> Snapshot:
         snap = Snapshot(at=time.perf_counter())
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with httpx.AsyncClient(timeout=10, headers=access.headers()) as http:
             texts = await asyncio.gather(*(http.get(f"{u}/metrics") for u in self.urls.values()))
         for service, response in zip(self.urls, texts, strict=True):
             response.raise_for_status()

@@ -37,6 +37,8 @@ import httpx
 import tidy
 from costs import SERVICES, Cost, Meter, server_pids, wait_quiet
 
+import access
+
 SHED_RETRIES = 30
 AMQP_URL = os.environ.get("TICKETFLOW_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 QUEUE_PREFIX = os.environ.get("TICKETFLOW_QUEUE_PREFIX", "")
@@ -203,7 +205,10 @@ async def run_ticketflow(
 
     await arrivals.watch(exchange, "notification.sent.v1", notified)
     async with httpx.AsyncClient(
-        base_url=urls["intake"], limits=httpx.Limits(max_connections=200), timeout=30
+        base_url=urls["intake"],
+        limits=httpx.Limits(max_connections=200),
+        timeout=30,
+        headers=access.headers(),
     ) as http:
 
         async def send() -> str:

@@ -40,6 +40,7 @@ from costs import SERVICES, wait_quiet
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+import access
 from intake.domain.idempotency import new_ticket_id
 
 MONGO_URL = os.environ.get("TICKETFLOW_MONGO_URL", "mongodb://127.0.0.1:27017/")
@@ -267,7 +268,9 @@ async def preload(
     await log.start(amqp_url, exchange)
     queues = [f"{os.environ.get('TICKETFLOW_QUEUE_PREFIX', '')}{s}.events" for s in SERVICES]
     try:
-        async with httpx.AsyncClient(base_url=urls["intake"], timeout=30) as http:
+        async with httpx.AsyncClient(
+            base_url=urls["intake"], timeout=30, headers=access.headers()
+        ) as http:
             started = time.perf_counter()
             await tidy.free_everyone(urls)  # seeds must not wait behind others' tickets
             await wait_quiet(amqp_url, queues)

@@ -10,6 +10,8 @@ import time
 
 import httpx
 
+import access
+
 RESOLVE_AT_ONCE = 16
 SHED_RETRIES = 30
 
@@ -45,8 +47,10 @@ async def free_everyone(urls: dict[str, str], limit: float = 600) -> int:
     deadline = time.perf_counter() + limit
     resolved: set[str] = set()
     async with (
-        httpx.AsyncClient(base_url=urls["intake"], timeout=60) as intake,
-        httpx.AsyncClient(base_url=urls["routing"], timeout=60) as routing,
+        httpx.AsyncClient(base_url=urls["intake"], timeout=60, headers=access.headers()) as intake,
+        httpx.AsyncClient(
+            base_url=urls["routing"], timeout=60, headers=access.headers()
+        ) as routing,
     ):
         while ticket_ids := await left_over(routing):
             if time.perf_counter() > deadline:

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 import aio_pika
 import httpx
-from credentials import TEST_JWT_SECRET, admin_headers
 from fastapi import FastAPI
 
+from credentials import TEST_JWT_SECRET, admin_headers
 from ticketflow_shared.events import Envelope
 
 TEST_PII_KEYS = "test1:7xRa84If71eHYMzIcLLq1gxa7ekcjXN2UH296xtsSh0="

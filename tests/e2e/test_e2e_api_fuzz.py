@@ -17,7 +17,6 @@ from unittest import mock
 import httpx
 import pytest
 import schemathesis
-from credentials import ADMIN, admin_headers
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -25,6 +24,7 @@ from schemathesis.checks import (
 )
 from schemathesis.errors import FailureGroup
 
+from credentials import ADMIN, admin_headers
 from e2e_platform import LOG_DIR, SERVICES, Platform
 from intake.domain.categories import DEFAULT_CATEGORIES
 from intake.domain.idempotency import ticket_id_for_key

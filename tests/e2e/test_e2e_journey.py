@@ -2,8 +2,8 @@
 
 import httpx
 import pytest
-from credentials import admin_headers
 
+from credentials import admin_headers
 from e2e_platform import Platform
 from journey import (
     assigned_ticket,

@@ -4,8 +4,8 @@ import secrets
 
 import httpx
 import pytest
-from credentials import admin_headers
 
+from credentials import admin_headers
 from e2e_platform import Platform
 from journey import assigned_ticket, eventually, post_ticket, put_agent, unique_email
 from otlp_receiver import SPAN_KIND_CONSUMER, OtlpReceiver

@@ -10,8 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from credentials import admin_headers, token
 from routing_harness import routing_app
+
+from credentials import admin_headers, token
 
 pytestmark = pytest.mark.integration
 

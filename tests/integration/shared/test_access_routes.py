@@ -3,6 +3,7 @@ route added later without protection fails here."""
 
 import httpx
 import pytest
+
 from access_platform import SERVICES, build, concrete
 from credentials import headers
 
@@ -60,6 +61,7 @@ async def test_health_checks_and_docs_stay_open(namespace, service):
 
 async def test_an_expired_token_and_a_foreign_signature_are_refused(namespace):
     import jwt
+
     from credentials import TEST_JWT_SECRET
 
     app = build(namespace, "intake")

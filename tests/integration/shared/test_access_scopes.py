@@ -5,10 +5,10 @@ import asyncio
 import time
 
 import pytest
-from access_platform import running
-from credentials import admin_headers, headers
 from pymongo import AsyncMongoClient
 
+from access_platform import running
+from credentials import admin_headers, headers
 from support import until
 
 pytestmark = pytest.mark.integration

@@ -4,10 +4,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from credentials import act_as
 from fastapi import FastAPI
 from intake_fakes import BILLING, GENERAL, FakeCategories, FakeTickets
 
+from credentials import act_as
 from intake.bootstrap import install_api
 
 

@@ -4,11 +4,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from credentials import act_as
 from fastapi import FastAPI
 from reporting_builders import created
 from reporting_fakes import FakeAgentProfiles, FakeTicketRows
 
+from credentials import act_as
 from reporting import handlers
 from reporting.bootstrap import install_api
 from reporting.handlers import ReadModels
