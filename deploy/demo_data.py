@@ -186,7 +186,9 @@ def main() -> int:
             f" ({outcome[agent_id]})"
         )
     if args.credentials:
-        print(f"credentials in {args.credentials}: {', '.join(credentials)}")
+        print(f"demo credentials (also in {args.credentials}):")
+        for name, value in credentials.items():
+            print(f"  {name}={value}")
     return 0
 
 

@@ -10,6 +10,7 @@ import uuid
 import httpx
 import pytest
 
+from credentials import admin_headers
 from e2e_platform import Platform
 from journey import eventually
 from otlp_receiver import SPAN_KIND_CONSUMER, OtlpReceiver
@@ -21,7 +22,7 @@ SPAN_KIND_SERVER = 2
 async def test_spans_carry_no_customer_data(platform: Platform, otlp_receiver: OtlpReceiver):
     token = uuid.uuid4().hex[:10]
     email, name, subject = f"quill-{token}@example.com", f"Quill {token}", f"Lost box {token}"
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=admin_headers()) as http:
         posted = await http.post(
             f"{platform.url('intake')}/tickets",
             json={

@@ -81,7 +81,12 @@ def api_key_router(source: str) -> APIRouter:
         runtime = request.app.state.runtime
         now = runtime.clock.now()
         if body.expires_at is not None and body.expires_at <= now:
-            raise HTTPException(422, "expires_at must be in the future")
+            problem = {
+                "type": "value_error",
+                "loc": ["body", "expires_at"],
+                "msg": "expires_at must be in the future",
+            }
+            raise HTTPException(422, [problem])
         key, text = keys.issue(
             name=body.name,
             roles=body.roles,
