@@ -5,7 +5,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from ticketflow_shared.access import keys
 from ticketflow_shared.access.audit import UtcTime, name_target
@@ -37,29 +44,17 @@ class ApiKeyCreate(BaseModel):
 
 
 class ApiKeyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     key_id: str
     name: str
-    roles: list[Role]
-    departments: list[str]
+    roles: Annotated[list[Role], BeforeValidator(sorted)]
+    departments: Annotated[list[str], BeforeValidator(sorted)]
     issued_by: str
     issued_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
     revoked_by: str | None
-
-    @classmethod
-    def of(cls, key: keys.ApiKey) -> "ApiKeyRead":
-        return cls(
-            key_id=key.key_id,
-            name=key.name,
-            roles=sorted(key.roles),
-            departments=sorted(key.departments),
-            issued_by=key.issued_by,
-            issued_at=key.issued_at,
-            expires_at=key.expires_at,
-            revoked_at=key.revoked_at,
-            revoked_by=key.revoked_by,
-        )
 
 
 class ApiKeyIssued(ApiKeyRead):
@@ -101,19 +96,19 @@ def api_key_router(source: str) -> APIRouter:
         access.ring.put(key)
         name_target(request, key_id=key.key_id)
         await runtime.publish_outbox(access.keys.collection, key.key_id, entries)
-        return ApiKeyIssued(**ApiKeyRead.of(key).model_dump(), key=text)
+        return ApiKeyIssued(**ApiKeyRead.model_validate(key).model_dump(), key=text)
 
     @router.get("", summary="Every API key, without secrets (admins)")
     async def list_keys(request: Request, _: Admin) -> ApiKeyList:
         found = sorted(await request.app.state.access.keys.all(), key=lambda k: k.issued_at)
-        return ApiKeyList(data=[ApiKeyRead.of(key) for key in found], count=len(found))
+        return ApiKeyList(data=[ApiKeyRead.model_validate(key) for key in found], count=len(found))
 
     @router.get("/{key_id}", summary="One API key, without its secret (admins)")
     async def get_key(key_id: str, request: Request, _: Admin) -> ApiKeyRead:
         key = await request.app.state.access.keys.get(key_id)
         if key is None:
             raise HTTPException(404, f"no API key {key_id!r}")
-        return ApiKeyRead.of(key)
+        return ApiKeyRead.model_validate(key)
 
     @router.delete("/{key_id}", summary="Revoke an API key on every service (admins)")
     async def revoke_key(key_id: str, request: Request, admin: Admin) -> ApiKeyRead:
@@ -123,7 +118,7 @@ def api_key_router(source: str) -> APIRouter:
         if key is None:
             raise HTTPException(404, f"no API key {key_id!r}")
         if key.revoked_at is not None:
-            return ApiKeyRead.of(key)
+            return ApiKeyRead.model_validate(key)
         now = runtime.clock.now()
         revoked, event = key.revoke(admin.actor, now)
         envelopes = recorded_events([event], source=source, subject=key.key_id)
@@ -132,6 +127,6 @@ def api_key_router(source: str) -> APIRouter:
         access.ring.put(revoked)
         if entries:
             await runtime.publish_outbox(access.keys.collection, key.key_id, entries)
-        return ApiKeyRead.of((await access.keys.get(key_id)) or revoked)
+        return ApiKeyRead.model_validate((await access.keys.get(key_id)) or revoked)
 
     return router
