@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from intake import handlers
 from intake.domain.commands import ResolveTicket
-from intake.domain.errors import TicketNotFound
 from intake.domain.ticket import TicketStatus
 from intake.ports import CategoryRepository, TicketRepository
 from intake.schemas import (
@@ -22,7 +21,6 @@ from intake.schemas import (
 )
 from ticketflow_shared.access.audit import name_target
 from ticketflow_shared.access.guard import Admin, Caller, TicketCreator, TicketReader, TicketWorker
-from ticketflow_shared.access.principal import Principal
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 
@@ -88,16 +86,9 @@ async def list_tickets(
 
 @tickets_router.get("/{ticket_id}", summary="One ticket with its history")
 async def get_ticket(ticket_id: str, tickets: Tickets, caller: TicketReader) -> TicketRead:
-    return TicketRead.model_validate(await visible_ticket(tickets, ticket_id, caller))
-
-
-async def visible_ticket(tickets: TicketRepository, ticket_id: str, caller: Principal):
-    """The ticket if the caller may see it; another department's is as unknown as a missing
-    one (404), so ids tell nothing about what exists."""
-    ticket = await tickets.get(ticket_id)
-    if ticket is None or not caller.scope().allows(ticket.departments, ticket.created_by):
-        raise TicketNotFound(ticket_id)
-    return ticket
+    return TicketRead.model_validate(
+        await handlers.visible_ticket(tickets, ticket_id, caller.scope())
+    )
 
 
 @tickets_router.post(
@@ -108,7 +99,7 @@ async def visible_ticket(tickets: TicketRepository, ticket_id: str, caller: Prin
 async def resolve_ticket(
     ticket_id: str, tickets: Tickets, caller: TicketWorker, body: TicketResolve | None = None
 ) -> TicketRead:
-    await visible_ticket(tickets, ticket_id, caller)
+    await handlers.visible_ticket(tickets, ticket_id, caller.scope())
     command = ResolveTicket(ticket_id=ticket_id, resolution=body.resolution if body else None)
     ticket = await handlers.resolve_ticket(command, tickets)
     return TicketRead.model_validate(ticket)

@@ -19,6 +19,7 @@ from intake.domain.idempotency import (
 )
 from intake.domain.ticket import Ticket
 from intake.ports import CategoryRepository, TicketRepository
+from ticketflow_shared.access.principal import Scope
 from ticketflow_shared.events import Payload, Position, TicketAssignedV1, TicketQueuedV1, utcnow
 
 Clock = Callable[[], datetime]
@@ -141,6 +142,15 @@ async def _open(
         idempotency=idempotency,
         created_by=command.created_by,
     )
+
+
+async def visible_ticket(tickets: TicketRepository, ticket_id: str, scope: Scope) -> Ticket:
+    """The ticket if `scope` sees it; another department's is as unknown as a missing one
+    (TicketNotFound, a 404), so ids tell nothing about what exists."""
+    ticket = await tickets.get(ticket_id)
+    if ticket is None or not scope.allows(ticket.departments, ticket.created_by):
+        raise TicketNotFound(ticket_id)
+    return ticket
 
 
 async def _get(tickets: TicketRepository, ticket_id: str) -> Ticket:

@@ -73,11 +73,7 @@ async def list_notifications(
 ) -> NotificationList:
     scope = caller.scope()
     if ticket_id is not None:
-        ticket = await deps.tickets.get(ticket_id)
-        if ticket is None or not scope.allows(ticket.departments, ticket.created_by):
-            found = []  # another department's ticket is as unknown as a missing one
-        else:
-            found = await handlers.deliveries_of_ticket(deps, ticket_id, status, limit)
+        found = await handlers.deliveries_of_ticket(deps, ticket_id, status, limit, scope)
     else:
         found = await deps.deliveries.find(ids=None, status=status, limit=limit, scope=scope)
     return NotificationList(data=[NotificationRead.of(d) for d in found], count=len(found))
@@ -88,13 +84,9 @@ async def get_notification(
     notification_id: str, deps: Deps, caller: TicketReader
 ) -> NotificationRead:
     delivery = await deps.deliveries.get(notification_id)
-    if delivery is None or not _visible(caller, delivery.departments, delivery.created_by):
+    if delivery is None or not caller.scope().allows(delivery.departments, delivery.created_by):
         raise HTTPException(404, f"no notification {notification_id!r}")
     return NotificationRead.of(delivery)
-
-
-def _visible(caller: Principal, departments: frozenset[str], created_by: str | None) -> bool:
-    return caller.scope().allows(departments, created_by)
 
 
 routers = (templates, notifications)

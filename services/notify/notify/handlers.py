@@ -26,6 +26,7 @@ from notify.ports import (
     TicketRepository,
 )
 from ticketflow_shared import outbox
+from ticketflow_shared.access.principal import Scope
 from ticketflow_shared.events import (
     Envelope,
     Payload,
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 SOURCE = "/ticketflow/notify"
 CONSUMED_EVENTS = tuple(m.event_type for m in (TicketCreatedV1, TicketAssignedV1, TicketResolvedV1))
 WAIT_POLL_SECONDS = 0.2
+EVERYTHING = Scope(everything=True)
 
 
 class DeliveryBusy(RuntimeError):
@@ -188,8 +190,17 @@ async def update_template(deps: NotifyDeps, template: Template) -> Template:
 
 
 async def deliveries_of_ticket(
-    deps: NotifyDeps, ticket_id: str, status: DeliveryStatus | None, limit: int
+    deps: NotifyDeps,
+    ticket_id: str,
+    status: DeliveryStatus | None,
+    limit: int,
+    scope: Scope = EVERYTHING,
 ) -> list[Delivery]:
-    """One ticket's deliveries, oldest first, looked up by id rather than by a scan."""
+    """One ticket's deliveries, oldest first, looked up by id rather than by a scan; none for
+    a ticket `scope` does not see (as for one that does not exist)."""
+    if not scope.everything:
+        ticket = await deps.tickets.get(ticket_id)
+        if ticket is None or not scope.allows(ticket.departments, ticket.created_by):
+            return []
     ids = await deps.tickets.deliveries_of(ticket_id)
     return await deps.deliveries.find(ids=ids, status=status, limit=limit)

@@ -6,7 +6,6 @@ from fastapi import (
     APIRouter,
     Depends,
     FastAPI,
-    HTTPException,
     Path,
     Query,
     Request,
@@ -15,7 +14,7 @@ from fastapi import (
 )
 from fastapi.responses import JSONResponse
 
-from routing import handlers, views
+from routing import handlers, permissions, views
 from routing.ports import Stores
 from routing.schemas import (
     AGENT_ID_PATTERN,
@@ -33,7 +32,6 @@ from routing.schemas import (
     TicketRead,
 )
 from ticketflow_shared.access.guard import Admin, Staff, TicketReader
-from ticketflow_shared.access.principal import Principal, Role
 from ticketflow_shared.events import Presence
 
 
@@ -64,18 +62,7 @@ async def list_agents(
 
 @router.get("/agents/{agent_id}", tags=["agents"])
 async def get_agent(agent_id: str, stores: StoresDep, caller: Staff) -> AgentRead:
-    return AgentRead.of(await visible_agent(agent_id, stores, caller))
-
-
-async def visible_agent(agent_id: str, stores: Stores, caller: Principal):
-    """The agent if the caller may see them (their own departments'); else as unknown (404)."""
-    agent = await views.agent(agent_id, stores)
-    if agent.agent_id != caller.id and not caller.scope().allows_department(agent.department):
-        raise views.AgentNotFound(agent_id)
-    return agent
-
-
-SELF_SERVICE = frozenset({"presence"})
+    return AgentRead.of(await views.visible_agent(agent_id, stores, caller.id, caller.scope()))
 
 
 @router.patch(
@@ -86,8 +73,10 @@ SELF_SERVICE = frozenset({"presence"})
 async def update_agent(
     agent_id: str, body: AgentUpdate, stores: StoresDep, caller: Staff
 ) -> AgentRead:
-    agent = await visible_agent(agent_id, stores, caller)
-    _may_revise(caller, agent.agent_id, agent.department, body)
+    agent = await views.visible_agent(agent_id, stores, caller.id, caller.scope())
+    permissions.check_revision(
+        caller, agent.agent_id, agent.department, body.model_fields_set, body.department
+    )
     await handlers.revise_agent(body.command(agent_id), stores)
     return AgentRead.of(await views.agent(agent_id, stores))
 
@@ -132,28 +121,7 @@ async def get_queue(
 
 @router.get("/tickets/{ticket_id}", tags=["tickets"])
 async def get_ticket(ticket_id: str, stores: StoresDep, caller: TicketReader) -> TicketRead:
-    state = await views.ticket(ticket_id, stores)
-    departments = {state.ticket.department}
-    if state.agent_id and (agent := await stores.agents.get(state.agent_id)):
-        departments.add(agent.department)
-    if not caller.scope().allows(departments, state.ticket.created_by):
-        raise views.TicketNotFound(ticket_id)
-    return TicketRead.of(state)
-
-
-def _may_revise(caller: Principal, agent_id: str, department: str, body: AgentUpdate) -> None:
-    """Admins change anyone; supervisors the agents of their departments (and keep them
-    there); an agent only their own presence. 403 for anything else."""
-    if caller.has(Role.admin):
-        return
-    scope = caller.scope()
-    if caller.has(Role.supervisor) and scope.allows_department(department):
-        if body.department is None or scope.allows_department(body.department):
-            return
-        raise HTTPException(403, "a supervisor can only move agents into their own departments")
-    if caller.has(Role.agent) and caller.id == agent_id and body.model_fields_set <= SELF_SERVICE:
-        return
-    raise HTTPException(403, "you may not change this agent")
+    return TicketRead.of(await views.visible_ticket(ticket_id, stores, caller.scope()))
 
 
 def _error(status_code: int, kind: str):
@@ -180,3 +148,4 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(views.TicketNotFound, _error(404, "unknown ticket"))
     app.add_exception_handler(handlers.AgentExists, _error(409, "agent already exists"))
     app.add_exception_handler(handlers.AgentEditConflict, _error(409, "agent changed meanwhile"))
+    app.add_exception_handler(permissions.NotAllowed, _error(403, "not allowed"))

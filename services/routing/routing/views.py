@@ -94,3 +94,23 @@ async def ticket(ticket_id: str, stores: Stores) -> TicketState:
             queued_at=entry.queued_at,
         )
     return state
+
+
+async def visible_agent(agent_id: str, stores: Stores, caller_id: str, scope: Scope) -> Agent:
+    """The agent if `scope` sees their department (or it is the caller); else as unknown."""
+    found = await agent(agent_id, stores)
+    if found.agent_id != caller_id and not scope.allows_department(found.department):
+        raise AgentNotFound(agent_id)
+    return found
+
+
+async def visible_ticket(ticket_id: str, stores: Stores, scope: Scope) -> TicketState:
+    """The ticket's state if `scope` sees it (its department's, or its agent's); another
+    department's ticket is as unknown as a missing one."""
+    state = await ticket(ticket_id, stores)
+    departments = {state.ticket.department}
+    if state.agent_id and (holder := await stores.agents.get(state.agent_id)):
+        departments.add(holder.department)
+    if not scope.allows(departments, state.ticket.created_by):
+        raise TicketNotFound(ticket_id)
+    return state
