@@ -11,6 +11,7 @@ trace stamped on the envelope when the event was recorded, not the relay's own c
 """
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ class DeadLetter:
     reason: str | None
     deaths: int
     body: str
+    subject: str | None = None  # the envelope's, when the body is one: whose letter it is
 
     @classmethod
     def of(cls, message: AbstractIncomingMessage) -> "DeadLetter":
@@ -57,7 +59,16 @@ class DeadLetter:
             reason=str(first.get("reason")) if isinstance(first, dict) and first else None,
             deaths=sum(int(d.get("count", 1)) for d in deaths if isinstance(d, dict)),
             body=message.body[:2000].decode("utf-8", errors="replace"),
+            subject=_subject_of(message.body),
         )
+
+
+def _subject_of(body: bytes) -> str | None:
+    try:
+        subject = json.loads(body).get("subject")
+    except (ValueError, AttributeError):
+        return None
+    return subject if isinstance(subject, str) else None
 
 
 class Bus:

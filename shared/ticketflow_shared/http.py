@@ -14,6 +14,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from ticketflow_shared.access.audit import Auditing, audit_router
 from ticketflow_shared.access.guard import ADMINS, OPERATORS, Authentication, allow, caller
+from ticketflow_shared.access.principal import Principal, Role, Scope
 from ticketflow_shared.access.wiring import ProcessAccess
 from ticketflow_shared.docs import serve_docs
 from ticketflow_shared.limits import BodySizeLimit, bounded_errors
@@ -63,16 +64,39 @@ def health_router(runtime: Runtime) -> APIRouter:
     return router
 
 
-def dead_letter_router(runtime: Runtime, purpose: str = "events") -> APIRouter:
-    """Inspect and replay this service's dead-lettered messages."""
+SubjectVisibility = Callable[[str, Scope], Awaitable[bool]]
+"""Whether a caller with this scope may see what a message's subject (a ticket id) names."""
+
+
+def dead_letter_router(
+    runtime: Runtime, purpose: str = "events", visible: SubjectVisibility | None = None
+) -> APIRouter:
+    """Inspect (admins; supervisors those about their departments' tickets) and replay
+    (admins) this service's dead-lettered messages."""
     router = APIRouter(prefix="/dead-letters", tags=["operations"])
 
     @router.get("", summary="Messages this service gave up on, oldest first")
-    async def list_dead_letters(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict:
+    async def list_dead_letters(
+        caller: Annotated[Principal, Depends(allow(Role.admin, Role.supervisor))],
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> dict:
         count, letters = await runtime.bus.dead_letters(purpose, limit)
+        scope = caller.scope()
+        if not scope.everything:
+            # Of the first `limit`, those whose ticket the caller may see.
+            letters = [
+                letter
+                for letter in letters
+                if letter.subject and visible and await visible(letter.subject, scope)
+            ]
+            count = len(letters)
         return {"count": count, "data": [asdict(letter) for letter in letters]}
 
-    @router.post("/replay", summary="Put dead letters back on this service's queue")
+    @router.post(
+        "/replay",
+        summary="Put dead letters back on this service's queue (admins)",
+        dependencies=[Depends(allow(*ADMINS))],
+    )
     async def replay_dead_letters(limit: Annotated[int, Query(ge=1, le=10000)] = 100) -> dict:
         return {"replayed": await runtime.bus.replay_dead_letters(purpose, limit)}
 
@@ -91,6 +115,7 @@ def service_app(
     open_paths: Sequence[str] = (),
     pages: Sequence[str] = (),
     login_path: str | None = None,
+    dead_letter_visibility: SubjectVisibility | None = None,
 ) -> FastAPI:
     """Build a service's FastAPI app.
 
@@ -99,6 +124,7 @@ def service_app(
     what those handlers still use). Every route but the health checks, the API docs and
     `open_paths` needs credentials; routes in `routers` say which roles may use them.
     `pages` are for browsers: they also take the session cookie that `login_path` sets.
+    `dead_letter_visibility` says which dead letters a department-scoped caller may see.
     """
     settings = runtime.settings
     access = ProcessAccess(runtime, tuple(open_paths), tuple(pages), login_path)
@@ -140,7 +166,7 @@ def service_app(
     app.state.audit = access.trail
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.include_router(health_router(runtime))
-    app.include_router(dead_letter_router(runtime), dependencies=[Depends(allow(*ADMINS))])
+    app.include_router(dead_letter_router(runtime, visible=dead_letter_visibility))
     app.include_router(metrics_router(), dependencies=[Depends(allow(*OPERATORS))])
     app.include_router(audit_router())
     for router in routers:

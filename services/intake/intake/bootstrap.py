@@ -3,10 +3,12 @@
 Run: `uvicorn intake.bootstrap:create_app --factory --port 8001`
 """
 
+from functools import partial
+
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from intake import api, consumers
+from intake import api, consumers, handlers
 from intake.adapters import tickets as ticket_store
 from intake.adapters.categories import MongoCategoryRepository
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
@@ -55,6 +57,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         description="One front door for every channel; owns the ticket and its lifecycle.",
         routers=[*ROUTERS, api_key_router(ticket_store.SOURCE)],
         on_start=[seed_categories, seal_existing_tickets, consume],
+        dead_letter_visibility=partial(handlers.sees_ticket, tickets),
     )
     install_state(app, tickets, categories)
     return app

@@ -153,6 +153,14 @@ async def visible_ticket(tickets: TicketRepository, ticket_id: str, scope: Scope
     return ticket
 
 
+async def sees_ticket(tickets: TicketRepository, ticket_id: str, scope: Scope) -> bool:
+    try:
+        await visible_ticket(tickets, ticket_id, scope)
+    except TicketNotFound:
+        return False
+    return True
+
+
 async def _get(tickets: TicketRepository, ticket_id: str) -> Ticket:
     ticket = await tickets.get(ticket_id)
     if ticket is None:

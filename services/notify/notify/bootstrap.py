@@ -6,7 +6,7 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from notify import api, consumers
+from notify import api, consumers, handlers
 from notify.adapters import DELIVERIES, INDEXES
 from notify.adapters.deliveries import MongoDeliveryRepository
 from notify.adapters.rendering import ProcessRenderer
@@ -72,6 +72,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         description="Tells customers by email what happened to their tickets.",
         routers=api.routers,
         on_start=[seed_templates, seal_stored, start_consuming],
+        dead_letter_visibility=partial(handlers.sees_ticket, deps),
         on_closed=[stop_renderer],  # handlers under way still render
     )
     app.state.notify = deps

@@ -189,6 +189,11 @@ async def update_template(deps: NotifyDeps, template: Template) -> Template:
     return await deps.templates.put(template)
 
 
+async def sees_ticket(deps: NotifyDeps, ticket_id: str, scope: Scope) -> bool:
+    ticket = await deps.tickets.get(ticket_id)
+    return ticket is not None and scope.allows(ticket.departments, ticket.created_by)
+
+
 async def deliveries_of_ticket(
     deps: NotifyDeps,
     ticket_id: str,

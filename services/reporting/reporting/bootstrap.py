@@ -1,8 +1,10 @@
 """Builds the reporting app: `uvicorn reporting.bootstrap:create_app --factory --port 8004`."""
 
+from functools import partial
+
 from fastapi import Depends, FastAPI
 
-from reporting import api, consumers, login
+from reporting import api, consumers, handlers, login
 from reporting.adapters import tickets
 from reporting.adapters.agents import MongoAgentProfiles
 from reporting.adapters.tickets import MongoTicketRows
@@ -27,6 +29,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         description="Read models and KPIs built from every ticket, agent and notification event.",
         routers=ROUTERS,
         on_start=[start_consumers],
+        dead_letter_visibility=partial(handlers.sees_ticket, models.tickets),
         open_paths=[login.LOGIN_PATH, "/logout"],
         pages=["/"],
         login_path=login.LOGIN_PATH,

@@ -85,6 +85,10 @@ async def ticket_view(
     return TicketView.of(row)
 
 
+async def sees_ticket(tickets: TicketRows, ticket_id: str, scope: Scope) -> bool:
+    return await ticket_view(tickets, ticket_id, scope) is not None
+
+
 def _visible(rows: list[TicketRow], scope: Scope) -> list[TicketRow]:
     if scope.everything:
         return rows

@@ -1,8 +1,10 @@
 """Builds the routing app: store, bus, consumers, background sweep, HTTP API."""
 
+from functools import partial
+
 from fastapi import FastAPI
 
-from routing import api, consumers
+from routing import api, consumers, views
 from routing.adapters.collections import INDEXES, OUTBOX_COLLECTIONS
 from routing.adapters.legacy_claims import key_claims_by_ticket
 from routing.adapters.stores import mongo_stores
@@ -39,6 +41,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         description="Skill-based assignment of tickets to agents, with queues and capacity.",
         routers=[api.router],
         on_start=[migrate, start_consumers, start_sweeper],
+        dead_letter_visibility=partial(views.sees_ticket, stores),
         on_stop=[stop_sweeper],
     )
     app.state.stores = stores

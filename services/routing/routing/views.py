@@ -104,6 +104,14 @@ async def visible_agent(agent_id: str, stores: Stores, caller_id: str, scope: Sc
     return found
 
 
+async def sees_ticket(stores: Stores, ticket_id: str, scope: Scope) -> bool:
+    try:
+        await visible_ticket(ticket_id, stores, scope)
+    except TicketNotFound:
+        return False
+    return True
+
+
 async def visible_ticket(ticket_id: str, stores: Stores, scope: Scope) -> TicketState:
     """The ticket's state if `scope` sees it (its department's, or its agent's); another
     department's ticket is as unknown as a missing one."""

@@ -2,6 +2,7 @@
 budgets are per credential, and every write is on the audit trail."""
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -238,3 +239,39 @@ async def test_the_store_keeps_no_key_in_clear_text(namespace):
             assert secret.rsplit("_", 1)[-1] not in repr(docs)
     finally:
         await client.close()
+
+
+async def test_dead_letters_show_a_supervisor_only_their_departments_tickets(namespace, bus_probe):
+    async with running(namespace) as services:
+        intake = services["intake"]
+        made = await intake.post(
+            "/tickets", json=ticket("billing", "dl@example.com", order_id="A-3"), headers=ADMIN
+        )
+        ticket_id = made.json()["id"]
+        # A message about that ticket that can never be handled: dead-lettered at once.
+        poison = {
+            "specversion": "1.0",
+            "id": "poison-1",
+            "source": "/ticketflow/routing",
+            "type": "ticket.queued.v1",
+            "subject": ticket_id,
+            "data": {"ticket_id": ticket_id},
+        }
+        await bus_probe.publish_raw(json.dumps(poison).encode(), "ticket.queued.v1")
+
+        async def letters(who: dict) -> list[dict]:
+            answer = await intake.get("/dead-letters", headers=who)
+            assert answer.status_code == 200, answer.text
+            return answer.json()["data"]
+
+        async def arrived() -> bool:
+            return any(letter["subject"] == ticket_id for letter in await letters(ADMIN))
+
+        await eventually(arrived)
+        billing_lead = headers("supervisor", departments=("billing",), subject="b-lead")
+        technical_lead = headers("supervisor", departments=("technical",), subject="t-lead")
+        assert [letter["subject"] for letter in await letters(billing_lead)] == [ticket_id]
+        assert await letters(technical_lead) == []
+        assert (await intake.get("/dead-letters", headers=ANA)).status_code == 403
+        replay = await intake.post("/dead-letters/replay", headers=billing_lead)
+        assert replay.status_code == 403
