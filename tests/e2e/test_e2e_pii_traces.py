@@ -64,8 +64,9 @@ async def test_spans_carry_no_customer_data(platform: Platform, otlp_receiver: O
         return bool(listing_spans()) and {"routing", "notify", "reporting"} <= consumed
 
     await eventually(all_arrived, timeout=30, what="the listing span and every consumer's span")
-    [listing] = listing_spans()
-    assert listing.attributes["http.url"].endswith("/tickets?customer_email=REDACTED")
+    # The receiver also holds other tests' listings: each one is redacted.
+    for listing in listing_spans():
+        assert listing.attributes["http.url"].endswith("/tickets?customer_email=REDACTED")
     leaks = [
         (s.service, s.name, key)
         for s in spans()
