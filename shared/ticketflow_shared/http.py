@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from ticketflow_shared import dead_letters
 from ticketflow_shared.access.audit import Auditing, audit_router
 from ticketflow_shared.access.guard import ADMINS, OPERATORS, Authentication, allow, caller
 from ticketflow_shared.access.principal import Principal, Role, Scope
@@ -80,7 +81,7 @@ def dead_letter_router(
         caller: Annotated[Principal, Depends(allow(Role.admin, Role.supervisor))],
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> dict:
-        count, letters = await runtime.bus.dead_letters(purpose, limit)
+        count, letters = await dead_letters.peek(runtime.bus, purpose, limit)
         scope = caller.scope()
         if not scope.everything:
             # Of the first `limit`, those whose ticket the caller may see.
@@ -98,7 +99,7 @@ def dead_letter_router(
         dependencies=[Depends(allow(*ADMINS))],
     )
     async def replay_dead_letters(limit: Annotated[int, Query(ge=1, le=10000)] = 100) -> dict:
-        return {"replayed": await runtime.bus.replay_dead_letters(purpose, limit)}
+        return {"replayed": await dead_letters.replay(runtime.bus, purpose, limit)}
 
     return router
 

@@ -71,11 +71,13 @@ def install_api(app: FastAPI, tickets: TicketRepository, categories: CategoryRep
     in-memory fakes (and say who calls by overriding the `caller` dependency)."""
     for router in ROUTERS:
         app.include_router(router, dependencies=[Depends(caller)])
+    # What service_app registers on a full app.
+    app.add_exception_handler(RequestValidationError, request_validation_handler)
     install_state(app, tickets, categories)
 
 
 def install_state(app: FastAPI, tickets: TicketRepository, categories: CategoryRepository) -> None:
+    """What intake's routes read from the app, and how its domain errors become answers."""
     app.state.tickets = tickets
     app.state.categories = categories
     app.add_exception_handler(IntakeError, intake_error_handler)
-    app.add_exception_handler(RequestValidationError, request_validation_handler)

@@ -11,16 +11,15 @@ from typing import TypeVar
 import httpx
 import pytest
 
+from factories import created_envelope
 from notify.bootstrap import create_app
 from notify.settings import NotifySettings
 from support import Namespace, serve_in_process
 from ticketflow_shared.events import (
     Channel,
-    Customer,
     Envelope,
     Priority,
     TicketAssignedV1,
-    TicketCreatedV1,
     TicketResolvedV1,
 )
 
@@ -35,17 +34,15 @@ def new_ticket() -> tuple[str, str]:
 
 
 def created(ticket_id: str, email: str) -> Envelope:
-    payload = TicketCreatedV1(
-        ticket_id=ticket_id,
+    return created_envelope(
+        ticket_id,
         channel=Channel.email,
-        customer=Customer(email=email, name="Jane Doe"),
+        email=email,
         subject="Invoice charged twice",
         body="I was charged twice for January.",
-        category="billing",
         priority=Priority.high,
         created_at=NOW,
     )
-    return Envelope.wrap(payload, source="/ticketflow/intake", subject=ticket_id)
 
 
 def assigned(ticket_id: str) -> Envelope:

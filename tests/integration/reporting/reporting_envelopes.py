@@ -10,16 +10,15 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from factories import created_envelope
 from ticketflow_shared.events import (
     AgentUpdatedV1,
     Channel,
-    Customer,
     Envelope,
     NotificationSentV1,
     Presence,
     Priority,
     TicketAssignedV1,
-    TicketCreatedV1,
     TicketQueuedV1,
     TicketResolvedV1,
 )
@@ -30,17 +29,16 @@ TIME_TO_ASSIGN = 83.25
 
 
 def created(ticket_id: str, *, category: str = "billing") -> Envelope:
-    payload = TicketCreatedV1(
-        ticket_id=ticket_id,
+    return created_envelope(
+        ticket_id,
+        sequence=1,
         channel=Channel.email,
-        customer=Customer(email="ana@example.com", name="Ana"),
-        subject="Charged twice",
-        body="My card was charged twice for March.",
+        email="ana@example.com",
+        name="Ana",
         category=category,
         priority=Priority.high,
         created_at=CREATED_AT,
     )
-    return Envelope.wrap(payload, source="/ticketflow/intake", subject=ticket_id, sequence=1)
 
 
 def assigned(

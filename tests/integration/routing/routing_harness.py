@@ -10,6 +10,7 @@ import aio_pika
 from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 
+from factories import created_envelope
 from routing import assigning, views
 from routing.bootstrap import create_app
 from routing.domain import RoutingTicket, SkillRequirement
@@ -17,12 +18,9 @@ from routing.ports import ClaimResult
 from routing.settings import RoutingSettings
 from support import BusProbe, Namespace
 from ticketflow_shared.events import (
-    Channel,
-    Customer,
     Envelope,
     NotificationSentV1,
     Priority,
-    TicketCreatedV1,
     TicketResolvedV1,
 )
 
@@ -47,17 +45,12 @@ def created(
     priority: Priority = Priority.normal,
     age_minutes: int = 0,
 ) -> Envelope:
-    payload = TicketCreatedV1(
-        ticket_id=ticket_id,
-        channel=Channel.web,
-        customer=Customer(email="jane@example.com", name="Jane Doe"),
-        subject="Charged twice",
-        body="My card was charged twice.",
+    return created_envelope(
+        ticket_id,
         category=category,
         priority=priority,
         created_at=T0 - timedelta(minutes=age_minutes),
     )
-    return Envelope.wrap(payload, source="/ticketflow/intake", subject=ticket_id)
 
 
 def resolved(ticket_id: str, agent_id: str | None = None) -> Envelope:

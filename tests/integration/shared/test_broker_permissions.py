@@ -9,6 +9,7 @@ from aio_pika.abc import AbstractChannel
 from aiormq.exceptions import ChannelAccessRefused
 
 from support import BusProbe, Namespace, until
+from ticketflow_shared import dead_letters
 from ticketflow_shared.bus import DEAD_LETTER_EXCHANGE_SUFFIX, Bus
 from ticketflow_shared.events import Envelope, Payload, TicketResolvedV1, utcnow
 
@@ -47,7 +48,7 @@ def service_bus(namespace: Namespace, service: str) -> Bus:
 
 
 async def dead_letter_count(bus: Bus) -> int:
-    return (await bus.dead_letters("events"))[0]
+    return (await dead_letters.peek(bus, "events"))[0]
 
 
 async def eventually(read: Callable[[], Awaitable[int]], expected: int) -> None:
@@ -75,7 +76,7 @@ async def test_a_service_user_declares_binds_consumes_replays_and_publishes_what
 
         await exchanges.publish_raw(b"not an event", "ticket.resolved.v1")
         await eventually(lambda: dead_letter_count(bus), 1)
-        assert await bus.replay_dead_letters("events", limit=1) == 1
+        assert await dead_letters.replay(bus, "events", limit=1) == 1
         await eventually(lambda: dead_letter_count(bus), 1)  # unusable again, dead-lettered again
 
         out = resolved(f"{service}-out")

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from support import BusProbe, Namespace, broker_cli_reaches, close_connections_named, until
+from ticketflow_shared import dead_letters
 from ticketflow_shared.bus import Bus
 from ticketflow_shared.events import Envelope, Payload, TicketResolvedV1, utcnow
 
@@ -137,21 +138,21 @@ async def test_dead_letters_can_be_inspected_and_replayed(namespace: Namespace) 
         await bus.publish(event)
 
         async def dead_letter_count() -> int:
-            return (await bus.dead_letters("events"))[0]
+            return (await dead_letters.peek(bus, "events"))[0]
 
         async with asyncio.timeout(20):
             while await dead_letter_count() < 1:
                 await asyncio.sleep(0.1)
-        count, letters = await bus.dead_letters("events")
+        count, letters = await dead_letters.peek(bus, "events")
         assert count == 1
         assert letters[0].message_id == event.id
         assert letters[0].routing_key == "ticket.resolved.v1"
         assert "dead" in letters[0].body
-        assert (await bus.dead_letters("events"))[0] == 1  # peeking keeps the message
+        assert (await dead_letters.peek(bus, "events"))[0] == 1  # peeking keeps the message
 
         healthy = True
-        assert await bus.replay_dead_letters("events") == 1
+        assert await dead_letters.replay(bus, "events") == 1
         await until(lambda: handled == [event.id])
-        assert (await bus.dead_letters("events"))[0] == 0
+        assert (await dead_letters.peek(bus, "events"))[0] == 0
     finally:
         await bus.close()

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from factories import ticket_created
 from notify.domain import templates
 from notify.domain.deliveries import Delivery, DeliveryStatus, OutgoingEmail
 from notify.domain.templates import DEFAULT_TEMPLATES, RenderedEmail, Template, UnknownTemplate
@@ -15,13 +16,10 @@ from notify.ports import EmailNotSent
 from ticketflow_shared import outbox
 from ticketflow_shared.access.principal import Scope
 from ticketflow_shared.events import (
-    Channel,
-    Customer,
     Envelope,
     Payload,
     Priority,
     TicketAssignedV1,
-    TicketCreatedV1,
     TicketResolvedV1,
 )
 
@@ -218,13 +216,12 @@ def created(
     ticket_id: str = "TF-1", email: str = "jane@example.com", name: str | None = "Jane Doe"
 ) -> Envelope:
     return _wrap(
-        TicketCreatedV1(
-            ticket_id=ticket_id,
-            channel=Channel.web,
-            customer=Customer(email=email, name=name),
+        ticket_created(
+            ticket_id,
+            email=email,
+            name=name,
             subject="Invoice charged twice",
             body="I was charged twice.",
-            category="billing",
             priority=Priority.high,
             created_at=START,
         )

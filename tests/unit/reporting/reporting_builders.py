@@ -6,18 +6,17 @@ assigns it (2), intake applies both (2, 3) and resolves it (4).
 
 from datetime import UTC, datetime, timedelta
 
+from factories import ticket_created
 from reporting.domain.tickets import TicketRow, apply_change, ticket_change
 from ticketflow_shared.events import (
     AgentUpdatedV1,
     Channel,
-    Customer,
     Envelope,
     NotificationSentV1,
     Payload,
     Presence,
     Priority,
     TicketAssignedV1,
-    TicketCreatedV1,
     TicketQueuedV1,
     TicketResolvedV1,
 )
@@ -44,12 +43,12 @@ def created(
     channel: Channel = Channel.web,
     sequence: int | None = 1,
 ) -> Envelope:
-    payload = TicketCreatedV1(
-        ticket_id=ticket_id,
+    payload = ticket_created(
+        ticket_id,
         channel=channel,
-        customer=Customer(email="ana@example.com", name="Ana"),
+        email="ana@example.com",
+        name="Ana",
         subject="Invoice is wrong",
-        body="I was charged twice.",
         category=category,
         priority=priority,
         created_at=when,

@@ -11,6 +11,7 @@ from routing_fakes import (
     fake_stores,
 )
 
+from factories import ticket_created
 from routing import assigning, handlers, views
 from routing.domain import (
     Assignment,
@@ -22,7 +23,6 @@ from routing.domain import (
 )
 from routing.ports import ClaimResult, Stores
 from ticketflow_shared.events import (
-    Customer,
     Presence,
     Priority,
     TicketCreatedV1,
@@ -36,15 +36,8 @@ ASSIGNED, QUEUED, AGENT_UPDATED = "ticket.assigned.v1", "ticket.queued.v1", "age
 def created(
     ticket_id: str, category: str = "billing", priority: Priority = Priority.normal, age: int = 0
 ) -> TicketCreatedV1:
-    return TicketCreatedV1(
-        ticket_id=ticket_id,
-        channel="web",
-        customer=Customer(email="ann@example.com"),
-        subject="Help",
-        body="Please",
-        category=category,
-        priority=priority,
-        created_at=T0 - timedelta(minutes=age),
+    return ticket_created(
+        ticket_id, category=category, priority=priority, created_at=T0 - timedelta(minutes=age)
     )
 
 

@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from routing_fakes import Published, fake_stores
 
+from factories import ticket_created
 from routing import handlers
 from routing.domain import RegisterAgent, RoutingTicket, SkillRequirement
 from routing.ports import Stores
 from routing.sweeper import Sweeper
-from ticketflow_shared.events import Customer, Presence, Priority, TicketCreatedV1
+from ticketflow_shared.events import Presence, Priority, TicketCreatedV1
 from ticketflow_shared.scheduling import Scheduler
 from ticketflow_shared.testing import FakeClock
 
@@ -29,16 +30,7 @@ async def world() -> AsyncIterator[tuple[Stores, Published, FakeClock, Scheduler
 
 
 def created(ticket_id: str, category: str = "billing") -> TicketCreatedV1:
-    return TicketCreatedV1(
-        ticket_id=ticket_id,
-        channel="web",
-        customer=Customer(email="ann@example.com"),
-        subject="Help",
-        body="Please",
-        category=category,
-        priority=Priority.normal,
-        created_at=T0,
-    )
+    return ticket_created(ticket_id, category=category, created_at=T0)
 
 
 async def add_agent(stores: Stores, agent_id: str, **profile) -> None:
