@@ -18,7 +18,8 @@ from ticketflow_shared.access.guard import ADMINS, OPERATORS, Authentication, al
 from ticketflow_shared.access.principal import Principal, Role, Scope
 from ticketflow_shared.access.wiring import ProcessAccess
 from ticketflow_shared.docs import serve_docs
-from ticketflow_shared.limits import BodySizeLimit, bounded_errors
+from ticketflow_shared.errors import Refusal, Unprocessable
+from ticketflow_shared.limits import MESSAGE_CHARS, BodySizeLimit, bounded, bounded_errors
 from ticketflow_shared.metrics import metrics_router
 from ticketflow_shared.overload import LoadShedding, OverloadLimits
 from ticketflow_shared.runtime import Runtime
@@ -44,6 +45,16 @@ def _json_safe(value: object) -> object:
     if isinstance(value, list):
         return [_json_safe(item) for item in value]
     return value
+
+
+async def refusal_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Every service's domain refusals as HTTP answers, one way (`errors.py`)."""
+    assert isinstance(exc, Refusal)
+    if isinstance(exc, Unprocessable):
+        detail: object = bounded_errors(exc.problems())
+    else:
+        detail = bounded(str(exc), MESSAGE_CHARS)
+    return JSONResponse({"detail": detail}, status_code=exc.status)
 
 
 def health_router(runtime: Runtime) -> APIRouter:
@@ -166,6 +177,7 @@ def service_app(
     app.state.access = access
     app.state.audit = access.trail
     app.add_exception_handler(RequestValidationError, request_validation_handler)
+    app.add_exception_handler(Refusal, refusal_handler)
     app.include_router(health_router(runtime))
     app.include_router(dead_letter_router(runtime, visible=dead_letter_visibility))
     app.include_router(metrics_router(), dependencies=[Depends(allow(*OPERATORS))])

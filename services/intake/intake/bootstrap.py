@@ -14,14 +14,13 @@ from intake.adapters.categories import MongoCategoryRepository
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
 from intake.adapters.tickets import MongoTicketRepository
 from intake.domain.categories import DEFAULT_CATEGORIES
-from intake.domain.errors import IntakeError
-from intake.http_errors import intake_error_handler
 from intake.ports import CategoryRepository, TicketRepository
 from intake.settings import IntakeSettings
 from ticketflow_shared.access.guard import caller
 from ticketflow_shared.access.key_admin import api_key_router
 from ticketflow_shared.access.key_store import API_KEYS
-from ticketflow_shared.http import request_validation_handler, service_app
+from ticketflow_shared.errors import Refusal
+from ticketflow_shared.http import refusal_handler, request_validation_handler, service_app
 from ticketflow_shared.runtime import Runtime
 
 TICKETS = "tickets"
@@ -80,4 +79,4 @@ def install_state(app: FastAPI, tickets: TicketRepository, categories: CategoryR
     """What intake's routes read from the app, and how its domain errors become answers."""
     app.state.tickets = tickets
     app.state.categories = categories
-    app.add_exception_handler(IntakeError, intake_error_handler)
+    app.add_exception_handler(Refusal, refusal_handler)

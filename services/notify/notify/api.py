@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from notify import handlers
 from notify.domain.deliveries import DeliveryStatus
-from notify.domain.templates import Template, TemplateInvalid, UnknownTemplate
+from notify.domain.templates import Template
 from notify.handlers import NotifyDeps
 from notify.schemas import (
     NotificationList,
@@ -38,10 +38,7 @@ async def list_templates(deps: Deps, _: TemplateReader) -> TemplateList:
 
 @templates.get("/{event_type}", summary="One event type's template")
 async def get_template(event_type: str, deps: Deps, _: TemplateReader) -> TemplateRead:
-    try:
-        return TemplateRead.of(await deps.templates.get(event_type))
-    except UnknownTemplate as exc:
-        raise HTTPException(404, str(exc)) from exc
+    return TemplateRead.of(await deps.templates.get(event_type))
 
 
 @templates.put(
@@ -53,14 +50,7 @@ async def put_template(
     event_type: str, update: TemplateUpdate, deps: Deps, _: Admin
 ) -> TemplateRead:
     template = Template(event_type=event_type, subject=update.subject, body=update.body)
-    try:
-        return TemplateRead.of(await handlers.update_template(deps, template))
-    except UnknownTemplate as exc:
-        raise HTTPException(404, str(exc)) from exc
-    except TemplateInvalid as exc:
-        loc = ["body", exc.field] if exc.field else ["body"]
-        detail = [{"loc": loc, "msg": exc.message, "type": "template_invalid"}]
-        raise HTTPException(422, detail) from exc
+    return TemplateRead.of(await handlers.update_template(deps, template))
 
 
 @notifications.get("", summary="Deliveries, oldest first, e.g. all of one ticket")

@@ -5,14 +5,12 @@ from typing import Annotated
 from fastapi import (
     APIRouter,
     Depends,
-    FastAPI,
     Path,
     Query,
     Request,
     Response,
     status,
 )
-from fastapi.responses import JSONResponse
 
 from routing import handlers, permissions, views
 from routing.ports import Stores
@@ -122,30 +120,3 @@ async def get_queue(
 @router.get("/tickets/{ticket_id}", tags=["tickets"])
 async def get_ticket(ticket_id: str, stores: StoresDep, caller: TicketReader) -> TicketRead:
     return TicketRead.of(await views.visible_ticket(ticket_id, stores, caller.scope()))
-
-
-def _error(status_code: int, kind: str):
-    async def respond(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": f"{kind}: {exc}"}, status_code=status_code)
-
-    return respond
-
-
-async def _agent_id_mismatch(request: Request, exc: Exception) -> JSONResponse:
-    """Shaped like FastAPI's own 422, naming the body field (a body schema cannot see the path)."""
-    error = {
-        "type": "value_error",
-        "loc": ["body", "agent_id"],
-        "msg": f"must match the agent id in the path: {exc}",
-    }
-    return JSONResponse({"detail": [error]}, status_code=422)
-
-
-def add_error_handlers(app: FastAPI) -> None:
-    """Map the handlers' refusals to HTTP answers."""
-    app.add_exception_handler(handlers.AgentIdMismatch, _agent_id_mismatch)
-    app.add_exception_handler(views.AgentNotFound, _error(404, "unknown agent"))
-    app.add_exception_handler(views.TicketNotFound, _error(404, "unknown ticket"))
-    app.add_exception_handler(handlers.AgentExists, _error(409, "agent already exists"))
-    app.add_exception_handler(handlers.AgentEditConflict, _error(409, "agent changed meanwhile"))
-    app.add_exception_handler(permissions.NotAllowed, _error(403, "not allowed"))

@@ -45,5 +45,4 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         on_stop=[stop_sweeper],
     )
     app.state.stores = stores
-    api.add_error_handlers(app)
     return app

@@ -1,5 +1,6 @@
 """Commands from the API and events from the bus, handled against the stores."""
 
+from typing import Any
 from uuid import uuid4
 
 from routing import assigning, views
@@ -15,21 +16,32 @@ from routing.domain import (
     category_key,
 )
 from routing.ports import Stores
+from ticketflow_shared.errors import Conflict, Unprocessable, problem
 from ticketflow_shared.events import TicketCreatedV1, TicketResolvedV1
 
 MAX_EDIT_ATTEMPTS = 5
 
 
-class AgentExists(Exception):
+class AgentExists(Conflict):
     """An agent with that id is already registered."""
 
+    def __init__(self, agent_id: str) -> None:
+        super().__init__(f"agent already exists: {agent_id}")
 
-class AgentEditConflict(Exception):
+
+class AgentEditConflict(Conflict):
     """The agent kept changing under us; the caller may try again."""
 
+    def __init__(self, agent_id: str) -> None:
+        super().__init__(f"agent {agent_id} changed meanwhile; try again")
 
-class AgentIdMismatch(ValueError):
+
+class AgentIdMismatch(Unprocessable):
     """The command names another agent than the one it is addressed to."""
+
+    def problems(self) -> list[dict[str, Any]]:
+        # A body schema cannot see the path, so this names the body's field.
+        return [problem("value_error", ["body", "agent_id"], f"must match the path: {self}")]
 
 
 class TicketNotKnownYet(LookupError):

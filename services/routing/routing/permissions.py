@@ -3,12 +3,13 @@ departments, and only into their departments; an agent their own presence."""
 
 from collections.abc import Set
 
+from ticketflow_shared import errors
 from ticketflow_shared.access.principal import Principal, Role
 
 SELF_SERVICE = frozenset({"presence"})
 
 
-class NotAllowed(PermissionError):
+class NotAllowed(errors.NotAllowed):
     pass
 
 

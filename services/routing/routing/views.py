@@ -6,17 +6,20 @@ from routing.assigning import with_loads
 from routing.domain import Agent, QueueEntry, RoutingRule, TicketState, TicketStatus, category_key
 from routing.ports import Stores
 from ticketflow_shared.access.principal import Scope
+from ticketflow_shared.errors import NotFound
 from ticketflow_shared.events import Presence
 
 EVERYTHING = Scope(everything=True)
 
 
-class AgentNotFound(LookupError):
-    pass
+class AgentNotFound(NotFound):
+    def __init__(self, agent_id: str) -> None:
+        super().__init__(f"unknown agent: {agent_id}")
 
 
-class TicketNotFound(LookupError):
-    pass
+class TicketNotFound(NotFound):
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(f"unknown ticket: {ticket_id}")
 
 
 async def agent(agent_id: str, stores: Stores) -> Agent:

@@ -1,18 +1,18 @@
-"""Intake's own 4xx answers echo no more than a short prefix of what the caller sent."""
+"""Intake's refusals, answered the shared way, echo only a short prefix of the input."""
 
 import json
 
 from starlette.requests import Request
 
 from intake.domain.errors import IdempotencyConflict, MissingFields, UnknownCategory
-from intake.http_errors import intake_error_handler
+from ticketflow_shared.http import refusal_handler
 
 REQUEST = Request({"type": "http", "headers": []})
 HUGE = "g" * 100_000
 
 
 async def answer(exc: Exception) -> tuple[int, dict]:
-    response = await intake_error_handler(REQUEST, exc)
+    response = await refusal_handler(REQUEST, exc)
     assert len(response.body) < 2048
     return response.status_code, json.loads(response.body)
 

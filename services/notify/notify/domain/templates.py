@@ -16,6 +16,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from notify.domain.tickets import TicketView
+from ticketflow_shared.errors import NotFound, Unprocessable, problem
 from ticketflow_shared.events import (
     Channel,
     Customer,
@@ -71,7 +72,7 @@ def _check_repeat(left: Any, right: Any) -> None:
 _ENV = _BoundedSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
-class TemplateInvalid(ValueError):
+class TemplateInvalid(Unprocessable, ValueError):
     """A template that does not parse or does not render; names the field when one is to blame."""
 
     def __init__(self, field: str | None, message: str) -> None:
@@ -79,12 +80,16 @@ class TemplateInvalid(ValueError):
         self.field = field
         self.message = message
 
+    def problems(self) -> list[dict[str, Any]]:
+        loc: list[str | int] = ["body", self.field] if self.field else ["body"]
+        return [problem("template_invalid", loc, self.message)]
+
     def __reduce__(self) -> tuple[type, tuple[str | None, str]]:
         # Raised in a renderer process and re-raised here: rebuilt from its own arguments.
         return (type(self), (self.field, self.message))
 
 
-class UnknownTemplate(LookupError):
+class UnknownTemplate(NotFound, LookupError):
     """No notification is sent for this event type, so it has no template."""
 
     def __init__(self, event_type: str) -> None:
