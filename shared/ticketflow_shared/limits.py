@@ -6,11 +6,12 @@ the bytes read so far pass the limit, without reading the rest. `bounded` cuts w
 answer echoes of the caller's input to a short prefix, however large or deep the input.
 """
 
-import json
 from collections.abc import Sequence
 from itertools import islice
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ticketflow_shared.asgi import send_detail
 
 ECHO_CHARS = 64
 ECHO_ITEMS = 8
@@ -67,19 +68,7 @@ class BodySizeLimit:
 
     async def _refuse(self, send: Send) -> None:
         detail = f"request body too large: the limit is {self.max_bytes} bytes"
-        body = json.dumps({"detail": detail}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_detail(send, 413, detail, {"connection": "close"})
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -12,12 +12,13 @@ what happened. Two limits, as an ASGI middleware around every route but health c
 """
 
 import asyncio
-import json
 import logging
 import math
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ticketflow_shared.asgi import send_detail
 
 log = logging.getLogger(__name__)
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
@@ -82,16 +83,5 @@ class LoadShedding:
 
 
 async def _refuse(send: Send, limits: OverloadLimits, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(math.ceil(limits.retry_after_seconds)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    retry_after = str(math.ceil(limits.retry_after_seconds))
+    await send_detail(send, 503, detail, {"retry-after": retry_after})

@@ -7,7 +7,6 @@ Principal in the request state. Because it runs before routing, a route added la
 protected without declaring anything; `allow(...)` then says which roles may use it.
 """
 
-import json
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -22,6 +21,7 @@ from ticketflow_shared.access.keys import InvalidKey, KeyRing, looks_like_key
 from ticketflow_shared.access.principal import Principal, Role
 from ticketflow_shared.access.ratelimit import RateLimiter, retry_after
 from ticketflow_shared.access.tokens import InvalidToken, TokenVerifier
+from ticketflow_shared.asgi import send_detail
 
 log = logging.getLogger(__name__)
 REALM = 'Bearer realm="ticketflow"'
@@ -115,7 +115,7 @@ class Authentication:
                 return
         if not credential:
             detail = "credentials required" if credential is None else "use a Bearer token"
-            await _refuse(send, 401, detail, {"www-authenticate": REALM})
+            await send_detail(send, 401, detail, {"www-authenticate": REALM})
             return
         try:
             if len(credential) > MAX_CREDENTIAL_LENGTH:
@@ -124,11 +124,13 @@ class Authentication:
         except (InvalidToken, InvalidKey) as exc:
             log.info("refused credentials on %s %s: %s", scope["method"], scope["path"], exc)
             challenge = f'{REALM}, error="invalid_token", error_description="{_quoted(exc)}"'
-            await _refuse(send, 401, f"invalid credentials: {exc}", {"www-authenticate": challenge})
+            await send_detail(
+                send, 401, f"invalid credentials: {exc}", {"www-authenticate": challenge}
+            )
             return
         wait = self.access.limiter.take(principal.actor)
         if wait > 0:
-            await _refuse(
+            await send_detail(
                 send,
                 429,
                 "rate limit exceeded for this credential",
@@ -147,14 +149,6 @@ async def _redirect(send: Send, location: str) -> None:
     headers = [(b"location", location.encode()), (b"content-length", b"0")]
     await send({"type": "http.response.start", "status": 303, "headers": headers})
     await send({"type": "http.response.body", "body": b""})
-
-
-async def _refuse(send: Send, status: int, detail: str, headers: dict[str, str]) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    raw += [(name.encode(), value.encode("latin-1")) for name, value in headers.items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
 
 
 _bearer = HTTPBearer(auto_error=False, description="A person's JWT, or an API key (tfk_…)")
