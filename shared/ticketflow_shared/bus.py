@@ -196,6 +196,11 @@ class Bus:
                 return
             try:
                 await handler(envelope, payload)
+            except InvalidEvent as exc:  # e.g. a type this service no longer handles
+                log.error("dead-lettering %s on %s: %s", envelope.id, queue, exc)
+                span.set_status(Status(StatusCode.ERROR, str(exc)[:200]))
+                await _settle(message.reject(requeue=False), envelope.id)
+                return
             except Exception as exc:  # a handler failure must never kill the consumer
                 attempt = int(headers.get("x-delivery-count", 0) or 0) + 1
                 log.exception("handler failed on %s (attempt %d): %s", queue, attempt, envelope.id)

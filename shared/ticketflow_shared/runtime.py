@@ -9,6 +9,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from ticketflow_shared import outbox
 from ticketflow_shared.bus import Bus, EventHandler
 from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
+from ticketflow_shared.dispatch import EventHandlers
 from ticketflow_shared.events import Envelope, Payload
 from ticketflow_shared.scheduling import Scheduler
 from ticketflow_shared.serialized import SerializedDatabase
@@ -82,6 +83,14 @@ class Runtime:
         self, collection: AsyncCollection, doc_id: object, entries: list[dict]
     ) -> None:
         await self.relay.flush(collection, doc_id, entries)
+
+    async def consume(
+        self, handlers: EventHandlers, *, purpose: str = "events", inbox: bool = True
+    ) -> None:
+        """Subscribe `purpose`'s queue to every event type `handlers` take; with `inbox`, an
+        event already handled is skipped (for handlers whose writes do not say so themselves)."""
+        handler = self.idempotent(handlers) if inbox else handlers
+        await self.bus.subscribe(purpose, handlers.event_types, handler)
 
     def idempotent(self, handler: EventHandler) -> EventHandler:
         """Skip events this service already handled; remember each one after it is handled."""

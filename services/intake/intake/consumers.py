@@ -2,12 +2,14 @@
 
 from intake import handlers
 from intake.ports import TicketRepository
-from ticketflow_shared.events import Envelope, Payload
+from ticketflow_shared.dispatch import EventHandlers
+from ticketflow_shared.events import Envelope, Payload, TicketAssignedV1, TicketQueuedV1
 from ticketflow_shared.runtime import Runtime
 
 
 async def subscribe(runtime: Runtime, tickets: TicketRepository) -> None:
-    async def on_event(envelope: Envelope, payload: Payload) -> None:
+    async def routing_event(envelope: Envelope, payload: Payload) -> None:
         await handlers.routing_event(envelope.position(), payload, tickets)
 
-    await runtime.bus.subscribe("events", handlers.CONSUMED_EVENTS, runtime.idempotent(on_event))
+    events = EventHandlers().on(TicketQueuedV1, TicketAssignedV1, handler=routing_event)
+    await runtime.consume(events)

@@ -92,11 +92,8 @@ async def ticket_assigned(
     )
 
 
-CONSUMED_EVENTS = (TicketQueuedV1.event_type, TicketAssignedV1.event_type)
-
-
 async def routing_event(position: Position, event: Payload, tickets: TicketRepository) -> Ticket:
-    """Apply one of routing's events (CONSUMED_EVENTS) to its ticket, in routing's order."""
+    """Apply one of routing's events (queued, assigned) to its ticket, in routing's order."""
     if isinstance(event, TicketQueuedV1):
         return await ticket_queued(position, event, tickets)
     if isinstance(event, TicketAssignedV1):

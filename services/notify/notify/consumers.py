@@ -1,8 +1,6 @@
 """Bus subscription: one queue for every event notify tells customers about."""
 
-from functools import partial
-
-from notify.handlers import CONSUMED_EVENTS, NotifyDeps, handle_event
+from notify.handlers import NotifyDeps, consumed_events
 from ticketflow_shared.runtime import Runtime
 
 
@@ -10,4 +8,4 @@ async def subscribe(runtime: Runtime, deps: NotifyDeps) -> None:
     # No inbox: each event's delivery is keyed by the event id, so the delivery document is
     # itself the record that the event was handled (a copy finds it and skips), and the two
     # inbox round trips per event would buy nothing.
-    await runtime.bus.subscribe("events", CONSUMED_EVENTS, partial(handle_event, deps))
+    await runtime.consume(consumed_events(deps), inbox=False)

@@ -5,6 +5,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from notify.domain.deliveries import (
     Delivery,
@@ -27,6 +28,7 @@ from notify.ports import (
 )
 from ticketflow_shared import outbox
 from ticketflow_shared.access.principal import Scope
+from ticketflow_shared.dispatch import EventHandlers
 from ticketflow_shared.events import (
     Envelope,
     Payload,
@@ -38,7 +40,6 @@ from ticketflow_shared.events import (
 
 log = logging.getLogger(__name__)
 SOURCE = "/ticketflow/notify"
-CONSUMED_EVENTS = tuple(m.event_type for m in (TicketCreatedV1, TicketAssignedV1, TicketResolvedV1))
 WAIT_POLL_SECONDS = 0.2
 EVERYTHING = Scope(everything=True)
 
@@ -64,14 +65,13 @@ class NotifyDeps:
     send_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
 
 
-async def handle_event(deps: NotifyDeps, envelope: Envelope, payload: Payload) -> None:
-    match payload:
-        case TicketCreatedV1():
-            await ticket_created(deps, envelope, payload)
-        case TicketAssignedV1() | TicketResolvedV1():
-            await ticket_progressed(deps, envelope, payload)
-        case _:
-            log.warning("notify does not handle %s; ignoring %s", envelope.type, envelope.id)
+def consumed_events(deps: NotifyDeps) -> EventHandlers:
+    """What notify's queue takes, and who handles each."""
+    return (
+        EventHandlers()
+        .on(TicketCreatedV1, handler=partial(ticket_created, deps))
+        .on(TicketAssignedV1, TicketResolvedV1, handler=partial(ticket_progressed, deps))
+    )
 
 
 async def ticket_created(deps: NotifyDeps, envelope: Envelope, event: TicketCreatedV1) -> None:

@@ -2,16 +2,15 @@
 
 from reporting import handlers
 from reporting.domain.tickets import TICKET_EVENTS
+from ticketflow_shared.dispatch import EventHandlers
 from ticketflow_shared.events import AgentUpdatedV1, Envelope, Payload
 from ticketflow_shared.runtime import Runtime
 
-EVENT_TYPES = [model.event_type for model in (*TICKET_EVENTS, AgentUpdatedV1)]
-
 
 async def subscribe(runtime: Runtime, models: handlers.ReadModels) -> None:
-    async def on_event(envelope: Envelope, payload: Payload) -> None:
+    async def project(envelope: Envelope, payload: Payload) -> None:
         await handlers.project_event(
             envelope, payload, tickets=models.tickets, agents=models.agents
         )
 
-    await runtime.bus.subscribe("events", EVENT_TYPES, runtime.idempotent(on_event))
+    await runtime.consume(EventHandlers().on(*TICKET_EVENTS, AgentUpdatedV1, handler=project))

@@ -10,12 +10,12 @@ from ticketflow_shared.access.key_store import API_KEYS, KeyStore
 from ticketflow_shared.access.keys import KeyRing
 from ticketflow_shared.access.ratelimit import RateLimiter
 from ticketflow_shared.access.tokens import ClaimNames, JwksCache, TokenVerifier
+from ticketflow_shared.dispatch import EventHandlers
 from ticketflow_shared.events import ApiKeyIssuedV1, ApiKeyRevokedV1, Envelope, Payload
 from ticketflow_shared.runtime import Runtime
 from ticketflow_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
-KEY_EVENTS = (ApiKeyIssuedV1.event_type, ApiKeyRevokedV1.event_type)
 PURPOSE = "access"
 
 
@@ -69,7 +69,9 @@ class ProcessAccess:
         """Load the keys, follow the key events, and re-read the store every few seconds so
         a key revoked through another process of this service stops working here too."""
         await self.refresh()
-        await runtime.bus.subscribe(PURPOSE, KEY_EVENTS, self.on_key_event)
+        # No inbox: applying a key event twice, or out of order, changes nothing.
+        keys = EventHandlers().on(ApiKeyIssuedV1, ApiKeyRevokedV1, handler=self.on_key_event)
+        await runtime.consume(keys, purpose=PURPOSE, inbox=False)
         runtime.scheduler.every(
             "api-key-refresh", runtime.settings.auth_key_refresh_seconds, self.refresh
         )

@@ -8,7 +8,8 @@ import pytest
 from support import BusProbe, Namespace, broker_cli_reaches, close_connections_named, until
 from ticketflow_shared import dead_letters
 from ticketflow_shared.bus import Bus
-from ticketflow_shared.events import Envelope, Payload, TicketResolvedV1, utcnow
+from ticketflow_shared.dispatch import EventHandlers
+from ticketflow_shared.events import Envelope, Payload, TicketQueuedV1, TicketResolvedV1, utcnow
 
 pytestmark = pytest.mark.integration
 
@@ -154,5 +155,47 @@ async def test_dead_letters_can_be_inspected_and_replayed(namespace: Namespace) 
         assert await dead_letters.replay(bus, "events") == 1
         await until(lambda: handled == [event.id])
         assert (await dead_letters.peek(bus, "events"))[0] == 0
+    finally:
+        await bus.close()
+
+
+async def test_an_event_no_handler_takes_is_dead_lettered_at_once(namespace: Namespace) -> None:
+    """A binding left from an older version: the message goes to the dead-letter queue on its
+    first delivery instead of being retried."""
+    calls: list[str] = []
+
+    async def queued_only(envelope: Envelope, payload: Payload) -> None:
+        calls.append(envelope.id)
+
+    handlers = EventHandlers().on(TicketQueuedV1, handler=queued_only)
+    bus = Bus(
+        namespace.servers.amqp_url,
+        exchange=namespace.exchange,
+        namespace=f"{namespace.queue_prefix}notify",
+        max_delivery_attempts=5,
+    )
+    await bus.connect()
+    try:
+        deliveries: list[str] = []
+
+        async def counted(envelope: Envelope, payload: Payload) -> None:
+            deliveries.append(envelope.id)
+            await handlers(envelope, payload)
+
+        # Bound to resolved events too, which the registry has no handler for.
+        await bus.subscribe("events", [*handlers.event_types, "ticket.resolved.v1"], counted)
+        stale = resolved("stale")
+        await bus.publish(stale)
+
+        async def dead() -> list:
+            return (await dead_letters.peek(bus, "events"))[1]
+
+        async with asyncio.timeout(20):
+            while not await dead():
+                await asyncio.sleep(0.1)
+        [letter] = await dead()
+        assert letter.message_id == stale.id
+        assert deliveries == [stale.id]  # not retried: it can never be handled here
+        assert calls == []
     finally:
         await bus.close()

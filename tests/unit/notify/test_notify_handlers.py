@@ -10,12 +10,12 @@ from notify_fakes import assigned, created, fake_deps, resolved
 from notify.domain.deliveries import DeliveryStatus
 from notify.domain.templates import Template, TemplateInvalid
 from notify.domain.tickets import TicketNotKnown
-from notify.handlers import DeliveryBusy, deliveries_of_ticket, handle_event, update_template
+from notify.handlers import DeliveryBusy, consumed_events, deliveries_of_ticket, update_template
 from notify.ports import EmailNotSent, EmailUndeliverable
 
 
 async def deliver(deps, envelope):
-    await handle_event(deps, envelope, envelope.payload())
+    await consumed_events(deps)(envelope, envelope.payload())
 
 
 async def test_created_sends_one_email_and_records_notification_sent():
