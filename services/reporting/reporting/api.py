@@ -1,21 +1,19 @@
 """Reporting's HTTP surface: JSON reports under /reports and the HTML dashboard at /."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import AfterValidator, BaseModel
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel
 
 from reporting import handlers
 from reporting.dashboard import render_dashboard
 from reporting.domain.agents import AgentReport
 from reporting.domain.summary import Summary
 from reporting.domain.ticket_view import TicketView
-from reporting.domain.tickets import as_utc
 from reporting.settings import ReportingSettings
 from ticketflow_shared.access.guard import Staff, TicketReader
+from ticketflow_shared.time_params import UtcTime
 
 
 def ticket_rows(request: Request) -> handlers.TicketRows:
@@ -30,22 +28,11 @@ def settings(request: Request) -> ReportingSettings:
     return request.app.state.settings
 
 
-def _in_utc(moment: datetime) -> datetime:
-    """The same instant in UTC; a time whose UTC date falls outside years 1-9999 is refused."""
-    try:
-        return as_utc(moment)
-    except OverflowError:
-        raise PydanticCustomError(
-            "datetime_out_of_range",
-            "Input should be a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z in UTC",
-        ) from None
-
-
 TicketRowsDep = Annotated[handlers.TicketRows, Depends(ticket_rows)]
 AgentProfilesDep = Annotated[handlers.AgentProfiles, Depends(agent_profiles)]
 SettingsDep = Annotated[ReportingSettings, Depends(settings)]
 Since = Annotated[
-    Annotated[datetime, AfterValidator(_in_utc)] | None,
+    UtcTime | None,
     Query(description="Only tickets created at or after this ISO 8601 time (UTC if no offset)"),
 ]
 

@@ -9,19 +9,19 @@ parameters plus what the handler names (e.g. the id of what it created).
 
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AfterValidator, BaseModel
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel
 from pymongo import DESCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ticketflow_shared.access.guard import Admin
 from ticketflow_shared.access.principal import Principal
+from ticketflow_shared.time_params import UtcTime
 
 log = logging.getLogger(__name__)
 AUDIT = "audit"
@@ -56,7 +56,32 @@ class AuditTrail:
     async def record(self, entry: dict[str, Any]) -> None:
         await self.collection.insert_one({"_id": uuid4().hex, "service": self.service, **entry})
 
-    async def find(self, filters: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+    async def find(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
+        outcome: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Entries matching every filter given, newest first."""
+        filters: dict[str, Any] = {}
+        if actor:
+            filters["actor"] = actor
+        if action:
+            filters["action"] = action
+        if target:
+            filters["target_ids"] = target
+        if outcome is not None:
+            filters["outcome"] = outcome
+        if since or until:
+            filters["at"] = {
+                **({"$gte": since} if since else {}),
+                **({"$lt": until} if until else {}),
+            }
         cursor = self.collection.find(filters).sort("at", DESCENDING).limit(limit)
         return [doc async for doc in cursor]
 
@@ -116,21 +141,6 @@ class Auditing:
             raise
 
 
-def _in_utc(moment: datetime) -> datetime:
-    """The same instant in UTC (naive means UTC); one outside years 1-9999 there is refused."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise PydanticCustomError(
-            "datetime_out_of_range", "Input should be a time within years 1-9999 in UTC"
-        ) from None
-
-
-UtcTime = Annotated[datetime, AfterValidator(_in_utc)]
-
-
 class AuditEntry(BaseModel):
     id: str
     service: str
@@ -165,22 +175,16 @@ def audit_router() -> APIRouter:
         until: Annotated[UtcTime | None, Query(description="ISO 8601; UTC if no offset")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> AuditPage:
-        filters: dict[str, Any] = {}
-        if actor:
-            filters["actor"] = actor
-        if action:
-            filters["action"] = action
-        if outcome is not None:
-            filters["outcome"] = outcome
-        if since or until:
-            filters["at"] = {
-                **({"$gte": since} if since else {}),
-                **({"$lt": until} if until else {}),
-            }
         trail: AuditTrail = request.app.state.audit
-        if target:
-            filters["target_ids"] = target
-        docs = await trail.find(filters, limit)
+        docs = await trail.find(
+            actor=actor,
+            action=action,
+            target=target,
+            outcome=outcome,
+            since=since,
+            until=until,
+            limit=limit,
+        )
         entries = [AuditEntry.model_validate({**doc, "id": doc["_id"]}) for doc in docs]
         return AuditPage(data=entries, count=len(entries))
 

@@ -14,10 +14,11 @@ from pydantic import (
     StringConstraints,
 )
 
-from ticketflow_shared.access.audit import UtcTime, name_target
+from ticketflow_shared.access.audit import name_target
 from ticketflow_shared.access.guard import Admin
 from ticketflow_shared.access.key_handlers import ExpiryInPast, KeyIssuer, UnknownKey
 from ticketflow_shared.access.principal import Role
+from ticketflow_shared.time_params import UtcTime
 
 Department = Annotated[
     str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
