@@ -139,7 +139,7 @@ async def seed(http: httpx.AsyncClient, count: int, log: EventLog) -> list[Seed]
             raise SystemExit(f"preload: {len(open_ids)} seed tickets never got assigned")
         for ticket_id in sorted(open_ids):
             ticket = (await http.get(f"/tickets/{ticket_id}")).json()
-            if ticket["status"] == "assigned":  # resolve only once routed: the full path
+            if ticket["status"] == "open":  # resolve only once routed: the full path
                 response = await http.post(f"/tickets/{ticket_id}/resolve", json={})
                 response.raise_for_status()
                 open_ids.discard(ticket_id)

@@ -27,18 +27,48 @@ class Priority(StrEnum):
 
 
 class TicketStatus(StrEnum):
-    """Where a ticket stands. A ticket may come back to an earlier status (a reopen, a
-    transfer back to the queue): which change is newer is told by the events' `sequence`,
-    never by the statuses themselves."""
+    """Where a ticket stands. Intake owns the lifecycle: `new` → `open` (an agent owns it) ⇄
+    `pending` (waiting on the customer) ⇄ `on_hold` (waiting on a third party or another
+    department) → `solved` → `closed`; a solved ticket may be reopened. `queued` is routing's
+    view of a ticket waiting for an agent. A ticket may come back to an earlier status: which
+    change is newer is told by the events' `sequence`, never by the statuses themselves.
+
+    `assigned` and `resolved`, written before the lifecycle, read as `open` and `solved`.
+    """
 
     new = "new"
     queued = "queued"
-    assigned = "assigned"
-    resolved = "resolved"
+    open = "open"
+    pending = "pending"
+    on_hold = "on_hold"
+    solved = "solved"
+    closed = "closed"
+
+    @classmethod
+    def _missing_(cls, value: object) -> "TicketStatus | None":
+        return _LEGACY_STATUSES.get(value) if isinstance(value, str) else None
 
     @property
     def is_open(self) -> bool:
-        return self is not TicketStatus.resolved
+        """Still being worked on: neither solved nor closed."""
+        return self not in (TicketStatus.solved, TicketStatus.closed)
+
+
+_LEGACY_STATUSES = {"assigned": TicketStatus.open, "resolved": TicketStatus.solved}
+
+
+class Visibility(StrEnum):
+    """Who may read a message: `public` ones reach the customer, `internal` notes never
+    leave the company."""
+
+    public = "public"
+    internal = "internal"
+
+
+class AuthorKind(StrEnum):
+    customer = "customer"
+    agent = "agent"
+    system = "system"
 
 
 class Channel(StrEnum):
@@ -123,6 +153,92 @@ class TicketResolvedV1(Payload):
     resolved_at: datetime
 
 
+class TicketStatusChangedV1(Payload):
+    """A lifecycle transition, with who made it and why. `actor` is `user:<sub>`, `key:<id>`
+    or `system` (an automatic close); `agent_id` and `department` are the ticket's owners after
+    the change; `reopened` marks a solved ticket brought back by a customer message."""
+
+    event_type: ClassVar[str] = "ticket.status_changed.v1"
+
+    ticket_id: str
+    status: TicketStatus
+    previous: TicketStatus
+    actor: str
+    reason: str | None = None
+    agent_id: str | None = None
+    department: str | None = None
+    reopened: bool = False
+    changed_at: datetime
+
+
+class TicketMessageAddedV1(Payload):
+    """A message on a ticket's thread: from the customer, a public reply or an internal note.
+    `first_response` marks the ticket's first public reply. `in_reply_to` is the id of the
+    message this one answers, when known (what email threading is built from)."""
+
+    event_type: ClassVar[str] = "ticket.message_added.v1"
+
+    ticket_id: str
+    message_id: str
+    author: str
+    author_kind: AuthorKind
+    author_name: str | None = None
+    visibility: Visibility
+    body: str
+    department: str | None = None
+    agent_id: str | None = None
+    in_reply_to: str | None = None
+    first_response: bool = False
+    added_at: datetime
+
+
+class TicketTransferredV1(Payload):
+    """Ownership moved to another department (optionally to agents with `skill`), with the
+    handoff note and the checklist items the sender confirmed."""
+
+    event_type: ClassVar[str] = "ticket.transferred.v1"
+
+    ticket_id: str
+    from_department: str | None = None
+    to_department: str
+    skill: str | None = None
+    from_agent_id: str | None = None
+    note: str
+    checklist: list[str] = Field(default_factory=list)
+    priority: Priority
+    category: str
+    actor: str
+    transferred_at: datetime
+
+
+class TicketUpdatedV1(Payload):
+    """The ticket's priority or tags changed (by an agent, or a macro)."""
+
+    event_type: ClassVar[str] = "ticket.updated.v1"
+
+    ticket_id: str
+    priority: Priority
+    tags: list[str] = Field(default_factory=list)
+    actor: str
+    updated_at: datetime
+
+
+class TicketConsultedV1(Payload):
+    """A side conversation with another department: asked (`open`) or answered; ownership
+    stays where it is."""
+
+    event_type: ClassVar[str] = "ticket.consulted.v1"
+
+    ticket_id: str
+    consult_id: str
+    department: str
+    status: Literal["open", "answered"]
+    question: str
+    answer: str | None = None
+    actor: str
+    at: datetime
+
+
 class AgentUpdatedV1(Payload):
     event_type: ClassVar[str] = "agent.updated.v1"
 
@@ -180,6 +296,11 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         TicketQueuedV1,
         TicketAssignedV1,
         TicketResolvedV1,
+        TicketStatusChangedV1,
+        TicketMessageAddedV1,
+        TicketTransferredV1,
+        TicketUpdatedV1,
+        TicketConsultedV1,
         AgentUpdatedV1,
         NotificationSentV1,
         ApiKeyIssuedV1,

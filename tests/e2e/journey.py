@@ -72,7 +72,7 @@ async def ticket(http: httpx.AsyncClient, platform: Platform, ticket_id: str) ->
 async def assigned_ticket(http: httpx.AsyncClient, platform: Platform, ticket_id: str) -> dict:
     async def assigned() -> dict | None:
         current = await ticket(http, platform, ticket_id)
-        return current if current["status"] == "assigned" else None
+        return current if current["status"] == "open" else None
 
     return await eventually(assigned, what=f"{ticket_id} assigned")
 

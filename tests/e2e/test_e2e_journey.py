@@ -57,7 +57,7 @@ async def test_ticket_goes_to_the_skilled_agent_and_the_customer_hears_once_per_
 
         report = await eventually(both_counted, what="report counts both tickets")
         assert report["total_tickets"] == 2
-        assert report["by_status"]["assigned"] == 2
+        assert report["by_status"]["open"] == 2
         assert report["time_to_assign_seconds"]["count"] == 2
         assert report["time_to_assign_seconds"]["median"] >= 0
 
@@ -94,7 +94,7 @@ async def test_the_same_event_published_twice_changes_nothing(
         report = await eventually(
             lambda: _summary_with_total(http, platform, 2), what="report of two tickets"
         )
-        assert report["by_status"]["assigned"] == 2
+        assert report["by_status"]["open"] == 2
 
 
 async def test_a_malformed_message_is_dead_lettered_and_the_service_keeps_serving(
@@ -159,7 +159,7 @@ async def _count_sent(http: httpx.AsyncClient, platform: Platform, ticket_id: st
 
 async def _summary_with_total(http: httpx.AsyncClient, platform: Platform, total: int):
     report = await summary(http, platform)
-    return report if report["total_tickets"] == total and report["by_status"]["assigned"] else None
+    return report if report["total_tickets"] == total and report["by_status"]["open"] else None
 
 
 def _active(agent: dict) -> int:

@@ -76,14 +76,14 @@ async def ticket(ticket_id: str, stores: Stores) -> TicketState:
     if resolution := await stores.resolutions.get(ticket_id):
         return replace(
             state,
-            status=TicketStatus.resolved,
+            status=TicketStatus.solved,
             agent_id=resolution.agent_id,
             resolved_at=resolution.resolved_at,
         )
     if held := await stores.assignments.of_ticket(ticket_id):
         return replace(
             state,
-            status=TicketStatus.assigned,
+            status=TicketStatus.open,
             agent_id=held.agent_id,
             required_skill=held.skill,
             assigned_at=held.assigned_at,

@@ -115,7 +115,7 @@ async def test_a_customer_listing_finds_tickets_by_bare_id_only(store: Store):
 
     newest, count = await store.tickets.find(status=None, customer_email="ADA@example.com", limit=2)
     done, done_count = await store.tickets.find(
-        status=TicketStatus.resolved, customer_email="ada@example.com", limit=50
+        status=TicketStatus.solved, customer_email="ada@example.com", limit=50
     )
 
     assert ([t.id for t in newest], count) == ([third, second], 3)

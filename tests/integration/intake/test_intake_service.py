@@ -184,7 +184,7 @@ async def test_routing_events_update_status_and_assignee(client, bus_probe: BusP
     await bus_probe.publish(queued_event(ticket["id"]))
     await bus_probe.publish(assigned_event(ticket["id"], "agent-7"))
 
-    current = await ticket_when(client, ticket["id"], lambda t: t["status"] == "assigned")
+    current = await ticket_when(client, ticket["id"], lambda t: t["status"] == "open")
     assert current["assignee"] == {
         "agent_id": "agent-7",
         "name": "Grace",
@@ -216,7 +216,7 @@ async def test_the_same_assigned_event_twice_leaves_one_history_entry(client, bu
     current = (await client.get(f"/tickets/{ticket['id']}")).json()
     kinds = [entry["event_type"] for entry in current["history"]]
     assert kinds.count("ticket.assigned.v1") == 1
-    assert current["status"] == "assigned"
+    assert current["status"] == "open"
 
 
 async def test_routing_events_out_of_order_and_repeated_apply_in_routings_order(
@@ -237,7 +237,7 @@ async def test_routing_events_out_of_order_and_repeated_apply_in_routings_order(
     await handled_in_order(client, bus_probe)
 
     current = (await client.get(f"/tickets/{ticket['id']}")).json()
-    assert current["status"] == "assigned"
+    assert current["status"] == "open"
     assert current["assignee"]["agent_id"] == "agent-2"
     assert [entry["event_type"] for entry in current["history"]] == [
         "ticket.created.v1",
@@ -272,7 +272,7 @@ async def test_a_handler_rerun_after_a_crash_changes_nothing(app, client):
 async def test_resolve_publishes_ticket_resolved_with_the_agent(client, bus_probe: BusProbe):
     ticket = await open_ticket(client)
     await bus_probe.publish(assigned_event(ticket["id"], "agent-3"))
-    await ticket_when(client, ticket["id"], lambda t: t["status"] == "assigned")
+    await ticket_when(client, ticket["id"], lambda t: t["status"] == "open")
 
     response = await client.post(
         f"/tickets/{ticket['id']}/resolve", json={"resolution": "Refunded the duplicate"}
@@ -280,7 +280,7 @@ async def test_resolve_publishes_ticket_resolved_with_the_agent(client, bus_prob
     again = await client.post(f"/tickets/{ticket['id']}/resolve")
 
     assert response.status_code == 200
-    assert response.json()["status"] == "resolved"
+    assert response.json()["status"] == "solved"
     assert again.status_code == 409
     [envelope] = await bus_probe.wait_for("ticket.resolved.v1", subject=ticket["id"])
     assert envelope.sequence == 3  # created 1, assigned applied 2, resolved 3
@@ -295,7 +295,7 @@ async def test_list_filters_by_status_and_customer(client, bus_probe: BusProbe):
     await client.post(f"/tickets/{first['id']}/resolve")
 
     by_email = (await client.get("/tickets", params={"customer_email": "zed@example.com"})).json()
-    resolved = (await client.get("/tickets", params={"status": "resolved"})).json()
+    resolved = (await client.get("/tickets", params={"status": "solved"})).json()
     newest = (await client.get("/tickets", params={"limit": 1})).json()
 
     assert [t["id"] for t in by_email["data"]] == [first["id"]]

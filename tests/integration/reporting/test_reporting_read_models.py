@@ -53,7 +53,7 @@ def changes_for(ticket_id: str) -> list[TicketChange]:
             ticket_id,
             "routing",
             2,
-            state={"status": "assigned", "assignment": ASSIGNMENT},
+            state={"status": "open", "assignment": ASSIGNMENT},
             earliest={"assigned_at": T0 + timedelta(seconds=30)},
             members={"assignments": ASSIGNMENT},
         ),
@@ -84,7 +84,7 @@ async def test_events_racing_to_create_a_row_are_all_applied(db: AsyncDatabase):
 
     for row in [await tickets.get(ticket_id) for ticket_id in ticket_ids]:
         assert row is not None
-        assert (row.status.value, row.category, row.notifications) == ("assigned", "billing", 1)
+        assert (row.status.value, row.category, row.notifications) == ("open", "billing", 1)
         assert (row.created_at, row.first_notified_at) == (T0, T0 + timedelta(seconds=2))
         assert row.queued_at == T0 + timedelta(seconds=1)
         assert row.agent_id == "A-1"
@@ -100,7 +100,7 @@ async def test_a_replayed_change_is_reported_and_ignored(db: AsyncDatabase):
     assert await tickets.apply(created)
     row = await tickets.get("T-1")
     assert row is not None
-    assert (row.notifications, row.events_applied, row.status.value) == (1, 3, "assigned")
+    assert (row.notifications, row.events_applied, row.status.value) == (1, 3, "open")
 
 
 async def test_a_late_change_keeps_only_its_facts(db: AsyncDatabase):
@@ -111,7 +111,7 @@ async def test_a_late_change_keeps_only_its_facts(db: AsyncDatabase):
 
     row = await tickets.get("T-1")
     assert row is not None
-    assert (row.status.value, row.agent_id, row.events_applied) == ("assigned", "A-1", 1)
+    assert (row.status.value, row.agent_id, row.events_applied) == ("open", "A-1", 1)
     assert row.queued_at == T0 + timedelta(seconds=1)
 
 
@@ -126,7 +126,7 @@ async def test_a_row_from_before_sequences_takes_its_first_sequenced_word(db: As
 
     row = await tickets.get("T-old")
     assert row is not None
-    assert (row.status.value, row.agent_id, row.notifications) == ("assigned", "A-1", 2)
+    assert (row.status.value, row.agent_id, row.notifications) == ("open", "A-1", 2)
 
 
 async def test_the_newest_agent_profile_wins_whatever_the_order(db: AsyncDatabase):

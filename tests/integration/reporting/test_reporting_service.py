@@ -25,7 +25,7 @@ from reporting_envelopes import (
 from reporting.bootstrap import create_app
 from reporting.settings import ReportingSettings
 from support import BusProbe, Namespace, serve_in_process
-from ticketflow_shared.events import Presence
+from ticketflow_shared.events import Presence, TicketStatus
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +52,7 @@ def one_assigned_ticket_summary() -> dict:
         "since": None,
         "total_tickets": 1,
         "backlog": 1,
-        "by_status": {"new": 0, "queued": 0, "assigned": 1, "resolved": 0},
+        "by_status": {**dict.fromkeys(TicketStatus, 0), "open": 1},
         "by_department": {"finance": 1},
         "by_category": {"billing": 1},
         "by_priority": {"high": 1},
@@ -77,7 +77,7 @@ async def test_created_and_assigned_give_the_same_summary_in_either_order(
     row = await ticket_when(reporting, "T-1", events_applied(2))
 
     assert (row["status"], row["department"], row["agent_id"]) == (
-        "assigned",
+        "open",
         "finance",
         "agent-ada",
     )
@@ -102,7 +102,7 @@ async def test_shuffled_lifecycles_handled_concurrently_all_land(
         # applied then, only its time is kept. So wait for what the row says instead.
         row = await ticket_when(busy_reporting, ticket_id, everything_known)
         assert (row["status"], row["notifications"], row["resolved_by"]) == (
-            "resolved",
+            "solved",
             1,
             "agent-ada",
         )
@@ -117,7 +117,7 @@ async def test_shuffled_lifecycles_handled_concurrently_all_land(
 
 def everything_known(row: dict) -> bool:
     milestones = ("created_at", "queued_at", "assigned_at", "resolved_at", "first_notified_at")
-    return row["status"] == "resolved" and all(row[name] for name in milestones)
+    return row["status"] == "solved" and all(row[name] for name in milestones)
 
 
 async def test_late_and_repeated_events_never_rewind_a_row_but_a_newer_one_moves_it(
@@ -135,7 +135,7 @@ async def test_late_and_repeated_events_never_rewind_a_row_but_a_newer_one_moves
 
     row = await ticket_when(reporting, "T-1", events_applied(3))
     assert (row["status"], row["resolved_by"], row["department"]) == (
-        "resolved",
+        "solved",
         "agent-ada",
         "finance",
     )
@@ -159,7 +159,7 @@ async def test_late_and_repeated_events_never_rewind_a_row_but_a_newer_one_moves
     await bus_probe.publish(assigned("T-1", agent_id="agent-bo", department="support", sequence=3))
     row = await ticket_when(reporting, "T-1", events_applied(4))
     assert (row["status"], row["agent_id"], row["department"]) == (
-        "resolved",
+        "solved",
         "agent-bo",
         "support",
     )
@@ -170,7 +170,7 @@ async def test_a_newer_routing_event_moves_an_open_ticket_back_to_the_queue(
 ):
     for event in (created("T-1"), queued("T-1"), assigned("T-1")):
         await bus_probe.publish(event)
-    await ticket_when(reporting, "T-1", lambda row: row["status"] == "assigned")
+    await ticket_when(reporting, "T-1", lambda row: row["status"] == "open")
 
     await bus_probe.publish(queued("T-1", sequence=3, after=timedelta(minutes=5)))
     row = await ticket_when(reporting, "T-1", lambda row: row["status"] == "queued")

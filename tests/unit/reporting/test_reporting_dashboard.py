@@ -43,7 +43,7 @@ def test_dashboard_shows_the_numbers_and_refreshes():
     rows = [
         TicketRow(
             ticket_id="T-1",
-            streams={"routing": StreamState(status=TicketStatus.assigned, sequence=2)},
+            streams={"routing": StreamState(status=TicketStatus.open, sequence=2)},
             category="billing",
             created_at=T0,
             assigned_at=at(90),

@@ -29,7 +29,7 @@ async def test_ticket_events_build_the_ticket_row(tickets, agents):
     await project(tickets, agents, created(when=T0), assigned(when=at(42), department="finance"))
     view = await handlers.ticket_view(tickets, "T-1")
     assert view is not None
-    assert (view.status, view.department, view.agent_name) == ("assigned", "finance", "Ada")
+    assert (view.status, view.department, view.agent_name) == ("open", "finance", "Ada")
     assert view.time_to_assign_seconds == 42.0
     assert view.events_applied == 2
 

@@ -62,6 +62,9 @@ def test_count_by_groups_missing_keys_under_the_given_label():
     assert counts == {"a": 1, "b": 2, "none": 1}
 
 
-def test_only_a_resolved_ticket_is_closed():
-    assert [status for status in TicketStatus if not status.is_open] == [TicketStatus.resolved]
-    assert TicketStatus.assigned.is_open
+def test_only_solved_and_closed_tickets_are_done():
+    assert [status for status in TicketStatus if not status.is_open] == [
+        TicketStatus.solved,
+        TicketStatus.closed,
+    ]
+    assert TicketStatus.open.is_open

@@ -31,7 +31,7 @@ def reopened(sequence: int) -> TicketChange:
 
 def test_a_full_lifecycle_fills_every_field():
     row = fold(*lifecycle())
-    assert row.status is TicketStatus.resolved
+    assert row.status is TicketStatus.solved
     assert (row.category, row.priority, row.channel) == ("billing", "normal", "web")
     assert (row.created_at, row.queued_at, row.assigned_at) == (T0, at(5), at(65))
     assert (row.resolved_at, row.resolver) == (at(3600), "A-1")
@@ -64,14 +64,14 @@ def test_a_copy_of_an_event_under_another_id_is_a_repeat_too():
 
 def test_a_late_queued_event_leaves_the_ticket_assigned_and_adds_its_time():
     row = fold(created(when=T0), assigned(when=at(60)), queued(when=at(5)))
-    assert row.status is TicketStatus.assigned
+    assert row.status is TicketStatus.open
     assert row.queued_at == at(5)
     assert row.events_applied == 2
 
 
 def test_a_late_assignment_never_reopens_a_resolved_ticket():
     row = fold(created(when=T0), queued(when=at(5)), resolved(when=at(90)), assigned(when=at(60)))
-    assert row.status is TicketStatus.resolved
+    assert row.status is TicketStatus.solved
     assert row.assigned_at == at(60)
     assert row.resolver == "A-1"  # credited to whoever held it, however late that was heard
 
@@ -95,7 +95,7 @@ def test_a_reopen_hands_the_status_back_to_routing_and_a_late_resolve_cannot_clo
         state, _ = apply_change(state, ticket_change(envelope, envelope.payload()))
     state, news = apply_change(state, reopened(sequence=5))
     assert news
-    assert TicketRow.model_validate(state).status is TicketStatus.assigned
+    assert TicketRow.model_validate(state).status is TicketStatus.open
 
     again = assigned(when=at(200), agent_id="A-2", agent_name="Bo", sequence=3)
     late = first_resolve.model_copy(update={"id": "redelivered"})
@@ -103,7 +103,7 @@ def test_a_reopen_hands_the_status_back_to_routing_and_a_late_resolve_cannot_clo
         state, _ = apply_change(state, ticket_change(envelope, envelope.payload()))
 
     row = TicketRow.model_validate(state)
-    assert (row.status, row.agent_id, row.resolver) == (TicketStatus.assigned, "A-2", None)
+    assert (row.status, row.agent_id, row.resolver) == (TicketStatus.open, "A-2", None)
     assert row.resolved_at == at(90)  # the first resolution still happened
 
 
@@ -125,7 +125,7 @@ def test_a_resolution_without_agent_credits_whoever_held_the_ticket():
 
 def test_a_row_known_only_from_a_later_event_still_has_a_status():
     row = fold(assigned(when=at(60)))
-    assert row.status is TicketStatus.assigned
+    assert row.status is TicketStatus.open
     assert row.created_at is None
     assert row.category is None
 
@@ -139,7 +139,7 @@ def test_events_from_before_sequences_apply_as_they_come_but_never_over_a_sequen
     assert row.status is TicketStatus.queued  # unordered: the last to arrive wins
 
     row = fold(created(), assigned(when=at(60)), queued(when=at(5), sequence=None))
-    assert row.status is TicketStatus.assigned
+    assert row.status is TicketStatus.open
     assert row.queued_at == at(5)
 
 
@@ -148,9 +148,9 @@ def test_a_row_from_before_sequences_keeps_its_status_until_a_newer_word():
     late = assigned(when=at(60))
     state, _ = apply_change(legacy, ticket_change(late, late.payload()))
     row = TicketRow.model_validate(state)
-    assert (row.status, row.resolver) == (TicketStatus.resolved, "A-9")
+    assert (row.status, row.resolver) == (TicketStatus.solved, "A-9")
 
     held = {**legacy, "status_rank": 2}
     closing = resolved(when=at(90))
     state, _ = apply_change(held, ticket_change(closing, closing.payload()))
-    assert TicketRow.model_validate(state).status is TicketStatus.resolved
+    assert TicketRow.model_validate(state).status is TicketStatus.solved

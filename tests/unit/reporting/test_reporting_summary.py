@@ -2,7 +2,9 @@ from reporting_builders import T0, assigned, at, created, fold, notified, resolv
 
 from reporting.domain.summary import summarize
 from reporting.domain.tickets import TicketRow
-from ticketflow_shared.events import Envelope, Priority
+from ticketflow_shared.events import Envelope, Priority, TicketStatus
+
+NO_TICKETS = dict.fromkeys(TicketStatus, 0)
 
 
 def rows(*tickets: list[Envelope]) -> list[TicketRow]:
@@ -25,7 +27,7 @@ def test_summary_counts_and_times_a_mixed_set_of_tickets():
 
     assert summary.total_tickets == 4
     assert summary.backlog == 3
-    assert summary.by_status == {"new": 1, "queued": 0, "assigned": 2, "resolved": 1}
+    assert summary.by_status == {**NO_TICKETS, "new": 1, "open": 2, "solved": 1}
     assert summary.by_department == {"finance": 2, "support": 1, "unassigned": 1}
     assert summary.by_category == {"billing": 1, "tech": 2, "unknown": 1}
     assert summary.by_priority == {"normal": 2, "unknown": 1, "urgent": 1}
@@ -43,6 +45,6 @@ def test_summary_counts_and_times_a_mixed_set_of_tickets():
 def test_summary_of_no_tickets_has_zeros_and_null_timings():
     summary = summarize([], generated_at=T0)
     assert summary.total_tickets == 0
-    assert summary.by_status == {"new": 0, "queued": 0, "assigned": 0, "resolved": 0}
+    assert summary.by_status == NO_TICKETS
     assert summary.by_department == {}
     assert summary.time_to_assign_seconds.model_dump() == {"count": 0, "median": None, "p90": None}

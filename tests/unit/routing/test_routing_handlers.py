@@ -189,7 +189,7 @@ async def test_resolve_frees_the_slot_and_the_agent_takes_the_next_ticket_it_can
 
     assert list(assigned_to(published)) == ["t1", "t3"]
     assert (await views.agent("a1", stores)).active_tickets == ["t3"]
-    assert (await views.ticket("t1", stores)).status == "resolved"
+    assert (await views.ticket("t1", stores)).status == "solved"
 
 
 async def test_a_duplicate_resolve_does_nothing(world):
@@ -402,7 +402,7 @@ async def test_resolving_an_unannounced_claim_never_publishes_it(world):
     assert assigned_to(published) == {}
     loads = [e.data["active_tickets"] for e in published.of_type(AGENT_UPDATED)]
     assert loads == [0]  # registered; the unannounced +1 never went out, so no -1 either
-    assert (await views.ticket("t1", stores)).status == "resolved"
+    assert (await views.ticket("t1", stores)).status == "solved"
 
 
 async def test_assigning_and_resolving_announce_the_agents_load_once_each(world):

@@ -23,7 +23,7 @@ async def test_each_event_goes_to_its_handler_and_the_bindings_come_from_the_reg
         seen.append(("queued", payload.ticket_id))
 
     async def resolved(envelope, payload):
-        seen.append(("resolved", payload.ticket_id))
+        seen.append(("solved", payload.ticket_id))
 
     handlers = (
         EventHandlers().on(TicketQueuedV1, handler=queued).on(TicketResolvedV1, handler=resolved)
@@ -31,7 +31,7 @@ async def test_each_event_goes_to_its_handler_and_the_bindings_come_from_the_reg
     assert handlers.event_types == ["ticket.queued.v1", "ticket.resolved.v1"]
     event = TicketResolvedV1(ticket_id="T-1", resolved_at=START)
     await handlers(envelope_of(event), event)
-    assert seen == [("resolved", "T-1")]
+    assert seen == [("solved", "T-1")]
 
 
 async def test_an_unregistered_type_is_invalid_and_a_second_handler_is_refused():

@@ -13,6 +13,7 @@ from ticketflow_shared.events import (
     Priority,
     TicketAssignedV1,
     TicketCreatedV1,
+    TicketStatus,
     is_newer,
     parse_envelope,
     utcnow,
@@ -163,8 +164,8 @@ def test_outbox_entries_carry_the_whole_envelope() -> None:
 
     assert [Envelope.model_validate_json(e["body"]) for e in entries] == envelopes
     assert update["$push"]["outbox"]["$each"] == entries
-    merged = merge_updates({"$set": {"status": "assigned"}}, update)
-    assert merged["$set"] == {"status": "assigned"}
+    merged = merge_updates({"$set": {"status": "open"}}, update)
+    assert merged["$set"] == {"status": "open"}
     assert "outbox_since" in merged["$min"]
 
 
@@ -184,3 +185,10 @@ def test_nan_and_infinity_never_enter_an_event() -> None:
     for bad in (float("nan"), float("inf")):
         with pytest.raises(ValueError, match="finite"):
             created(fields={"amount": bad})
+
+
+def test_statuses_written_before_the_lifecycle_read_as_their_successors():
+    assert TicketStatus("assigned") is TicketStatus.open
+    assert TicketStatus("resolved") is TicketStatus.solved
+    with pytest.raises(ValueError):
+        TicketStatus("archived")

@@ -155,9 +155,10 @@ class MongoTicketRepository:
         return sealed
 
     def _envelopes(self, ticket: Ticket) -> list[Envelope]:
-        # A change is saved on its own, so what it recorded carries the version it made.
+        # Each recorded event is one version of the ticket, the last of them the current one.
         envelopes = outbox.recorded_events(ticket.events, source=self.source, subject=ticket.id)
-        return [envelope.in_sequence(ticket.version) for envelope in envelopes]
+        first = ticket.version - len(envelopes) + 1
+        return [envelope.in_sequence(first + n) for n, envelope in enumerate(envelopes)]
 
 
 def _visible(doc: dict[str, Any], scope: Scope) -> bool:

@@ -1,11 +1,12 @@
 """The Ticket aggregate: its lifecycle, and the events each change records.
 
-Every change raises `version` by one, and the events a change records carry the version it
-made as their `sequence`. Routing's events are applied in routing's own order: the ticket
-keeps, per producer, the highest sequence it applied (`sequences`) and ignores an event that
-is not above it, which is both how a redelivery changes nothing and how a late event can
-never undo a newer one, while a newer one may well move the ticket "back" (out of an agent's
-hands into the queue again).
+Every change raises `version` by one, and so does every event a change records beyond its
+first: each event carries its own version as `sequence`, so a change that records several
+(a macro setting the status and posting a reply) is still one step per event for consumers.
+Routing's events are applied in routing's own order: the ticket keeps, per producer, the
+highest sequence it applied (`sequences`) and ignores an event that is not above it, which is
+both how a redelivery changes nothing and how a late event can never undo a newer one, while a
+newer one may well move the ticket "back" (out of an agent's hands into the queue again).
 """
 
 from dataclasses import dataclass, field
@@ -149,7 +150,7 @@ class Ticket:
         if not self._accepts(position):
             return False
         if self.status.is_open:
-            self.status = TicketStatus.assigned
+            self.status = TicketStatus.open
             self.assignee = Assignee(
                 event.agent_id, event.agent_name, event.department, event.assigned_at
             )
@@ -159,22 +160,22 @@ class Ticket:
     def resolve(self, resolution: str | None, now: datetime) -> None:
         # Refused for what the ticket is now, not for what it once was, so a reopened
         # ticket (once reopening exists) can be resolved again.
-        if self.status is TicketStatus.resolved:
+        if self.status is TicketStatus.solved:
             raise AlreadyResolved(self.id)
         agent_id = self.assignee.agent_id if self.assignee else None
-        self.status = TicketStatus.resolved
+        self.status = TicketStatus.solved
         self.resolution = resolution
         self.resolved_at = now
-        self._changed(now)
         self.history.append(
             HistoryEntry(
                 TicketResolvedV1.event_type, self.status, now, agent_id=agent_id, note=resolution
             )
         )
-        self.events.append(
+        self._record(
             TicketResolvedV1(
                 ticket_id=self.id, agent_id=agent_id, resolution=resolution, resolved_at=now
-            )
+            ),
+            now,
         )
 
     def _accepts(self, position: Position) -> bool:
@@ -197,3 +198,8 @@ class Ticket:
     def _changed(self, now: datetime) -> None:
         self.version += 1
         self.updated_at = now
+
+    def _record(self, event: Payload, now: datetime) -> None:
+        """Record `event` as one more version of the ticket."""
+        self.events.append(event)
+        self._changed(now)

@@ -46,8 +46,8 @@ ROUTING = "routing"  # ticket.queued, ticket.assigned: where an open ticket stan
 LEGACY_STATUS_ORDER = (
     TicketStatus.new,
     TicketStatus.queued,
-    TicketStatus.assigned,
-    TicketStatus.resolved,
+    TicketStatus.open,
+    TicketStatus.solved,
 )
 
 
@@ -147,7 +147,7 @@ class TicketRow(BaseModel):
     @property
     def resolver(self) -> str | None:
         """Who resolved it: the agent named on the event, else whoever held the ticket."""
-        if self.status is not TicketStatus.resolved:
+        if self.status is not TicketStatus.solved:
             return None
         lifecycle = self.streams.get(LIFECYCLE)
         named = lifecycle.resolved_by if lifecycle else self.resolved_by
@@ -226,14 +226,14 @@ def ticket_change(envelope: Envelope, payload: Payload) -> TicketChange:
             ).model_dump()
             return TicketChange(
                 **ordered,
-                state={"status": TicketStatus.assigned.value, "assignment": assignment},
+                state={"status": TicketStatus.open.value, "assignment": assignment},
                 earliest={"assigned_at": assignment["assigned_at"]},
                 members={"assignments": assignment},
             )
         case TicketResolvedV1():
             return TicketChange(
                 **ordered,
-                state={"status": TicketStatus.resolved.value, "resolved_by": payload.agent_id},
+                state={"status": TicketStatus.solved.value, "resolved_by": payload.agent_id},
                 earliest={"resolved_at": as_utc(payload.resolved_at)},
             )
         case NotificationSentV1():
