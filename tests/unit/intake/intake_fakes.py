@@ -77,7 +77,9 @@ class FakeTickets:
 
     def _keep(self, ticket: Ticket) -> None:
         self.published.extend(ticket.events)
-        self.sequences.extend(ticket.version for _ in ticket.events)
+        # As the store stamps them: each event its own version, the last the ticket's.
+        first = ticket.version - len(ticket.events) + 1
+        self.sequences.extend(range(first, ticket.version + 1))
         ticket.events.clear()
         self.stored[ticket.id] = copy.deepcopy(ticket)
 
