@@ -8,7 +8,7 @@ from functools import partial
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from intake import api, consumers, handlers
+from intake import api, consumers, desk_api, handlers, workflow
 from intake.adapters import tickets as ticket_store
 from intake.adapters.categories import MongoCategoryRepository
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
@@ -19,6 +19,7 @@ from intake.settings import IntakeSettings
 from ticketflow_shared.access.guard import caller
 from ticketflow_shared.access.key_admin import api_key_router
 from ticketflow_shared.access.key_store import API_KEYS
+from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
 from ticketflow_shared.errors import Refusal
 from ticketflow_shared.http import refusal_handler, request_validation_handler, service_app
 from ticketflow_shared.runtime import Runtime
@@ -27,7 +28,7 @@ TICKETS = "tickets"
 CATEGORIES = "categories"
 
 
-def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     settings = settings or IntakeSettings()
     # Refuses to start without keys: customer data is never stored in clear text.
     cipher = settings.field_cipher()
@@ -35,10 +36,18 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         settings,
         indexes={TICKETS: ticket_store.INDEXES},
         outbox_collections=[TICKETS, API_KEYS],
+        clock=clock,
     )
     customers = CustomerTickets(runtime.db[CUSTOMERS], runtime.db[MIGRATIONS])
     tickets = MongoTicketRepository(runtime.db[TICKETS], customers, runtime.publish_outbox, cipher)
     categories = MongoCategoryRepository(runtime.db[CATEGORIES])
+    # The lifecycle: solved tickets close by themselves.
+    workflow.schedule_auto_close(
+        runtime.scheduler,
+        tickets,
+        after_seconds=settings.close_solved_after_seconds,
+        every_seconds=settings.close_sweep_seconds,
+    )
 
     async def seed_categories(_: Runtime) -> None:
         if settings.seed_default_categories:
@@ -62,7 +71,14 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     return app
 
 
-ROUTERS = (api.tickets_router, api.categories_router)
+ROUTERS = (
+    api.tickets_router,
+    api.categories_router,
+    # The lifecycle, the conversation, the procedure (SOP) and the desk.
+    desk_api.lifecycle_router,
+    desk_api.procedure_router,
+    desk_api.desk_router,
+)
 
 
 def install_api(app: FastAPI, tickets: TicketRepository, categories: CategoryRepository) -> None:
