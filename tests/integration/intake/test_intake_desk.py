@@ -247,3 +247,20 @@ async def test_the_thread_is_bounded(app, client):
 
     assert full.status_code == 409
     assert f"{MAX_MESSAGES} messages" in full.json()["detail"]
+
+
+async def test_a_ticket_stored_as_queued_reads_as_new_and_can_still_be_assigned(
+    app, client, bus_probe: BusProbe
+):
+    ticket = await open_ticket(client)
+    # As intake wrote routing's queued event before the lifecycle.
+    await app.state.runtime.db["tickets"].update_one(
+        {"_id": ticket["id"]}, {"$set": {"status": "queued"}}
+    )
+
+    legacy = (await client.get(f"/tickets/{ticket['id']}")).json()
+    await assigned_to(client, bus_probe, ticket["id"])
+
+    assert legacy["status"] == "new"
+    [opened] = await bus_probe.wait_for("ticket.status_changed.v1", ticket["id"])
+    assert (opened.data["previous"], opened.data["status"]) == ("new", "open")

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from intake_fakes import T0, assigned, new_ticket, routing
 
-from intake.domain.errors import IllegalTransition
-from intake.domain.lifecycle import LIFECYCLE
+from intake.domain.errors import IllegalTransition, TooManyChanges
+from intake.domain.lifecycle import LIFECYCLE, MAX_STATUS_CHANGES
 from intake.domain.ticket import Ticket
 from ticketflow_shared.events import TicketResolvedV1, TicketStatus, TicketStatusChangedV1
 
@@ -154,3 +154,18 @@ def test_the_automatic_close_leaves_unsolved_tickets(status):
     ticket.resolved_at = T0  # a stale mark must not close it
     assert not ticket.close_if_solved_by(LATER, LATER)
     assert ticket.status is status
+
+
+def test_the_status_changes_one_ticket_keeps_are_bounded():
+    ticket = ticket_in(S.open)
+    for n in range(MAX_STATUS_CHANGES):
+        ticket.change_status(
+            S.pending if n % 2 == 0 else S.open, actor="user:a", reason=None, now=LATER
+        )
+    version = ticket.version
+
+    with pytest.raises(TooManyChanges) as refused:
+        ticket.change_status(S.on_hold, actor="user:a", reason=None, now=LATER)
+
+    assert refused.value.status == 409
+    assert (ticket.status, ticket.version) == (S.open, version)

@@ -74,6 +74,15 @@ class IllegalTransition(IntakeError, Conflict):
         self.wanted = wanted
 
 
+class TooManyChanges(IntakeError, Conflict):
+    def __init__(self, ticket_id: str, limit: int) -> None:
+        super().__init__(
+            f"ticket {ticket_id} has changed status {limit} times, the most one ticket keeps"
+        )
+        self.ticket_id = ticket_id
+        self.limit = limit
+
+
 class TicketClosed(IntakeError, Conflict):
     """A closed ticket takes no more messages; the customer's next one starts a follow-up."""
 

@@ -7,10 +7,13 @@ solved at once (answered before routing found an agent); a solved one may be ope
 Staying in the same status is not a transition. `queued` is routing's view, never intake's.
 """
 
-from intake.domain.errors import IllegalTransition
+from intake.domain.errors import IllegalTransition, TooManyChanges
 from ticketflow_shared.events import TicketStatus
 
 S = TicketStatus
+# Status changes one ticket keeps in its history (each with a reason of up to 2,000
+# characters, about 11 KB sealed): at most about 2.2 MB of the 16 MB a document may hold.
+MAX_STATUS_CHANGES = 200
 LIFECYCLE: tuple[TicketStatus, ...] = (S.new, S.open, S.pending, S.on_hold, S.solved, S.closed)
 
 ALLOWED: dict[TicketStatus, frozenset[TicketStatus]] = {
@@ -34,3 +37,8 @@ def check_transition(ticket_id: str, current: TicketStatus, wanted: TicketStatus
 
 def is_reopen(current: TicketStatus, wanted: TicketStatus) -> bool:
     return current is S.solved and wanted is S.open
+
+
+def check_room(ticket_id: str, changes_so_far: int) -> None:
+    if changes_so_far >= MAX_STATUS_CHANGES:
+        raise TooManyChanges(ticket_id, MAX_STATUS_CHANGES)

@@ -232,6 +232,7 @@ class Ticket:
         (422) for a solve with required steps of the procedure not done. Records the status
         change (a solve also records ticket.resolved for its older subscribers)."""
         lifecycle.check_transition(self.id, self.status, status)
+        lifecycle.check_room(self.id, sum(entry.actor is not None for entry in self.history))
         if status is TicketStatus.solved:
             procedure.require_done(self.id, self.procedure)
         self._transition(status, actor=actor, reason=reason, now=now)
