@@ -8,9 +8,10 @@ from functools import partial
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from intake import api, consumers, desk_api, handlers, workflow
+from intake import api, auto_close, consumers, desk_api, handlers
 from intake.adapters import tickets as ticket_store
 from intake.adapters.categories import MongoCategoryRepository
+from intake.adapters.close_claims import CLOSE_CLAIMS, MongoCloseClaims
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
 from intake.adapters.tickets import MongoTicketRepository
 from intake.domain.categories import DEFAULT_CATEGORIES
@@ -42,9 +43,10 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     tickets = MongoTicketRepository(runtime.db[TICKETS], customers, runtime.publish_outbox, cipher)
     categories = MongoCategoryRepository(runtime.db[CATEGORIES])
     # The lifecycle: solved tickets close by themselves.
-    workflow.schedule_auto_close(
+    auto_close.schedule_auto_close(
         runtime.scheduler,
         tickets,
+        MongoCloseClaims(runtime.db[CLOSE_CLAIMS]),
         after_seconds=settings.close_solved_after_seconds,
         every_seconds=settings.close_sweep_seconds,
     )

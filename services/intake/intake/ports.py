@@ -1,6 +1,6 @@
 """What the handlers need from storage; MongoDB adapters and test fakes both fit."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from intake.domain.categories import CategoryRule
@@ -47,3 +47,10 @@ class CategoryRepository(Protocol):
 
     async def put_procedure(self, name: str, steps: tuple[ProcedureStep, ...]) -> bool:
         """Replace the category's procedure; False if there is no such category."""
+
+
+class CloseClaims(Protocol):
+    async def claim(self, ticket_id: str, version: int, now: datetime, lease: timedelta) -> bool:
+        """Whether this caller, and no other, may close the ticket at `version`."""
+
+    async def forget_before(self, before: datetime) -> int: ...

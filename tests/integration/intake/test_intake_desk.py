@@ -11,7 +11,8 @@ import pytest
 from fastapi import FastAPI
 
 from credentials import headers
-from intake import workflow
+from intake import auto_close
+from intake.adapters.close_claims import CLOSE_CLAIMS, MongoCloseClaims
 from intake.bootstrap import create_app
 from intake.domain.messages import MAX_MESSAGES
 from intake.settings import IntakeSettings
@@ -31,6 +32,7 @@ TICKET = {
 ANA = headers("agent", departments=("billing",), subject="ana")
 CRM = headers("integration", subject="crm")
 ROUTING = "/ticketflow/routing"
+DAYS_4 = timedelta(days=4)
 
 
 def intake_app(namespace: Namespace, **overrides: object) -> FastAPI:
@@ -46,6 +48,10 @@ async def app(namespace: Namespace) -> FastAPI:
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with serve_in_process(app) as http:
         yield http
+
+
+def claims_of(app: FastAPI) -> MongoCloseClaims:
+    return MongoCloseClaims(app.state.runtime.db[CLOSE_CLAIMS])
 
 
 async def open_ticket(client: httpx.AsyncClient, **changes: object) -> dict:
@@ -134,7 +140,7 @@ async def test_a_closed_ticket_takes_a_follow_up_linked_both_ways(app, client, b
     ticket = await open_ticket(client)
     await client.post(f"/tickets/{ticket['id']}/resolve")
     now = datetime.now(UTC) + timedelta(days=5)
-    assert await workflow.close_due(app.state.tickets, now, timedelta(days=4)) == 1
+    assert await auto_close.close_due(app.state.tickets, claims_of(app), now, DAYS_4) == 1
 
     posted = await client.post(
         f"/tickets/{ticket['id']}/customer-messages", json={"body": "Broken again"}, headers=CRM
@@ -168,13 +174,54 @@ async def test_solved_tickets_close_by_themselves_once_across_processes(
         current = (await first.get(f"/tickets/{ticket['id']}")).json()
         untouched = (await first.get(f"/tickets/{kept['id']}")).json()
 
-    changes = bus_probe.of_type("ticket.status_changed.v1", ticket["id"])
-    assert [e.data["status"] for e in changes] == ["solved", "closed"]
+    # An outbox may publish an event twice (both processes' relays); consumers absorb a copy
+    # by its id. What may never happen is a second close: another event, another version.
+    changes = {e.id: e for e in bus_probe.of_type("ticket.status_changed.v1", ticket["id"])}
+    assert [(e.data["status"], e.sequence) for e in changes.values()] == [
+        ("solved", 2),
+        ("closed", 4),
+    ]
     closed = changed[-1]
     assert (closed.data["actor"], closed.data["reason"]) == ("system", "auto-close")
     assert current["status"] == "closed"
     assert current["closed_at"] is not None
     assert untouched["status"] == "new"
+
+
+async def test_closers_racing_on_the_store_close_a_ticket_once(app, client, bus_probe):
+    """Many closers at once, as processes would be: one claim wins, one close is recorded."""
+    ticket = await open_ticket(client)
+    await client.post(f"/tickets/{ticket['id']}/resolve")
+    now = datetime.now(UTC) + timedelta(days=5)
+
+    closed = await asyncio.gather(
+        *(auto_close.close_due(app.state.tickets, claims_of(app), now, DAYS_4) for _ in range(8))
+    )
+
+    assert sum(closed) == 1
+    changes = await bus_probe.wait_for("ticket.status_changed.v1", ticket["id"], count=2)
+    await asyncio.sleep(0.5)
+    distinct = {e.id for e in bus_probe.of_type("ticket.status_changed.v1", ticket["id"])}
+    assert [e.data["status"] for e in changes] == ["solved", "closed"]
+    assert len(distinct) == 2
+
+
+async def test_a_stale_claim_is_taken_over_once(app):
+    claims = claims_of(app)
+    now = datetime.now(UTC).replace(microsecond=0)
+    lease = auto_close.CLAIM_LEASE
+
+    held = await claims.claim("TF-CLAIMED0001", 3, now - lease / 2, lease)
+    refused = await claims.claim("TF-CLAIMED0001", 3, now, lease)
+    other_version = await claims.claim("TF-CLAIMED0001", 4, now, lease)
+    died = await claims.claim("TF-CLAIMED0002", 3, now - 2 * lease, lease)
+    takeovers = await asyncio.gather(
+        *(claims.claim("TF-CLAIMED0002", 3, now, lease) for _ in range(5))
+    )
+
+    assert (held, refused, other_version, died) == (True, False, True, True)
+    assert sum(takeovers) == 1
+    assert await claims.forget_before(now - lease) == 1
 
 
 async def test_a_procedure_is_kept_by_the_category_copied_and_checked(client):
@@ -207,6 +254,20 @@ async def test_a_procedure_is_kept_by_the_category_copied_and_checked(client):
     step = view["procedure"]["steps"][0]
     assert (step["done"], step["done_by"], step["macros"]) == (True, "user:ana", ["M1"])
     assert solved.status_code == 200, solved.text
+
+
+async def test_unticking_a_step_is_stored(client):
+    steps = {"steps": [{"key": "verify", "label": "Verify", "required": True}]}
+    await client.put("/categories/billing/procedure", json=steps)
+    tid = (await open_ticket(client))["id"]
+
+    await client.post(f"/tickets/{tid}/procedure/verify", headers=ANA)
+    unticked = await client.delete(f"/tickets/{tid}/procedure/verify", headers=ANA)
+    stored = (await client.get(f"/tickets/{tid}")).json()["procedure"]
+
+    assert unticked.status_code == 200
+    assert (stored["done"], stored["steps"][0]["done_by"]) == (0, None)
+    assert (await client.post(f"/tickets/{tid}/resolve")).status_code == 422
 
 
 async def test_the_desk_shows_an_agents_tickets_from_the_store(client, bus_probe: BusProbe):

@@ -105,6 +105,25 @@ class FakeTickets:
         self.stored[ticket.id] = copy.deepcopy(ticket)
 
 
+class FakeCloseClaims:
+    """Claims by key, as the store's unique `_id` keeps them (without takeovers)."""
+
+    def __init__(self) -> None:
+        self.held: dict[tuple[str, int], datetime] = {}
+
+    async def claim(self, ticket_id: str, version: int, now: datetime, lease: timedelta) -> bool:
+        if (ticket_id, version) in self.held:
+            return False
+        self.held[ticket_id, version] = now
+        return True
+
+    async def forget_before(self, before: datetime) -> int:
+        old = [key for key, at in self.held.items() if at < before]
+        for key in old:
+            del self.held[key]
+        return len(old)
+
+
 class FakeCategories:
     def __init__(self, *rules: CategoryRule) -> None:
         self.rules = {rule.name: rule for rule in rules}

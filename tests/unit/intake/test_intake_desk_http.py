@@ -13,12 +13,13 @@ from intake_fakes import (
     T0,
     TICKET,
     FakeCategories,
+    FakeCloseClaims,
     FakeTickets,
     assigned,
     routing,
 )
 
-from intake import handlers, workflow
+from intake import auto_close, handlers
 from intake.bootstrap import install_api
 from ticketflow_shared.access.guard import caller
 from ticketflow_shared.access.principal import Principal, Role
@@ -165,7 +166,9 @@ async def test_a_customer_message_reopens_a_solved_ticket(desk):
 async def test_a_customer_message_on_a_closed_ticket_starts_a_linked_follow_up(desk):
     ticket = await desk.ticket()
     await desk.as_(ANA).post(f"/tickets/{ticket['id']}/resolve")
-    await workflow.close_due(desk.tickets, T0 + timedelta(days=3650), timedelta(days=4))
+    await auto_close.close_due(
+        desk.tickets, FakeCloseClaims(), T0 + timedelta(days=3650), timedelta(days=4)
+    )
 
     posted = await desk.as_(CRM).post(
         f"/tickets/{ticket['id']}/customer-messages", json={"body": "It broke again"}

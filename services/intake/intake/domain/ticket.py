@@ -172,25 +172,15 @@ class Ticket:
         change by `system` (routing decides, no person); False for a repeat or a late event."""
         if not self._accepts(position):
             return False
-        if not self.status.is_open:
-            self._remember(position, event.event_type, event.assigned_at, now, event.agent_id)
-            return True
-        self.assignee = Assignee(
-            event.agent_id, event.agent_name, event.department, event.assigned_at
-        )
-        previous = self.status
-        if previous is TicketStatus.new:
-            self.status = TicketStatus.open
-        position.advance(self.sequences)
-        self.history.append(
-            HistoryEntry(
-                event.event_type, self.status, event.assigned_at, position.event_id, event.agent_id
+        opened: Payload | None = None
+        if self.status.is_open:
+            self.assignee = Assignee(
+                event.agent_id, event.agent_name, event.department, event.assigned_at
             )
-        )
-        if previous is TicketStatus.new:
-            self._record(self._status_changed(previous, SYSTEM, "assigned", now), now)
-        else:
-            self._changed(now)
+        if self.status is TicketStatus.new:
+            self.status = TicketStatus.open
+            opened = self._status_changed(TicketStatus.new, SYSTEM, "assigned", now)
+        self._remember(position, event.event_type, event.assigned_at, now, event.agent_id, opened)
         return True
 
     def resolve(self, resolution: str | None, now: datetime, actor: str | None = None) -> None:
@@ -209,10 +199,15 @@ class Ticket:
         at: datetime,
         now: datetime,
         agent_id: str | None = None,
+        recorded: Payload | None = None,
     ) -> None:
+        """Note one of routing's events, and the event it caused here, if any."""
         position.advance(self.sequences)
         self.history.append(HistoryEntry(event_type, self.status, at, position.event_id, agent_id))
-        self._changed(now)
+        if recorded is None:
+            self._changed(now)
+        else:
+            self._record(recorded, now)
 
     def _changed(self, now: datetime) -> None:
         self.version += 1
