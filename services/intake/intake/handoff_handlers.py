@@ -2,11 +2,28 @@
 and consults asked and answered."""
 
 from intake.domain.consults import Consult, new_consult_id
+from intake.domain.errors import IntakeError
 from intake.domain.handoff_commands import AnswerConsult, ConsultDepartment, TransferTicket
 from intake.domain.ticket import Ticket
-from intake.handlers import Clock, _change, now_ms
+from intake.handlers import Clock, _change, now_ms, visible_ticket
 from intake.handoff_ports import ChecklistRepository
 from intake.ports import TicketRepository
+from ticketflow_shared.access.principal import Scope
+from ticketflow_shared.errors import NotAllowed
+
+
+class NotOwner(IntakeError, NotAllowed):
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(f"ticket {ticket_id} is another department's now: it can only be read")
+
+
+async def owned_ticket(tickets: TicketRepository, ticket_id: str, scope: Scope) -> Ticket:
+    """The ticket if `scope` may work on it: a department that owned it before or was consulted
+    reads it (403 for a change), any other does not know it exists (404)."""
+    ticket = await visible_ticket(tickets, ticket_id, scope)
+    if not scope.allows(ticket.owning_departments, ticket.created_by):
+        raise NotOwner(ticket_id)
+    return ticket
 
 
 async def transfer_ticket(

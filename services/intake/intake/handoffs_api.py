@@ -85,6 +85,7 @@ async def put_checklist(
     "/{ticket_id}/transfer",
     summary="Hand a ticket to another department",
     responses={
+        403: {"description": "A viewer, or a department that only reads it now"},
         404: {"description": "Unknown ticket, or one the caller may not see"},
         409: {"description": "The department already owns it, or it is solved or closed"},
         422: {"description": "Names the missing note and each required item not confirmed"},
@@ -97,7 +98,7 @@ async def transfer_ticket(
     checklists: Checklists,
     caller: TicketWorker,
 ) -> TicketRead:
-    await handlers.visible_ticket(tickets, ticket_id, caller.scope())
+    await handoff_handlers.owned_ticket(tickets, ticket_id, caller.scope())
     command = TransferTicket(ticket_id=ticket_id, actor=caller.actor, **body.model_dump())
     ticket = await handoff_handlers.transfer_ticket(command, tickets, checklists)
     return TicketRead.model_validate(ticket)
@@ -107,12 +108,15 @@ async def transfer_ticket(
     "/{ticket_id}/consults",
     status_code=201,
     summary="Ask another department; ownership stays put",
-    responses={409: {"description": "The department owns the ticket already"}},
+    responses={
+        403: {"description": "A department that only reads the ticket"},
+        409: {"description": "The department owns the ticket already"},
+    },
 )
 async def consult(
     ticket_id: str, body: ConsultCreate, request: Request, tickets: Tickets, caller: TicketWorker
 ) -> ConsultRead:
-    await handlers.visible_ticket(tickets, ticket_id, caller.scope())
+    await handoff_handlers.owned_ticket(tickets, ticket_id, caller.scope())
     command = ConsultDepartment(ticket_id=ticket_id, actor=caller.actor, **body.model_dump())
     _, asked = await handoff_handlers.consult_department(command, tickets)
     name_target(request, consult_id=asked.id)

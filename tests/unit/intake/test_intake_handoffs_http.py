@@ -198,3 +198,29 @@ async def test_consulting_the_owner_is_409_and_an_unknown_consult_404(desk):
         f"/tickets/{ticket_id}/consults/C-none/answer", json={"answer": "x"}
     )
     assert (own.status_code, missing.status_code) == (409, 404)
+
+
+async def test_past_owners_and_consulted_departments_read_but_do_not_work_on_it(desk):
+    ticket_id = await desk.billing_ticket()
+    asked = await desk.as_(ANA).post(
+        f"/tickets/{ticket_id}/consults", json={"department": "accounts", "question": "?"}
+    )
+    assert asked.status_code == 201
+    moved = await desk.as_(ANA).post(
+        f"/tickets/{ticket_id}/transfer",
+        json={"department": "technical", "note": NOTE, "checklist": ["repro", "logs"]},
+    )
+    assert moved.status_code == 200
+
+    for who in (ANA, EVA):
+        client = desk.as_(who)
+        assert (await client.get(f"/tickets/{ticket_id}")).status_code == 200
+        back = await client.post(
+            f"/tickets/{ticket_id}/transfer", json={"department": "front-desk", "note": NOTE}
+        )
+        ask = await client.post(
+            f"/tickets/{ticket_id}/consults", json={"department": "legal", "question": "?"}
+        )
+        solve = await client.post(f"/tickets/{ticket_id}/resolve")
+        assert (back.status_code, ask.status_code, solve.status_code) == (403, 403, 403)
+    assert (await desk.as_(CARLA).post(f"/tickets/{ticket_id}/resolve")).status_code == 200

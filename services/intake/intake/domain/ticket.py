@@ -221,6 +221,13 @@ class Ticket:
     # Handoffs: transfers, consults and the ownership chain (domain/handoffs.py, consults.py,
     # ownership.py hold the rules).
 
+    @property
+    def owning_departments(self) -> frozenset[str]:
+        """Departments whose people may work on the ticket: its owner's and its agent's (past
+        owners and consulted departments only read it)."""
+        owners = {self.department, self.assignee.department if self.assignee else None}
+        return frozenset(name for name in owners if name)
+
     def transfer(
         self,
         *,
