@@ -91,7 +91,8 @@ def test_a_transfer_moves_the_ticket_unowned_and_records_ticket_transferred():
     assert (event.priority, event.category) == (Priority.high, "billing")
     assert event.checklist == ["repro", "invoice"]
     assert ticket.history[-1].event_type == TicketTransferredV1.event_type
-    assert ticket.history[-1].note == "Customer's router drops the line; billing is fine."
+    assert ticket.history[-1].note is None  # kept with the chain, not in the history
+    assert ticket.ownership.periods[-1].note == "Customer's router drops the line; billing is fine."
 
 
 def test_a_missing_note_and_each_unticked_required_item_are_named_together():

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from handoff_fakes import FakeChecklists
+from handoff_fakes import FakeChecklists, FakeHandoffViews
 from intake_fakes import BILLING, GENERAL, TICKET, FakeCategories, FakeTickets
 
 from credentials import act_as
@@ -53,7 +53,7 @@ async def desk() -> AsyncIterator[Desk]:
     app = FastAPI()
     tickets = FakeTickets()
     install_api(app, tickets, FakeCategories(BILLING, GENERAL))
-    install_handoffs(app, FakeChecklists(TECHNICAL), views=None)
+    install_handoffs(app, FakeChecklists(TECHNICAL), FakeHandoffViews(tickets))
     act_as(app)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -224,3 +224,23 @@ async def test_past_owners_and_consulted_departments_read_but_do_not_work_on_it(
         solve = await client.post(f"/tickets/{ticket_id}/resolve")
         assert (back.status_code, ask.status_code, solve.status_code) == (403, 403, 403)
     assert (await desk.as_(CARLA).post(f"/tickets/{ticket_id}/resolve")).status_code == 200
+
+
+async def test_an_agent_follows_what_they_held_and_a_department_lists_its_consults(desk):
+    ticket_id = await desk.billing_ticket()
+    await desk.as_(ANA).post(
+        f"/tickets/{ticket_id}/consults", json={"department": "accounts", "question": "?"}
+    )
+
+    consults = (await desk.as_(EVA).get("/consults")).json()
+    elsewhere = (await desk.as_(CARLA).get("/consults")).json()
+    viewer = await desk.as_(person("v", Role.viewer, "accounts")).get("/consults")
+    following = await desk.as_(ANA).get("/following")
+
+    assert [(c["ticket_id"], c["department"]) for c in consults["data"]] == [
+        (ticket_id, "accounts")
+    ]
+    assert (elsewhere["count"], viewer.status_code) == (0, 200)
+    # Nobody has held it yet: the department owns it, no agent does.
+    assert following.json() == {"data": [], "count": 0}
+    assert (await desk.as_(VIEWER).get("/following")).status_code == 403

@@ -253,10 +253,9 @@ class Ticket:
         self.ownership.hand_over(to_department=to_department, note=note, now=now)
         self.department = to_department
         self.assignee = None
+        # The note stays with the chain: history is what integrations read of their tickets.
         self.history.append(
-            HistoryEntry(
-                TicketTransferredV1.event_type, self.status, now, agent_id=from_agent, note=note
-            )
+            HistoryEntry(TicketTransferredV1.event_type, self.status, now, agent_id=from_agent)
         )
         self._record(
             TicketTransferredV1(
@@ -308,8 +307,7 @@ class Ticket:
         return consult
 
     def _record_consult(self, consult: Consult, actor: str, now: datetime) -> None:
-        note = consult.answer if consult.status == "answered" else consult.question
-        self.history.append(HistoryEntry(TicketConsultedV1.event_type, self.status, now, note=note))
+        self.history.append(HistoryEntry(TicketConsultedV1.event_type, self.status, now))
         self._record(
             TicketConsultedV1(
                 ticket_id=self.id,
