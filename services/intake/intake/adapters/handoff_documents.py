@@ -24,10 +24,10 @@ def handoff_fields(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         # Fixed at creation until transfers: they move it.
         "department": ticket.department,
         "ownership": [_period(period, cipher) for period in chain.periods],
-        "owned_seconds": {
-            "departments": _totals(chain.department_seconds),
-            "agents": _totals(chain.agent_seconds),
-        },
+        # Top-level lists, not one sub-document: FerretDB 1.x may skip a `$set` of a
+        # sub-document whose values partly equal the stored ones.
+        "department_seconds": _totals(chain.department_seconds),
+        "agent_seconds": _totals(chain.agent_seconds),
         "followers": list(chain.followers),
         "consults": [_consult(consult, cipher) for consult in ticket.consults],
         "consults_open": sorted({c.department for c in ticket.consults if c.status == "open"}),
@@ -39,14 +39,13 @@ def handoff_fields(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
 
 def handoff_parts(doc: dict[str, Any], cipher: FieldCipher) -> dict[str, Any]:
     """Ticket fields from a document; one from before handoffs has none of them."""
-    seconds = doc.get("owned_seconds") or {}
     ownership = Ownership(
         periods=[
             OwnershipPeriod(**{**entry, "note": cipher.open_optional(entry.get("note"), NOTE)})
             for entry in doc.get("ownership") or []
         ],
-        department_seconds=_from_totals(seconds.get("departments")),
-        agent_seconds=_from_totals(seconds.get("agents")),
+        department_seconds=_from_totals(doc.get("department_seconds")),
+        agent_seconds=_from_totals(doc.get("agent_seconds")),
         followers=list(doc.get("followers") or []),
     )
     consults = [
