@@ -2,19 +2,13 @@
 and consults asked and answered."""
 
 from intake.domain.consults import Consult, new_consult_id
-from intake.domain.errors import IntakeError
 from intake.domain.handoff_commands import AnswerConsult, ConsultDepartment, TransferTicket
+from intake.domain.handoffs import NotOwner
 from intake.domain.ticket import Ticket
 from intake.handlers import Clock, _change, now_ms, visible_ticket
 from intake.handoff_ports import ChecklistRepository
 from intake.ports import TicketRepository
 from ticketflow_shared.access.principal import Scope
-from ticketflow_shared.errors import NotAllowed
-
-
-class NotOwner(IntakeError, NotAllowed):
-    def __init__(self, ticket_id: str) -> None:
-        super().__init__(f"ticket {ticket_id} is another department's now: it can only be read")
 
 
 async def owned_ticket(tickets: TicketRepository, ticket_id: str, scope: Scope) -> Ticket:

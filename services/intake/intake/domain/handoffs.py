@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from intake.domain.errors import IntakeError
-from ticketflow_shared.errors import Conflict, Unprocessable, problem
+from ticketflow_shared.errors import Conflict, NotAllowed, Unprocessable, problem
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,20 @@ class AlreadyOwned(IntakeError, Conflict):
         self.department = department
 
 
+class NotTransferable(IntakeError, Conflict):
+    def __init__(self, ticket_id: str, status: str) -> None:
+        super().__init__(f"ticket {ticket_id} is {status}: only an open ticket is transferred")
+        self.ticket_id = ticket_id
+
+
+class NotOwner(IntakeError, NotAllowed):
+    """Past owners and consulted departments read a ticket; only its owners change it."""
+
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(f"ticket {ticket_id} is another department's now: it can only be read")
+        self.ticket_id = ticket_id
+
+
 def require_handoff(
     checklist: HandoffChecklist | None, category: str, note: str | None, ticked: Iterable[str]
 ) -> None:
@@ -71,9 +85,3 @@ def require_handoff(
             problems.append(problem("checklist_item_unknown", ["body", "checklist", key], msg))
     if problems:
         raise HandoffIncomplete(problems)
-
-
-class NotTransferable(IntakeError, Conflict):
-    def __init__(self, ticket_id: str, status: str) -> None:
-        super().__init__(f"ticket {ticket_id} is {status}: only an open ticket is transferred")
-        self.ticket_id = ticket_id

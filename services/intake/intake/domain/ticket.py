@@ -144,9 +144,8 @@ class Ticket:
     def departments(self) -> frozenset[str]:
         """Departments whose people may see the ticket: its owner's and its agent's, those
         that owned it before and those it consulted."""
-        owners = {self.department, self.assignee.department if self.assignee else None}
-        owners |= self.ownership.departments | {consult.department for consult in self.consults}
-        return frozenset(name for name in owners if name)
+        consulted = {consult.department for consult in self.consults}
+        return self.owning_departments | self.ownership.departments | consulted
 
     def apply_queued(self, position: Position, event: TicketQueuedV1, now: datetime) -> bool:
         """Routing queued the ticket (again); False for a repeat or a late event."""
