@@ -20,7 +20,7 @@ from intake.handoff_schemas import (
     TransferBody,
     consult_requests,
 )
-from intake.schemas import ConsultRead, TicketRead
+from intake.schemas import ConsultRead, OneLine, TicketRead
 from ticketflow_shared.access.audit import name_target
 from ticketflow_shared.access.guard import Admin, Caller, Staff, TicketWorker
 from ticketflow_shared.access.principal import Scope
@@ -36,7 +36,7 @@ def _views(request: Request) -> HandoffViews:
 
 Checklists = Annotated[ChecklistRepository, Depends(_checklists)]
 Views = Annotated[HandoffViews, Depends(_views)]
-DepartmentName = Annotated[str, Path(min_length=1, max_length=100)]
+DepartmentName = Annotated[str, Path(min_length=1, max_length=100), OneLine]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 checklists_router = APIRouter(prefix="/handoff-checklists", tags=["handoffs"])

@@ -106,6 +106,12 @@ async def test_a_bad_checklist_is_422_naming_what_is_wrong(desk, body, location)
     assert desk.app.state.checklists.stored["technical"] == TECHNICAL
 
 
+async def test_a_department_name_with_control_characters_is_refused(desk):
+    response = await desk.http.put("/handoff-checklists/tech%00nical", json={"items": []})
+    assert locations(response) == [["path", "department"]]
+    assert sorted(desk.app.state.checklists.stored) == ["technical"]
+
+
 async def test_a_transfer_names_the_note_and_each_unticked_item_and_changes_nothing(desk):
     ticket_id = await desk.billing_ticket()
     before = desk.tickets.stored[ticket_id]
