@@ -59,8 +59,9 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    """What the process's tracer provider finishes while the test runs."""
+def spans(app: FastAPI) -> Iterator[InMemorySpanExporter]:
+    """What the process's tracer provider (installed by the first app built) finishes while
+    the test runs."""
     exporter = InMemorySpanExporter()
     trace.get_tracer_provider().add_span_processor(SimpleSpanProcessor(exporter))
     yield exporter
