@@ -30,7 +30,7 @@ templates = APIRouter(prefix="/templates", tags=["templates"])
 notifications = APIRouter(prefix="/notifications", tags=["notifications"])
 
 
-@templates.get("", summary="The template of each notified event type")
+@templates.get("", summary="Each template: per notified event type, `reply`, `status.<status>`")
 async def list_templates(deps: Deps, _: TemplateReader) -> TemplateList:
     found = await deps.templates.list_all()
     return TemplateList(data=[TemplateRead.of(t) for t in found], count=len(found))
@@ -49,7 +49,9 @@ async def get_template(event_type: str, deps: Deps, _: TemplateReader) -> Templa
 async def put_template(
     event_type: str, update: TemplateUpdate, deps: Deps, _: Admin
 ) -> TemplateRead:
-    template = Template(event_type=event_type, subject=update.subject, body=update.body)
+    template = Template(
+        event_type=event_type, subject=update.subject, body=update.body, enabled=update.enabled
+    )
     return TemplateRead.of(await handlers.update_template(deps, template))
 
 

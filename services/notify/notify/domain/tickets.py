@@ -28,6 +28,8 @@ class TicketView:
     department: str | None = None
     agent_departments: tuple[str, ...] = ()
     created_by: str | None = None
+    # The Message-IDs of the emails about it, in the order they were made (`threads`).
+    thread: tuple[str, ...] = ()
 
     @property
     def departments(self) -> frozenset[str]:
