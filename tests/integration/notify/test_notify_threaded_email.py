@@ -18,6 +18,7 @@ from notify_helpers import (
     running_notify,
     status_changed,
 )
+from pymongo import AsyncMongoClient
 
 from support import BusProbe, Namespace
 from ticketflow_shared.events import AuthorKind, Envelope, TicketStatus, Visibility
@@ -112,7 +113,7 @@ async def test_a_redelivered_reply_sends_nothing_twice_and_keeps_the_thread(
 
 
 async def test_status_emails_follow_their_templates_and_solved_sends_none(
-    notify: httpx.AsyncClient, catcher: Catcher, bus_probe: BusProbe
+    namespace: Namespace, notify: httpx.AsyncClient, catcher: Catcher, bus_probe: BusProbe
 ) -> None:
     ticket_id, address = new_ticket()
     await send(bus_probe, created(ticket_id, address), 1)
@@ -148,3 +149,19 @@ async def test_status_emails_follow_their_templates_and_solved_sends_none(
     for quiet in (on_hold, solved):
         assert (await notify.get(f"/notifications/{quiet.id}:email")).status_code == 404
     assert len(bus_probe.of_type(SENT, ticket_id)) == 4
+    stored = await stored_templates(namespace)
+    assert (stored["status.pending"]["enabled"], stored["status.on_hold"]["enabled"]) == (
+        False,
+        True,
+    )
+    assert stored["status.open"]["enabled"] is False  # seeded, switched off
+
+
+async def stored_templates(namespace: Namespace) -> dict[str, dict]:
+    """The templates as the store holds them, past any process's cache."""
+    client: AsyncMongoClient = AsyncMongoClient(namespace.servers.mongo_url)
+    try:
+        found = client[namespace.database("notify")]["templates"].find({})
+        return {doc["_id"]: doc async for doc in found}
+    finally:
+        await client.close()
