@@ -16,7 +16,12 @@ from notify.domain.deliveries import (
 )
 from notify.domain.notices import REPLY, reaches_customer, status_template
 from notify.domain.templates import Template, template_context
-from notify.domain.threads import event_message_id, reply_message_id, threading_for
+from notify.domain.threads import (
+    event_message_id,
+    full_thread,
+    reply_message_id,
+    threading_for,
+)
 from notify.domain.tickets import TicketNotKnown, TicketView
 from notify.ports import (
     DeliveryRepository,
@@ -159,7 +164,7 @@ async def notify_customer(
         ticket=ticket,
         email=email,
         message_id=message_id,
-        threading=threading_for(ticket.thread, message_id),
+        threading=threading_for(full_thread(ticket, deps.mail_domain), message_id),
         now=now,
     )
     problem = recipient_problem(delivery.recipient)

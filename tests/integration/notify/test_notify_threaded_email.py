@@ -165,3 +165,30 @@ async def stored_templates(namespace: Namespace) -> dict[str, dict]:
         return {doc["_id"]: doc async for doc in found}
     finally:
         await client.close()
+
+
+async def test_a_ticket_from_before_threads_answers_its_old_acknowledgement(
+    namespace: Namespace, catcher: Catcher, bus_probe: BusProbe
+) -> None:
+    ticket_id, address = new_ticket()
+    first = created(ticket_id, address)
+    async with running_notify(namespace, smtp_port=catcher.smtp_port, message_id_domain=DOMAIN):
+        await send(bus_probe, first, 1)
+    await forget_thread(namespace, ticket_id)  # as notify stored it before keeping threads
+    async with running_notify(namespace, smtp_port=catcher.smtp_port, message_id_domain=DOMAIN):
+        await send(bus_probe, message_added(ticket_id, "Back to you."), 2)
+
+    ack, reply = await Mailbox(catcher.api, address).wait_for(2)
+    assert ack["message_id"] == f"<{first.id}.email@{DOMAIN}>"
+    assert (reply["in_reply_to"], reply["references"]) == (ack["message_id"], [ack["message_id"]])
+
+
+async def forget_thread(namespace: Namespace, ticket_id: str) -> None:
+    client: AsyncMongoClient = AsyncMongoClient(namespace.servers.mongo_url)
+    try:
+        tickets = client[namespace.database("notify")]["tickets"]
+        result = await tickets.update_one({"_id": ticket_id}, {"$unset": {"thread": ""}})
+        assert result.modified_count == 1
+        assert "thread" not in await tickets.find_one({"_id": ticket_id})
+    finally:
+        await client.close()

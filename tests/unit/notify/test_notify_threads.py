@@ -1,13 +1,17 @@
 """A ticket's email thread: Message-IDs, the subject's tag and the headers that link emails."""
 
+from dataclasses import replace
+
 from notify.domain.threads import (
     FIRST_IN_THREAD,
     event_message_id,
+    full_thread,
     reference_in,
     reply_message_id,
     tagged_subject,
     threading_for,
 )
+from notify.domain.tickets import TicketView
 
 ROOT, A, B = "<root@x>", "<a@x>", "<b@x>"
 
@@ -51,3 +55,20 @@ def test_references_keep_the_root_and_the_latest_few():
     assert headers.in_reply_to == "<29@x>"
     assert headers.references == (ROOT, "<27@x>", "<28@x>", "<29@x>")
     assert threading_for([ROOT, A, B, mine], mine, kept=3).references == (ROOT, A, B)
+
+
+def test_emails_from_before_threads_lead_an_old_tickets_thread():
+    old = TicketView(
+        "TF-1",
+        "jane@example.com",
+        None,
+        "Printer",
+        "technical",
+        thread=("<reply@x>",),
+        emailed_before_threads=("ev-created", "ev-assigned"),
+    )
+    assert full_thread(old, "x") == ("<ev-created.email@x>", "<ev-assigned.email@x>", "<reply@x>")
+    again = TicketView("TF-1", "j@example.com", None, "P", "c", thread=("<ev-created.email@x>",))
+    assert full_thread(replace(again, emailed_before_threads=("ev-created",)), "x") == (
+        "<ev-created.email@x>",
+    )

@@ -11,6 +11,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from notify.adapters import TICKETS
+from notify.domain.deliveries import event_of
 from notify.domain.tickets import TicketView
 from ticketflow_shared.events import utcnow
 from ticketflow_shared.pii import FieldCipher
@@ -101,6 +102,11 @@ def _resealed(doc: dict, cipher: FieldCipher) -> list[Update] | None:
 
 
 def _ticket(doc: dict, cipher: FieldCipher) -> TicketView:
+    thread = doc.get(THREAD) or []
+    # Each email since threads were kept noted its delivery and its Message-ID together: the
+    # deliveries beyond the thread's length were listed before it.
+    delivery_ids = doc.get(DELIVERY_IDS) or []
+    before = delivery_ids[: max(0, len(delivery_ids) - len(thread))]
     return TicketView(
         ticket_id=doc["_id"],
         customer_email=cipher.open(doc["customer_email"], EMAIL),
@@ -110,5 +116,6 @@ def _ticket(doc: dict, cipher: FieldCipher) -> TicketView:
         department=doc.get("department"),
         agent_departments=tuple(doc.get(AGENT_DEPARTMENTS) or ()),
         created_by=doc.get("created_by"),
-        thread=tuple(doc.get(THREAD) or ()),
+        thread=tuple(thread),
+        emailed_before_threads=tuple(event_of(d) for d in before),
     )

@@ -50,6 +50,11 @@ def delivery_id(event_id: str) -> str:
     return f"{event_id}:{CHANNEL}"
 
 
+def event_of(delivery_id: str) -> str:
+    """The event a delivery id was made from."""
+    return delivery_id.removesuffix(f":{CHANNEL}")
+
+
 def recipient_problem(address: str) -> str | None:
     """Why no plain SMTP server could take mail for `address`, or None if one can."""
     local, _, domain = address.rpartition("@")

@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from notify.domain.tickets import TicketView
+
 # Ids after the root that References keeps; RFC 5322 clients keep a similar tail.
 REFERENCES_KEPT = 10
 # What may not stand left of the "@" of a Message-ID (RFC 5322 dot-atom text).
@@ -59,6 +61,13 @@ class Threading:
 
 
 FIRST_IN_THREAD = Threading()
+
+
+def full_thread(ticket: TicketView, domain: str) -> tuple[str, ...]:
+    """The ticket's thread, led by the emails sent before threads were kept (their Message-IDs
+    were made from their events then too), so an old ticket's next email still answers them."""
+    earlier = (event_message_id(e, domain) for e in ticket.emailed_before_threads)
+    return (*(m for m in earlier if m not in ticket.thread), *ticket.thread)
 
 
 def threading_for(thread: Sequence[str], message_id: str, kept: int = REFERENCES_KEPT) -> Threading:
