@@ -1,4 +1,5 @@
-"""HTTP API: agents, routing rules, the queue and routing's view of a ticket."""
+"""HTTP API: agents, routing rules, departments' settings, the queue and routing's view
+of a ticket."""
 
 from typing import Annotated
 
@@ -21,6 +22,9 @@ from routing.schemas import (
     AgentPut,
     AgentRead,
     AgentUpdate,
+    DepartmentList,
+    DepartmentRead,
+    DepartmentUpdate,
     QueuedTicketRead,
     QueueRead,
     RuleList,
@@ -40,6 +44,7 @@ def get_stores(request: Request) -> Stores:
 StoresDep = Annotated[Stores, Depends(get_stores)]
 AgentIdPath = Annotated[str, Path(pattern=AGENT_ID_PATTERN)]
 CategoryPath = Annotated[str, Path(min_length=1, max_length=100)]
+DepartmentPath = Annotated[str, Path(min_length=1, max_length=100)]
 
 router = APIRouter()
 
@@ -104,6 +109,24 @@ async def put_rule(
     category: CategoryPath, body: RuleUpdate, stores: StoresDep, _: Admin
 ) -> RuleRead:
     return RuleRead.of(await handlers.set_rule(body.command(category), stores))
+
+
+@router.get("/departments", tags=["departments"])
+async def list_departments(stores: StoresDep, _: Staff) -> DepartmentList:
+    found = await views.departments(stores)
+    return DepartmentList(data=[DepartmentRead.of(d) for d in found], count=len(found))
+
+
+@router.get("/departments/{name}", tags=["departments"])
+async def get_department(name: DepartmentPath, stores: StoresDep, _: Staff) -> DepartmentRead:
+    return DepartmentRead.of(await views.department(name, stores))
+
+
+@router.put("/departments/{name}", tags=["departments"])
+async def put_department(
+    name: DepartmentPath, body: DepartmentUpdate, stores: StoresDep, _: Admin
+) -> DepartmentRead:
+    return DepartmentRead.of(await handlers.set_department(body.settings(name), stores))
 
 
 @router.get("/queue", tags=["queue"])
