@@ -1,5 +1,5 @@
-"""HTTP API: agents, routing rules, departments' settings, the queue and routing's view
-of a ticket."""
+"""HTTP API: agents, routing rules, departments' settings, the queue, routing's view of a
+ticket, and taking, releasing and reassigning tickets by hand."""
 
 from typing import Annotated
 
@@ -13,7 +13,7 @@ from fastapi import (
     status,
 )
 
-from routing import handlers, permissions, views
+from routing import desk, handlers, permissions, views
 from routing.ports import Stores
 from routing.schemas import (
     AGENT_ID_PATTERN,
@@ -22,6 +22,7 @@ from routing.schemas import (
     AgentPut,
     AgentRead,
     AgentUpdate,
+    AssignBody,
     DepartmentList,
     DepartmentRead,
     DepartmentUpdate,
@@ -33,7 +34,7 @@ from routing.schemas import (
     SkillQuery,
     TicketRead,
 )
-from ticketflow_shared.access.guard import Admin, Staff, TicketReader
+from ticketflow_shared.access.guard import Admin, Staff, TicketReader, TicketWorker
 from ticketflow_shared.events import Presence
 
 
@@ -143,3 +144,32 @@ async def get_queue(
 @router.get("/tickets/{ticket_id}", tags=["tickets"])
 async def get_ticket(ticket_id: str, stores: StoresDep, caller: TicketReader) -> TicketRead:
     return TicketRead.of(await views.visible_ticket(ticket_id, stores, caller.scope()))
+
+
+@router.post(
+    "/tickets/{ticket_id}/take",
+    tags=["tickets"],
+    summary="Take a queued ticket of your department (409 says why not)",
+)
+async def take_ticket(ticket_id: str, stores: StoresDep, caller: TicketWorker) -> TicketRead:
+    return TicketRead.of(await desk.take(ticket_id, caller, stores))
+
+
+@router.post(
+    "/tickets/{ticket_id}/release",
+    tags=["tickets"],
+    summary="Put a held ticket back in the queue (its agent, or a supervisor of its department)",
+)
+async def release_ticket(ticket_id: str, stores: StoresDep, caller: TicketWorker) -> TicketRead:
+    return TicketRead.of(await desk.release(ticket_id, caller, stores))
+
+
+@router.post(
+    "/tickets/{ticket_id}/assign",
+    tags=["tickets"],
+    summary="Give a ticket to an agent of its department with room (supervisors, admins)",
+)
+async def assign_ticket(
+    ticket_id: str, body: AssignBody, stores: StoresDep, caller: TicketWorker
+) -> TicketRead:
+    return TicketRead.of(await desk.reassign(ticket_id, body.agent_id, caller, stores))

@@ -210,6 +210,12 @@ class DepartmentList(BaseModel):
     count: int
 
 
+class AssignBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agent_id: AgentId
+
+
 class QueuedTicketRead(BaseModel):
     ticket_id: str
     category: str
