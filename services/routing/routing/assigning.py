@@ -106,6 +106,7 @@ async def assign(
     candidates = await stores.agents.available_for(ticket.requirement)
     if ticket.department_only if own_department is None else own_department:
         candidates = [agent for agent in candidates if agent.serves(ticket.department)]
+    candidates = [agent for agent in candidates if agent.may_get(ticket)]
     for agent in rank_agents(await with_loads(candidates, stores), ticket.requirement):
         outcome = await claim(agent, ticket, stores)
         if outcome is not Outcome.no_agent:
@@ -148,16 +149,15 @@ async def confirm(ticket_id: str, stores: Stores) -> Outcome:
     return Outcome.assigned
 
 
-async def drain(agent_id: str, stores: Stores, skip: str | None = None) -> int:
-    """Give a newly free agent the queued tickets it can take, most urgent and oldest first
-    (but not `skip`, the one it just put back)."""
+async def drain(agent_id: str, stores: Stores) -> int:
+    """Give a newly free agent the queued tickets it can take, most urgent and oldest first."""
     assigned = 0
     for _ in range(MAX_DRAIN_STEPS):
         agent = await stores.agents.get(agent_id)
         if agent is None or not (await with_loads([agent], stores))[0].has_spare_capacity:
             break
-        waiting = await stores.queue.waiting_for(agent, limit=agent.free_slots + 11)
-        ticket = next_ticket_for(agent, [t for t in waiting if t.ticket_id != skip])
+        waiting = await stores.queue.waiting_for(agent, limit=agent.free_slots + 10)
+        ticket = next_ticket_for(agent, waiting)
         if ticket is None:
             break
         outcome = await claim(agent, ticket, stores)
@@ -207,7 +207,8 @@ async def retry_queue(stores: Stores, limit: int) -> int:
                 # reaches the front (assign checks), not by a lookup per entry per tick.
                 continue
             outcome = await assign(ticket, stores, own_department=True)
-            if outcome is Outcome.no_agent:
+            if outcome is Outcome.no_agent and ticket.released_by is None:
+                # (One put back by its agent may wait for another while that agent is free.)
                 blocked.add(ticket.lane)
             assigned += outcome is Outcome.assigned
 

@@ -2,6 +2,8 @@
 supervisor gives one to another agent. All of it goes through the same claims as automatic
 routing, so capacity stays true and a ticket is never held twice."""
 
+from dataclasses import replace
+
 from routing import assigning, permissions, views
 from routing.assigning import Outcome
 from routing.domain import Agent, RoutingTicket, TicketState, TicketStatus, why_cannot_take
@@ -60,8 +62,9 @@ async def release(ticket_id: str, caller: Principal, stores: Stores) -> TicketSt
     permissions.check_release(caller, state.agent_id, state.ticket.department)
     released = await assigning.release(ticket_id, stores)
     if released is not None:
-        await stores.queue.announce(ticket_id, await assigning.enqueue(state.ticket, stores))
-        await assigning.drain(released.agent_id, stores, skip=ticket_id)
+        ticket = replace(state.ticket, released_by=released.agent_id)
+        await stores.queue.announce(ticket_id, await assigning.enqueue(ticket, stores))
+        await assigning.drain(released.agent_id, stores)
     return await views.ticket(ticket_id, stores)
 
 
@@ -86,5 +89,5 @@ async def reassign(ticket_id: str, agent_id: str, caller: Principal, stores: Sto
         raise
     finally:
         if released is not None:
-            await assigning.drain(released.agent_id, stores, skip=ticket_id)
+            await assigning.drain(released.agent_id, stores)
     return await views.ticket(ticket_id, stores)

@@ -15,6 +15,7 @@ from routing_harness import (
 )
 
 from credentials import headers
+from routing import assigning
 from routing.adapters.collections import ASSIGNMENTS
 from support import serve_in_process
 
@@ -42,6 +43,9 @@ async def test_an_agent_takes_a_queued_ticket_and_puts_it_back(namespace, bus_pr
         back = await http.post(f"/tickets/{ticket_id}/release", headers=as_agent("tak"))
         assert back.status_code == 200 and back.json()["status"] == "queued"
         assert (await http.get("/agents/tak")).json()["active_tickets"] == []
+        # The sweep's pass does not hand it straight back to the agent who put it back.
+        assert await assigning.retry_queue(app.state.stores, limit=10) == 0
+        assert (await http.get(f"/tickets/{ticket_id}")).json()["status"] == "queued"
 
         taken = await http.post(f"/tickets/{ticket_id}/take", headers=as_agent("tak"))
 

@@ -6,7 +6,7 @@ import pytest
 from routing_fakes import Published, fake_stores
 
 from factories import ticket_created
-from routing import desk, handlers, views
+from routing import assigning, desk, handlers, views
 from routing.domain import RegisterAgent
 from routing.permissions import NotAllowed
 from routing.ports import Stores
@@ -135,3 +135,30 @@ async def test_reassigning_checks_skill_and_room_and_keeps_the_holder(world):
         await desk.reassign("t2", "ghost", LEAD, stores)
     assert (await views.ticket("t2", stores)).status is TicketStatus.queued
     assert (await views.ticket("t1", stores)).agent_id == "ana"
+
+
+async def test_a_ticket_put_back_goes_to_someone_else_not_to_its_agent_again(world):
+    stores, published = world
+    await desk.take("t1", ANA, stores)
+    await desk.release("t1", ANA, stores)
+
+    assert await assigning.retry_queue(stores, limit=10) == 1
+    assert (await views.ticket("t1", stores)).agent_id == "ben"
+    assert [e.data["agent_id"] for e in published.of_type(ASSIGNED)] == ["ana", "ben"]
+
+
+async def test_its_agent_may_still_take_a_ticket_they_put_back(world):
+    stores, _ = world
+    await stores.agents.save(await _away(stores, "ben"), 0, [], T0)
+    await desk.take("t1", ANA, stores)
+    await desk.release("t1", ANA, stores)
+
+    assert await assigning.retry_queue(stores, limit=10) == 0
+    assert await assigning.drain("ana", stores) == 0
+    assert (await desk.take("t1", ANA, stores)).agent_id == "ana"
+
+
+async def _away(stores: Stores, agent_id: str):
+    agent = await stores.agents.get(agent_id)
+    agent.presence = Presence.away
+    return agent

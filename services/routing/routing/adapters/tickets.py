@@ -38,6 +38,7 @@ def _ticket_fields(ticket: RoutingTicket) -> dict[str, Any]:
         "department": ticket.department,
         "created_by": ticket.created_by,
         "department_only": ticket.department_only,
+        "released_by": ticket.released_by,
     }
 
 
@@ -51,6 +52,7 @@ def _ticket(doc: dict[str, Any]) -> RoutingTicket:
         department=doc.get("department"),
         created_by=doc.get("created_by"),
         department_only=bool(doc.get("department_only")),
+        released_by=doc.get("released_by"),
     )
 
 

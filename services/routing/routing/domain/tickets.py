@@ -56,6 +56,8 @@ class RoutingTicket:
     created_by: str | None = None
     # Transferred tickets go to agents of their department only.
     department_only: bool = False
+    # The agent who put it back in the queue by hand: not given it again automatically.
+    released_by: str | None = None
 
     @property
     def lane(self) -> tuple[SkillRequirement, str | None]:
