@@ -1,6 +1,7 @@
 """The lifecycle against in-memory stores: slots freed and taken again, transfers, priority,
 and events applied in intake's order however they arrive."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
@@ -8,7 +9,7 @@ import pytest
 from routing_fakes import Published, fake_stores
 
 from factories import ticket_created
-from routing import handlers, lifecycle, views
+from routing import assigning, handlers, lifecycle, views
 from routing.domain import DepartmentSettings, RegisterAgent
 from routing.ports import Stores
 from ticketflow_shared.events import (
@@ -241,3 +242,19 @@ async def test_a_priority_change_reorders_the_queue(world):
         handlers.ReviseAgent(agent_id="ana", changes={"presence": "available"}), stores
     )
     assert holding(published) == {"new": "ana"}
+
+
+async def test_the_sweep_keeps_queued_tickets_in_their_department(world):
+    stores, published = world
+    await add_agent(stores, "ana", presence=Presence.away)
+    older = ticket_created("t1", created_at=T0 - timedelta(minutes=5), department="technical")
+    await handlers.ticket_created(older, stores)
+    await create(stores, "t2")
+    await stores.agents.save(
+        replace(await stores.agents.get("ana"), presence=Presence.available), 0, [], T0
+    )
+
+    assert await assigning.retry_queue(stores, limit=1) == 1
+
+    assert holding(published) == {"t2": "ana"}
+    assert (await views.ticket("t1", stores)).status is TicketStatus.queued
