@@ -49,6 +49,8 @@ async def applicable(
 async def status_changed(
     event: TicketStatusChangedV1, stores: Stores, position: Position | None = None
 ) -> None:
+    """Free the slot on solved, closed and the department's releasing statuses; take one
+    again when the ticket is open after routing freed it (a reopen included)."""
     record = await applicable(event.ticket_id, position, stores)
     if record is None:
         return
