@@ -6,9 +6,11 @@ from datetime import datetime
 from typing import Protocol
 
 from reporting.domain.agents import AgentProfile, AgentReport, agent_reports
+from reporting.domain.changes import TicketChange
+from reporting.domain.projection import ticket_change
 from reporting.domain.summary import Summary, summarize
 from reporting.domain.ticket_view import TicketView
-from reporting.domain.tickets import TicketChange, TicketRow, as_utc, ticket_change
+from reporting.domain.tickets import TicketRow, as_utc
 from ticketflow_shared.access.principal import Scope
 from ticketflow_shared.events import AgentUpdatedV1, Envelope, Payload, utcnow
 

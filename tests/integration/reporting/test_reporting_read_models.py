@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from reporting.adapters.agents import MongoAgentProfiles
 from reporting.adapters.tickets import MongoTicketRows
 from reporting.domain.agents import AgentProfile
-from reporting.domain.tickets import TicketChange
+from reporting.domain.changes import TicketChange
 from support import Namespace
 from ticketflow_shared.serialized import SerializedDatabase
 from ticketflow_shared.store import mongo_client
@@ -60,7 +60,8 @@ def changes_for(ticket_id: str) -> list[TicketChange]:
         TicketChange(
             ticket_id,
             "notify",
-            notification=f"{ticket_id}-received",
+            once=f"{ticket_id}-received",
+            counts={"notifications": 1},
             earliest={"first_notified_at": T0 + timedelta(seconds=2)},
         ),
     ]
