@@ -67,7 +67,10 @@ async def summary(
 ) -> Summary:
     since = as_utc(since) if since is not None else None
     rows = _visible(await tickets.list(since), scope)
-    return summarize(rows, generated_at=now or utcnow(), since=since)
+    report = summarize(rows, generated_at=now or utcnow(), since=since)
+    # A visible ticket may have passed through departments the caller does not see.
+    departments = [d for d in report.departments if scope.allows_department(d.department)]
+    return report.model_copy(update={"departments": departments})
 
 
 async def agents_report(

@@ -47,6 +47,23 @@ async def busy_reporting(namespace: Namespace) -> AsyncIterator[httpx.AsyncClien
         yield client
 
 
+NO_TIMES = {"count": 0, "median": None, "p90": None}
+NOT_WAITING = {"count": 0, "oldest_ticket_id": None, "oldest_since": None, "longest_seconds": None}
+ASSIGNED_AT = (CREATED_AT + timedelta(seconds=TIME_TO_ASSIGN)).isoformat().replace("+00:00", "Z")
+
+
+class AnySeconds(float):
+    """Equal to any positive number of seconds: how long a ticket has waited by now."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, int | float) and other > 0
+
+    __hash__ = float.__hash__
+
+
+ANY_SECONDS = AnySeconds()
+
+
 def one_assigned_ticket_summary() -> dict:
     return {
         "since": None,
@@ -58,8 +75,46 @@ def one_assigned_ticket_summary() -> dict:
         "by_priority": {"high": 1},
         "by_channel": {"email": 1},
         "time_to_assign_seconds": {"count": 1, "median": TIME_TO_ASSIGN, "p90": TIME_TO_ASSIGN},
-        "time_to_resolve_seconds": {"count": 0, "median": None, "p90": None},
-        "time_to_first_notification_seconds": {"count": 0, "median": None, "p90": None},
+        "time_to_resolve_seconds": NO_TIMES,
+        "time_to_first_resolve_seconds": NO_TIMES,
+        "time_to_first_response_seconds": NO_TIMES,
+        "time_to_first_notification_seconds": NO_TIMES,
+        "time_in_status_seconds": dict.fromkeys(["new", "open", "pending", "on_hold"], NO_TIMES),
+        "reopens": {"solved_tickets": 0, "reopened_tickets": 0, "reopens": 0, "rate": None},
+        "handoffs": {"total": 0, "tickets_handed_off": 0, "per_ticket": 0.0},
+        "conversation": dict.fromkeys(
+            [
+                "customer_messages",
+                "public_replies",
+                "internal_notes",
+                "consults",
+                "consults_answered",
+                "priority_changes",
+            ],
+            0,
+        ),
+        "departments": [
+            {
+                "department": "finance",
+                "tickets": 1,
+                "backlog": 1,
+                "waiting": {
+                    "open": {
+                        "count": 1,
+                        "oldest_ticket_id": "T-1",
+                        "oldest_since": ASSIGNED_AT,
+                        "longest_seconds": ANY_SECONDS,
+                    },
+                    "pending": NOT_WAITING,
+                    "on_hold": NOT_WAITING,
+                },
+                "time_owned_seconds": NO_TIMES,
+                "first_response_seconds": NO_TIMES,
+                "reopens": 0,
+                "handoffs_in": 0,
+                "handoffs_out": 0,
+            }
+        ],
     }
 
 
