@@ -14,6 +14,7 @@ from reporting_envelopes import (
     assigned,
     copy_of,
     created,
+    desk_story,
     events_applied,
     notified,
     queued,
@@ -341,3 +342,60 @@ async def test_bad_requests_get_clear_4xx_answers(reporting: httpx.AsyncClient):
         beyond = await reporting.get(path, params={"since": "9999-12-31T23:59:59-01:00"})
         assert beyond.status_code == 422, beyond.text
         assert beyond.json()["detail"][0]["loc"] == ["query", "since"]
+
+
+def desk_known(row: dict) -> bool:
+    """Every event of the story arrived: each status change, message, handoff and consult."""
+    counts = ("reopens", "handoffs", "consults_answered", "customer_messages", "public_replies")
+    return (
+        [row[name] for name in counts] == [1, 1, 1, 2, 1]
+        and (row["internal_notes"], row["priority"]) == (1, "urgent")
+        and row["time_in_status_seconds"] == DESK_TIME_IN_STATUS
+    )
+
+
+# From creation: assigned and open at 83.25 s, pending 200-900 s, solved 1800-2400 s.
+DESK_TIME_IN_STATUS = {"new": 83.25, "open": 1016.75, "pending": 700.0, "solved": 600.0}
+
+
+async def test_the_desk_story_shuffled_and_repeated_lands_in_the_row_and_the_kpis(
+    busy_reporting: httpx.AsyncClient, bus_probe: BusProbe
+):
+    story = desk_story("T-1")
+    events = story + [copy_of(event) for event in story[2:6]]
+    random.Random(13).shuffle(events)
+    for event in events:
+        await bus_probe.publish(event)
+    row = await ticket_when(busy_reporting, "T-1", desk_known)
+
+    assert (row["status"], row["owning_department"], row["time_to_resolve_seconds"]) == (
+        "open",
+        "support",
+        None,  # reopened: not resolved any more
+    )
+    assert row["time_to_first_resolve_seconds"] == 1800.0
+    assert row["time_to_first_response_seconds"] == 120.0
+    assert row["time_by_department_seconds"] == {"finance": 1000.0}
+    assert [(p["department"], p["seconds"]) for p in row["ownership"]] == [
+        ("finance", 1000.0),
+        ("support", None),
+    ]
+    assert row["priority_changes"] == 1
+
+    summary = await summary_of(busy_reporting)
+    assert (summary["backlog"], summary["by_status"]["open"]) == (1, 1)
+    assert summary["reopens"] == {
+        "solved_tickets": 1,
+        "reopened_tickets": 1,
+        "reopens": 1,
+        "rate": 1.0,
+    }
+    assert summary["time_to_first_response_seconds"] == {"count": 1, "median": 120.0, "p90": 120.0}
+    assert summary["handoffs"] == {"total": 1, "tickets_handed_off": 1, "per_ticket": 1.0}
+    assert summary["time_in_status_seconds"]["pending"]["median"] == 700.0
+    departments = {report["department"]: report for report in summary["departments"]}
+    assert departments["finance"]["time_owned_seconds"]["median"] == 1000.0
+    assert departments["finance"]["first_response_seconds"]["median"] == 120.0
+    waiting = departments["support"]["waiting"]["open"]
+    assert (waiting["count"], waiting["oldest_ticket_id"]) == (1, "T-1")
+    assert waiting["longest_seconds"] > 0
