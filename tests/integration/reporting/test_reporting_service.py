@@ -399,3 +399,9 @@ async def test_the_desk_story_shuffled_and_repeated_lands_in_the_row_and_the_kpi
     waiting = departments["support"]["waiting"]["open"]
     assert (waiting["count"], waiting["oldest_ticket_id"]) == (1, "T-1")
     assert waiting["longest_seconds"] > 0
+
+    page = await busy_reporting.get("/")
+    assert page.status_code == 200, page.text
+    assert '<div class="value" id="reopen-rate">100.0 %</div>' in page.text
+    assert '<div class="value" id="first-response">2.0 min</div>' in page.text
+    assert "<td>support</td>" in page.text and "<td>T-1 · " in page.text
