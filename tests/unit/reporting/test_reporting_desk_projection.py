@@ -264,6 +264,7 @@ def test_consults_count_once_each_whether_asked_or_answered():
         consulted(when=at(60), sequence=4, consult_id="C-2"),
     )
     assert row.consulted == {"C-1": {"open", "answered"}, "C-2": {"open"}}
+    assert row.departments == {"legal"}  # the consulted department reads the ticket too
 
 
 def test_a_closed_ticket_keeps_who_solved_it():

@@ -64,7 +64,7 @@ def department_reports(rows: Sequence[TicketRow], *, now: datetime) -> list[Depa
             handoffs_in[transfer.to_department] += 1
             if transfer.from_department is not None:
                 handoffs_out[transfer.from_department] += 1
-    names = set(owned) | set(time_owned) | set(first_response) | set(handoffs_in)
+    names = {*owned, *time_owned, *first_response, *handoffs_in, *handoffs_out}
     return [
         DepartmentReport(
             department=name,
@@ -77,7 +77,7 @@ def department_reports(rows: Sequence[TicketRow], *, now: datetime) -> list[Depa
             handoffs_in=handoffs_in[name],
             handoffs_out=handoffs_out[name],
         )
-        for name in sorted(names | set(handoffs_out))
+        for name in sorted(names)
     ]
 
 

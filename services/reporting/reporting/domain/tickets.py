@@ -114,11 +114,12 @@ class TicketRow(BaseModel):
 
     @property
     def departments(self) -> frozenset[str]:
-        """Who may see the row: the owning department, every department that held it and
-        every department it was handed to."""
+        """Who may see the row, as intake lets them read the ticket: the owning department,
+        every department that held it or was handed it, and every department consulted on it."""
         held = {assignment.department for assignment in self.assignments}
         handed = {transfer.to_department for transfer in self.transfers}
-        return frozenset(d for d in (self.owner_department, *held, *handed) if d)
+        asked = {consult.department for consult in self.consults}
+        return frozenset(d for d in (self.owner_department, *held, *handed, *asked) if d)
 
     @property
     def status(self) -> TicketStatus:
@@ -160,7 +161,7 @@ class TicketRow(BaseModel):
     @property
     def status_changes(self) -> list[Transition]:
         """Intake's status changes in its order, each once."""
-        return history.in_order(_distinct(self.transitions, lambda t: (t.sequence, t.status)))
+        return history.in_order(_distinct(self.transitions, lambda t: (t.sequence, t.at, t.status)))
 
     @property
     def time_in_status(self) -> dict[str, float]:
