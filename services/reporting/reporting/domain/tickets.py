@@ -18,6 +18,7 @@ queue. Their sequences count different things and are never compared with each o
 
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
+from functools import cached_property
 from itertools import pairwise
 from typing import TypeVar
 
@@ -158,22 +159,22 @@ class TicketRow(BaseModel):
     def reopens(self) -> int:
         return sum(1 for transition in self.status_changes if transition.is_reopen)
 
-    @property
+    @cached_property
     def status_changes(self) -> list[Transition]:
         """Intake's status changes in its order, each once."""
         return history.in_order(_distinct(self.transitions, lambda t: (t.sequence, t.at, t.status)))
 
-    @property
+    @cached_property
     def time_in_status(self) -> dict[str, float]:
         """Seconds spent in each status, over the stretches that ended."""
         return history.total_seconds(history.status_periods(self.created_at, self.status_changes))
 
-    @property
+    @cached_property
     def handoffs(self) -> list[Transfer]:
         """The transfers in intake's order, each once."""
         return history.in_order(_distinct(self.transfers, lambda t: (t.sequence, t.at)))
 
-    @property
+    @cached_property
     def ownership(self) -> list[history.Period]:
         """Which department owned the ticket when, handoff by handoff."""
         handoffs = self.handoffs
@@ -184,7 +185,7 @@ class TicketRow(BaseModel):
         )
         return history.ownership_periods(first, self.created_at, handoffs, self.finished_at)
 
-    @property
+    @cached_property
     def owning_department(self) -> str | None:
         """The department that owns the ticket now: the last receiver of a handoff, else its
         category's, else the department of whoever holds or first held it."""
@@ -193,15 +194,15 @@ class TicketRow(BaseModel):
             return handoffs[-1].to_department
         return self.owner_department or self.department or self._first_assigned_department()
 
-    @property
+    @cached_property
     def time_by_department(self) -> dict[str, float]:
         return history.total_seconds(self.ownership)
 
-    @property
+    @cached_property
     def thread(self) -> list[Message]:
         return _distinct(self.messages, lambda message: message.message_id)
 
-    @property
+    @cached_property
     def first_response(self) -> Message | None:
         """The first public reply by an agent."""
         return history.first_public_reply(self.thread)
