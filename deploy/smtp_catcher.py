@@ -5,8 +5,11 @@ in the store directory, named so that name order is arrival order; the envelope 
 X-MailFrom / X-RcptTo headers. A stdlib HTTP API (default 127.0.0.1:8025) reads them back:
 
   GET    /api/messages          JSON list, oldest first, of {id, from, mail_from, to, subject,
-                                date, received_at, message_id, text, html}; "to" lists the
-                                envelope recipients, "text" the plain body ("" if none)
+                                date, received_at, message_id, in_reply_to, references,
+                                headers, text, html}; "to" lists the envelope recipients,
+                                "references" the ids of the References header in order,
+                                "headers" every header as [name, value] as it arrived
+                                (unfolded), "text" the plain body ("" if none)
   GET    /api/messages?to=ADDR  only messages with ADDR (case-insensitive) among the recipients
   DELETE /api/messages          delete every stored message, answers {"deleted": N}
 
@@ -67,6 +70,9 @@ def load(path: Path) -> dict:
         "date": date,
         "received_at": received.isoformat(),
         "message_id": str(msg.get("Message-ID", "")),
+        "in_reply_to": str(msg.get("In-Reply-To", "")),
+        "references": str(msg.get("References", "")).split(),
+        "headers": [[name, str(value)] for name, value in msg.items()],
         "text": plain.get_content() if plain else "",
         "html": html.get_content() if html else None,
     }

@@ -8,11 +8,14 @@ from functools import partial
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from intake import api, auto_close, consumers, desk_api, handlers
+from intake import api, auto_close, consumers, desk_api, handlers, handoffs_api
+from intake.adapters import handoff_views
 from intake.adapters import tickets as ticket_store
 from intake.adapters.categories import MongoCategoryRepository
+from intake.adapters.checklists import HANDOFF_CHECKLISTS, MongoChecklistRepository
 from intake.adapters.close_claims import CLOSE_CLAIMS, MongoCloseClaims
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
+from intake.adapters.handoff_views import MongoHandoffViews
 from intake.adapters.tickets import MongoTicketRepository
 from intake.domain.categories import DEFAULT_CATEGORIES
 from intake.ports import CategoryRepository, TicketRepository
@@ -35,7 +38,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     cipher = settings.field_cipher()
     runtime = Runtime(
         settings,
-        indexes={TICKETS: ticket_store.INDEXES},
+        indexes={TICKETS: [*ticket_store.INDEXES, *handoff_views.INDEXES]},
         outbox_collections=[TICKETS, API_KEYS],
         clock=clock,
     )
@@ -70,12 +73,18 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         dead_letter_visibility=partial(handlers.sees_ticket, tickets),
     )
     install_state(app, tickets, categories)
+    handoffs_api.install_handoffs(
+        app,
+        MongoChecklistRepository(runtime.db[HANDOFF_CHECKLISTS]),
+        MongoHandoffViews(runtime.db[TICKETS], cipher),
+    )
     return app
 
 
 ROUTERS = (
     api.tickets_router,
     api.categories_router,
+    *handoffs_api.ROUTERS,
     # The lifecycle, the conversation, the procedure (SOP) and the desk.
     desk_api.lifecycle_router,
     desk_api.procedure_router,

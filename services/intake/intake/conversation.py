@@ -9,6 +9,7 @@ from intake.domain.idempotency import new_ticket_id
 from intake.domain.messages import Message, visible_to
 from intake.domain.ticket import Ticket, TicketStatus
 from intake.handlers import Clock, _change, now_ms, visible_ticket
+from intake.handoff_handlers import owned_ticket
 from intake.ports import CategoryRepository, TicketRepository
 from ticketflow_shared.access.principal import Principal, Role
 from ticketflow_shared.events import AuthorKind, Visibility
@@ -40,8 +41,9 @@ async def post_staff_message(
     in_reply_to: str | None = None,
     clock: Clock = now_ms,
 ) -> Message:
-    """A public reply to the customer or an internal note, by one of the ticket's staff."""
-    await visible_ticket(tickets, ticket_id, caller.scope())
+    """A public reply to the customer or an internal note, by one of the ticket's owners
+    (a past owner or a consulted department reads the thread, and answers a consult)."""
+    await owned_ticket(tickets, ticket_id, caller.scope())
     added: list[Message] = []
 
     def add(ticket: Ticket) -> bool:

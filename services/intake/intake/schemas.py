@@ -2,7 +2,7 @@
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import email_validator
 from pydantic import (
@@ -165,6 +165,41 @@ class HistoryRead(BaseModel):
     actor: str | None = None
 
 
+class OwnershipPeriodRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    department: str | None
+    agent_id: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    handed_from: str | None = Field(description="The department that transferred it here")
+    handed_to: str | None = Field(description="The department it was transferred to")
+    note: str | None = Field(description="The handoff note it arrived with")
+
+
+class OwnershipRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    periods: list[OwnershipPeriodRead]
+    department_seconds: dict[str, float] = Field(description="Time owned, of ended periods")
+    agent_seconds: dict[str, float] = Field(description="Time owned, of ended periods")
+    followers: list[str] = Field(description="Agents who owned it before")
+
+
+class ConsultRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    department: str
+    status: Literal["open", "answered"]
+    question: str
+    asked_by: str
+    asked_at: datetime
+    answer: str | None
+    answered_by: str | None
+    answered_at: datetime | None
+
+
 class TicketRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -184,6 +219,8 @@ class TicketRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     history: list[HistoryRead]
+    ownership: OwnershipRead
+    consults: list[ConsultRead]
     # The lifecycle and the procedure (SOP).
     first_response_at: datetime | None = None
     reopen_count: int = 0

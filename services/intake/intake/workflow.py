@@ -4,7 +4,8 @@ category's procedure."""
 from intake.domain.errors import CategoryNotFound
 from intake.domain.procedure import ProcedureStep
 from intake.domain.ticket import Ticket, TicketStatus
-from intake.handlers import Clock, _change, now_ms, visible_ticket
+from intake.handlers import Clock, _change, now_ms
+from intake.handoff_handlers import owned_ticket
 from intake.ports import CategoryRepository, TicketRepository
 from ticketflow_shared.access.principal import Scope
 
@@ -19,7 +20,8 @@ async def change_status(
     scope: Scope,
     clock: Clock = now_ms,
 ) -> Ticket:
-    await visible_ticket(tickets, ticket_id, scope)
+    # Past owners and consulted departments read the ticket; only its owners change it.
+    await owned_ticket(tickets, ticket_id, scope)
 
     def change(ticket: Ticket) -> bool:
         ticket.change_status(status, actor=actor, reason=reason, now=clock())
@@ -39,7 +41,7 @@ async def tick_step(
     clock: Clock = now_ms,
 ) -> Ticket:
     """Tick (`done`) or un-tick one step of the ticket's procedure; a repeat changes nothing."""
-    await visible_ticket(tickets, ticket_id, scope)
+    await owned_ticket(tickets, ticket_id, scope)
 
     def change(ticket: Ticket) -> bool:
         if done:

@@ -30,26 +30,28 @@ templates = APIRouter(prefix="/templates", tags=["templates"])
 notifications = APIRouter(prefix="/notifications", tags=["notifications"])
 
 
-@templates.get("", summary="The template of each notified event type")
+@templates.get("", summary="Each template: per notified event type, `reply`, `status.<status>`")
 async def list_templates(deps: Deps, _: TemplateReader) -> TemplateList:
     found = await deps.templates.list_all()
     return TemplateList(data=[TemplateRead.of(t) for t in found], count=len(found))
 
 
-@templates.get("/{event_type}", summary="One event type's template")
+@templates.get("/{event_type}", summary="One template: an event type, `reply` or `status.<status>`")
 async def get_template(event_type: str, deps: Deps, _: TemplateReader) -> TemplateRead:
     return TemplateRead.of(await deps.templates.get(event_type))
 
 
 @templates.put(
     "/{event_type}",
-    summary="Replace an event type's template",
-    responses={404: {"description": "No notification for this event type"}},
+    summary="Replace a template (an event type's, `reply` or `status.<status>`)",
+    responses={404: {"description": "No notification has this name"}},
 )
 async def put_template(
     event_type: str, update: TemplateUpdate, deps: Deps, _: Admin
 ) -> TemplateRead:
-    template = Template(event_type=event_type, subject=update.subject, body=update.body)
+    template = Template(
+        event_type=event_type, subject=update.subject, body=update.body, enabled=update.enabled
+    )
     return TemplateRead.of(await handlers.update_template(deps, template))
 
 

@@ -13,7 +13,7 @@ from notify.adapters.rendering import ProcessRenderer
 from notify.adapters.smtp import SmtpSender
 from notify.adapters.templates import MongoTemplateRepository
 from notify.adapters.tickets import MongoTicketRepository
-from notify.domain.templates import DEFAULT_TEMPLATES
+from notify.domain.catalog import DEFAULT_TEMPLATES
 from notify.handlers import NotifyDeps
 from notify.settings import NotifySettings
 from ticketflow_shared.http import service_app

@@ -14,7 +14,14 @@ from notify.domain.deliveries import (
     delivery_id,
     recipient_problem,
 )
+from notify.domain.notices import REPLY, reaches_customer, status_template
 from notify.domain.templates import Template, template_context
+from notify.domain.threads import (
+    event_message_id,
+    full_thread,
+    reply_message_id,
+    threading_for,
+)
 from notify.domain.tickets import TicketNotKnown, TicketView
 from notify.ports import (
     DeliveryRepository,
@@ -34,7 +41,9 @@ from ticketflow_shared.events import (
     Payload,
     TicketAssignedV1,
     TicketCreatedV1,
+    TicketMessageAddedV1,
     TicketResolvedV1,
+    TicketStatusChangedV1,
     utcnow,
 )
 
@@ -71,30 +80,79 @@ def consumed_events(deps: NotifyDeps) -> EventHandlers:
         EventHandlers()
         .on(TicketCreatedV1, handler=partial(ticket_created, deps))
         .on(TicketAssignedV1, TicketResolvedV1, handler=partial(ticket_progressed, deps))
+        .on(TicketMessageAddedV1, handler=partial(message_added, deps))
+        .on(TicketStatusChangedV1, handler=partial(status_changed, deps))
     )
 
 
 async def ticket_created(deps: NotifyDeps, envelope: Envelope, event: TicketCreatedV1) -> None:
     ticket = TicketView.from_created(event)
-    await deps.tickets.add(ticket, delivery_id(envelope.id))
-    await notify_customer(deps, envelope, event, ticket)
+    message_id = event_message_id(envelope.id, deps.mail_domain)
+    await deps.tickets.add(ticket, delivery_id(envelope.id), message_id)
+    template = await deps.templates.get(envelope.type)
+    await notify_customer(deps, envelope, event, ticket, template, message_id)
 
 
 async def ticket_progressed(
     deps: NotifyDeps, envelope: Envelope, event: TicketAssignedV1 | TicketResolvedV1
 ) -> None:
     department = event.department if isinstance(event, TicketAssignedV1) else None
-    ticket = await deps.tickets.get_noting(event.ticket_id, delivery_id(envelope.id), department)
+    message_id = event_message_id(envelope.id, deps.mail_domain)
+    ticket = await _noted_ticket(deps, envelope, event.ticket_id, message_id, department)
+    template = await deps.templates.get(envelope.type)
+    await notify_customer(deps, envelope, event, ticket, template, message_id)
+
+
+async def message_added(deps: NotifyDeps, envelope: Envelope, event: TicketMessageAddedV1) -> None:
+    """An agent's public reply goes to the customer; nothing else on the thread does."""
+    if not reaches_customer(event):
+        log.debug("message %s of %s stays inside", event.message_id, event.ticket_id)
+        return  # before any store access: an internal note costs notify nothing
+    message_id = reply_message_id(event.message_id, event.ticket_id, deps.mail_domain)
+    ticket = await _noted_ticket(deps, envelope, event.ticket_id, message_id)
+    template = await deps.templates.get(REPLY)
+    await notify_customer(deps, envelope, event, ticket, template, message_id)
+
+
+async def status_changed(
+    deps: NotifyDeps, envelope: Envelope, event: TicketStatusChangedV1
+) -> None:
+    """A status the operator switched a template on for is told to the customer."""
+    name = status_template(event.status)
+    template = None if name is None else await deps.templates.get(name)
+    if template is None or not template.enabled:
+        return
+    message_id = event_message_id(envelope.id, deps.mail_domain)
+    ticket = await _noted_ticket(deps, envelope, event.ticket_id, message_id)
+    await notify_customer(deps, envelope, event, ticket, template, message_id)
+
+
+async def _noted_ticket(
+    deps: NotifyDeps,
+    envelope: Envelope,
+    ticket_id: str,
+    message_id: str,
+    agent_department: str | None = None,
+) -> TicketView:
+    # The email joins the thread before it is rendered: a copy of the event, or a retry after
+    # a failure, finds it at the same place and sends the same headers.
+    ticket = await deps.tickets.get_noting(
+        ticket_id, delivery_id(envelope.id), message_id, agent_department
+    )
     if ticket is None:
-        raise TicketNotKnown(event.ticket_id)  # the bus retries until ticket.created is in
-    await notify_customer(deps, envelope, event, ticket)
+        raise TicketNotKnown(ticket_id)  # the bus retries until ticket.created is in
+    return ticket
 
 
 async def notify_customer(
-    deps: NotifyDeps, envelope: Envelope, event: Payload, ticket: TicketView
+    deps: NotifyDeps,
+    envelope: Envelope,
+    event: Payload,
+    ticket: TicketView,
+    template: Template,
+    message_id: str,
 ) -> None:
     """Send the email for one event at most once, however often the event arrives."""
-    template = await deps.templates.get(envelope.type)
     # A template that fails here raises: the bus retries, then dead-letters for a replay once
     # the template is fixed.
     email = await deps.renderer.render(template, template_context(ticket, event))
@@ -102,9 +160,11 @@ async def notify_customer(
     delivery = Delivery.for_event(
         event_id=envelope.id,
         event_type=envelope.type,
+        template=template.event_type,
         ticket=ticket,
         email=email,
-        mail_domain=deps.mail_domain,
+        message_id=message_id,
+        threading=threading_for(full_thread(ticket, deps.mail_domain), message_id),
         now=now,
     )
     problem = recipient_problem(delivery.recipient)

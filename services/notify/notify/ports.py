@@ -44,18 +44,24 @@ class TemplateRenderer(Protocol):
 
 
 class TicketRepository(Protocol):
-    async def add(self, ticket: TicketView, delivery_id: str) -> None:
-        """Remember a ticket and its first delivery; adding it again changes nothing."""
+    async def add(self, ticket: TicketView, delivery_id: str, message_id: str) -> None:
+        """Remember a ticket, its first delivery and the Message-ID that roots its thread;
+        adding it again changes nothing."""
         ...
 
     async def get(self, ticket_id: str) -> TicketView | None: ...
 
     async def get_noting(
-        self, ticket_id: str, delivery_id: str, agent_department: str | None = None
+        self,
+        ticket_id: str,
+        delivery_id: str,
+        message_id: str,
+        agent_department: str | None = None,
     ) -> TicketView | None:
         """The ticket, listing a delivery under it in the same write (before the delivery is
-        stored: a dangling id is skipped), and the department of an agent it was given to;
-        None, and nothing written, for an unknown ticket."""
+        stored: a dangling id is skipped), its email's Message-ID at the end of the thread
+        unless there already, and the department of an agent it was given to; None, and
+        nothing written, for an unknown ticket."""
         ...
 
     async def deliveries_of(self, ticket_id: str) -> list[str]:

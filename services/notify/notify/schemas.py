@@ -16,6 +16,11 @@ class TemplateUpdate(BaseModel):
 
     subject: str = Field(min_length=1, max_length=500)
     body: str = Field(min_length=1, max_length=20_000)
+    enabled: bool = Field(
+        default=True,
+        description="Whether the customer gets this email; only `status.<status>` templates "
+        "may be switched off",
+    )
 
 
 class TemplateRead(BaseModel):
@@ -23,6 +28,7 @@ class TemplateRead(BaseModel):
     subject: str
     body: str
     updated_at: datetime | None = Field(description="null while the seeded default is in use")
+    enabled: bool
 
     @classmethod
     def of(cls, template: Template) -> "TemplateRead":
@@ -31,6 +37,7 @@ class TemplateRead(BaseModel):
             subject=template.subject,
             body=template.body,
             updated_at=template.updated_at,
+            enabled=template.enabled,
         )
 
 
@@ -51,6 +58,8 @@ class NotificationRead(BaseModel):
     subject: str
     body: str
     message_id: str
+    in_reply_to: str | None = Field(description="The Message-ID of the email this one answers")
+    references: list[str] = Field(description="The thread's Message-IDs from its first email")
     status: DeliveryStatus
     attempts: int
     abandoned_attempts: int = Field(
@@ -80,6 +89,8 @@ class NotificationRead(BaseModel):
             subject=delivery.subject,
             body=delivery.body,
             message_id=delivery.message_id,
+            in_reply_to=delivery.in_reply_to,
+            references=list(delivery.references),
             status=delivery.status,
             attempts=delivery.attempts,
             abandoned_attempts=delivery.abandoned_attempts,

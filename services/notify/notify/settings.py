@@ -16,6 +16,10 @@ class NotifySettings(ServiceSettings):
     smtp_starttls: bool = False
     smtp_timeout: float = Field(default=10.0, gt=0)
     mail_from: str = "ticketflow support <support@ticketflow.local>"
+    # Right-hand side of the Message-IDs notify makes (None: mail_from's domain).
+    message_id_domain: str | None = Field(
+        default=None, min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.-]+$"
+    )
     # How long one send attempt owns a delivery; a copy of the same event waits this long
     # before taking over (the owner may have crashed mid-send).
     send_lease_seconds: float = Field(default=30.0, gt=0)
@@ -44,5 +48,5 @@ class NotifySettings(ServiceSettings):
 
     @property
     def mail_domain(self) -> str:
-        """Right-hand side of Message-ID headers: the sender address's domain."""
-        return parseaddr(self.mail_from)[1].rsplit("@", 1)[1]
+        """Right-hand side of Message-ID headers: `message_id_domain`, else the sender's."""
+        return self.message_id_domain or parseaddr(self.mail_from)[1].rsplit("@", 1)[1]

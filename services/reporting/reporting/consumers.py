@@ -1,7 +1,7 @@
 """Reporting's one queue: every ticket, agent and notification event, folded into read models."""
 
 from reporting import handlers
-from reporting.domain.tickets import TICKET_EVENTS
+from reporting.domain.projection import TICKET_EVENTS
 from ticketflow_shared.dispatch import EventHandlers
 from ticketflow_shared.events import AgentUpdatedV1, Envelope, Payload
 from ticketflow_shared.runtime import Runtime

@@ -5,7 +5,19 @@ from collections.abc import Sequence
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from reporting.domain.agents import AgentReport
+from reporting.domain.departments import WAITING
 from reporting.domain.summary import Summary
+from ticketflow_shared.events import TicketStatus
+
+STATUS_LABELS = {
+    TicketStatus.new: "New",
+    TicketStatus.queued: "Queued",
+    TicketStatus.open: "Open",
+    TicketStatus.pending: "Pending",
+    TicketStatus.on_hold: "On hold",
+    TicketStatus.solved: "Solved",
+    TicketStatus.closed: "Closed",
+}
 
 _templates = Environment(
     loader=PackageLoader("reporting", "templates"),
@@ -31,7 +43,13 @@ def human_duration(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f} d"
 
 
+def percent(value: float | None) -> str:
+    """A ratio as people read it: 33.3 %; a dash if unknown."""
+    return "—" if value is None else f"{value * 100:.1f} %"
+
+
 _templates.filters["duration"] = human_duration
+_templates.filters["percent"] = percent
 
 
 def render_dashboard(
@@ -39,9 +57,16 @@ def render_dashboard(
 ) -> str:
     timings = [
         ("Assigned", summary.time_to_assign_seconds),
-        ("Resolved", summary.time_to_resolve_seconds),
+        ("First response (public agent reply)", summary.time_to_first_response_seconds),
+        ("First solved", summary.time_to_first_resolve_seconds),
+        ("Resolved (last solve, done tickets)", summary.time_to_resolve_seconds),
         ("First customer notification", summary.time_to_first_notification_seconds),
     ]
     return _templates.get_template("dashboard.html").render(
-        summary=summary, agents=agents, timings=timings, refresh_seconds=refresh_seconds
+        summary=summary,
+        agents=agents,
+        timings=timings,
+        waiting_statuses=[(status.value, STATUS_LABELS[status]) for status in WAITING],
+        status_labels={status.value: label for status, label in STATUS_LABELS.items()},
+        refresh_seconds=refresh_seconds,
     )

@@ -6,9 +6,11 @@ from datetime import datetime
 from typing import Protocol
 
 from reporting.domain.agents import AgentProfile, AgentReport, agent_reports
+from reporting.domain.changes import TicketChange
+from reporting.domain.projection import ticket_change
 from reporting.domain.summary import Summary, summarize
 from reporting.domain.ticket_view import TicketView
-from reporting.domain.tickets import TicketChange, TicketRow, as_utc, ticket_change
+from reporting.domain.tickets import TicketRow, as_utc
 from ticketflow_shared.access.principal import Scope
 from ticketflow_shared.events import AgentUpdatedV1, Envelope, Payload, utcnow
 
@@ -65,7 +67,10 @@ async def summary(
 ) -> Summary:
     since = as_utc(since) if since is not None else None
     rows = _visible(await tickets.list(since), scope)
-    return summarize(rows, generated_at=now or utcnow(), since=since)
+    report = summarize(rows, generated_at=now or utcnow(), since=since)
+    # A visible ticket may have passed through departments the caller does not see.
+    departments = [d for d in report.departments if scope.allows_department(d.department)]
+    return report.model_copy(update={"departments": departments})
 
 
 async def agents_report(

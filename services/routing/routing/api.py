@@ -1,4 +1,5 @@
-"""HTTP API: agents, routing rules, the queue and routing's view of a ticket."""
+"""HTTP API: agents, routing rules, departments' settings, the queue, routing's view of a
+ticket, and taking, releasing and reassigning tickets by hand."""
 
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from fastapi import (
     status,
 )
 
-from routing import handlers, permissions, views
+from routing import desk, handlers, permissions, views
 from routing.ports import Stores
 from routing.schemas import (
     AGENT_ID_PATTERN,
@@ -21,6 +22,10 @@ from routing.schemas import (
     AgentPut,
     AgentRead,
     AgentUpdate,
+    AssignBody,
+    DepartmentList,
+    DepartmentRead,
+    DepartmentUpdate,
     QueuedTicketRead,
     QueueRead,
     RuleList,
@@ -29,7 +34,7 @@ from routing.schemas import (
     SkillQuery,
     TicketRead,
 )
-from ticketflow_shared.access.guard import Admin, Staff, TicketReader
+from ticketflow_shared.access.guard import Admin, Staff, TicketReader, TicketWorker
 from ticketflow_shared.events import Presence
 
 
@@ -40,6 +45,7 @@ def get_stores(request: Request) -> Stores:
 StoresDep = Annotated[Stores, Depends(get_stores)]
 AgentIdPath = Annotated[str, Path(pattern=AGENT_ID_PATTERN)]
 CategoryPath = Annotated[str, Path(min_length=1, max_length=100)]
+DepartmentPath = Annotated[str, Path(min_length=1, max_length=100)]
 
 router = APIRouter()
 
@@ -106,6 +112,24 @@ async def put_rule(
     return RuleRead.of(await handlers.set_rule(body.command(category), stores))
 
 
+@router.get("/departments", tags=["departments"])
+async def list_departments(stores: StoresDep, _: Staff) -> DepartmentList:
+    found = await views.departments(stores)
+    return DepartmentList(data=[DepartmentRead.of(d) for d in found], count=len(found))
+
+
+@router.get("/departments/{name}", tags=["departments"])
+async def get_department(name: DepartmentPath, stores: StoresDep, _: Staff) -> DepartmentRead:
+    return DepartmentRead.of(await views.department(name, stores))
+
+
+@router.put("/departments/{name}", tags=["departments"])
+async def put_department(
+    name: DepartmentPath, body: DepartmentUpdate, stores: StoresDep, _: Admin
+) -> DepartmentRead:
+    return DepartmentRead.of(await handlers.set_department(body.settings(name), stores))
+
+
 @router.get("/queue", tags=["queue"])
 async def get_queue(
     stores: StoresDep,
@@ -120,3 +144,32 @@ async def get_queue(
 @router.get("/tickets/{ticket_id}", tags=["tickets"])
 async def get_ticket(ticket_id: str, stores: StoresDep, caller: TicketReader) -> TicketRead:
     return TicketRead.of(await views.visible_ticket(ticket_id, stores, caller.scope()))
+
+
+@router.post(
+    "/tickets/{ticket_id}/take",
+    tags=["tickets"],
+    summary="Take a queued ticket of your department (409 says why not)",
+)
+async def take_ticket(ticket_id: str, stores: StoresDep, caller: TicketWorker) -> TicketRead:
+    return TicketRead.of(await desk.take(ticket_id, caller, stores))
+
+
+@router.post(
+    "/tickets/{ticket_id}/release",
+    tags=["tickets"],
+    summary="Put a held ticket back in the queue (its agent, or a supervisor of its department)",
+)
+async def release_ticket(ticket_id: str, stores: StoresDep, caller: TicketWorker) -> TicketRead:
+    return TicketRead.of(await desk.release(ticket_id, caller, stores))
+
+
+@router.post(
+    "/tickets/{ticket_id}/assign",
+    tags=["tickets"],
+    summary="Give a ticket to an agent of its department with room (supervisors, admins)",
+)
+async def assign_ticket(
+    ticket_id: str, body: AssignBody, stores: StoresDep, caller: TicketWorker
+) -> TicketRead:
+    return TicketRead.of(await desk.reassign(ticket_id, body.agent_id, caller, stores))

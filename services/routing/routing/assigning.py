@@ -6,7 +6,7 @@ ticket twice. Whoever loses a race looks again.
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from routing.domain import (
@@ -18,7 +18,7 @@ from routing.domain import (
     rank_agents,
 )
 from routing.ports import ClaimResult, Stores
-from ticketflow_shared.events import AgentUpdatedV1, Envelope, Payload
+from ticketflow_shared.events import AgentUpdatedV1, Envelope, Payload, Position
 from ticketflow_shared.outbox import recorded_events
 
 log = logging.getLogger(__name__)
@@ -56,26 +56,45 @@ async def with_loads(agents: list[Agent], stores: Stores) -> list[Agent]:
     return agents
 
 
-async def route(ticket: RoutingTicket, stores: Stores) -> Outcome:
-    """Assign a new ticket, or queue it, look once more, and only then announce it queued."""
-    outcome = await assign(ticket, stores)
+async def route(
+    ticket: RoutingTicket,
+    stores: Stores,
+    *,
+    own_department: bool | None = None,
+    position: Position | None = None,
+) -> Outcome:
+    """Assign a ticket, or queue it, look once more, and only then announce it queued.
+
+    `own_department`: only agents of the ticket's department (default: if the ticket says
+    so). `position`: the event that asked for this, recorded as applied once it is done.
+    """
+    outcome = await assign(ticket, stores, own_department=own_department)
     if outcome is Outcome.no_agent:
-        now = stores.now()  # one reading: the queue entry's time is the event's
-        version = await stores.tickets.next_version(ticket.ticket_id)
-        queued = recorded([ticket.queued(now)], ticket_version=version)
-        await stores.queue.enqueue(ticket, queued, now)
+        now = await enqueue(ticket, stores)
         # An agent freed while we looked could not see this ticket in the queue yet; and
         # another copy of this ticket may have claimed it, with a lower sequence number than
         # this ticket.queued: announcing it then would leave "queued" as the last word.
-        outcome = await assign(ticket, stores)
+        outcome = await assign(ticket, stores, own_department=own_department)
         if outcome is Outcome.no_agent:
             await stores.queue.announce(ticket.ticket_id, now)
-    await stores.tickets.mark_routed(ticket.ticket_id)
+    await stores.tickets.mark_routed(ticket.ticket_id, position)
     return outcome
 
 
-async def assign(ticket: RoutingTicket, stores: Stores) -> Outcome:
-    """Give `ticket` to the best agent able to take it now."""
+async def enqueue(ticket: RoutingTicket, stores: Stores) -> datetime:
+    """Put `ticket` in the queue, its ticket.queued held back until announced; when."""
+    now = stores.now()  # one reading: the queue entry's time is the event's
+    version = await stores.tickets.next_version(ticket.ticket_id)
+    queued = recorded([ticket.queued(now)], ticket_version=version)
+    await stores.queue.enqueue(ticket, queued, now)
+    return now
+
+
+async def assign(
+    ticket: RoutingTicket, stores: Stores, *, own_department: bool | None = None
+) -> Outcome:
+    """Give `ticket` to the best agent able to take it now (of its department only, if
+    `own_department`, by default if the ticket says so)."""
     if await stores.resolutions.get(ticket.ticket_id) is not None:
         await stores.queue.remove(ticket.ticket_id)
         return Outcome.taken
@@ -84,8 +103,11 @@ async def assign(ticket: RoutingTicket, stores: Stores) -> Outcome:
         # here), announce it now. Announcing an announced claim publishes nothing new.
         await confirm(ticket.ticket_id, stores)
         return Outcome.taken
-    candidates = await with_loads(await stores.agents.available_for(ticket.requirement), stores)
-    for agent in rank_agents(candidates, ticket.requirement):
+    candidates = await stores.agents.available_for(ticket.requirement)
+    if ticket.department_only if own_department is None else own_department:
+        candidates = [agent for agent in candidates if agent.serves(ticket.department)]
+    candidates = [agent for agent in candidates if agent.may_get(ticket)]
+    for agent in rank_agents(await with_loads(candidates, stores), ticket.requirement):
         outcome = await claim(agent, ticket, stores)
         if outcome is not Outcome.no_agent:
             return outcome
@@ -165,11 +187,12 @@ async def release(ticket_id: str, stores: Stores) -> Assignment | None:
 async def retry_queue(stores: Stores, limit: int) -> int:
     """Assign queued tickets that some agent can take now; drop entries already settled.
 
-    Reads the queue `limit` entries at a time, leaving out requirements found blocked, so a
-    ticket someone can take is reached however many blocked ones wait before it.
+    Reads the queue `limit` entries at a time, leaving out lanes (need and department) found
+    blocked, so a ticket someone can take is reached however many blocked ones wait before
+    it. A queued ticket goes to an agent of its department (or anyone's, if it has none).
     """
     assigned = 0
-    blocked: set[SkillRequirement] = set()
+    blocked: set[tuple[SkillRequirement, str | None]] = set()
     seen: set[str] = set()
     while True:
         page = await stores.queue.waiting(limit, excluding=blocked)
@@ -179,13 +202,14 @@ async def retry_queue(stores: Stores, limit: int) -> int:
         for entry in entries:
             ticket = entry.ticket
             seen.add(ticket.ticket_id)
-            if ticket.requirement in blocked:
-                # Nobody can take this requirement now; an entry settled elsewhere is dropped
-                # when it reaches the front (assign checks), not by a lookup per entry per tick.
+            if ticket.lane in blocked:
+                # Nobody can take this lane now; an entry settled elsewhere is dropped when it
+                # reaches the front (assign checks), not by a lookup per entry per tick.
                 continue
-            outcome = await assign(ticket, stores)
-            if outcome is Outcome.no_agent:
-                blocked.add(ticket.requirement)
+            outcome = await assign(ticket, stores, own_department=True)
+            if outcome is Outcome.no_agent and ticket.released_by is None:
+                # (One put back by its agent may wait for another while that agent is free.)
+                blocked.add(ticket.lane)
             assigned += outcome is Outcome.assigned
 
 

@@ -3,10 +3,11 @@
 from typing import Any
 from uuid import uuid4
 
-from routing import assigning, views
+from routing import assigning, lifecycle, views
 from routing.assigning import recorded
 from routing.domain import (
     Agent,
+    DepartmentSettings,
     RegisterAgent,
     Resolution,
     ReviseAgent,
@@ -17,7 +18,7 @@ from routing.domain import (
 )
 from routing.ports import Stores
 from ticketflow_shared.errors import Conflict, Unprocessable, problem
-from ticketflow_shared.events import TicketCreatedV1, TicketResolvedV1
+from ticketflow_shared.events import Position, TicketCreatedV1, TicketResolvedV1, TicketStatus
 
 MAX_EDIT_ATTEMPTS = 5
 
@@ -42,10 +43,6 @@ class AgentIdMismatch(Unprocessable):
     def problems(self) -> list[dict[str, Any]]:
         # A body schema cannot see the path, so this names the body's field.
         return [problem("value_error", ["body", "agent_id"], f"must match the path: {self}")]
-
-
-class TicketNotKnownYet(LookupError):
-    """An event about a ticket routing has not seen created; the bus retries it later."""
 
 
 async def register_agent(command: RegisterAgent, stores: Stores) -> str:
@@ -110,7 +107,15 @@ async def set_rule(command: SetRule, stores: Stores) -> RoutingRule:
     return rule
 
 
-async def ticket_created(event: TicketCreatedV1, stores: Stores) -> None:
+async def set_department(settings: DepartmentSettings, stores: Stores) -> DepartmentSettings:
+    """Store a department's settings; they apply to the next status change of its tickets."""
+    await stores.departments.put(settings, stores.now())
+    return settings
+
+
+async def ticket_created(
+    event: TicketCreatedV1, stores: Stores, position: Position | None = None
+) -> None:
     """Assign the new ticket or queue it. A repeat only finishes what a crash left undone."""
     rule = await views.rule(event.category, stores)
     ticket = RoutingTicket(
@@ -122,31 +127,19 @@ async def ticket_created(event: TicketCreatedV1, stores: Stores) -> None:
         department=event.department,
         created_by=event.created_by,
     )
-    if not await stores.tickets.add(ticket, stores.now()):
+    if not await stores.tickets.add(ticket, stores.now(), position):
         if await stores.tickets.is_routed(ticket.ticket_id):
             return
         ticket = await stores.tickets.get(ticket.ticket_id) or ticket
     await assigning.route(ticket, stores)
 
 
-async def ticket_resolved(event: TicketResolvedV1, stores: Stores) -> None:
+async def ticket_resolved(
+    event: TicketResolvedV1, stores: Stores, position: Position | None = None
+) -> None:
     """Free the resolving agent's slot and give it the next queued ticket it can take."""
-    ticket_id = event.ticket_id
-    if await stores.tickets.get(ticket_id) is None:
-        raise TicketNotKnownYet(ticket_id)
-    holder = await stores.assignments.of_ticket(ticket_id)
-    agent_id = holder.agent_id if holder else event.agent_id
-    await stores.resolutions.record(
-        Resolution(ticket_id, agent_id, event.resolved_at), [], stores.now()
-    )
-    await stores.queue.remove(ticket_id)
-    await stores.tickets.mark_routed(ticket_id)
-    # Look for a holder again only now: a claim racing with this resolve either sees the
-    # resolution and is released by its claimer, or it landed before this look and is released
-    # here. Whoever frees an announced claim publishes the agent's new load from the claim, so
-    # it goes out once however often the resolve is delivered; if it cannot go out yet, the
-    # sweep releases the claim later.
-    released = await assigning.release(ticket_id, stores)
-    freed = released.agent_id if released else agent_id
-    if freed:
-        await assigning.drain(freed, stores)
+    if await lifecycle.applicable(event.ticket_id, position, stores) is None:
+        return
+    parked = await stores.resolutions.get(event.ticket_id)
+    resolved = Resolution(event.ticket_id, event.agent_id, event.resolved_at, TicketStatus.solved)
+    await lifecycle.park(resolved, parked, stores, position)

@@ -1,5 +1,6 @@
 """Who may change an agent (pure): admins anyone; supervisors the agents of their
-departments, and only into their departments; an agent their own presence."""
+departments, and only into their departments; an agent their own presence. Who may put a
+ticket back in the queue or give it to another agent."""
 
 from collections.abc import Set
 
@@ -31,3 +32,21 @@ def check_revision(
     if caller.has(Role.agent) and caller.id == agent_id and changes <= SELF_SERVICE:
         return
     raise NotAllowed("you may not change this agent")
+
+
+def check_release(caller: Principal, holder_id: str, department: str | None) -> None:
+    """The agent holding a ticket may put it back; so may its department's supervisors."""
+    if caller.id == holder_id or _supervises(caller, department):
+        return
+    raise NotAllowed("only the agent holding it or a supervisor of its department may")
+
+
+def check_reassign(caller: Principal, department: str | None) -> None:
+    if not _supervises(caller, department):
+        raise NotAllowed("only a supervisor of its department or an admin may reassign it")
+
+
+def _supervises(caller: Principal, department: str | None) -> bool:
+    if caller.has(Role.admin):
+        return True
+    return caller.has(Role.supervisor) and caller.scope().allows_department(department)

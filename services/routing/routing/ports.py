@@ -14,14 +14,16 @@ from typing import Protocol
 from routing.domain import (
     Agent,
     Assignment,
+    DepartmentSettings,
     QueueEntry,
     Resolution,
     RoutingRule,
     RoutingTicket,
     SkillRequirement,
+    TicketRecord,
 )
 from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
-from ticketflow_shared.events import Envelope, Presence
+from ticketflow_shared.events import Envelope, Position, Presence, Priority, TicketStatus
 
 
 class ClaimResult(StrEnum):
@@ -93,15 +95,36 @@ class AssignmentRepository(Protocol):
 
 
 class TicketRepository(Protocol):
-    async def add(self, ticket: RoutingTicket, now: datetime) -> bool:
-        """Insert, received at `now`; False if routing has seen this ticket before."""
+    """Each record keeps, per producer, the highest `sequence` of the events applied to it
+    (`Position.advance`), so a late or repeated event can be told from a newer one."""
+
+    async def add(
+        self, ticket: RoutingTicket, now: datetime, position: Position | None = None
+    ) -> bool:
+        """Insert, received at `now`, with `position` applied; False if routing has seen
+        this ticket before."""
 
     async def get(self, ticket_id: str) -> RoutingTicket | None: ...
 
+    async def record(self, ticket_id: str, producer: str) -> TicketRecord | None:
+        """The ticket with whether it was routed and the highest applied from `producer`."""
+
     async def is_routed(self, ticket_id: str) -> bool: ...
 
-    async def mark_routed(self, ticket_id: str) -> None:
-        """The ticket has been assigned or queued once."""
+    async def mark_routed(self, ticket_id: str, position: Position | None = None) -> None:
+        """The ticket has been assigned or queued once (and `position` is applied)."""
+
+    async def advance(self, ticket_id: str, position: Position | None) -> None:
+        """Record `position` as applied to the ticket (never lowering what is recorded)."""
+
+    async def revise(self, ticket: RoutingTicket) -> None:
+        """Store the ticket's department, requirement and priority, marked unrouted: it is to
+        be routed again, by the sweep if the caller does not get that far."""
+
+    async def reprioritize(
+        self, ticket_id: str, priority: Priority, position: Position | None
+    ) -> None:
+        """Store the new priority with `position` applied, in one write."""
 
     async def unrouted(self, received_before: datetime, limit: int) -> list[RoutingTicket]: ...
 
@@ -127,11 +150,11 @@ class QueueRepository(Protocol):
         self,
         limit: int,
         skill: str | None = None,
-        excluding: Collection[SkillRequirement] = (),
+        excluding: Collection[tuple[SkillRequirement, str | None]] = (),
         departments: Collection[str] | None = None,
     ) -> list[QueueEntry]:
-        """Queued tickets in service order, leaving out those needing any of `excluding`;
-        only those of `departments` when given."""
+        """Queued tickets in service order, leaving out those in any of the lanes
+        `excluding` (`RoutingTicket.lane`); only those of `departments` when given."""
 
     async def size(
         self, skill: str | None = None, departments: Collection[str] | None = None
@@ -139,7 +162,12 @@ class QueueRepository(Protocol):
         """How many tickets wait (needing `skill`, of `departments`, when given)."""
 
     async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
-        """Queued tickets `agent` has the skills for, in service order."""
+        """Queued tickets `agent` has the skills for, of its department or of none, in
+        service order."""
+
+    async def reprioritize(self, ticket_id: str, priority: Priority) -> bool:
+        """A queued ticket's new priority, which moves it in service order; False if not
+        queued."""
 
     async def set_requirement(self, category: str, requirement: SkillRequirement) -> int:
         """Queued tickets of `category` now need `requirement`."""
@@ -152,6 +180,12 @@ class ResolutionRepository(Protocol):
     async def record(self, resolution: Resolution, events: list[Envelope], now: datetime) -> bool:
         """Insert with its events; False, recording nothing, if the ticket was resolved before."""
 
+    async def restate(self, ticket_id: str, status: TicketStatus) -> None:
+        """A ticket still released moved to another releasing status (solved to closed)."""
+
+    async def remove(self, ticket_id: str) -> bool:
+        """The ticket wants an agent again; False if it was not released."""
+
     async def get(self, ticket_id: str) -> Resolution | None: ...
 
 
@@ -161,6 +195,14 @@ class RuleRepository(Protocol):
     async def put(self, rule: RoutingRule, now: datetime) -> None: ...
 
     async def all(self) -> list[RoutingRule]: ...
+
+
+class DepartmentRepository(Protocol):
+    async def get(self, name: str) -> DepartmentSettings | None: ...
+
+    async def put(self, settings: DepartmentSettings, now: datetime) -> None: ...
+
+    async def all(self) -> list[DepartmentSettings]: ...
 
 
 @dataclass
@@ -173,6 +215,7 @@ class Stores:
     queue: QueueRepository
     resolutions: ResolutionRepository
     rules: RuleRepository
+    departments: DepartmentRepository
     clock: Clock = field(default=SYSTEM_CLOCK)
 
     def now(self) -> datetime:

@@ -1,7 +1,7 @@
 """HTTP shapes: what the API accepts and returns."""
 
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -15,6 +15,7 @@ from pydantic import (
 
 from routing.domain import (
     Agent,
+    DepartmentSettings,
     QueueEntry,
     RegisterAgent,
     ReviseAgent,
@@ -178,9 +179,47 @@ class RuleList(BaseModel):
     count: int
 
 
+class DepartmentUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    release_capacity_on: list[Literal["pending", "on_hold"]] = Field(
+        default_factory=list,
+        description="Waiting statuses that free the agent's slot (by default none does)",
+    )
+
+    def settings(self, name: str) -> DepartmentSettings:
+        return DepartmentSettings.of(name, {TicketStatus(s) for s in self.release_capacity_on})
+
+
+class DepartmentRead(BaseModel):
+    name: str
+    release_capacity_on: list[TicketStatus]
+    is_default: bool
+
+    @classmethod
+    def of(cls, settings: DepartmentSettings) -> "DepartmentRead":
+        return cls(
+            name=settings.name,
+            release_capacity_on=sorted(settings.release_capacity_on),
+            is_default=settings.is_default,
+        )
+
+
+class DepartmentList(BaseModel):
+    data: list[DepartmentRead]
+    count: int
+
+
+class AssignBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agent_id: AgentId
+
+
 class QueuedTicketRead(BaseModel):
     ticket_id: str
     category: str
+    department: str | None = None
     priority: Priority
     required_skill: str
     min_level: int
@@ -193,6 +232,7 @@ class QueuedTicketRead(BaseModel):
         return cls(
             ticket_id=ticket.ticket_id,
             category=ticket.category,
+            department=ticket.department,
             priority=ticket.priority,
             required_skill=ticket.requirement.skill,
             min_level=ticket.requirement.min_level,
@@ -209,6 +249,7 @@ class QueueRead(BaseModel):
 class TicketRead(BaseModel):
     ticket_id: str
     category: str
+    department: str | None = None
     priority: Priority
     required_skill: str
     min_level: int
@@ -225,6 +266,7 @@ class TicketRead(BaseModel):
         return cls(
             ticket_id=ticket.ticket_id,
             category=ticket.category,
+            department=ticket.department,
             priority=ticket.priority,
             required_skill=state.required_skill,
             min_level=state.min_level,

@@ -3,7 +3,15 @@
 from dataclasses import replace
 
 from routing.assigning import with_loads
-from routing.domain import Agent, QueueEntry, RoutingRule, TicketState, TicketStatus, category_key
+from routing.domain import (
+    Agent,
+    DepartmentSettings,
+    QueueEntry,
+    RoutingRule,
+    TicketState,
+    TicketStatus,
+    category_key,
+)
 from routing.ports import Stores
 from ticketflow_shared.access.principal import Scope
 from ticketflow_shared.errors import NotFound
@@ -50,6 +58,15 @@ async def rules(stores: Stores) -> list[RoutingRule]:
     return await stores.rules.all()
 
 
+async def department(name: str, stores: Stores) -> DepartmentSettings:
+    """The department's stored settings, or the default: waiting tickets keep their slot."""
+    return await stores.departments.get(name) or DepartmentSettings.default(name)
+
+
+async def departments(stores: Stores) -> list[DepartmentSettings]:
+    return await stores.departments.all()
+
+
 async def queue(
     stores: Stores, limit: int, skill: str | None = None, scope: Scope = EVERYTHING
 ) -> tuple[list[QueueEntry], int]:
@@ -74,11 +91,12 @@ async def ticket(ticket_id: str, stores: Stores) -> TicketState:
         min_level=found.requirement.min_level,
     )
     if resolution := await stores.resolutions.get(ticket_id):
+        finished = resolution.status in (TicketStatus.solved, TicketStatus.closed)
         return replace(
             state,
-            status=TicketStatus.solved,
+            status=resolution.status,
             agent_id=resolution.agent_id,
-            resolved_at=resolution.resolved_at,
+            resolved_at=resolution.resolved_at if finished else None,
         )
     if held := await stores.assignments.of_ticket(ticket_id):
         return replace(

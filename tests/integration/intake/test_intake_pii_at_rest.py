@@ -107,7 +107,8 @@ async def test_a_raw_read_of_every_store_shows_no_customer_data(
     assert created.status_code == 201, created.text
     ticket_id = created.json()["id"]
     await post_conversation(platform["intake"], ticket_id, secret)
-    await bus_probe.wait_for("notification.sent.v1", ticket_id)
+    # Notify emails the ticket's receipt and the public reply (never the internal note).
+    await bus_probe.wait_for("notification.sent.v1", ticket_id, count=2)
     await bus_probe.wait_for("ticket.message_added.v1", ticket_id, count=3)
     await reported_notified(platform["reporting"], ticket_id)
 
@@ -129,9 +130,12 @@ async def test_a_raw_read_of_every_store_shows_no_customer_data(
     )
     assert [t["id"] for t in listed.json()["data"]] == [ticket_id]
     notified = await platform["notify"].get("/notifications", params={"ticket_id": ticket_id})
-    [delivery] = notified.json()["data"]
+    deliveries = {d["event_type"]: d for d in notified.json()["data"]}
+    delivery = deliveries["ticket.created.v1"]
     assert (delivery["recipient"], delivery["recipient_name"]) == (secret["email"], secret["name"])
     assert secret["subject"] in delivery["subject"] + delivery["body"]
+    assert secret["reply"] in deliveries["ticket.message_added.v1"]["body"]
+    assert all(secret["note"] not in d["body"] for d in deliveries.values())
 
 
 async def post_conversation(intake: httpx.AsyncClient, ticket_id: str, secret: dict) -> None:

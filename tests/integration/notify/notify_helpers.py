@@ -2,10 +2,14 @@
 
 import asyncio
 import logging
+import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TypeVar
 
 import httpx
@@ -16,14 +20,20 @@ from notify.bootstrap import create_app
 from notify.settings import NotifySettings
 from support import Namespace, serve_in_process
 from ticketflow_shared.events import (
+    AuthorKind,
     Channel,
     Envelope,
     Priority,
     TicketAssignedV1,
+    TicketMessageAddedV1,
     TicketResolvedV1,
+    TicketStatus,
+    TicketStatusChangedV1,
+    Visibility,
 )
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[3]
 T = TypeVar("T")
 
 
@@ -113,3 +123,81 @@ async def wait_logged(caplog: pytest.LogCaptureFixture, *fragments: str) -> logg
         return logged(caplog, *fragments)
 
     return (await poll(read, bool))[0]
+
+
+def message_added(
+    ticket_id: str,
+    body: str,
+    *,
+    visibility: Visibility = Visibility.public,
+    author_kind: AuthorKind = AuthorKind.agent,
+) -> Envelope:
+    payload = TicketMessageAddedV1(
+        ticket_id=ticket_id,
+        message_id=f"M-{uuid.uuid4().hex[:24]}",
+        author="user:ana" if author_kind is AuthorKind.agent else "key:crm",
+        author_kind=author_kind,
+        author_name="Ana Lopez" if author_kind is AuthorKind.agent else None,
+        visibility=visibility,
+        body=body,
+        department="billing",
+        agent_id="ana",
+        added_at=NOW,
+    )
+    return Envelope.wrap(payload, source="/ticketflow/intake", subject=ticket_id)
+
+
+def status_changed(
+    ticket_id: str, status: TicketStatus, previous: TicketStatus = TicketStatus.open
+) -> Envelope:
+    payload = TicketStatusChangedV1(
+        ticket_id=ticket_id,
+        status=status,
+        previous=previous,
+        actor="user:ana",
+        agent_id="ana",
+        department="billing",
+        changed_at=NOW,
+    )
+    return Envelope.wrap(payload, source="/ticketflow/intake", subject=ticket_id)
+
+
+@dataclass(frozen=True)
+class Catcher:
+    smtp_port: int
+    api: str
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@asynccontextmanager
+async def own_catcher(store: Path) -> AsyncIterator[Catcher]:
+    """This checkout's SMTP catcher (deploy/smtp_catcher.py) on free ports: the shared one may
+    run an older copy, without the threading headers in its API."""
+    catcher = Catcher(smtp_port=_free_port(), api=f"http://127.0.0.1:{_free_port()}")
+    api_port = catcher.api.rsplit(":", 1)[1]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "deploy" / "smtp_catcher.py"),
+        *("--host", "127.0.0.1", "--smtp-port", str(catcher.smtp_port)),
+        *("--api-port", api_port, "--store", str(store)),
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    try:
+
+        async def answers() -> bool:
+            try:
+                async with httpx.AsyncClient(base_url=catcher.api, timeout=1) as client:
+                    return (await client.get("/api/messages")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await poll(answers, bool, timeout=20)
+        yield catcher
+    finally:
+        process.terminate()
+        await process.wait()

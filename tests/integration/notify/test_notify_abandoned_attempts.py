@@ -8,8 +8,10 @@ from pymongo import AsyncMongoClient
 
 from notify.adapters import DELIVERY_ATTEMPTS
 from notify.adapters.deliveries import MongoDeliveryRepository
+from notify.domain.catalog import DEFAULT_TEMPLATES
 from notify.domain.deliveries import Delivery
-from notify.domain.templates import DEFAULT_TEMPLATES, render, template_context
+from notify.domain.templates import render, template_context
+from notify.domain.threads import event_message_id
 from notify.domain.tickets import TicketView
 from notify.settings import NotifySettings
 from support import BusProbe, Namespace
@@ -54,9 +56,10 @@ async def _crash_after_electing_attempt_2(
     delivery = Delivery.for_event(
         event_id=event.id,
         event_type=event.type,
+        template=event.type,
         ticket=ticket,
         email=render(DEFAULT_TEMPLATES[event.type], template_context(ticket, payload)),
-        mail_domain="ticketflow.local",
+        message_id=event_message_id(event.id, "ticketflow.local"),
         now=first_began,
     )
     delivery.begin_attempt(first_began, timedelta(seconds=LEASE_SECONDS))

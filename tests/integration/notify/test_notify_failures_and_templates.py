@@ -56,11 +56,16 @@ async def test_templates_are_seeded_validated_edited_and_used(
     ticket_id, address = new_ticket()
     async with running_notify(namespace) as notify:
         listed = (await notify.get("/templates")).json()
-        assert listed["count"] == 3
-        assert {t["event_type"] for t in listed["data"]} == {
-            "ticket.created.v1",
-            "ticket.assigned.v1",
-            "ticket.resolved.v1",
+        assert listed["count"] == 8
+        assert {t["event_type"]: t["enabled"] for t in listed["data"]} == {
+            "ticket.created.v1": True,
+            "ticket.assigned.v1": True,
+            "ticket.resolved.v1": True,
+            "reply": True,
+            "status.pending": True,
+            "status.on_hold": False,
+            "status.open": False,
+            "status.closed": False,
         }
         assert all(t["updated_at"] is None for t in listed["data"])
 
@@ -93,7 +98,7 @@ async def test_templates_are_seeded_validated_edited_and_used(
         await bus_probe.publish(created(ticket_id, address))
         await bus_probe.wait_for("notification.sent.v1", ticket_id)
         [message] = await Mailbox(namespace.servers.smtp_api, address).wait_for(1)
-        assert message["subject"] == f"Got it: {ticket_id}"
+        assert message["subject"] == f"[{ticket_id}] Got it: {ticket_id}"
         assert message["text"].strip() == "Hi Jane Doe"
 
     async with running_notify(namespace) as restarted:  # seeding keeps the edit

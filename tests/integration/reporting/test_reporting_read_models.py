@@ -7,11 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
+from reporting_envelopes import desk_story
 
 from reporting.adapters.agents import MongoAgentProfiles
 from reporting.adapters.tickets import MongoTicketRows
 from reporting.domain.agents import AgentProfile
-from reporting.domain.tickets import TicketChange
+from reporting.domain.changes import TicketChange, apply_change
+from reporting.domain.projection import ticket_change
+from reporting.domain.tickets import TicketRow
 from support import Namespace
 from ticketflow_shared.serialized import SerializedDatabase
 from ticketflow_shared.store import mongo_client
@@ -60,7 +63,8 @@ def changes_for(ticket_id: str) -> list[TicketChange]:
         TicketChange(
             ticket_id,
             "notify",
-            notification=f"{ticket_id}-received",
+            once=f"{ticket_id}-received",
+            counts={"notifications": 1},
             earliest={"first_notified_at": T0 + timedelta(seconds=2)},
         ),
     ]
@@ -150,3 +154,63 @@ async def test_the_newest_agent_profile_wins_whatever_the_order(db: AsyncDatabas
     assert (kept.active_tickets, kept.updated_at) == (7, T0 + timedelta(seconds=7))
     oldest = min(profiles, key=lambda profile: profile.updated_at)
     assert not await agents.keep_newest(oldest)
+
+
+def folded(changes: list[TicketChange]) -> TicketRow:
+    state = None
+    for change in changes:
+        state, _ = apply_change(state, change)
+    assert state is not None
+    return TicketRow.model_validate(state)
+
+
+def desk_changes(ticket_id: str) -> list[TicketChange]:
+    return [ticket_change(envelope, envelope.payload()) for envelope in desk_story(ticket_id)]
+
+
+def facts_of(row: TicketRow) -> dict:
+    """The row without what depends on arrival order, its members in one order."""
+    dump = row.model_dump(exclude={"events_applied", "last_event_at"})
+    for name in ("transitions", "messages", "transfers", "priorities", "consults", "assignments"):
+        dump[name] = sorted(dump[name], key=repr)
+    return dump
+
+
+async def test_desk_events_shuffled_repeated_and_racing_give_the_domains_row(db: AsyncDatabase):
+    tickets = MongoTicketRows(db)
+    ticket_ids = [f"T-{n}" for n in range(6)]
+    changes = [change for ticket_id in ticket_ids for change in desk_changes(ticket_id)] * 2
+    random.Random(5).shuffle(changes)
+    await asyncio.gather(*(tickets.apply(change) for change in changes))
+
+    for ticket_id in ticket_ids:
+        row = await tickets.get(ticket_id)
+        assert row is not None
+        assert facts_of(row) == facts_of(folded(desk_changes(ticket_id)))
+        assert (row.status.value, row.reopens, row.handoffs[0].to_department) == (
+            "open",
+            1,
+            "support",
+        )
+        assert (len(row.thread), row.current_priority, row.consulted) == (
+            4,
+            "urgent",
+            {"C-1": {"open", "answered"}},
+        )
+
+
+async def test_a_desk_fact_taken_twice_is_reported_and_ignored(db: AsyncDatabase):
+    tickets = MongoTicketRows(db)
+    reply = desk_changes("T-1")[3]
+    assert reply.once is not None
+    assert await tickets.apply(reply)
+    assert not await tickets.apply(reply)
+    late_pending = desk_changes("T-1")[4]
+    for change in desk_changes("T-1")[5:7]:
+        assert await tickets.apply(change)
+    assert not await tickets.apply(late_pending)
+
+    row = await tickets.get("T-1")
+    assert row is not None
+    assert (row.status.value, len(row.thread), len(row.transitions)) == ("open", 2, 2)
+    assert row.time_in_status == {"pending": 700.0}

@@ -14,6 +14,7 @@ from reporting_envelopes import (
     assigned,
     copy_of,
     created,
+    desk_story,
     events_applied,
     notified,
     queued,
@@ -47,6 +48,23 @@ async def busy_reporting(namespace: Namespace) -> AsyncIterator[httpx.AsyncClien
         yield client
 
 
+NO_TIMES = {"count": 0, "median": None, "p90": None}
+NOT_WAITING = {"count": 0, "oldest_ticket_id": None, "oldest_since": None, "longest_seconds": None}
+ASSIGNED_AT = (CREATED_AT + timedelta(seconds=TIME_TO_ASSIGN)).isoformat().replace("+00:00", "Z")
+
+
+class AnySeconds(float):
+    """Equal to any positive number of seconds: how long a ticket has waited by now."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, int | float) and other > 0
+
+    __hash__ = float.__hash__
+
+
+ANY_SECONDS = AnySeconds()
+
+
 def one_assigned_ticket_summary() -> dict:
     return {
         "since": None,
@@ -58,8 +76,46 @@ def one_assigned_ticket_summary() -> dict:
         "by_priority": {"high": 1},
         "by_channel": {"email": 1},
         "time_to_assign_seconds": {"count": 1, "median": TIME_TO_ASSIGN, "p90": TIME_TO_ASSIGN},
-        "time_to_resolve_seconds": {"count": 0, "median": None, "p90": None},
-        "time_to_first_notification_seconds": {"count": 0, "median": None, "p90": None},
+        "time_to_resolve_seconds": NO_TIMES,
+        "time_to_first_resolve_seconds": NO_TIMES,
+        "time_to_first_response_seconds": NO_TIMES,
+        "time_to_first_notification_seconds": NO_TIMES,
+        "time_in_status_seconds": dict.fromkeys(["new", "open", "pending", "on_hold"], NO_TIMES),
+        "reopens": {"solved_tickets": 0, "reopened_tickets": 0, "reopens": 0, "rate": None},
+        "handoffs": {"total": 0, "tickets_handed_off": 0, "per_ticket": 0.0},
+        "conversation": dict.fromkeys(
+            [
+                "customer_messages",
+                "public_replies",
+                "internal_notes",
+                "consults",
+                "consults_answered",
+                "priority_changes",
+            ],
+            0,
+        ),
+        "departments": [
+            {
+                "department": "finance",
+                "tickets": 1,
+                "backlog": 1,
+                "waiting": {
+                    "open": {
+                        "count": 1,
+                        "oldest_ticket_id": "T-1",
+                        "oldest_since": ASSIGNED_AT,
+                        "longest_seconds": ANY_SECONDS,
+                    },
+                    "pending": NOT_WAITING,
+                    "on_hold": NOT_WAITING,
+                },
+                "time_owned_seconds": NO_TIMES,
+                "first_response_seconds": NO_TIMES,
+                "reopens": 0,
+                "handoffs_in": 0,
+                "handoffs_out": 0,
+            }
+        ],
     }
 
 
@@ -286,3 +342,66 @@ async def test_bad_requests_get_clear_4xx_answers(reporting: httpx.AsyncClient):
         beyond = await reporting.get(path, params={"since": "9999-12-31T23:59:59-01:00"})
         assert beyond.status_code == 422, beyond.text
         assert beyond.json()["detail"][0]["loc"] == ["query", "since"]
+
+
+def desk_known(row: dict) -> bool:
+    """Every event of the story arrived: each status change, message, handoff and consult."""
+    counts = ("reopens", "handoffs", "consults_answered", "customer_messages", "public_replies")
+    return (
+        [row[name] for name in counts] == [1, 1, 1, 2, 1]
+        and (row["internal_notes"], row["priority"]) == (1, "urgent")
+        and row["time_in_status_seconds"] == DESK_TIME_IN_STATUS
+    )
+
+
+# From creation: assigned and open at 83.25 s, pending 200-900 s, solved 1800-2400 s.
+DESK_TIME_IN_STATUS = {"new": 83.25, "open": 1016.75, "pending": 700.0, "solved": 600.0}
+
+
+async def test_the_desk_story_shuffled_and_repeated_lands_in_the_row_and_the_kpis(
+    busy_reporting: httpx.AsyncClient, bus_probe: BusProbe
+):
+    story = desk_story("T-1")
+    events = story + [copy_of(event) for event in story[2:6]]
+    random.Random(13).shuffle(events)
+    for event in events:
+        await bus_probe.publish(event)
+    row = await ticket_when(busy_reporting, "T-1", desk_known)
+
+    assert (row["status"], row["owning_department"], row["time_to_resolve_seconds"]) == (
+        "open",
+        "support",
+        None,  # reopened: not resolved any more
+    )
+    assert row["time_to_first_resolve_seconds"] == 1800.0
+    assert row["time_to_first_response_seconds"] == 120.0
+    assert row["time_by_department_seconds"] == {"finance": 1000.0}
+    assert [(p["department"], p["seconds"]) for p in row["ownership"]] == [
+        ("finance", 1000.0),
+        ("support", None),
+    ]
+    assert row["priority_changes"] == 1
+
+    summary = await summary_of(busy_reporting)
+    assert (summary["backlog"], summary["by_status"]["open"]) == (1, 1)
+    assert summary["reopens"] == {
+        "solved_tickets": 1,
+        "reopened_tickets": 1,
+        "reopens": 1,
+        "rate": 1.0,
+    }
+    assert summary["time_to_first_response_seconds"] == {"count": 1, "median": 120.0, "p90": 120.0}
+    assert summary["handoffs"] == {"total": 1, "tickets_handed_off": 1, "per_ticket": 1.0}
+    assert summary["time_in_status_seconds"]["pending"]["median"] == 700.0
+    departments = {report["department"]: report for report in summary["departments"]}
+    assert departments["finance"]["time_owned_seconds"]["median"] == 1000.0
+    assert departments["finance"]["first_response_seconds"]["median"] == 120.0
+    waiting = departments["support"]["waiting"]["open"]
+    assert (waiting["count"], waiting["oldest_ticket_id"]) == (1, "T-1")
+    assert waiting["longest_seconds"] > 0
+
+    page = await busy_reporting.get("/")
+    assert page.status_code == 200, page.text
+    assert '<div class="value" id="reopen-rate">100.0 %</div>' in page.text
+    assert '<div class="value" id="first-response">2.0 min</div>' in page.text
+    assert "<td>support</td>" in page.text and "<td>T-1 · " in page.text

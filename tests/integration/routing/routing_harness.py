@@ -53,6 +53,26 @@ def created(
     )
 
 
+def created_in(department: str, ticket_id: str, minutes: int = 0) -> Envelope:
+    """A ticket.created of `department`'s, as intake publishes it (its version 1)."""
+    return created_envelope(
+        ticket_id, created_at=T0.replace(minute=minutes), department=department, sequence=1
+    )
+
+
+async def publish_all(namespace: Namespace, probe: BusProbe, *envelopes: Envelope) -> None:
+    """Publish `envelopes` in order and return once routing has handled every one."""
+    for envelope in envelopes:
+        await probe.publish(envelope)
+    await eventually(lambda: handled(namespace, [e.id for e in envelopes]))
+
+
+async def put_agent(http: Any, agent_id: str, **profile: Any) -> None:
+    """A new agent, of billing with billing 5 unless `profile` says otherwise."""
+    body = {"name": agent_id, "department": "billing", "skills": {"billing": 5}, **profile}
+    assert (await http.put(f"/agents/{agent_id}", json=body)).status_code == 201
+
+
 def resolved(ticket_id: str, agent_id: str | None = None) -> Envelope:
     payload = TicketResolvedV1(ticket_id=ticket_id, agent_id=agent_id, resolved_at=T0)
     return Envelope.wrap(payload, source="/ticketflow/intake", subject=ticket_id)

@@ -266,3 +266,31 @@ async def test_the_view_shows_history_procedure_customer_and_their_other_tickets
     assert [t["id"] for t in view["other_tickets"]] == [first["id"]]
     assert elsewhere["id"] not in [t["id"] for t in view["other_tickets"]]
     assert view["procedure"]["steps"] == []
+
+
+async def test_a_past_owner_reads_the_thread_but_changes_nothing(desk):
+    ticket = await desk.ticket()
+    stored = await desk.tickets.get(ticket["id"])
+    assert stored is not None
+    version = stored.version
+    stored.transfer(
+        to_department="technical",
+        skill=None,
+        note="Router drops the line",
+        ticked=[],
+        checklist=None,
+        actor="user:ana",
+        now=T0,
+    )
+    await desk.tickets.save(stored, version)
+    ana = desk.as_(ANA)
+
+    status = await ana.post(f"/tickets/{ticket['id']}/status", json={"status": "solved"})
+    note = await ana.post(
+        f"/tickets/{ticket['id']}/messages", json={"body": "x", "visibility": "internal"}
+    )
+    tick = await ana.post(f"/tickets/{ticket['id']}/procedure/verify")
+    thread = await ana.get(f"/tickets/{ticket['id']}/messages")
+
+    assert (status.status_code, note.status_code, tick.status_code) == (403, 403, 403)
+    assert thread.status_code == 200

@@ -7,20 +7,26 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from factories import ticket_created
-from notify.domain import templates
+from notify.domain import catalog, templates
+from notify.domain.catalog import DEFAULT_TEMPLATES, UnknownTemplate
 from notify.domain.deliveries import Delivery, DeliveryStatus, OutgoingEmail
-from notify.domain.templates import DEFAULT_TEMPLATES, RenderedEmail, Template, UnknownTemplate
+from notify.domain.templates import RenderedEmail, Template
 from notify.domain.tickets import TicketView
 from notify.handlers import NotifyDeps
 from notify.ports import EmailNotSent
 from ticketflow_shared import outbox
 from ticketflow_shared.access.principal import Scope
 from ticketflow_shared.events import (
+    AuthorKind,
     Envelope,
     Payload,
     Priority,
     TicketAssignedV1,
+    TicketMessageAddedV1,
     TicketResolvedV1,
+    TicketStatus,
+    TicketStatusChangedV1,
+    Visibility,
 )
 
 START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -41,20 +47,29 @@ class FakeTickets:
     def __init__(self) -> None:
         self.rows: dict[str, TicketView] = {}
         self.delivery_ids: dict[str, list[str]] = {}
+        self.writes = 0
 
-    async def add(self, ticket: TicketView, delivery_id: str) -> None:
+    async def add(self, ticket: TicketView, delivery_id: str, message_id: str) -> None:
+        self.writes += 1
         self.rows.setdefault(ticket.ticket_id, ticket)
+        self._note_message(ticket.ticket_id, message_id)
         await self.note_delivery(ticket.ticket_id, delivery_id)
 
     async def get(self, ticket_id: str) -> TicketView | None:
         return self.rows.get(ticket_id)
 
     async def get_noting(
-        self, ticket_id: str, delivery_id: str, agent_department: str | None = None
+        self,
+        ticket_id: str,
+        delivery_id: str,
+        message_id: str,
+        agent_department: str | None = None,
     ) -> TicketView | None:
+        self.writes += 1
         if ticket_id not in self.rows:
             return None
         await self.note_delivery(ticket_id, delivery_id)
+        self._note_message(ticket_id, message_id)
         ticket = self.rows[ticket_id]
         if agent_department and agent_department not in ticket.agent_departments:
             ticket = replace(
@@ -62,6 +77,11 @@ class FakeTickets:
             )
             self.rows[ticket_id] = ticket
         return ticket
+
+    def _note_message(self, ticket_id: str, message_id: str) -> None:
+        ticket = self.rows[ticket_id]
+        if message_id not in ticket.thread:
+            self.rows[ticket_id] = replace(ticket, thread=(*ticket.thread, message_id))
 
     async def note_delivery(self, ticket_id: str, delivery_id: str) -> None:
         ids = self.delivery_ids.setdefault(ticket_id, [])
@@ -79,7 +99,7 @@ class InlineRenderer:
         return templates.render(template, context)
 
     async def check(self, template: Template) -> None:
-        templates.check(template)
+        catalog.check(template)
 
 
 class FakeTemplates:
@@ -244,6 +264,48 @@ def assigned(ticket_id: str = "TF-1") -> Envelope:
 
 def resolved(ticket_id: str = "TF-1", resolution: str | None = "Refunded.") -> Envelope:
     return _wrap(TicketResolvedV1(ticket_id=ticket_id, resolution=resolution, resolved_at=START))
+
+
+def message(
+    ticket_id: str = "TF-1",
+    body: str = "We refunded the second charge.",
+    *,
+    message_id: str = "M-0123456789abcdef01234567",
+    visibility: Visibility = Visibility.public,
+    author_kind: AuthorKind = AuthorKind.agent,
+) -> Envelope:
+    return _wrap(
+        TicketMessageAddedV1(
+            ticket_id=ticket_id,
+            message_id=message_id,
+            author="user:ana" if author_kind is AuthorKind.agent else "key:crm",
+            author_kind=author_kind,
+            author_name="Ana Lopez" if author_kind is AuthorKind.agent else None,
+            visibility=visibility,
+            body=body,
+            department="billing",
+            agent_id="ana",
+            added_at=START,
+        )
+    )
+
+
+def status_changed(
+    ticket_id: str = "TF-1",
+    status: TicketStatus = TicketStatus.pending,
+    previous: TicketStatus = TicketStatus.open,
+) -> Envelope:
+    return _wrap(
+        TicketStatusChangedV1(
+            ticket_id=ticket_id,
+            status=status,
+            previous=previous,
+            actor="user:ana",
+            agent_id="ana",
+            department="billing",
+            changed_at=START,
+        )
+    )
 
 
 def _wrap(payload: Payload) -> Envelope:

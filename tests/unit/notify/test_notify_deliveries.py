@@ -12,10 +12,10 @@ from notify.domain.deliveries import (
     Step,
     ascii_address,
     delivery_id,
-    message_id,
     recipient_problem,
 )
 from notify.domain.templates import RenderedEmail
+from notify.domain.threads import Threading, event_message_id
 from notify.domain.tickets import TicketView
 from ticketflow_shared.events import NotificationSentV1
 
@@ -23,13 +23,14 @@ LEASE = timedelta(seconds=30)
 TICKET = TicketView("TF-5", "jane@example.com", "Jane Doe", "Printer on fire", "technical")
 
 
-def new_delivery(event_id: str = "evt-1") -> Delivery:
+def new_delivery(event_id: str = "evt-1", subject: str = "We received your request") -> Delivery:
     return Delivery.for_event(
         event_id=event_id,
         event_type="ticket.created.v1",
+        template="ticket.created.v1",
         ticket=TICKET,
-        email=RenderedEmail("We received your request", "Hello"),
-        mail_domain="ticketflow.local",
+        email=RenderedEmail(subject, "Hello"),
+        message_id=event_message_id(event_id, "ticketflow.local"),
         now=START,
     )
 
@@ -37,10 +38,38 @@ def new_delivery(event_id: str = "evt-1") -> Delivery:
 def test_identity_and_message_id_come_from_the_event():
     delivery = new_delivery("evt-9")
     assert delivery.id == delivery_id("evt-9") == "evt-9:email"
-    assert delivery.message_id == message_id("evt-9", "ticketflow.local")
     assert delivery.message_id == "<evt-9.email@ticketflow.local>"
     assert new_delivery("evt-9").message_id == delivery.message_id
     assert delivery.email().recipient == "jane@example.com"
+
+
+def test_every_subject_carries_the_ticket_reference_once():
+    assert new_delivery(subject="We received your request").subject == (
+        "[TF-5] We received your request"
+    )
+    assert new_delivery(subject="Your request [TF-5] is solved").subject == (
+        "Your request [TF-5] is solved"
+    )
+
+
+def test_the_threading_headers_travel_with_the_email():
+    delivery = Delivery.for_event(
+        event_id="evt-2",
+        event_type="ticket.message_added.v1",
+        template="reply",
+        ticket=TICKET,
+        email=RenderedEmail("Re: Printer on fire", "Unplug it."),
+        message_id="<M-1.TF-5@ticketflow.local>",
+        threading=Threading("<evt-1.email@ticketflow.local>", ("<evt-1.email@ticketflow.local>",)),
+        now=START,
+    )
+    email = delivery.email()
+    assert (email.message_id, email.in_reply_to, email.references) == (
+        "<M-1.TF-5@ticketflow.local>",
+        "<evt-1.email@ticketflow.local>",
+        ("<evt-1.email@ticketflow.local>",),
+    )
+    assert (delivery.template, delivery.event_type) == ("reply", "ticket.message_added.v1")
 
 
 def test_new_delivery_is_pending_and_free_to_send():

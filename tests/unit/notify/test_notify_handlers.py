@@ -264,7 +264,8 @@ async def test_template_update_is_validated_then_used():
     )
     assert stored.updated_at is not None
     await deliver(deps, created("TF-3"))
-    assert deps.sender.sent[0].subject == "Got it: TF-3"
+    # The template left out the ticket's tag, so it goes in front: every email carries it.
+    assert deps.sender.sent[0].subject == "[TF-3] Got it: TF-3"
     assert deps.sender.sent[0].body == "Thanks"
 
 

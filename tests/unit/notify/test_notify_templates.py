@@ -3,16 +3,9 @@
 import pytest
 from notify_fakes import assigned, created, resolved
 
-from notify.domain.templates import (
-    DEFAULT_TEMPLATES,
-    SAMPLE_CONTEXTS,
-    Template,
-    TemplateInvalid,
-    UnknownTemplate,
-    check,
-    render,
-    template_context,
-)
+from notify.domain.catalog import DEFAULT_TEMPLATES, SAMPLE_CONTEXTS, UnknownTemplate, check
+from notify.domain.notices import EVENT_TEMPLATES
+from notify.domain.templates import Template, TemplateInvalid, render, template_context
 from notify.domain.tickets import TicketView
 
 TICKET = TicketView(
@@ -106,7 +99,35 @@ def test_every_default_passes_its_own_check_against_its_sample():
         "ticket.created.v1": "We received your request [TF-1042]: Invoice charged twice",
         "ticket.assigned.v1": "Your request [TF-1042] is now with Ana Lopez (billing)",
         "ticket.resolved.v1": "Your request [TF-1042] has been resolved",
+        "reply": "[TF-1042] Re: Invoice charged twice",
+        "status.pending": "We need something from you [TF-1042]: Invoice charged twice",
+        "status.on_hold": "Your request [TF-1042] is waiting on a third party",
+        "status.open": "Your request [TF-1042] is being worked on",
+        "status.closed": "Your request [TF-1042] is closed",
     }
+    switched_on = {name for name, template in DEFAULT_TEMPLATES.items() if template.enabled}
+    assert switched_on == {*EVENT_TEMPLATES, "reply", "status.pending"}
+
+
+def test_a_resolved_status_has_no_template_and_only_status_templates_switch_off():
+    with pytest.raises(UnknownTemplate):
+        check(Template("status.solved", "s", "b"))
+    with pytest.raises(TemplateInvalid) as error:
+        check(Template("reply", "s", "b", enabled=False))
+    assert error.value.field == "enabled"
+    check(Template("status.on_hold", "s", "b", enabled=True))
+    check(Template("status.pending", "s", "b", enabled=False))
+
+
+def test_a_reply_body_is_text_not_template_code():
+    context = SAMPLE_CONTEXTS["reply"]
+    sneaky = {
+        **context,
+        "event": {**context["event"], "body": "{{ 7 * 7 }} {% if 1 %}x{% endif %}"},
+    }
+    rendered = render(DEFAULT_TEMPLATES["reply"], sneaky)
+    assert rendered.body.startswith("{{ 7 * 7 }} {% if 1 %}x{% endif %}\n")
+    assert "Ana Lopez" in rendered.body
 
 
 @pytest.mark.parametrize(

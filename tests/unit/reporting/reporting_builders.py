@@ -1,15 +1,19 @@
 """Realistic events for reporting's unit tests, each wrapped as its producer would wrap it.
 
 Default sequences follow one ordinary ticket: intake creates it (1), routing queues (1) and
-assigns it (2), intake applies both (2, 3) and resolves it (4).
+assigns it (2), intake applies both (2, 3) and resolves it (4). The agent's-desk events take
+intake's sequence as an argument: each test tells its own story.
 """
 
 from datetime import UTC, datetime, timedelta
 
 from factories import ticket_created
-from reporting.domain.tickets import TicketRow, apply_change, ticket_change
+from reporting.domain.changes import apply_change
+from reporting.domain.projection import ticket_change
+from reporting.domain.tickets import TicketRow
 from ticketflow_shared.events import (
     AgentUpdatedV1,
+    AuthorKind,
     Channel,
     Envelope,
     NotificationSentV1,
@@ -17,8 +21,15 @@ from ticketflow_shared.events import (
     Presence,
     Priority,
     TicketAssignedV1,
+    TicketConsultedV1,
+    TicketMessageAddedV1,
     TicketQueuedV1,
     TicketResolvedV1,
+    TicketStatus,
+    TicketStatusChangedV1,
+    TicketTransferredV1,
+    TicketUpdatedV1,
+    Visibility,
 )
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -42,6 +53,7 @@ def created(
     priority: Priority = Priority.normal,
     channel: Channel = Channel.web,
     sequence: int | None = 1,
+    department: str | None = None,
 ) -> Envelope:
     payload = ticket_created(
         ticket_id,
@@ -52,6 +64,7 @@ def created(
         category=category,
         priority=priority,
         created_at=when,
+        department=department,
     )
     return wrap(payload, "intake", ticket_id, sequence)
 
@@ -130,6 +143,108 @@ def agent_updated(
         updated_at=when,
     )
     return wrap(payload, "routing", agent_id, version)
+
+
+def status_changed(
+    ticket_id: str = "T-1",
+    *,
+    when: datetime,
+    sequence: int,
+    status: TicketStatus,
+    previous: TicketStatus,
+    reopened: bool = False,
+    agent_id: str | None = "A-1",
+    department: str | None = "finance",
+) -> Envelope:
+    payload = TicketStatusChangedV1(
+        ticket_id=ticket_id,
+        status=status,
+        previous=previous,
+        actor=f"user:{agent_id}" if agent_id else "system",
+        agent_id=agent_id,
+        department=department,
+        reopened=reopened,
+        changed_at=when,
+    )
+    return wrap(payload, "intake", ticket_id, sequence)
+
+
+def message(
+    ticket_id: str = "T-1",
+    *,
+    when: datetime,
+    sequence: int,
+    kind: AuthorKind = AuthorKind.agent,
+    visibility: Visibility = Visibility.public,
+    agent_id: str | None = "A-1",
+    department: str | None = "finance",
+) -> Envelope:
+    from_agent = kind is AuthorKind.agent
+    payload = TicketMessageAddedV1(
+        ticket_id=ticket_id,
+        message_id=f"M-{ticket_id}-{sequence:024x}",
+        author=f"user:{agent_id}" if from_agent else "key:crm",
+        author_kind=kind,
+        visibility=visibility,
+        body="Thanks, looking into it.",
+        department=department if from_agent else None,
+        agent_id=agent_id if from_agent else None,
+        added_at=when,
+    )
+    return wrap(payload, "intake", ticket_id, sequence)
+
+
+def transferred(
+    ticket_id: str = "T-1",
+    *,
+    when: datetime,
+    sequence: int,
+    to: str,
+    source: str | None = "finance",
+    priority: Priority = Priority.normal,
+) -> Envelope:
+    payload = TicketTransferredV1(
+        ticket_id=ticket_id,
+        from_department=source,
+        to_department=to,
+        from_agent_id="A-1",
+        note="Needs a refund approval.",
+        priority=priority,
+        category="billing",
+        actor="user:A-1",
+        transferred_at=when,
+    )
+    return wrap(payload, "intake", ticket_id, sequence)
+
+
+def updated(
+    ticket_id: str = "T-1", *, when: datetime, sequence: int, priority: Priority
+) -> Envelope:
+    payload = TicketUpdatedV1(
+        ticket_id=ticket_id, priority=priority, actor="user:A-1", updated_at=when
+    )
+    return wrap(payload, "intake", ticket_id, sequence)
+
+
+def consulted(
+    ticket_id: str = "T-1",
+    *,
+    when: datetime,
+    sequence: int,
+    consult_id: str = "C-1",
+    answered: bool = False,
+) -> Envelope:
+    payload = TicketConsultedV1(
+        ticket_id=ticket_id,
+        consult_id=consult_id,
+        department="legal",
+        status="answered" if answered else "open",
+        question="May we refund twice?",
+        answer="Yes." if answered else None,
+        actor="user:A-1",
+        at=when,
+    )
+    return wrap(payload, "intake", ticket_id, sequence)
 
 
 def fold(*envelopes: Envelope) -> TicketRow:

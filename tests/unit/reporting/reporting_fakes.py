@@ -3,7 +3,8 @@
 from datetime import datetime
 
 from reporting.domain.agents import AgentProfile, newest_profile
-from reporting.domain.tickets import TicketChange, TicketRow, apply_change
+from reporting.domain.changes import TicketChange, apply_change
+from reporting.domain.tickets import TicketRow
 
 
 class FakeTicketRows:

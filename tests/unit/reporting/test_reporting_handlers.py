@@ -3,10 +3,11 @@
 from datetime import timedelta
 
 import pytest
-from reporting_builders import T0, agent_updated, assigned, at, created, notified
+from reporting_builders import T0, agent_updated, assigned, at, created, notified, transferred
 from reporting_fakes import FakeAgentProfiles, FakeTicketRows
 
 from reporting import handlers
+from ticketflow_shared.access.principal import Scope
 from ticketflow_shared.events import Envelope, Presence
 
 
@@ -73,3 +74,24 @@ async def test_summary_takes_a_time_without_offset_as_utc(tickets, agents):
     summary = await handlers.summary(tickets, since=T0.replace(tzinfo=None), now=at(1))
     assert summary.total_tickets == 1
     assert summary.since == T0
+
+
+async def test_a_department_sees_its_handed_on_tickets_but_not_the_receivers_scorecard(
+    tickets, agents
+):
+    await project(
+        tickets,
+        agents,
+        created("T-1", when=T0, department="finance"),
+        transferred("T-1", when=at(100), sequence=2, to="support"),
+        created("T-2", when=T0, department="legal"),
+    )
+    finance = Scope(departments=frozenset({"finance"}))
+    summary = await handlers.summary(tickets, now=at(200), scope=finance)
+    assert summary.total_tickets == 1
+    assert [report.department for report in summary.departments] == ["finance"]
+    support = await handlers.summary(
+        tickets, now=at(200), scope=Scope(departments=frozenset({"support"}))
+    )
+    assert [report.department for report in support.departments] == ["support"]
+    assert support.departments[0].waiting["open"].count == 0

@@ -4,7 +4,9 @@ from itertools import permutations
 
 from reporting_builders import T0, assigned, at, created, fold, notified, queued, resolved
 
-from reporting.domain.tickets import TicketChange, TicketRow, apply_change, ticket_change
+from reporting.domain.changes import TicketChange, apply_change
+from reporting.domain.projection import ticket_change
+from reporting.domain.tickets import TicketRow
 from ticketflow_shared.events import Envelope, TicketStatus
 
 

@@ -2,20 +2,22 @@
 
 import copy
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from routing.domain import (
     Agent,
     Assignment,
+    DepartmentSettings,
     QueueEntry,
     Resolution,
     RoutingRule,
     RoutingTicket,
     SkillRequirement,
+    TicketRecord,
 )
 from routing.ports import ClaimResult, ReleaseEvents, Stores
-from ticketflow_shared.events import Envelope, Presence
+from ticketflow_shared.events import Envelope, Position, Presence, Priority, TicketStatus
 from ticketflow_shared.testing import FakeClock
 
 
@@ -158,22 +160,51 @@ class FakeTickets:
         self.received_at: dict[str, datetime] = {}
         self.routed: set[str] = set()
         self.versions: dict[str, int] = {}
+        self.applied: dict[str, dict[str, int]] = {}  # ticket id -> producer -> sequence
 
-    async def add(self, ticket: RoutingTicket, now: datetime) -> bool:
+    def _apply(self, ticket_id: str, position: Position | None) -> None:
+        if position is not None:
+            position.advance(self.applied.setdefault(ticket_id, {}))
+
+    async def add(
+        self, ticket: RoutingTicket, now: datetime, position: Position | None = None
+    ) -> bool:
         if ticket.ticket_id in self.rows:
             return False
         self.rows[ticket.ticket_id] = ticket
         self.received_at[ticket.ticket_id] = now
+        self._apply(ticket.ticket_id, position)
         return True
 
     async def get(self, ticket_id: str) -> RoutingTicket | None:
         return self.rows.get(ticket_id)
 
+    async def record(self, ticket_id: str, producer: str) -> TicketRecord | None:
+        ticket = self.rows.get(ticket_id)
+        if ticket is None:
+            return None
+        applied = self.applied.get(ticket_id, {}).get(producer)
+        return TicketRecord(ticket, ticket_id in self.routed, applied)
+
     async def is_routed(self, ticket_id: str) -> bool:
         return ticket_id in self.routed
 
-    async def mark_routed(self, ticket_id: str) -> None:
+    async def mark_routed(self, ticket_id: str, position: Position | None = None) -> None:
         self.routed.add(ticket_id)
+        self._apply(ticket_id, position)
+
+    async def advance(self, ticket_id: str, position: Position | None) -> None:
+        self._apply(ticket_id, position)
+
+    async def revise(self, ticket: RoutingTicket) -> None:
+        self.rows[ticket.ticket_id] = ticket
+        self.routed.discard(ticket.ticket_id)
+
+    async def reprioritize(
+        self, ticket_id: str, priority: Priority, position: Position | None
+    ) -> None:
+        self.rows[ticket_id] = replace(self.rows[ticket_id], priority=priority)
+        self._apply(ticket_id, position)
 
     async def unrouted(self, received_before: datetime, limit: int) -> list[RoutingTicket]:
         return [
@@ -223,38 +254,41 @@ class FakeQueue:
         self,
         limit: int,
         skill: str | None = None,
-        excluding: Collection[SkillRequirement] = (),
+        excluding: Collection[tuple[SkillRequirement, str | None]] = (),
     ) -> list[QueueEntry]:
         return [
             entry
             for entry in self._in_service_order()
             if (skill is None or entry.ticket.requirement.skill == skill)
-            and entry.ticket.requirement not in excluding
+            and entry.ticket.lane not in excluding
         ][:limit]
 
     async def size(self, skill: str | None = None) -> int:
         return len(await self.waiting(len(self._in_service_order()), skill))
 
     async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
-        """Like the Mongo queue: tickets whose skill and level `agent` has, presence aside."""
+        """Like the Mongo queue: tickets whose skill and level `agent` has, of its department
+        or of none, presence aside."""
         return [
             entry.ticket
             for entry in self._in_service_order()
             if entry.ticket.requirement.skill in agent.skills
             and entry.ticket.requirement.min_level <= agent.skills[entry.ticket.requirement.skill]
+            and entry.ticket.department in (None, agent.department)
         ][:limit]
+
+    async def reprioritize(self, ticket_id: str, priority: Priority) -> bool:
+        entry = self.rows.get(ticket_id)
+        if entry is None:
+            return False
+        self.rows[ticket_id] = replace(entry, ticket=replace(entry.ticket, priority=priority))
+        return True
 
     async def set_requirement(self, category: str, requirement: SkillRequirement) -> int:
         changed = 0
         for ticket_id, entry in list(self.rows.items()):
             if entry.ticket.category == category:
-                ticket = RoutingTicket(
-                    ticket_id,
-                    entry.ticket.category,
-                    entry.ticket.priority,
-                    entry.ticket.created_at,
-                    requirement,
-                )
+                ticket = replace(entry.ticket, requirement=requirement)
                 self.rows[ticket_id] = QueueEntry(ticket, entry.queued_at)
                 changed += 1
         return changed
@@ -275,8 +309,28 @@ class FakeResolutions:
         self.published.envelopes.extend(events)
         return True
 
+    async def restate(self, ticket_id: str, status: TicketStatus) -> None:
+        self.rows[ticket_id] = replace(self.rows[ticket_id], status=status)
+
+    async def remove(self, ticket_id: str) -> bool:
+        return self.rows.pop(ticket_id, None) is not None
+
     async def get(self, ticket_id: str) -> Resolution | None:
         return self.rows.get(ticket_id)
+
+
+class FakeDepartments:
+    def __init__(self) -> None:
+        self.rows: dict[str, DepartmentSettings] = {}
+
+    async def get(self, name: str) -> DepartmentSettings | None:
+        return self.rows.get(name)
+
+    async def put(self, settings: DepartmentSettings, now: datetime) -> None:
+        self.rows[settings.name] = settings
+
+    async def all(self) -> list[DepartmentSettings]:
+        return [self.rows[name] for name in sorted(self.rows)]
 
 
 class FakeRules:
@@ -302,6 +356,7 @@ def fake_stores() -> tuple[Stores, Published]:
         queue=FakeQueue(published),
         resolutions=FakeResolutions(published),
         rules=FakeRules(),
+        departments=FakeDepartments(),
         # A second per reading: every timestamp distinct, so "before" and "after" are strict.
         clock=FakeClock(tick=timedelta(seconds=1)),
     )

@@ -12,7 +12,7 @@ from routing_fakes import (
 )
 
 from factories import ticket_created
-from routing import assigning, handlers, views
+from routing import assigning, handlers, lifecycle, views
 from routing.domain import (
     Assignment,
     RegisterAgent,
@@ -218,7 +218,7 @@ async def test_resolving_a_queued_ticket_takes_it_out_of_the_queue_for_good(worl
 
 async def test_resolve_of_an_unknown_ticket_is_retried_later(world):
     stores, _ = world
-    with pytest.raises(handlers.TicketNotKnownYet):
+    with pytest.raises(lifecycle.TicketNotKnownYet):
         await handlers.ticket_resolved(resolved("nope"), stores)
 
 

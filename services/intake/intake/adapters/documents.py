@@ -10,6 +10,8 @@ import json
 from dataclasses import asdict, replace
 from typing import Any
 
+from intake.adapters.handoff_documents import SEALED as HANDOFF_SEALED
+from intake.adapters.handoff_documents import handoff_fields, handoff_parts
 from intake.domain.customers import checked_customer, customer_key
 from intake.domain.idempotency import IdempotencyRecord
 from intake.domain.messages import Message
@@ -30,7 +32,7 @@ MESSAGE_BODY = "ticket.message.body"
 MESSAGE_AUTHOR_NAME = "ticket.message.author_name"
 # The fields a document seals; a re-seal pass rewrites these and nothing else.
 SEALED_ONCE = ("customer", "customer_email", "subject", "body", "fields")
-SEALED_ON_SAVE = ("resolution", "history", "messages")
+SEALED_ON_SAVE = ("resolution", "history", "messages", *HANDOFF_SEALED)
 
 
 def to_document(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
@@ -54,6 +56,7 @@ def to_document(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         "department": ticket.department,
         "created_by": ticket.created_by,
         "follow_up_of": ticket.follow_up_of,
+        "traceparent": ticket.traceparent,
         **mutable_fields(ticket, cipher),
     }
 
@@ -79,6 +82,7 @@ def mutable_fields(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         # Who may see it, as scoped lists filter (the owner's and the agent's departments).
         "departments": sorted(ticket.departments),
         **lifecycle_fields(ticket, cipher),
+        **handoff_fields(ticket, cipher),
     }
 
 
@@ -138,6 +142,7 @@ def from_document(doc: dict[str, Any], cipher: FieldCipher) -> Ticket:
         follow_up_of=doc.get("follow_up_of"),
         follow_ups=list(doc.get("follow_ups") or []),
         procedure=[_read_step(entry) for entry in doc.get("procedure") or []],
+        **handoff_parts(doc, cipher),
     )
 
 

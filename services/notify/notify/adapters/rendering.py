@@ -13,7 +13,7 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
-from notify.domain import templates
+from notify.domain import catalog, templates
 from notify.domain.templates import RenderedEmail, Template, TemplateInvalid
 
 
@@ -39,7 +39,7 @@ class ProcessRenderer:
         return await self._run(templates.render, template, context)
 
     async def check(self, template: Template) -> None:
-        await self._run(templates.check, template)
+        await self._run(catalog.check, template)
 
     async def _run(self, function: Any, *args: Any) -> Any:
         future = self._pool.schedule(function, args=args, timeout=self.timeout_seconds)
@@ -56,7 +56,7 @@ class ProcessRenderer:
 
     async def warm_up(self) -> None:
         """Start the workers now rather than on the first ticket."""
-        for template in templates.DEFAULT_TEMPLATES.values():
+        for template in catalog.DEFAULT_TEMPLATES.values():
             await self.check(template)
 
     async def close(self) -> None:

@@ -67,6 +67,10 @@ def build_message(email: OutgoingEmail, mail_from: str) -> EmailMessage:
     message["Subject"] = email.subject
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = email.message_id
+    if email.in_reply_to:
+        message["In-Reply-To"] = email.in_reply_to
+    if email.references:
+        message["References"] = " ".join(email.references)
     message["X-Ticketflow-Ticket"] = email.ticket_id
     message.set_content(email.body)
     return message

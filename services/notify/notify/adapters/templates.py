@@ -15,7 +15,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from notify.adapters import TEMPLATES
-from notify.domain.templates import DEFAULT_TEMPLATES, Template, UnknownTemplate
+from notify.domain.catalog import DEFAULT_TEMPLATES, UnknownTemplate
+from notify.domain.templates import Template
 from ticketflow_shared.events import utcnow
 
 
@@ -53,7 +54,14 @@ class MongoTemplateRepository:
     async def put(self, template: Template) -> Template:
         doc = await self.collection.find_one_and_update(
             {"_id": template.event_type},
-            {"$set": {"subject": template.subject, "body": template.body, "updated_at": utcnow()}},
+            {
+                "$set": {
+                    "subject": template.subject,
+                    "body": template.body,
+                    "enabled": template.enabled,
+                    "updated_at": utcnow(),
+                }
+            },
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
@@ -69,6 +77,7 @@ class MongoTemplateRepository:
                         "$setOnInsert": {
                             "subject": template.subject,
                             "body": template.body,
+                            "enabled": template.enabled,
                             "updated_at": None,
                         }
                     },
@@ -82,4 +91,5 @@ def _from_doc(doc: dict[str, Any]) -> Template:
         subject=doc["subject"],
         body=doc["body"],
         updated_at=doc.get("updated_at"),
+        enabled=doc.get("enabled", True),
     )

@@ -1,4 +1,5 @@
-"""The ticket read model, fed by ticket.created.v1, with the ids of the ticket's deliveries.
+"""The ticket read model, fed by ticket.created.v1, with the ids of the ticket's deliveries
+and its email thread (the Message-IDs of those emails, in the order they were made).
 
 Listing a ticket's deliveries reads this one document by `_id` and then each delivery by
 `_id`: FerretDB answers only `_id` lookups from an index. The customer's address and name
@@ -10,12 +11,14 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from notify.adapters import TICKETS
+from notify.domain.deliveries import event_of
 from notify.domain.tickets import TicketView
 from ticketflow_shared.events import utcnow
 from ticketflow_shared.pii import FieldCipher
 from ticketflow_shared.resealing import MIGRATIONS, Update, reseal_once
 
 DELIVERY_IDS = "delivery_ids"
+THREAD = "thread"
 AGENT_DEPARTMENTS = "agent_departments"
 EMAIL = "notify.ticket.customer_email"
 NAME = "notify.ticket.customer_name"
@@ -28,7 +31,7 @@ class MongoTicketRepository:
         self.migrations = db[MIGRATIONS]
         self.cipher = cipher
 
-    async def add(self, ticket: TicketView, delivery_id: str) -> None:
+    async def add(self, ticket: TicketView, delivery_id: str, message_id: str) -> None:
         # $setOnInsert: the first ticket.created wins; a redelivered one changes nothing.
         await self.collection.update_one(
             {"_id": ticket.ticket_id},
@@ -40,15 +43,21 @@ class MongoTicketRepository:
                     "created_by": ticket.created_by,
                     "recorded_at": utcnow(),
                 },
-                "$addToSet": {DELIVERY_IDS: delivery_id},
+                "$addToSet": {DELIVERY_IDS: delivery_id, THREAD: message_id},
             },
             upsert=True,
         )
 
     async def get_noting(
-        self, ticket_id: str, delivery_id: str, agent_department: str | None = None
+        self,
+        ticket_id: str,
+        delivery_id: str,
+        message_id: str,
+        agent_department: str | None = None,
     ) -> TicketView | None:
-        noted: dict = {DELIVERY_IDS: delivery_id}
+        # $addToSet keeps first-noted order and notes a redelivered event's email once, so
+        # every copy of an event finds its email at the same place in the thread.
+        noted: dict = {DELIVERY_IDS: delivery_id, THREAD: message_id}
         if agent_department:
             noted[AGENT_DEPARTMENTS] = agent_department
         doc = await self.collection.find_one_and_update(
@@ -63,7 +72,7 @@ class MongoTicketRepository:
         return list((doc or {}).get(DELIVERY_IDS) or [])
 
     async def get(self, ticket_id: str) -> TicketView | None:
-        doc = await self.collection.find_one({"_id": ticket_id}, {DELIVERY_IDS: 0})
+        doc = await self.collection.find_one({"_id": ticket_id}, {DELIVERY_IDS: 0, THREAD: 0})
         return None if doc is None else _ticket(doc, self.cipher)
 
     async def seal_stored(self) -> int:
@@ -73,7 +82,7 @@ class MongoTicketRepository:
             self.migrations,
             self.cipher,
             lambda doc: _resealed(doc, self.cipher),
-            {DELIVERY_IDS: 0},
+            {DELIVERY_IDS: 0, THREAD: 0},
         )
 
 
@@ -93,6 +102,11 @@ def _resealed(doc: dict, cipher: FieldCipher) -> list[Update] | None:
 
 
 def _ticket(doc: dict, cipher: FieldCipher) -> TicketView:
+    thread = doc.get(THREAD) or []
+    # Each email since threads were kept noted its delivery and its Message-ID together: the
+    # deliveries beyond the thread's length were listed before it.
+    delivery_ids = doc.get(DELIVERY_IDS) or []
+    before = delivery_ids[: max(0, len(delivery_ids) - len(thread))]
     return TicketView(
         ticket_id=doc["_id"],
         customer_email=cipher.open(doc["customer_email"], EMAIL),
@@ -102,4 +116,6 @@ def _ticket(doc: dict, cipher: FieldCipher) -> TicketView:
         department=doc.get("department"),
         agent_departments=tuple(doc.get(AGENT_DEPARTMENTS) or ()),
         created_by=doc.get("created_by"),
+        thread=tuple(thread),
+        emailed_before_threads=tuple(event_of(d) for d in before),
     )

@@ -16,6 +16,7 @@ from enum import StrEnum
 import idna
 
 from notify.domain.templates import RenderedEmail
+from notify.domain.threads import FIRST_IN_THREAD, Threading, tagged_subject
 from notify.domain.tickets import TicketView
 from ticketflow_shared.events import NotificationSentV1, Payload
 
@@ -49,9 +50,9 @@ def delivery_id(event_id: str) -> str:
     return f"{event_id}:{CHANNEL}"
 
 
-def message_id(event_id: str, mail_domain: str) -> str:
-    """Stable Message-ID: a resend of the same event is a copy mail clients can drop."""
-    return f"<{event_id}.{CHANNEL}@{mail_domain}>"
+def event_of(delivery_id: str) -> str:
+    """The event a delivery id was made from."""
+    return delivery_id.removesuffix(f":{CHANNEL}")
 
 
 def recipient_problem(address: str) -> str | None:
@@ -97,6 +98,8 @@ class OutgoingEmail:
     body: str
     message_id: str
     ticket_id: str
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
 
 
 @dataclass
@@ -113,6 +116,10 @@ class Delivery:
     created_at: datetime
     leased_until: datetime
     updated_at: datetime
+    # Which template wrote it: the event type it announces, `reply` or `status.<status>`.
+    template: str = ""
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
     status: DeliveryStatus = DeliveryStatus.pending
     attempts: int = 0
     error: str | None = None
@@ -130,21 +137,27 @@ class Delivery:
         *,
         event_id: str,
         event_type: str,
+        template: str,
         ticket: TicketView,
         email: RenderedEmail,
-        mail_domain: str,
+        message_id: str,
         now: datetime,
+        threading: Threading = FIRST_IN_THREAD,
     ) -> "Delivery":
+        """The email for one event; its subject always carries the ticket's reference."""
         return cls(
             id=delivery_id(event_id),
             event_id=event_id,
             event_type=event_type,
+            template=template,
             ticket_id=ticket.ticket_id,
             recipient=ticket.customer_email,
             recipient_name=display_name(ticket.customer_name),
-            subject=email.subject,
+            subject=tagged_subject(email.subject, ticket.reference),
             body=email.body,
-            message_id=message_id(event_id, mail_domain),
+            message_id=message_id,
+            in_reply_to=threading.in_reply_to,
+            references=threading.references,
             created_at=now,
             leased_until=now,
             updated_at=now,
@@ -152,10 +165,8 @@ class Delivery:
             created_by=ticket.created_by,
         )
 
-    @property
-    def template(self) -> str:
-        """Templates are keyed by the event type they announce."""
-        return self.event_type
+    def __post_init__(self) -> None:
+        self.template = self.template or self.event_type  # from before replies: the event type
 
     @property
     def possibly_duplicated(self) -> bool:
@@ -234,6 +245,8 @@ class Delivery:
             body=self.body,
             message_id=self.message_id,
             ticket_id=self.ticket_id,
+            in_reply_to=self.in_reply_to,
+            references=self.references,
         )
 
     def _require_attempt(self, action: str) -> None:

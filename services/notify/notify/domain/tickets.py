@@ -28,6 +28,10 @@ class TicketView:
     department: str | None = None
     agent_departments: tuple[str, ...] = ()
     created_by: str | None = None
+    # The Message-IDs of the emails about it, in the order they were made (`threads`), and
+    # the events whose emails went out before notify kept threads (all named by their event).
+    thread: tuple[str, ...] = ()
+    emailed_before_threads: tuple[str, ...] = ()
 
     @property
     def departments(self) -> frozenset[str]:

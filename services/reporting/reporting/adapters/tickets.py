@@ -12,7 +12,8 @@ from pymongo import IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from reporting.domain.tickets import TicketChange, TicketRow, applied_sequence
+from reporting.domain.changes import APPLIED_FACTS, TicketChange, applied_sequence
+from reporting.domain.tickets import TicketRow
 from ticketflow_shared.events import is_newer
 
 TICKETS = "tickets"
@@ -20,9 +21,9 @@ INDEXES = {TICKETS: [IndexModel([("created_at", 1)], name="created_at")]}
 # A clash can only come from another replica creating the same row at the same instant,
 # so the second attempt always finds the row; the third is plain caution.
 UPSERT_ATTEMPTS = 3
-# Id lists a row may hold that no report reads: notifications counted, and the event ids of
-# rows written before sequences.
-_LIST_PROJECTION = {"notified": 0, "applied_events": 0}
+# Id lists a row may hold that no report reads: notifications and intake facts counted, and
+# the event ids of rows written before sequences.
+_LIST_PROJECTION = {"notified": 0, APPLIED_FACTS: 0, "applied_events": 0}
 
 
 class MongoTicketRows:
@@ -30,8 +31,8 @@ class MongoTicketRows:
         self.collection = db[TICKETS]
 
     async def apply(self, change: TicketChange) -> bool:
-        if change.notification is not None:
-            return await self._count_notification(change)
+        if change.once is not None:
+            return await self._apply_once(change)
         return await self._apply_in_order(change)
 
     async def get(self, ticket_id: str) -> TicketRow | None:
@@ -70,21 +71,21 @@ class MongoTicketRows:
         await self.collection.update_one({"_id": change.ticket_id}, _operators(change, news=False))
         return False
 
-    async def _count_notification(self, change: TicketChange) -> bool:
-        """One guarded upsert: the filter misses a row that counted this notification."""
-        guard = {"_id": change.ticket_id, "notified": {"$ne": change.notification}}
+    async def _apply_once(self, change: TicketChange) -> bool:
+        """One guarded upsert: the filter misses a row that took this change already."""
+        guard = {"_id": change.ticket_id, change.once_in: {"$ne": change.once}}
         update = _operators(change, news=True)
         for _ in range(UPSERT_ATTEMPTS):
             try:
                 await self.collection.update_one(guard, update, upsert=True)
                 return True
             except DuplicateKeyError:
-                # The row exists and the guard missed it: counted already, or created just now
+                # The row exists and the guard missed it: taken already, or created just now
                 # by another event for this ticket, in which case the next try matches.
-                counted = {"_id": change.ticket_id, "notified": change.notification}
-                if await self.collection.find_one(counted, {"_id": 1}):
+                taken = {"_id": change.ticket_id, change.once_in: change.once}
+                if await self.collection.find_one(taken, {"_id": 1}):
                     return False
-        raise RuntimeError(f"could not count {change.notification} on {change.ticket_id}")
+        raise RuntimeError(f"could not apply {change.once} to {change.ticket_id}")
 
 
 def _operators(change: TicketChange, *, news: bool) -> dict[str, Any]:
@@ -95,9 +96,9 @@ def _operators(change: TicketChange, *, news: bool) -> dict[str, Any]:
     if news:
         if change.stream_state is not None:
             facts[f"streams.{change.producer}"] = change.stream_state
-        if change.notification is not None:
-            members["notified"] = change.notification
-            counts["notifications"] = 1
+        if change.once is not None:
+            members[change.once_in] = change.once
+        counts.update(change.counts)
         counts["events_applied"] = 1
     operators = {
         "$set": facts,

@@ -1,11 +1,14 @@
 """The agents read model, and per-agent workload figures joined from the ticket rows."""
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
+from reporting.domain.history import reopens_after_solves
+from reporting.domain.kpis import DurationStats, duration_stats, seconds_between
 from reporting.domain.tickets import Assignment, TicketRow, as_utc
 from ticketflow_shared.events import AgentUpdatedV1
 
@@ -68,18 +71,31 @@ class AgentReport(BaseModel):
     assigned_count: int
     resolved_count: int
     updated_at: datetime | None
+    # Tickets the agent answered first (their first public reply), and how soon after creation.
+    first_responses: int = 0
+    first_response_seconds: DurationStats = DurationStats(count=0, median=None, p90=None)
+    # Reopens of tickets the agent had solved.
+    reopened_count: int = 0
 
 
 def agent_reports(profiles: Iterable[AgentProfile], rows: Sequence[TicketRow]) -> list[AgentReport]:
     """One line per agent known from agent.updated or from any assignment, by department, name.
 
     `active_tickets` is routing's own count; `open_tickets`, `assigned_count` (distinct
-    tickets ever assigned to the agent) and `resolved_count` come from the ticket rows.
+    tickets ever assigned to the agent), `resolved_count`, the first responses and the reopens
+    come from the ticket rows.
     """
     known = {profile.agent_id: profile for profile in profiles}
     assigned = Counter(agent for row in rows for agent in {a.agent_id for a in row.assignments})
     open_now = Counter(row.agent_id for row in rows if row.status.is_open and row.agent_id)
     resolved = Counter(row.resolver for row in rows if row.resolver)
+    first_responses = _first_responses(rows)
+    reopened = Counter(
+        solve.agent_id
+        for row in rows
+        for solve in reopens_after_solves(row.status_changes)
+        if solve is not None and solve.agent_id
+    )
     seen_only_on_tickets = _latest_assignments(rows)
     agent_ids = set(known) | set(seen_only_on_tickets)
     reports = [
@@ -90,10 +106,24 @@ def agent_reports(profiles: Iterable[AgentProfile], rows: Sequence[TicketRow]) -
             open_tickets=open_now[agent_id],
             assigned_count=assigned[agent_id],
             resolved_count=resolved[agent_id],
+            first_responses=len(first_responses[agent_id]),
+            first_response_seconds=duration_stats(first_responses[agent_id]),
+            reopened_count=reopened[agent_id],
         )
         for agent_id in agent_ids
     ]
     return sorted(reports, key=lambda r: (r.department, r.name, r.agent_id))
+
+
+def _first_responses(rows: Iterable[TicketRow]) -> dict[str, list[float]]:
+    """Per agent, seconds from creation to their reply on each ticket they answered first."""
+    gaps: dict[str, list[float]] = defaultdict(list)
+    for row in rows:
+        reply = row.first_response
+        gap = seconds_between(row.created_at, reply.at) if reply else None
+        if reply is not None and reply.agent_id and gap is not None:
+            gaps[reply.agent_id].append(gap)
+    return gaps
 
 
 def _latest_assignments(rows: Iterable[TicketRow]) -> dict[str, Assignment]:
@@ -109,7 +139,7 @@ def _report(
     agent_id: str,
     profile: AgentProfile | None,
     assignment: Assignment | None,
-    **counts: int,
+    **counts: Any,
 ) -> AgentReport:
     if profile is not None:
         return AgentReport(

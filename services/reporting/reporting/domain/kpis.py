@@ -67,3 +67,8 @@ def count_by(items: Iterable[T], key: Callable[[T], str | None], missing: str) -
 def _rounded(value: float | None) -> float | None:
     # The store keeps milliseconds; more digits would only be noise.
     return None if value is None else round(value, 3)
+
+
+def ratio(part: int, whole: int) -> float | None:
+    """part / whole to three decimals; None when there is no whole."""
+    return round(part / whole, 3) if whole else None

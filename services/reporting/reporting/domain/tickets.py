@@ -5,43 +5,34 @@ resolved it) is each producer's latest word, kept per producer in `streams` with
 sequence of the event that said it: an event whose sequence is not above that changes none
 of it, so a repeat or a late event never rewinds the row, while a newer one may move it
 anywhere, back included. What happened at all (first queued, assigned, resolved and
-notified times, everyone who held the ticket, its category) are facts that commute:
-earliest-wins times, set members, facts only one event type writes. Those are taken from
-every event, late ones too, so every arrival order gives the same row, and taking them twice
-changes nothing.
+notified times, everyone who held the ticket, every status change, message, handoff,
+priority change and consult) are facts that commute: earliest- and latest-wins times, set
+members, facts only one event type writes. Those are taken from every event, late ones too,
+so every arrival order gives the same row, and taking them twice changes nothing. Events
+that say nothing about where the ticket stands (messages, transfers, updates, consults,
+notifications) are counted once by a key of their own (`once`).
 
-Intake owns whether a ticket is open; routing says where an open ticket stands. Their
-sequences count different things and are never compared with each other.
+Intake owns the lifecycle; routing says whether a new or open ticket is held or waits in its
+queue. Their sequences count different things and are never compared with each other.
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
-from typing import Any
+from functools import cached_property
+from itertools import pairwise
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from ticketflow_shared.events import (
-    Envelope,
-    NotificationSentV1,
-    Payload,
-    TicketAssignedV1,
-    TicketCreatedV1,
-    TicketQueuedV1,
-    TicketResolvedV1,
-    TicketStatus,
-    is_newer,
-)
+from reporting.domain import history
+from reporting.domain.history import Consult, Message, PriorityChange, Transfer, Transition
+from ticketflow_shared.events import TicketStatus
 
-TICKET_EVENTS: tuple[type[Payload], ...] = (
-    TicketCreatedV1,
-    TicketQueuedV1,
-    TicketAssignedV1,
-    TicketResolvedV1,
-    NotificationSentV1,
-)
-LIFECYCLE = "intake"  # ticket.created, ticket.resolved: whether the ticket is open
-ROUTING = "routing"  # ticket.queued, ticket.assigned: where an open ticket stands
+T = TypeVar("T")
+LIFECYCLE = "intake"  # ticket.created, .status_changed, .resolved: the lifecycle
+ROUTING = "routing"  # ticket.queued, ticket.assigned: whether a ticket is held or waits
+# Where intake's word gives way to routing's: a ticket nobody set aside or finished.
+ROUTED = frozenset({TicketStatus.new, TicketStatus.queued, TicketStatus.open})
 # How rows written before sequences kept their status: the index of the highest seen.
 LEGACY_STATUS_ORDER = (
     TicketStatus.new,
@@ -56,6 +47,13 @@ def as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def stored_time(moment: datetime) -> datetime:
+    """`moment` as the store keeps it (UTC, whole milliseconds), so a fact taken twice is
+    equal to the copy already kept."""
+    moment = as_utc(moment)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 class Assignment(BaseModel):
@@ -77,6 +75,8 @@ class StreamState(BaseModel):
     sequence: int | None = None
     assignment: Assignment | None = None
     resolved_by: str | None = None
+    # When the producer said so (None on rows from before it was kept).
+    since: datetime | None = None
 
 
 class TicketRow(BaseModel):
@@ -104,24 +104,129 @@ class TicketRow(BaseModel):
     # The department that owns the ticket and who opened it (None on rows from before).
     owner_department: str | None = None
     created_by: str | None = None
+    # The lifecycle and the conversation, as sets of facts (see `reporting.domain.history`).
+    last_solved_at: datetime | None = None
+    closed_at: datetime | None = None
+    transitions: list[Transition] = []
+    messages: list[Message] = []
+    transfers: list[Transfer] = []
+    priorities: list[PriorityChange] = []
+    consults: list[Consult] = []
 
     @property
     def departments(self) -> frozenset[str]:
-        """Who may see the row: the owning department and every department that held it."""
+        """Who may see the row, as intake lets them read the ticket: the owning department,
+        every department that held it or was handed it, and every department consulted on it."""
         held = {assignment.department for assignment in self.assignments}
-        return frozenset(d for d in (self.owner_department, *held) if d)
+        handed = {transfer.to_department for transfer in self.transfers}
+        asked = {consult.department for consult in self.consults}
+        return frozenset(d for d in (self.owner_department, *held, *handed, *asked) if d)
 
     @property
     def status(self) -> TicketStatus:
-        """Closed if intake says so; while open, where routing last said it stands."""
-        lifecycle = self.streams.get(LIFECYCLE)
-        owner_says = lifecycle.status if lifecycle else self._legacy_status()
-        if owner_says is not None and not owner_says.is_open:
+        """Intake's word once a ticket is set aside (pending, on hold) or done (solved,
+        closed); while new or open, whether routing last said it is held or queued."""
+        owner_says = self._lifecycle_status()
+        if owner_says is not None and owner_says not in ROUTED:
             return owner_says
         routing = self.streams.get(ROUTING)
         if routing is not None:
             return routing.status
         return owner_says or TicketStatus.new
+
+    @property
+    def status_since(self) -> datetime | None:
+        """Since when the ticket has been in `status`: since intake's word, or, while routing
+        says where a new or open ticket stands, since the later of the two words."""
+        words = [self.streams.get(LIFECYCLE)]
+        if self._lifecycle_status() in (None, *ROUTED):
+            words.append(self.streams.get(ROUTING))
+        times = [_said_at(word) for word in words if word is not None]
+        return max((as_utc(time) for time in times if time is not None), default=None)
+
+    @property
+    def is_done(self) -> bool:
+        return not self.status.is_open
+
+    @property
+    def finished_at(self) -> datetime | None:
+        """When a solved or closed ticket was last solved (None while it is worked on)."""
+        if not self.is_done:
+            return None
+        return self.last_solved_at or self.resolved_at or self.closed_at
+
+    @property
+    def reopens(self) -> int:
+        return sum(1 for transition in self.status_changes if transition.is_reopen)
+
+    @cached_property
+    def status_changes(self) -> list[Transition]:
+        """Intake's status changes in its order, each once."""
+        return history.in_order(_distinct(self.transitions, lambda t: (t.sequence, t.at, t.status)))
+
+    @cached_property
+    def time_in_status(self) -> dict[str, float]:
+        """Seconds spent in each status, over the stretches that ended."""
+        return history.total_seconds(history.status_periods(self.created_at, self.status_changes))
+
+    @cached_property
+    def handoffs(self) -> list[Transfer]:
+        """The transfers in intake's order, each once."""
+        return history.in_order(_distinct(self.transfers, lambda t: (t.sequence, t.at)))
+
+    @cached_property
+    def ownership(self) -> list[history.Period]:
+        """Which department owned the ticket when, handoff by handoff."""
+        handoffs = self.handoffs
+        first = (
+            self.owner_department
+            or (handoffs[0].from_department if handoffs else None)
+            or self._first_assigned_department()
+        )
+        return history.ownership_periods(first, self.created_at, handoffs, self.finished_at)
+
+    @cached_property
+    def owning_department(self) -> str | None:
+        """The department that owns the ticket now: the last receiver of a handoff, else its
+        category's, else the department of whoever holds or first held it."""
+        handoffs = self.handoffs
+        if handoffs:
+            return handoffs[-1].to_department
+        return self.owner_department or self.department or self._first_assigned_department()
+
+    @cached_property
+    def time_by_department(self) -> dict[str, float]:
+        return history.total_seconds(self.ownership)
+
+    @cached_property
+    def thread(self) -> list[Message]:
+        return _distinct(self.messages, lambda message: message.message_id)
+
+    @cached_property
+    def first_response(self) -> Message | None:
+        """The first public reply by an agent."""
+        return history.first_public_reply(self.thread)
+
+    @property
+    def current_priority(self) -> str | None:
+        """The priority of intake's newest word about it, else the one it was created with."""
+        changes = history.in_order(self.priorities)
+        return changes[-1].priority if changes else self.priority
+
+    @property
+    def priority_changes(self) -> int:
+        """How many times intake's word on the priority differed from the one before it."""
+        said = [self.priority, *(change.priority for change in history.in_order(self.priorities))]
+        known = [priority for priority in said if priority is not None]
+        return sum(1 for before, after in pairwise(known) if before != after)
+
+    @property
+    def consulted(self) -> dict[str, set[str]]:
+        """Each consult's id and the states it was seen in (`open`, `answered`)."""
+        states: dict[str, set[str]] = {}
+        for consult in self.consults:
+            states.setdefault(consult.consult_id, set()).add(consult.status)
+        return states
 
     @property
     def current_assignment(self) -> Assignment | None:
@@ -147,11 +252,21 @@ class TicketRow(BaseModel):
     @property
     def resolver(self) -> str | None:
         """Who resolved it: the agent named on the event, else whoever held the ticket."""
-        if self.status is not TicketStatus.solved:
+        if not self.is_done:
             return None
         lifecycle = self.streams.get(LIFECYCLE)
         named = lifecycle.resolved_by if lifecycle else self.resolved_by
-        return named or self.agent_id
+        solves = [t for t in self.status_changes if t.status is TicketStatus.solved and t.agent_id]
+        return named or (solves[-1].agent_id if solves else None) or self.agent_id
+
+    def _lifecycle_status(self) -> TicketStatus | None:
+        lifecycle = self.streams.get(LIFECYCLE)
+        return lifecycle.status if lifecycle else self._legacy_status()
+
+    def _first_assigned_department(self) -> str | None:
+        if not self.assignments:
+            return None
+        return min(self.assignments, key=lambda a: (as_utc(a.assigned_at), a.agent_id)).department
 
     def _legacy_status(self) -> TicketStatus | None:
         if self.status_rank is None:
@@ -159,133 +274,15 @@ class TicketRow(BaseModel):
         return LEGACY_STATUS_ORDER[max(0, min(self.status_rank, len(LEGACY_STATUS_ORDER) - 1))]
 
 
-@dataclass(frozen=True)
-class TicketChange:
-    """One event's contribution to a ticket row.
-
-    `state` is the producer's word after the event, kept only if `sequence` is above the
-    producer's mark; a notification (`notification`, its id) is counted only once. The facts
-    (`facts`, `earliest`, `latest`, `members`) are kept from every event.
-    """
-
-    ticket_id: str
-    producer: str
-    sequence: int | None = None
-    state: Mapping[str, Any] | None = None
-    notification: str | None = None
-    facts: Mapping[str, Any] = field(default_factory=dict)
-    earliest: Mapping[str, datetime] = field(default_factory=dict)
-    latest: Mapping[str, datetime] = field(default_factory=dict)
-    members: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def stream_state(self) -> dict[str, Any] | None:
-        """`state` as stored under `streams.<producer>`, its sequence included when known."""
-        if self.state is None:
-            return None
-        if self.sequence is None:
-            return dict(self.state)
-        return {**self.state, "sequence": self.sequence}
+def _said_at(stream: StreamState) -> datetime | None:
+    if stream.since is None and stream.assignment is not None:
+        return stream.assignment.assigned_at
+    return stream.since
 
 
-def ticket_change(envelope: Envelope, payload: Payload) -> TicketChange:
-    """Translate one ticket or notification event into its read-model change."""
-    ordered = {
-        "ticket_id": getattr(payload, "ticket_id", envelope.subject),
-        "producer": envelope.producer,
-        "sequence": envelope.sequence,
-        "latest": {"last_event_at": as_utc(envelope.time)},
-    }
-    match payload:
-        case TicketCreatedV1():
-            return TicketChange(
-                **ordered,
-                state={"status": TicketStatus.new.value},
-                facts={
-                    "category": payload.category,
-                    "channel": payload.channel.value,
-                    "priority": payload.priority.value,
-                    "owner_department": payload.department,
-                    "created_by": payload.created_by,
-                },
-                earliest={"created_at": as_utc(payload.created_at)},
-            )
-        case TicketQueuedV1():
-            return TicketChange(
-                **ordered,
-                state={"status": TicketStatus.queued.value, "assignment": None},
-                earliest={"queued_at": as_utc(payload.queued_at)},
-            )
-        case TicketAssignedV1():
-            assignment = Assignment(
-                agent_id=payload.agent_id,
-                agent_name=payload.agent_name,
-                department=payload.department,
-                skill=payload.skill,
-                assigned_at=as_utc(payload.assigned_at),
-            ).model_dump()
-            return TicketChange(
-                **ordered,
-                state={"status": TicketStatus.open.value, "assignment": assignment},
-                earliest={"assigned_at": assignment["assigned_at"]},
-                members={"assignments": assignment},
-            )
-        case TicketResolvedV1():
-            return TicketChange(
-                **ordered,
-                state={"status": TicketStatus.solved.value, "resolved_by": payload.agent_id},
-                earliest={"resolved_at": as_utc(payload.resolved_at)},
-            )
-        case NotificationSentV1():
-            # Notify's events are about its deliveries, not in a ticket's order: each is
-            # counted once by its id.
-            return TicketChange(
-                **{**ordered, "sequence": None},
-                notification=payload.notification_id,
-                earliest={"first_notified_at": as_utc(payload.sent_at)},
-            )
-    raise TypeError(f"reporting keeps no ticket row for {payload.event_type}")
-
-
-def moves_on(row: Mapping[str, Any] | None, change: TicketChange) -> bool:
-    """Whether `change` is news to `row`: a producer's newer word, or an uncounted notification."""
-    if change.notification is not None:
-        return change.notification not in (row or {}).get("notified", [])
-    if change.state is None:
-        return False
-    return is_newer(change.sequence, applied_sequence(row, change.producer))
-
-
-def applied_sequence(row: Mapping[str, Any] | None, producer: str) -> int | None:
-    """The highest sequence from `producer` this row applied, None if none was."""
-    stream = ((row or {}).get("streams") or {}).get(producer) or {}
-    return stream.get("sequence")
-
-
-def apply_change(
-    row: Mapping[str, Any] | None, change: TicketChange
-) -> tuple[dict[str, Any], bool]:
-    """The row after `change`, and whether it moved the row on (False: only its facts were
-    kept, being a repeat or a late event).
-
-    This is the meaning of the single-document updates the Mongo adapter sends; the in-memory
-    fake uses it, and the unit tests prove its order independence here.
-    """
-    state: dict[str, Any] = dict(row or {"ticket_id": change.ticket_id})
-    news = moves_on(row, change)
-    state.update(change.facts)
-    for name, value in change.earliest.items():
-        state[name] = value if state.get(name) is None else min(state[name], value)
-    for name, value in change.latest.items():
-        state[name] = value if state.get(name) is None else max(state[name], value)
-    for name, value in change.members.items():
-        members = list(state.get(name, []))
-        state[name] = members if value in members else [*members, value]
-    if news:
-        if change.stream_state is not None:
-            state["streams"] = {**state.get("streams", {}), change.producer: change.stream_state}
-        if change.notification is not None:
-            state["notified"] = [*state.get("notified", []), change.notification]
-            state["notifications"] = state.get("notifications", 0) + 1
-        state["events_applied"] = state.get("events_applied", 0) + 1
-    return state, news
+def _distinct(items: list[T], key: Callable[[T], Hashable]) -> list[T]:
+    """One of each: a fact kept twice (by a store that lost precision) counts once."""
+    kept: dict[Hashable, T] = {}
+    for item in items:
+        kept.setdefault(key(item), item)
+    return list(kept.values())

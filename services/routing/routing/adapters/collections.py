@@ -8,6 +8,7 @@ TICKETS = "tickets"
 QUEUE = "queue"
 RESOLUTIONS = "resolutions"
 RULES = "routing_rules"
+DEPARTMENTS = "departments"
 
 OUTBOX_COLLECTIONS = (AGENTS, ASSIGNMENTS, QUEUE, RESOLUTIONS)
 

@@ -3,6 +3,7 @@
 from routing.adapters import collections as names
 from routing.adapters.agents import MongoAgents
 from routing.adapters.assignments import MongoAssignments
+from routing.adapters.departments import MongoDepartments
 from routing.adapters.rules import MongoRules
 from routing.adapters.tickets import MongoQueue, MongoResolutions, MongoTickets
 from routing.ports import Stores
@@ -18,5 +19,6 @@ def mongo_stores(runtime: Runtime) -> Stores:
         queue=MongoQueue(db[names.QUEUE], publish),
         resolutions=MongoResolutions(db[names.RESOLUTIONS], publish),
         rules=MongoRules(db[names.RULES]),
+        departments=MongoDepartments(db[names.DEPARTMENTS]),
         clock=runtime.clock,
     )

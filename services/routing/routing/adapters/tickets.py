@@ -15,11 +15,14 @@ from routing.domain import (
     Resolution,
     RoutingTicket,
     SkillRequirement,
+    TicketRecord,
 )
 from ticketflow_shared import outbox
-from ticketflow_shared.events import Envelope, Priority
+from ticketflow_shared.events import Envelope, Position, Priority, TicketStatus
 
+Lane = tuple[SkillRequirement, str | None]
 HELD_EVENTS = "held_events"  # a queue entry's ticket.queued until it is announced
+APPLIED = "applied"  # producer -> highest sequence of its events applied to the ticket
 SERVICE_ORDER = [("priority_rank", 1), ("created_at", 1), ("_id", 1)]
 
 
@@ -34,6 +37,8 @@ def _ticket_fields(ticket: RoutingTicket) -> dict[str, Any]:
         "min_level": ticket.requirement.min_level,
         "department": ticket.department,
         "created_by": ticket.created_by,
+        "department_only": ticket.department_only,
+        "released_by": ticket.released_by,
     }
 
 
@@ -46,7 +51,16 @@ def _ticket(doc: dict[str, Any]) -> RoutingTicket:
         requirement=SkillRequirement(doc["required_skill"], doc["min_level"]),
         department=doc.get("department"),
         created_by=doc.get("created_by"),
+        department_only=bool(doc.get("department_only")),
+        released_by=doc.get("released_by"),
     )
+
+
+def _applying(position: Position | None) -> dict[str, Any]:
+    """An update operator recording `position` as applied, never lowering what is there."""
+    if position is None or position.sequence is None:
+        return {}
+    return {"$max": {f"{APPLIED}.{position.producer}": position.sequence}}
 
 
 def _queue_filter(skill: str | None, departments: Collection[str] | None) -> dict[str, Any]:
@@ -60,8 +74,12 @@ class MongoTickets:
     def __init__(self, collection: AsyncCollection) -> None:
         self.collection = collection
 
-    async def add(self, ticket: RoutingTicket, now: datetime) -> bool:
+    async def add(
+        self, ticket: RoutingTicket, now: datetime, position: Position | None = None
+    ) -> bool:
         doc = {**_ticket_fields(ticket), "received_at": now, "routed": False}
+        if position is not None and position.sequence is not None:
+            doc[APPLIED] = {position.producer: position.sequence}
         try:
             await self.collection.insert_one(doc)
         except DuplicateKeyError:
@@ -72,12 +90,37 @@ class MongoTickets:
         doc = await self.collection.find_one({"_id": ticket_id})
         return _ticket(doc) if doc else None
 
+    async def record(self, ticket_id: str, producer: str) -> TicketRecord | None:
+        doc = await self.collection.find_one({"_id": ticket_id})
+        if doc is None:
+            return None
+        applied = (doc.get(APPLIED) or {}).get(producer)
+        return TicketRecord(_ticket(doc), bool(doc.get("routed")), applied)
+
     async def is_routed(self, ticket_id: str) -> bool:
         doc = await self.collection.find_one({"_id": ticket_id}, {"routed": 1})
         return bool(doc and doc.get("routed"))
 
-    async def mark_routed(self, ticket_id: str) -> None:
-        await self.collection.update_one({"_id": ticket_id}, {"$set": {"routed": True}})
+    async def mark_routed(self, ticket_id: str, position: Position | None = None) -> None:
+        update = {"$set": {"routed": True}, **_applying(position)}
+        await self.collection.update_one({"_id": ticket_id}, update)
+
+    async def advance(self, ticket_id: str, position: Position | None) -> None:
+        if update := _applying(position):
+            await self.collection.update_one({"_id": ticket_id}, update)
+
+    async def revise(self, ticket: RoutingTicket) -> None:
+        fields = {k: v for k, v in _ticket_fields(ticket).items() if k != "_id"}
+        await self.collection.update_one(
+            {"_id": ticket.ticket_id}, {"$set": {**fields, "routed": False}}
+        )
+
+    async def reprioritize(
+        self, ticket_id: str, priority: Priority, position: Position | None
+    ) -> None:
+        fields = {"priority": priority.value, "priority_rank": priority.rank}
+        update = {"$set": fields, **_applying(position)}
+        await self.collection.update_one({"_id": ticket_id}, update)
 
     async def unrouted(self, received_before: datetime, limit: int) -> list[RoutingTicket]:
         query = {"routed": False, "received_at": {"$lt": received_before}}
@@ -136,15 +179,19 @@ class MongoQueue:
         self,
         limit: int,
         skill: str | None = None,
-        excluding: Collection[SkillRequirement] = (),
+        excluding: Collection[Lane] = (),
         departments: Collection[str] | None = None,
     ) -> list[QueueEntry]:
         """In service order; only tickets of `departments` when given."""
         query = _queue_filter(skill, departments)
         if excluding:
             query["$nor"] = [
-                {"required_skill": requirement.skill, "min_level": requirement.min_level}
-                for requirement in excluding
+                {
+                    "required_skill": requirement.skill,
+                    "min_level": requirement.min_level,
+                    "department": department,
+                }
+                for requirement, department in excluding
             ]
         cursor = self.collection.find(query, {outbox.OUTBOX: 0}).sort(SERVICE_ORDER).limit(limit)
         return [QueueEntry(_ticket(doc), doc["queued_at"]) async for doc in cursor]
@@ -161,12 +208,15 @@ class MongoQueue:
             {"required_skill": skill, "min_level": {"$lte": level}}
             for skill, level in agent.skills.items()
         ]
-        cursor = (
-            self.collection.find({"$or": takeable}, {outbox.OUTBOX: 0})
-            .sort(SERVICE_ORDER)
-            .limit(limit)
-        )
+        served = [{"department": agent.department}, {"department": None}]
+        query = {"$and": [{"$or": takeable}, {"$or": served}]}
+        cursor = self.collection.find(query, {outbox.OUTBOX: 0}).sort(SERVICE_ORDER).limit(limit)
         return [_ticket(doc) async for doc in cursor]
+
+    async def reprioritize(self, ticket_id: str, priority: Priority) -> bool:
+        fields = {"priority": priority.value, "priority_rank": priority.rank}
+        result = await self.collection.update_one({"_id": ticket_id}, {"$set": fields})
+        return result.matched_count == 1
 
     async def set_requirement(self, category: str, requirement: SkillRequirement) -> int:
         result = await self.collection.update_many(
@@ -191,6 +241,7 @@ class MongoResolutions:
             "_id": resolution.ticket_id,
             "agent_id": resolution.agent_id,
             "resolved_at": resolution.resolved_at,
+            "status": resolution.status.value,
         }
         try:
             # The ticket id as _id: a ticket is resolved, and its events recorded, only once.
@@ -201,8 +252,18 @@ class MongoResolutions:
             await self.publish(self.collection, resolution.ticket_id, entries)
         return True
 
+    async def restate(self, ticket_id: str, status: TicketStatus) -> None:
+        await self.collection.update_one(
+            {"_id": ticket_id, "status": {"$ne": status.value}}, {"$set": {"status": status.value}}
+        )
+
+    async def remove(self, ticket_id: str) -> bool:
+        # Resolutions are recorded without events, so there is nothing to publish first.
+        return (await self.collection.delete_one({"_id": ticket_id})).deleted_count == 1
+
     async def get(self, ticket_id: str) -> Resolution | None:
         doc = await self.collection.find_one({"_id": ticket_id}, {outbox.OUTBOX: 0})
         if doc is None:
             return None
-        return Resolution(doc["_id"], doc.get("agent_id"), doc["resolved_at"])
+        status = TicketStatus(doc.get("status") or TicketStatus.solved)
+        return Resolution(doc["_id"], doc.get("agent_id"), doc["resolved_at"], status)

@@ -3,12 +3,15 @@
 from routing.domain.agents import PROFILE_FIELDS, Agent, AgentCannotTake, Assignment
 from routing.domain.assignment import next_ticket_for, rank_agents
 from routing.domain.commands import RegisterAgent, ReviseAgent, SetRule
+from routing.domain.departments import DepartmentSettings
+from routing.domain.desk import SlotChange, slot_change, transfer_requirement, why_cannot_take
 from routing.domain.tickets import (
     QueueEntry,
     Resolution,
     RoutingRule,
     RoutingTicket,
     SkillRequirement,
+    TicketRecord,
     TicketState,
     TicketStatus,
     category_key,
@@ -20,6 +23,7 @@ __all__ = [
     "Agent",
     "AgentCannotTake",
     "Assignment",
+    "DepartmentSettings",
     "QueueEntry",
     "RegisterAgent",
     "Resolution",
@@ -28,10 +32,15 @@ __all__ = [
     "RoutingTicket",
     "SetRule",
     "SkillRequirement",
+    "SlotChange",
+    "TicketRecord",
     "TicketState",
     "TicketStatus",
     "category_key",
     "next_ticket_for",
     "rank_agents",
     "skill_name",
+    "slot_change",
+    "transfer_requirement",
+    "why_cannot_take",
 ]

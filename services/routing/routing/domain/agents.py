@@ -103,6 +103,14 @@ class Agent:
     def level(self, skill: str) -> int:
         return self.skills.get(skill, 0)
 
+    def serves(self, department: str | None) -> bool:
+        """Whether this agent works tickets of `department` (every agent those of none)."""
+        return department is None or department == self.department
+
+    def may_get(self, ticket: RoutingTicket) -> bool:
+        """Whether routing may give `ticket` to this agent unasked (skills and room aside)."""
+        return ticket.released_by != self.agent_id
+
     def can_take(self, requirement: SkillRequirement) -> bool:
         return self.has_spare_capacity and self.level(requirement.skill) >= requirement.min_level
 

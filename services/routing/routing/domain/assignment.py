@@ -18,6 +18,13 @@ def rank_agents(agents: Iterable[Agent], requirement: SkillRequirement) -> list[
 
 
 def next_ticket_for(agent: Agent, queued: Iterable[RoutingTicket]) -> RoutingTicket | None:
-    """The queued ticket `agent` should take next: first in service order that it can take."""
-    takeable = [ticket for ticket in queued if agent.can_take(ticket.requirement)]
+    """The queued ticket `agent` should take next: first in service order that it can take,
+    of its own department or of none, and not one it put back itself."""
+    takeable = [
+        ticket
+        for ticket in queued
+        if agent.serves(ticket.department)
+        and agent.may_get(ticket)
+        and agent.can_take(ticket.requirement)
+    ]
     return min(takeable, key=lambda ticket: ticket.queue_key, default=None)

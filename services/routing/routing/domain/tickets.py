@@ -54,6 +54,16 @@ class RoutingTicket:
     # The department that owns the ticket and who opened it, for who may see it here.
     department: str | None = None
     created_by: str | None = None
+    # Transferred tickets go to agents of their department only.
+    department_only: bool = False
+    # The agent who put it back in the queue by hand: not given it again automatically.
+    released_by: str | None = None
+
+    @property
+    def lane(self) -> tuple[SkillRequirement, str | None]:
+        """Which waiting tickets one agent can take as well as this one: same need, same
+        department."""
+        return (self.requirement, self.department)
 
     @property
     def queue_key(self) -> tuple[int, datetime, str]:
@@ -76,10 +86,23 @@ class QueueEntry:
 
 
 @dataclass(frozen=True)
+class TicketRecord:
+    """Routing's record of a ticket, with the highest intake event applied to it."""
+
+    ticket: RoutingTicket
+    routed: bool
+    applied: int | None = None
+
+
+@dataclass(frozen=True)
 class Resolution:
+    """A ticket that wants no agent now: solved, closed, or waiting with its slot released.
+    `agent_id` is the agent who held it last."""
+
     ticket_id: str
     agent_id: str | None
     resolved_at: datetime
+    status: TicketStatus = TicketStatus.solved
 
 
 @dataclass(frozen=True)
