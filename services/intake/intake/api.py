@@ -94,14 +94,20 @@ async def get_ticket(ticket_id: str, tickets: Tickets, caller: TicketReader) -> 
 @tickets_router.post(
     "/{ticket_id}/resolve",
     summary="Resolve a ticket",
-    responses={404: {"description": "Unknown ticket"}, 409: {"description": "Already resolved"}},
+    responses={
+        404: {"description": "Unknown ticket"},
+        409: {"description": "Already solved, or closed"},
+        422: {"description": "Required steps of the ticket's procedure are not done"},
+    },
 )
 async def resolve_ticket(
     ticket_id: str, tickets: Tickets, caller: TicketWorker, body: TicketResolve | None = None
 ) -> TicketRead:
     # Past owners and consulted departments read the ticket; only its owners resolve it.
     await handoff_handlers.owned_ticket(tickets, ticket_id, caller.scope())
-    command = ResolveTicket(ticket_id=ticket_id, resolution=body.resolution if body else None)
+    command = ResolveTicket(
+        ticket_id=ticket_id, resolution=body.resolution if body else None, actor=caller.actor
+    )
     ticket = await handlers.resolve_ticket(command, tickets)
     return TicketRead.model_validate(ticket)
 
@@ -118,6 +124,6 @@ async def list_categories(categories: Categories, _: Caller) -> CategoryList:
 async def put_category(
     name: CategoryName, body: CategoryUpdate, categories: Categories, _: Admin
 ) -> CategoryRead:
-    rule = body.to_rule(name)
-    await categories.put(rule)
-    return CategoryRead.model_validate(rule)
+    await categories.put(body.to_rule(name))
+    # Read back: the category's procedure is kept, and the answer shows it.
+    return CategoryRead.model_validate(await categories.get(name))

@@ -8,11 +8,12 @@ from functools import partial
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from intake import api, consumers, handlers, handoffs_api
+from intake import api, auto_close, consumers, desk_api, handlers, handoffs_api
 from intake.adapters import handoff_views
 from intake.adapters import tickets as ticket_store
 from intake.adapters.categories import MongoCategoryRepository
 from intake.adapters.checklists import HANDOFF_CHECKLISTS, MongoChecklistRepository
+from intake.adapters.close_claims import CLOSE_CLAIMS, MongoCloseClaims
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
 from intake.adapters.handoff_views import MongoHandoffViews
 from intake.adapters.tickets import MongoTicketRepository
@@ -22,6 +23,7 @@ from intake.settings import IntakeSettings
 from ticketflow_shared.access.guard import caller
 from ticketflow_shared.access.key_admin import api_key_router
 from ticketflow_shared.access.key_store import API_KEYS
+from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
 from ticketflow_shared.errors import Refusal
 from ticketflow_shared.http import refusal_handler, request_validation_handler, service_app
 from ticketflow_shared.runtime import Runtime
@@ -30,7 +32,7 @@ TICKETS = "tickets"
 CATEGORIES = "categories"
 
 
-def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     settings = settings or IntakeSettings()
     # Refuses to start without keys: customer data is never stored in clear text.
     cipher = settings.field_cipher()
@@ -38,10 +40,19 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         settings,
         indexes={TICKETS: [*ticket_store.INDEXES, *handoff_views.INDEXES]},
         outbox_collections=[TICKETS, API_KEYS],
+        clock=clock,
     )
     customers = CustomerTickets(runtime.db[CUSTOMERS], runtime.db[MIGRATIONS])
     tickets = MongoTicketRepository(runtime.db[TICKETS], customers, runtime.publish_outbox, cipher)
     categories = MongoCategoryRepository(runtime.db[CATEGORIES])
+    # The lifecycle: solved tickets close by themselves.
+    auto_close.schedule_auto_close(
+        runtime.scheduler,
+        tickets,
+        MongoCloseClaims(runtime.db[CLOSE_CLAIMS]),
+        after_seconds=settings.close_solved_after_seconds,
+        every_seconds=settings.close_sweep_seconds,
+    )
 
     async def seed_categories(_: Runtime) -> None:
         if settings.seed_default_categories:
@@ -70,7 +81,15 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     return app
 
 
-ROUTERS = (api.tickets_router, api.categories_router, *handoffs_api.ROUTERS)
+ROUTERS = (
+    api.tickets_router,
+    api.categories_router,
+    *handoffs_api.ROUTERS,
+    # The lifecycle, the conversation, the procedure (SOP) and the desk.
+    desk_api.lifecycle_router,
+    desk_api.procedure_router,
+    desk_api.desk_router,
+)
 
 
 def install_api(app: FastAPI, tickets: TicketRepository, categories: CategoryRepository) -> None:

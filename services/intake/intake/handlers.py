@@ -71,7 +71,7 @@ async def resolve_ticket(
     command: ResolveTicket, tickets: TicketRepository, clock: Clock = now_ms
 ) -> Ticket:
     def resolve(ticket: Ticket) -> bool:
-        ticket.resolve(command.resolution, clock())
+        ticket.resolve(command.resolution, clock(), command.actor)
         return True
 
     return await _change(tickets, command.ticket_id, resolve)

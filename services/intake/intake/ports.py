@@ -1,8 +1,10 @@
 """What the handlers need from storage; MongoDB adapters and test fakes both fit."""
 
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from intake.domain.categories import CategoryRule
+from intake.domain.procedure import ProcedureStep
 from intake.domain.ticket import Ticket, TicketStatus
 from ticketflow_shared.access.principal import Scope
 
@@ -16,6 +18,14 @@ class TicketRepository(Protocol):
     async def save(self, ticket: Ticket, expected_version: int) -> None:
         """Write changes and recorded events; raise ConcurrentUpdate unless the stored ticket
         is still at `expected_version` (the version it was loaded at)."""
+
+    async def for_agent(
+        self, agent_id: str, statuses: tuple[TicketStatus, ...], limit: int
+    ) -> list[Ticket]:
+        """At most `limit` of the tickets `agent_id` owns in one of `statuses`, in any order."""
+
+    async def due_to_close(self, solved_by: datetime, limit: int) -> list[str]:
+        """Ids of at most `limit` tickets solved at or before `solved_by`, oldest first."""
 
     async def find(
         self,
@@ -34,3 +44,13 @@ class CategoryRepository(Protocol):
     async def all(self) -> list[CategoryRule]: ...
 
     async def put(self, rule: CategoryRule) -> None: ...
+
+    async def put_procedure(self, name: str, steps: tuple[ProcedureStep, ...]) -> bool:
+        """Replace the category's procedure; False if there is no such category."""
+
+
+class CloseClaims(Protocol):
+    async def claim(self, ticket_id: str, version: int, now: datetime, lease: timedelta) -> bool:
+        """Whether this caller, and no other, may close the ticket at `version`."""
+
+    async def forget_before(self, before: datetime) -> int: ...

@@ -22,6 +22,7 @@ from intake.domain.categories import CategoryRule
 from intake.domain.commands import CreateTicket
 from intake.domain.customers import checked_customer
 from intake.domain.ticket import TicketStatus
+from intake.procedure_schemas import ProcedureRead, ProcedureStepRead
 from ticketflow_shared.events import Channel, Customer, Priority
 
 # Field names become MongoDB keys: no dots, no leading `$`.
@@ -161,6 +162,7 @@ class HistoryRead(BaseModel):
     event_id: str | None = None
     agent_id: str | None = None
     note: str | None = None
+    actor: str | None = None
 
 
 class OwnershipPeriodRead(BaseModel):
@@ -219,6 +221,18 @@ class TicketRead(BaseModel):
     history: list[HistoryRead]
     ownership: OwnershipRead
     consults: list[ConsultRead]
+    # The lifecycle and the procedure (SOP).
+    first_response_at: datetime | None = None
+    reopen_count: int = 0
+    closed_at: datetime | None = None
+    follow_up_of: str | None = None
+    follow_ups: list[str] = Field(default_factory=list)
+    procedure: ProcedureRead = Field(default_factory=ProcedureRead)
+
+    @field_validator("procedure", mode="before")
+    @classmethod
+    def _procedure(cls, value: object) -> object:
+        return ProcedureRead.of(value) if isinstance(value, list) else value
 
 
 class TicketList(BaseModel):
@@ -254,6 +268,7 @@ class CategoryRead(BaseModel):
     required_fields: list[str]
     default_priority: Priority | None
     department: str | None
+    procedure: list[ProcedureStepRead] = Field(default_factory=list)
 
 
 class CategoryList(BaseModel):

@@ -12,3 +12,7 @@ class IntakeSettings(ServiceSettings):
     # The front door answers within a second, whatever the backlog behind it: a client that
     # gets 503 + Retry-After retries with its Idempotency-Key instead of hanging.
     http_deadline_seconds: float = Field(default=1.0, gt=0)
+    # The lifecycle: a solved ticket closes by itself this long after it was solved (4 days),
+    # looked for every `close_sweep_seconds`.
+    close_solved_after_seconds: float = Field(default=4 * 24 * 3600, gt=0)
+    close_sweep_seconds: float = Field(default=60.0, gt=0)

@@ -39,6 +39,9 @@ def secrets_of(token: str) -> dict[str, str]:
         "subject": f"Parcel {token} never arrived",
         "body": f"My parcel {token} is lost somewhere.",
         "order_id": f"ORD-{token}",
+        "message": f"Still no parcel {token}, write to me",
+        "reply": f"We resent parcel {token} today",
+        "note": f"Customer {token} called twice",
     }
 
 
@@ -103,7 +106,10 @@ async def test_a_raw_read_of_every_store_shows_no_customer_data(
     created = await platform["intake"].post("/tickets", json=ticket_body(secret))
     assert created.status_code == 201, created.text
     ticket_id = created.json()["id"]
-    await bus_probe.wait_for("notification.sent.v1", ticket_id)
+    await post_conversation(platform["intake"], ticket_id, secret)
+    # Notify emails the ticket's receipt and the public reply (never the internal note).
+    await bus_probe.wait_for("notification.sent.v1", ticket_id, count=2)
+    await bus_probe.wait_for("ticket.message_added.v1", ticket_id, count=3)
     await reported_notified(platform["reporting"], ticket_id)
 
     assert await clear_text_in(namespace, secret) == []
@@ -112,14 +118,42 @@ async def test_a_raw_read_of_every_store_shows_no_customer_data(
     assert ticket["customer"] == {"email": secret["email"], "name": secret["name"]}
     assert (ticket["subject"], ticket["body"]) == (secret["subject"], secret["body"])
     assert ticket["fields"] == {"order_id": secret["order_id"]}
+    thread = (await platform["intake"].get(f"/tickets/{ticket_id}/messages")).json()
+    assert [m["body"] for m in thread["data"]] == [
+        secret["message"],
+        secret["reply"],
+        secret["note"],
+    ]
+    assert thread["data"][0]["author_name"] == secret["name"]
     listed = await platform["intake"].get(
         "/tickets", params={"customer_email": secret["email"].upper()}
     )
     assert [t["id"] for t in listed.json()["data"]] == [ticket_id]
     notified = await platform["notify"].get("/notifications", params={"ticket_id": ticket_id})
-    [delivery] = notified.json()["data"]
+    deliveries = {d["event_type"]: d for d in notified.json()["data"]}
+    delivery = deliveries["ticket.created.v1"]
     assert (delivery["recipient"], delivery["recipient_name"]) == (secret["email"], secret["name"])
     assert secret["subject"] in delivery["subject"] + delivery["body"]
+    assert secret["reply"] in deliveries["ticket.message_added.v1"]["body"]
+    assert all(secret["note"] not in d["body"] for d in deliveries.values())
+
+
+async def post_conversation(intake: httpx.AsyncClient, ticket_id: str, secret: dict) -> None:
+    """The customer's message (with their name on it), a public reply and an internal note."""
+    posted = [
+        await intake.post(
+            f"/tickets/{ticket_id}/customer-messages", json={"body": secret["message"]}
+        ),
+        await intake.post(
+            f"/tickets/{ticket_id}/messages",
+            json={"body": secret["reply"], "visibility": "public"},
+        ),
+        await intake.post(
+            f"/tickets/{ticket_id}/messages",
+            json={"body": secret["note"], "visibility": "internal"},
+        ),
+    ]
+    assert [response.status_code for response in posted] == [201, 201, 201]
 
 
 async def reported_notified(reporting: httpx.AsyncClient, ticket_id: str) -> None:

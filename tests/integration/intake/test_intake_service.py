@@ -202,7 +202,7 @@ async def handled_in_order(client: httpx.AsyncClient, bus_probe: BusProbe) -> No
     handled one at a time, in order, so a marker applied to another ticket proves it."""
     marker = await open_ticket(client)
     await bus_probe.publish(queued_event(marker["id"]))
-    await ticket_when(client, marker["id"], lambda t: t["status"] == "queued")
+    await ticket_when(client, marker["id"], lambda t: len(t["history"]) == 2)
 
 
 async def test_the_same_assigned_event_twice_leaves_one_history_entry(client, bus_probe: BusProbe):
@@ -247,10 +247,11 @@ async def test_routing_events_out_of_order_and_repeated_apply_in_routings_order(
     assert (doc["version"], doc["sequences"]) == (2, {"routing": 4})
     assert "applied_events" not in doc
 
-    # A newer event may move it "back": routing took the ticket from its agent.
+    # A newer event may move it "back": routing took the ticket from its agent. It stays
+    # open for intake, but nobody owns it.
     await bus_probe.publish(queued_event(ticket["id"], sequence=5))
-    current = await ticket_when(client, ticket["id"], lambda t: t["status"] == "queued")
-    assert current["assignee"] is None
+    current = await ticket_when(client, ticket["id"], lambda t: t["assignee"] is None)
+    assert current["status"] == "open"
 
 
 async def test_a_handler_rerun_after_a_crash_changes_nothing(app, client):
@@ -283,7 +284,14 @@ async def test_resolve_publishes_ticket_resolved_with_the_agent(client, bus_prob
     assert response.json()["status"] == "solved"
     assert again.status_code == 409
     [envelope] = await bus_probe.wait_for("ticket.resolved.v1", subject=ticket["id"])
-    assert envelope.sequence == 3  # created 1, assigned applied 2, resolved 3
+    # Created 1, assigned applied with its status change 2, solved 3, ticket.resolved 4.
+    assert envelope.sequence == 4
+    [changed] = bus_probe.of_type("ticket.status_changed.v1", ticket["id"])[-1:]
+    assert (changed.sequence, changed.data["status"], changed.data["previous"]) == (
+        3,
+        "solved",
+        "open",
+    )
     resolved = TicketResolvedV1.model_validate(envelope.data)
     assert (resolved.agent_id, resolved.resolution) == ("agent-3", "Refunded the duplicate")
     assert (await client.post("/tickets/TF-UNKNOWN0000/resolve")).status_code == 404

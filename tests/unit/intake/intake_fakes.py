@@ -1,11 +1,13 @@
 """In-memory stand-ins for intake's repositories, and builders for test data."""
 
 import copy
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from intake.domain.categories import CategoryRule
 from intake.domain.commands import CreateTicket
 from intake.domain.errors import ConcurrentUpdate, TicketIdTaken
+from intake.domain.procedure import ProcedureStep
 from intake.domain.ticket import Ticket, TicketStatus
 from ticketflow_shared.access.principal import Scope
 from ticketflow_shared.events import (
@@ -75,11 +77,51 @@ class FakeTickets:
         found.sort(key=lambda t: t.created_at, reverse=True)
         return found[:limit], len(found)
 
+    async def for_agent(
+        self, agent_id: str, statuses: tuple[TicketStatus, ...], limit: int
+    ) -> list[Ticket]:
+        found = [
+            copy.deepcopy(t)
+            for t in self.stored.values()
+            if t.assignee and t.assignee.agent_id == agent_id and t.status in statuses
+        ]
+        return found[:limit]
+
+    async def due_to_close(self, solved_by: datetime, limit: int) -> list[str]:
+        due = [
+            t
+            for t in self.stored.values()
+            if t.status is TicketStatus.solved and t.resolved_at and t.resolved_at <= solved_by
+        ]
+        due.sort(key=lambda t: t.resolved_at or solved_by)
+        return [t.id for t in due[:limit]]
+
     def _keep(self, ticket: Ticket) -> None:
         self.published.extend(ticket.events)
-        self.sequences.extend(ticket.version for _ in ticket.events)
+        # As the store stamps them: each event its own version, the last the ticket's.
+        first = ticket.version - len(ticket.events) + 1
+        self.sequences.extend(range(first, ticket.version + 1))
         ticket.events.clear()
         self.stored[ticket.id] = copy.deepcopy(ticket)
+
+
+class FakeCloseClaims:
+    """Claims by key, as the store's unique `_id` keeps them (without takeovers)."""
+
+    def __init__(self) -> None:
+        self.held: dict[tuple[str, int], datetime] = {}
+
+    async def claim(self, ticket_id: str, version: int, now: datetime, lease: timedelta) -> bool:
+        if (ticket_id, version) in self.held:
+            return False
+        self.held[ticket_id, version] = now
+        return True
+
+    async def forget_before(self, before: datetime) -> int:
+        old = [key for key, at in self.held.items() if at < before]
+        for key in old:
+            del self.held[key]
+        return len(old)
 
 
 class FakeCategories:
@@ -93,7 +135,14 @@ class FakeCategories:
         return sorted(self.rules.values(), key=lambda rule: rule.name)
 
     async def put(self, rule: CategoryRule) -> None:
-        self.rules[rule.name] = rule
+        kept = self.rules.get(rule.name)
+        self.rules[rule.name] = replace(rule, procedure=kept.procedure if kept else ())
+
+    async def put_procedure(self, name: str, steps: tuple[ProcedureStep, ...]) -> bool:
+        if name not in self.rules:
+            return False
+        self.rules[name] = replace(self.rules[name], procedure=steps)
+        return True
 
 
 BILLING = CategoryRule("billing", ("order_id",), Priority.high, "billing")

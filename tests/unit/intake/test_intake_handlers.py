@@ -17,15 +17,15 @@ from intake import handlers
 from intake.domain.categories import CategoryRule
 from intake.domain.commands import ResolveTicket
 from intake.domain.errors import (
-    AlreadyResolved,
     ConcurrentUpdate,
     IdempotencyConflict,
+    IllegalTransition,
     MissingFields,
     TicketNotFound,
     UnknownCategory,
 )
 from intake.domain.ticket import TicketStatus
-from ticketflow_shared.events import TicketCreatedV1, TicketResolvedV1
+from ticketflow_shared.events import TicketCreatedV1, TicketResolvedV1, TicketStatusChangedV1
 
 
 @pytest.fixture
@@ -168,9 +168,12 @@ async def test_events_go_out_at_the_version_their_change_made(tickets, categorie
     await handlers.resolve_ticket(ResolveTicket(ticket_id=ticket.id), tickets)
 
     kinds = [type(event) for event in tickets.published]
+    # Queued 2; assigned 3, with the status change it records; the solve records two.
     assert list(zip(kinds, tickets.sequences, strict=True)) == [
         (TicketCreatedV1, 1),
-        (TicketResolvedV1, 4),
+        (TicketStatusChangedV1, 3),
+        (TicketStatusChangedV1, 4),
+        (TicketResolvedV1, 5),
     ]
 
 
@@ -185,7 +188,8 @@ async def test_a_concurrent_write_is_retried_on_fresh_state(tickets, categories)
 
     after = await handlers.ticket_queued(routing(1), queued(ticket.id), tickets)
 
-    assert after.status is TicketStatus.queued
+    assert after.status is TicketStatus.new
+    assert [entry.event_type for entry in after.history][-1] == "ticket.queued.v1"
 
 
 async def test_endless_conflicts_give_up(tickets, categories):
@@ -212,7 +216,7 @@ async def test_resolve_twice_conflicts_and_publishes_once(tickets, categories):
     ticket = (await handlers.create_ticket(create_command(), tickets, categories)).ticket
     await handlers.resolve_ticket(ResolveTicket(ticket_id=ticket.id), tickets)
 
-    with pytest.raises(AlreadyResolved):
+    with pytest.raises(IllegalTransition):
         await handlers.resolve_ticket(ResolveTicket(ticket_id=ticket.id), tickets)
     assert sum(isinstance(e, TicketResolvedV1) for e in tickets.published) == 1
 

@@ -187,6 +187,7 @@ async def test_categories_are_listed_and_replaced(client):
         "required_fields": ["order_id", "iban"],
         "default_priority": "urgent",
         "department": None,
+        "procedure": [],
     }
     assert listed["count"] == 3
     assert [c["name"] for c in listed["data"]] == ["billing", "general", "refunds"]

@@ -6,6 +6,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from intake.domain.categories import CategoryRule
+from intake.domain.procedure import ProcedureStep
 from ticketflow_shared.events import Priority, utcnow
 
 
@@ -24,6 +25,15 @@ class MongoCategoryRepository:
     async def put(self, rule: CategoryRule) -> None:
         await self.collection.update_one({"_id": rule.name}, {"$set": _fields(rule)}, upsert=True)
 
+    async def put_procedure(self, name: str, steps: tuple[ProcedureStep, ...]) -> bool:
+        """Replace the category's procedure, kept apart from its rule (which `put` rewrites);
+        False if there is no such category."""
+        result = await self.collection.update_one(
+            {"_id": name},
+            {"$set": {PROCEDURE: [_step(step) for step in steps], "updated_at": utcnow()}},
+        )
+        return result.matched_count == 1
+
     async def seed(self, rules: tuple[CategoryRule, ...]) -> None:
         """Write the defaults only into an empty collection; never overwrite an operator's edit."""
         if await self.collection.find_one({}, {"_id": 1}) is not None:
@@ -32,6 +42,18 @@ class MongoCategoryRepository:
             # Another instance starting at the same moment may have written it first.
             with contextlib.suppress(DuplicateKeyError):
                 await self.collection.insert_one({"_id": rule.name, **_fields(rule)})
+
+
+PROCEDURE = "procedure"
+
+
+def _step(step: ProcedureStep) -> dict:
+    return {
+        "key": step.key,
+        "label": step.label,
+        "required": step.required,
+        "macros": list(step.macros),
+    }
 
 
 def _fields(rule: CategoryRule) -> dict:
@@ -50,4 +72,8 @@ def _rule(doc: dict) -> CategoryRule:
         required_fields=tuple(doc.get("required_fields") or ()),
         default_priority=Priority(priority) if priority else None,
         department=doc.get("department"),
+        procedure=tuple(
+            ProcedureStep(s["key"], s["label"], s["required"], tuple(s["macros"]))
+            for s in doc.get(PROCEDURE) or ()
+        ),
     )

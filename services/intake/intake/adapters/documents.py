@@ -14,8 +14,10 @@ from intake.adapters.handoff_documents import SEALED as HANDOFF_SEALED
 from intake.adapters.handoff_documents import handoff_fields, handoff_parts
 from intake.domain.customers import checked_customer, customer_key
 from intake.domain.idempotency import IdempotencyRecord
+from intake.domain.messages import Message
+from intake.domain.procedure import ProcedureStep, StepState
 from intake.domain.ticket import Assignee, HistoryEntry, Ticket, TicketStatus
-from ticketflow_shared.events import Channel, Priority
+from ticketflow_shared.events import AuthorKind, Channel, Priority, Visibility
 from ticketflow_shared.pii import FieldCipher, is_blind_index, is_sealed
 from ticketflow_shared.resealing import Update
 
@@ -26,9 +28,11 @@ BODY = "ticket.body"
 FIELDS = "ticket.fields"
 RESOLUTION = "ticket.resolution"
 NOTE = "ticket.history.note"
+MESSAGE_BODY = "ticket.message.body"
+MESSAGE_AUTHOR_NAME = "ticket.message.author_name"
 # The fields a document seals; a re-seal pass rewrites these and nothing else.
 SEALED_ONCE = ("customer", "customer_email", "subject", "body", "fields")
-SEALED_ON_SAVE = ("resolution", "history", *HANDOFF_SEALED)
+SEALED_ON_SAVE = ("resolution", "history", "messages", *HANDOFF_SEALED)
 
 
 def to_document(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
@@ -51,6 +55,7 @@ def to_document(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         "version": ticket.version,
         "department": ticket.department,
         "created_by": ticket.created_by,
+        "follow_up_of": ticket.follow_up_of,
         "traceparent": ticket.traceparent,
         **mutable_fields(ticket, cipher),
     }
@@ -76,7 +81,20 @@ def mutable_fields(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         "updated_at": ticket.updated_at,
         # Who may see it, as scoped lists filter (the owner's and the agent's departments).
         "departments": sorted(ticket.departments),
+        **lifecycle_fields(ticket, cipher),
         **handoff_fields(ticket, cipher),
+    }
+
+
+def lifecycle_fields(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
+    """The conversation (sealed like the ticket's body), the procedure and lifecycle marks."""
+    return {
+        "messages": [_message(message, cipher) for message in ticket.messages],
+        "first_response_at": ticket.first_response_at,
+        "reopen_count": ticket.reopen_count,
+        "closed_at": ticket.closed_at,
+        "follow_ups": list(ticket.follow_ups),
+        "procedure": [_step(state) for state in ticket.procedure],
     }
 
 
@@ -96,7 +114,7 @@ def from_document(doc: dict[str, Any], cipher: FieldCipher) -> Ticket:
         category=doc["category"],
         priority=Priority(doc["priority"]),
         fields=_fields(doc.get("fields"), cipher),
-        status=TicketStatus(doc["status"]),
+        status=_status(doc),
         created_at=doc["created_at"],
         updated_at=doc["updated_at"],
         assignee=Assignee(**assignee) if assignee else None,
@@ -117,8 +135,62 @@ def from_document(doc: dict[str, Any], cipher: FieldCipher) -> Ticket:
         version=doc.get("version", 0),
         department=doc.get("department"),
         created_by=doc.get("created_by"),
+        messages=[_read_message(entry, cipher) for entry in doc.get("messages") or []],
+        first_response_at=doc.get("first_response_at"),
+        reopen_count=doc.get("reopen_count", 0),
+        closed_at=doc.get("closed_at"),
+        follow_up_of=doc.get("follow_up_of"),
+        follow_ups=list(doc.get("follow_ups") or []),
+        procedure=[_read_step(entry) for entry in doc.get("procedure") or []],
         **handoff_parts(doc, cipher),
     )
+
+
+def _status(doc: dict[str, Any]) -> TicketStatus:
+    # Stored before the lifecycle: `queued` (nobody owned it) is still intake's `new`.
+    status = TicketStatus(doc["status"])
+    return TicketStatus.new if status is TicketStatus.queued else status
+
+
+def _message(message: Message, cipher: FieldCipher) -> dict[str, Any]:
+    return {
+        **asdict(message),
+        "author_kind": message.author_kind.value,
+        "visibility": message.visibility.value,
+        "body": cipher.seal(message.body, MESSAGE_BODY),
+        "author_name": cipher.seal_optional(message.author_name, MESSAGE_AUTHOR_NAME),
+    }
+
+
+def _read_message(entry: dict[str, Any], cipher: FieldCipher) -> Message:
+    return Message(
+        **{
+            **entry,
+            "author_kind": AuthorKind(entry["author_kind"]),
+            "visibility": Visibility(entry["visibility"]),
+            "body": cipher.open(entry["body"], MESSAGE_BODY),
+            "author_name": cipher.open_optional(entry.get("author_name"), MESSAGE_AUTHOR_NAME),
+        }
+    )
+
+
+def _step(state: StepState) -> dict[str, Any]:
+    step = state.step
+    return {
+        "key": step.key,
+        "label": step.label,
+        "required": step.required,
+        "macros": list(step.macros),
+        "done_by": state.done_by,
+        "done_at": state.done_at,
+    }
+
+
+def _read_step(entry: dict[str, Any]) -> StepState:
+    step = ProcedureStep(
+        entry["key"], entry["label"], entry.get("required", False), tuple(entry.get("macros", ()))
+    )
+    return StepState(step, entry.get("done_by"), entry.get("done_at"))
 
 
 def resealed(doc: dict[str, Any], cipher: FieldCipher) -> list[Update] | None:

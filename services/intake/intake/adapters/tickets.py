@@ -1,6 +1,7 @@
 """Tickets in MongoDB; each write carries the events it causes in the same document."""
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from pymongo import DESCENDING, IndexModel
@@ -36,6 +37,9 @@ INDEXES = [
     IndexModel([("created_at", DESCENDING)], name="created"),
     IndexModel([("departments", 1), ("created_at", DESCENDING)], name="departments_created"),
     IndexModel([("created_by", 1), ("created_at", DESCENDING)], name="creator_created"),
+    # The desk (an agent's tickets by status) and the automatic close (solved, oldest first).
+    IndexModel([("assignee.agent_id", 1), ("status", 1)], name="agent_status"),
+    IndexModel([("status", 1), ("resolved_at", 1)], name="status_resolved"),
 ]
 
 
@@ -89,6 +93,18 @@ class MongoTicketRepository:
         ticket.events.clear()
         if entries:
             await self.flush(self.collection, ticket.id, entries)
+
+    async def for_agent(
+        self, agent_id: str, statuses: tuple[TicketStatus, ...], limit: int
+    ) -> list[Ticket]:
+        query = {"assignee.agent_id": agent_id, "status": {"$in": [s.value for s in statuses]}}
+        docs = await self.collection.find(query, _READ_PROJECTION).limit(limit).to_list()
+        return [from_document(doc, self.cipher) for doc in docs]
+
+    async def due_to_close(self, solved_by: datetime, limit: int) -> list[str]:
+        query = {"status": TicketStatus.solved.value, "resolved_at": {"$lte": solved_by}}
+        cursor = self.collection.find(query, {"_id": 1}).sort("resolved_at", 1).limit(limit)
+        return [doc["_id"] async for doc in cursor]
 
     async def find(
         self,

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from intake.domain.errors import MissingFields
+from intake.domain.procedure import ProcedureStep
 from ticketflow_shared.events import Priority
 
 FieldValue = str | int | float | bool
@@ -15,6 +16,8 @@ class CategoryRule:
     required_fields: tuple[str, ...] = ()
     default_priority: Priority | None = None
     department: str | None = None
+    # The steps every ticket of the category takes a copy of (its SOP).
+    procedure: tuple[ProcedureStep, ...] = ()
 
     def missing_fields(self, fields: Mapping[str, FieldValue]) -> list[str]:
         """Required fields absent from `fields`, or present but blank."""

@@ -35,3 +35,5 @@ class ResolveTicket(BaseModel):
 
     ticket_id: str
     resolution: str | None = None
+    # Who solves it, as the status change records (`user:<sub>`, `key:<id>`).
+    actor: str | None = None

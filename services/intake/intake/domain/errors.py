@@ -37,12 +37,6 @@ class MissingFields(IntakeError, Unprocessable):
         return [problem("missing", ["body", "fields", name], str(self)) for name in self.missing]
 
 
-class AlreadyResolved(IntakeError, Conflict):
-    def __init__(self, ticket_id: str) -> None:
-        super().__init__(f"ticket {ticket_id} is already resolved")
-        self.ticket_id = ticket_id
-
-
 class IdempotencyConflict(IntakeError, Conflict):
     """An Idempotency-Key was reused with a different request body."""
 
@@ -65,3 +59,80 @@ class TicketIdTaken(IntakeError):
     def __init__(self, ticket_id: str) -> None:
         super().__init__(f"ticket id {ticket_id} is taken")
         self.ticket_id = ticket_id
+
+
+# The lifecycle, the conversation and the category's procedure (SOP).
+
+
+class IllegalTransition(IntakeError, Conflict):
+    """The ticket's current status does not lead to the one asked for."""
+
+    def __init__(self, ticket_id: str, current: str, wanted: str) -> None:
+        super().__init__(f"ticket {ticket_id} is {current}; it cannot become {wanted}")
+        self.ticket_id = ticket_id
+        self.current = current
+        self.wanted = wanted
+
+
+class TooManyChanges(IntakeError, Conflict):
+    def __init__(self, ticket_id: str, limit: int) -> None:
+        super().__init__(
+            f"ticket {ticket_id} has changed status {limit} times, the most one ticket keeps"
+        )
+        self.ticket_id = ticket_id
+        self.limit = limit
+
+
+class TicketClosed(IntakeError, Conflict):
+    """A closed ticket takes no more messages; the customer's next one starts a follow-up."""
+
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(f"ticket {ticket_id} is closed; it takes no more messages")
+        self.ticket_id = ticket_id
+
+
+class ThreadFull(IntakeError, Conflict):
+    def __init__(self, ticket_id: str, limit: int) -> None:
+        super().__init__(
+            f"ticket {ticket_id} holds {limit} messages, the most one ticket keeps; "
+            "open a new ticket to go on"
+        )
+        self.ticket_id = ticket_id
+        self.limit = limit
+
+
+class UnknownMessage(IntakeError, Unprocessable):
+    def __init__(self, message_id: str) -> None:
+        super().__init__(f"no message {message_id!r} on this ticket")
+        self.message_id = message_id
+
+    def problems(self) -> list[dict[str, Any]]:
+        return [problem("unknown_message", ["body", "in_reply_to"], str(self), self.message_id)]
+
+
+class CategoryNotFound(IntakeError, NotFound):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"category {name!r} not found")
+        self.name = name
+
+
+class UnknownStep(IntakeError, NotFound):
+    def __init__(self, ticket_id: str, key: str) -> None:
+        super().__init__(f"ticket {ticket_id} has no procedure step {key!r}")
+        self.ticket_id = ticket_id
+        self.key = key
+
+
+class UndoneSteps(IntakeError, Unprocessable):
+    """Solving needs every required step of the ticket's procedure ticked."""
+
+    def __init__(self, ticket_id: str, keys: list[str]) -> None:
+        super().__init__(f"ticket {ticket_id} has required steps not done: {', '.join(keys)}")
+        self.ticket_id = ticket_id
+        self.keys = keys
+
+    def problems(self) -> list[dict[str, Any]]:
+        return [
+            problem("step_not_done", ["procedure", key], f"required step {key!r} is not done")
+            for key in self.keys
+        ]

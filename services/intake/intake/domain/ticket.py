@@ -12,13 +12,17 @@ newer one may well move the ticket "back" (out of an agent's hands into the queu
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from intake.domain import lifecycle, messages, procedure
 from intake.domain.categories import CategoryRule, FieldValue
 from intake.domain.consults import Consult, ConsultingOwner, ConsultNotFound, NotConsulted
-from intake.domain.errors import AlreadyResolved
+from intake.domain.errors import TicketClosed
 from intake.domain.handoffs import AlreadyOwned, HandoffChecklist, NotTransferable, require_handoff
 from intake.domain.idempotency import IdempotencyRecord
+from intake.domain.messages import Message
 from intake.domain.ownership import Ownership
+from intake.domain.procedure import StepState
 from ticketflow_shared.events import (
+    AuthorKind,
     Channel,
     Customer,
     Payload,
@@ -27,11 +31,16 @@ from ticketflow_shared.events import (
     TicketAssignedV1,
     TicketConsultedV1,
     TicketCreatedV1,
+    TicketMessageAddedV1,
     TicketQueuedV1,
     TicketResolvedV1,
     TicketStatus,
+    TicketStatusChangedV1,
     TicketTransferredV1,
+    Visibility,
 )
+
+SYSTEM = "system"
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,8 @@ class HistoryEntry:
     event_id: str | None = None
     agent_id: str | None = None
     note: str | None = None
+    # Who made a lifecycle change (`user:<sub>`, `key:<id>`, `system`); None for routing's.
+    actor: str | None = None
 
 
 @dataclass
@@ -79,6 +90,14 @@ class Ticket:
     # The department that owns the ticket (its category's) and the actor who opened it.
     department: str | None = None
     created_by: str | None = None
+    # The lifecycle, the conversation and the procedure (SOP).
+    messages: list[Message] = field(default_factory=list)
+    first_response_at: datetime | None = None
+    reopen_count: int = 0
+    closed_at: datetime | None = None
+    follow_up_of: str | None = None
+    follow_ups: list[str] = field(default_factory=list)
+    procedure: list[StepState] = field(default_factory=list)
     events: list[Payload] = field(default_factory=list, compare=False, repr=False)
     # Handoffs: who owned it when, the side conversations, and the trace of its creation
     # (W3C traceparent), which each ownership period's span joins.
@@ -101,6 +120,7 @@ class Ticket:
         now: datetime,
         idempotency: IdempotencyRecord | None = None,
         created_by: str | None = None,
+        follow_up_of: str | None = None,
     ) -> "Ticket":
         """Open a ticket in `rule`'s category; raise MissingFields if the rule is not met."""
         rule.require_fields(fields)
@@ -120,6 +140,8 @@ class Ticket:
             version=1,
             department=rule.department,
             created_by=created_by,
+            follow_up_of=follow_up_of,
+            procedure=procedure.snapshot(rule.procedure),
         )
         ticket.history.append(HistoryEntry(TicketCreatedV1.event_type, TicketStatus.new, now))
         ticket.events.append(
@@ -148,47 +170,34 @@ class Ticket:
         return self.owning_departments | self.ownership.departments | consulted
 
     def apply_queued(self, position: Position, event: TicketQueuedV1, now: datetime) -> bool:
-        """Routing queued the ticket (again); False for a repeat or a late event."""
+        """Routing queued the ticket (again): nobody owns it now, whatever its status (routing
+        waits for an agent; intake's status stays); False for a repeat or a late event."""
         if not self._accepts(position):
             return False
         if self.status.is_open:
-            self.status = TicketStatus.queued
             self.assignee = None
         self._remember(position, event.event_type, event.queued_at, now)
         return True
 
     def apply_assigned(self, position: Position, event: TicketAssignedV1, now: datetime) -> bool:
-        """Routing gave the ticket to an agent; False for a repeat or a late event."""
+        """Routing gave the ticket to an agent: a new ticket becomes open, recorded as a status
+        change by `system` (routing decides, no person); False for a repeat or a late event."""
         if not self._accepts(position):
             return False
+        opened: Payload | None = None
         if self.status.is_open:
-            self.status = TicketStatus.open
             self.assignee = Assignee(
                 event.agent_id, event.agent_name, event.department, event.assigned_at
             )
-        self._remember(position, event.event_type, event.assigned_at, now, event.agent_id)
+        if self.status is TicketStatus.new:
+            self.status = TicketStatus.open
+            opened = self._status_changed(TicketStatus.new, SYSTEM, "assigned", now)
+        self._remember(position, event.event_type, event.assigned_at, now, event.agent_id, opened)
         return True
 
-    def resolve(self, resolution: str | None, now: datetime) -> None:
-        # Refused for what the ticket is now, not for what it once was, so a reopened
-        # ticket (once reopening exists) can be resolved again.
-        if self.status is TicketStatus.solved:
-            raise AlreadyResolved(self.id)
-        agent_id = self.assignee.agent_id if self.assignee else None
-        self.status = TicketStatus.solved
-        self.resolution = resolution
-        self.resolved_at = now
-        self.history.append(
-            HistoryEntry(
-                TicketResolvedV1.event_type, self.status, now, agent_id=agent_id, note=resolution
-            )
-        )
-        self._record(
-            TicketResolvedV1(
-                ticket_id=self.id, agent_id=agent_id, resolution=resolution, resolved_at=now
-            ),
-            now,
-        )
+    def resolve(self, resolution: str | None, now: datetime, actor: str | None = None) -> None:
+        """Solve the ticket (`POST /tickets/{id}/resolve`): the lifecycle's solve."""
+        self.change_status(TicketStatus.solved, actor=actor or SYSTEM, reason=resolution, now=now)
 
     def _accepts(self, position: Position) -> bool:
         # Whether open or resolved, the ticket takes note of routing's newer events: a
@@ -202,10 +211,15 @@ class Ticket:
         at: datetime,
         now: datetime,
         agent_id: str | None = None,
+        recorded: Payload | None = None,
     ) -> None:
+        """Note one of routing's events, and the event it caused here, if any."""
         position.advance(self.sequences)
         self.history.append(HistoryEntry(event_type, self.status, at, position.event_id, agent_id))
-        self._changed(now)
+        if recorded is None:
+            self._changed(now)
+        else:
+            self._record(recorded, now)
 
     def _changed(self, now: datetime) -> None:
         self.version += 1
@@ -330,3 +344,149 @@ class Ticket:
             since=self.created_at,
             now=now,
         )
+
+    # The lifecycle, the conversation and the procedure (SOP).
+
+    def change_status(
+        self, status: TicketStatus, *, actor: str, reason: str | None, now: datetime
+    ) -> None:
+        """Move to `status`: IllegalTransition (409) unless the lifecycle allows it, UndoneSteps
+        (422) for a solve with required steps of the procedure not done. Records the status
+        change (a solve also records ticket.resolved for its older subscribers)."""
+        lifecycle.check_transition(self.id, self.status, status)
+        lifecycle.check_room(self.id, sum(entry.actor is not None for entry in self.history))
+        if status is TicketStatus.solved:
+            procedure.require_done(self.id, self.procedure)
+        self._transition(status, actor=actor, reason=reason, now=now)
+
+    def add_message(
+        self,
+        *,
+        body: str,
+        visibility: Visibility,
+        author: str,
+        author_kind: AuthorKind,
+        author_name: str | None,
+        now: datetime,
+        agent_id: str | None = None,
+        in_reply_to: str | None = None,
+    ) -> Message:
+        """Add a message to the thread. The customer's moves a pending ticket to open and
+        reopens a solved one; a closed ticket takes none (TicketClosed: the handler starts a
+        follow-up instead). The first public reply of an agent is the first response."""
+        if self.status is TicketStatus.closed:
+            raise TicketClosed(self.id)
+        messages.check_room(self.id, self.messages)
+        messages.check_reply_target(self.messages, in_reply_to)
+        message = Message(
+            messages.new_message_id(),
+            author,
+            author_kind,
+            author_name,
+            visibility,
+            body,
+            now,
+            in_reply_to,
+            agent_id,
+        )
+        first = message.is_public_reply and self.first_response_at is None
+        if first:
+            self.first_response_at = now
+        self.messages.append(message)
+        self._record(self._message_added(message, first), now)
+        if author_kind is AuthorKind.customer and self.status in _WOKEN_BY_CUSTOMER:
+            self._transition(TicketStatus.open, actor=author, reason="customer replied", now=now)
+        return message
+
+    def tick_step(self, key: str, *, actor: str, now: datetime) -> bool:
+        """Mark a procedure step done (UnknownStep for a key the procedure lacks)."""
+        changed = procedure.tick(self.id, self.procedure, key, actor, now)
+        if changed:
+            self._changed(now)
+        return changed
+
+    def untick_step(self, key: str, now: datetime) -> bool:
+        changed = procedure.untick(self.id, self.procedure, key)
+        if changed:
+            self._changed(now)
+        return changed
+
+    def close_if_solved_by(self, cutoff: datetime, now: datetime) -> bool:
+        """Close a ticket solved at or before `cutoff` (the automatic close); False otherwise."""
+        solved_at = self.resolved_at
+        if self.status is not TicketStatus.solved or solved_at is None or solved_at > cutoff:
+            return False
+        self._transition(TicketStatus.closed, actor=SYSTEM, reason="auto-close", now=now)
+        return True
+
+    def link_follow_up(self, ticket_id: str, now: datetime) -> bool:
+        """Note the ticket the customer's message after the close started."""
+        if ticket_id in self.follow_ups:
+            return False
+        self.follow_ups.append(ticket_id)
+        self._changed(now)
+        return True
+
+    def _transition(
+        self, status: TicketStatus, *, actor: str, reason: str | None, now: datetime
+    ) -> None:
+        previous = self.status
+        reopened = lifecycle.is_reopen(previous, status)
+        self.status = status
+        agent_id = self.assignee.agent_id if self.assignee else None
+        if status is TicketStatus.solved:
+            self.resolution, self.resolved_at = reason, now
+        elif reopened:
+            self.reopen_count += 1
+            self.resolved_at = None
+        if status is TicketStatus.closed:
+            self.closed_at = now
+        kind = TicketResolvedV1 if status is TicketStatus.solved else TicketStatusChangedV1
+        self.history.append(
+            HistoryEntry(kind.event_type, status, now, agent_id=agent_id, note=reason, actor=actor)
+        )
+        self._record(self._status_changed(previous, actor, reason, now, reopened), now)
+        if status is TicketStatus.solved:
+            resolved = TicketResolvedV1(
+                ticket_id=self.id, agent_id=agent_id, resolution=reason, resolved_at=now
+            )
+            self._record(resolved, now)
+
+    def _status_changed(
+        self,
+        previous: TicketStatus,
+        actor: str,
+        reason: str | None,
+        now: datetime,
+        reopened: bool = False,
+    ) -> TicketStatusChangedV1:
+        return TicketStatusChangedV1(
+            ticket_id=self.id,
+            status=self.status,
+            previous=previous,
+            actor=actor,
+            reason=reason,
+            agent_id=self.assignee.agent_id if self.assignee else None,
+            department=self.department,
+            reopened=reopened,
+            changed_at=now,
+        )
+
+    def _message_added(self, message: Message, first: bool) -> TicketMessageAddedV1:
+        return TicketMessageAddedV1(
+            ticket_id=self.id,
+            message_id=message.id,
+            author=message.author,
+            author_kind=message.author_kind,
+            author_name=message.author_name,
+            visibility=message.visibility,
+            body=message.body,
+            department=self.department,
+            agent_id=message.agent_id,
+            in_reply_to=message.in_reply_to,
+            first_response=first,
+            added_at=message.at,
+        )
+
+
+_WOKEN_BY_CUSTOMER = frozenset({TicketStatus.pending, TicketStatus.solved})
