@@ -182,6 +182,7 @@ class TicketRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     history: list[HistoryRead]
+    tags: list[str]
 
 
 class TicketList(BaseModel):

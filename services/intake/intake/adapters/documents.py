@@ -42,7 +42,6 @@ def to_document(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         "subject": cipher.seal(ticket.subject, SUBJECT),
         "body": cipher.seal(ticket.body, BODY),
         "category": ticket.category,
-        "priority": ticket.priority.value,
         "fields": cipher.seal(json.dumps(ticket.fields), FIELDS),
         "idempotency": _plain(ticket.idempotency),
         "created_at": ticket.created_at,
@@ -73,6 +72,9 @@ def mutable_fields(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         "updated_at": ticket.updated_at,
         # Who may see it, as scoped lists filter (the owner's and the agent's departments).
         "departments": sorted(ticket.departments),
+        # Agents and macros change these; labels of the company's, not the customer's data.
+        "priority": ticket.priority.value,
+        "tags": list(ticket.tags),
     }
 
 
@@ -113,6 +115,7 @@ def from_document(doc: dict[str, Any], cipher: FieldCipher) -> Ticket:
         version=doc.get("version", 0),
         department=doc.get("department"),
         created_by=doc.get("created_by"),
+        tags=list(doc.get("tags") or []),
     )
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from intake.domain.categories import CategoryRule, FieldValue
 from intake.domain.errors import AlreadyResolved
 from intake.domain.idempotency import IdempotencyRecord
+from intake.domain.tags import checked_tags
 from ticketflow_shared.events import (
     Channel,
     Customer,
@@ -26,6 +27,7 @@ from ticketflow_shared.events import (
     TicketQueuedV1,
     TicketResolvedV1,
     TicketStatus,
+    TicketUpdatedV1,
 )
 
 
@@ -75,6 +77,7 @@ class Ticket:
     department: str | None = None
     created_by: str | None = None
     events: list[Payload] = field(default_factory=list, compare=False, repr=False)
+    tags: list[str] = field(default_factory=list)
 
     @classmethod
     def create(
@@ -177,6 +180,35 @@ class Ticket:
             ),
             now,
         )
+
+    def change_priority_tags(
+        self,
+        *,
+        priority: Priority | None = None,
+        tags: list[str] | None = None,
+        actor: str,
+        now: datetime,
+    ) -> bool:
+        """Set the priority and/or replace the tags; False (nothing recorded) if neither
+        changes. Raises InvalidTags for a bad tag or too many."""
+        new_priority = priority or self.priority
+        new_tags = self.tags if tags is None else checked_tags(tags)
+        if new_priority is self.priority and new_tags == self.tags:
+            return False
+        self.priority = new_priority
+        self.tags = new_tags
+        self.history.append(HistoryEntry(TicketUpdatedV1.event_type, self.status, now))
+        self._record(
+            TicketUpdatedV1(
+                ticket_id=self.id,
+                priority=new_priority,
+                tags=list(new_tags),
+                actor=actor,
+                updated_at=now,
+            ),
+            now,
+        )
+        return True
 
     def _accepts(self, position: Position) -> bool:
         # Whether open or resolved, the ticket takes note of routing's newer events: a
