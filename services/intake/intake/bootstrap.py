@@ -8,13 +8,14 @@ from functools import partial
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from intake import api, consumers, handlers
+from intake import api, consumers, handlers, macros_api
 from intake.adapters import tickets as ticket_store
 from intake.adapters.categories import MongoCategoryRepository
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
+from intake.adapters.macros import MACROS, MongoMacroRepository
 from intake.adapters.tickets import MongoTicketRepository
 from intake.domain.categories import DEFAULT_CATEGORIES
-from intake.ports import CategoryRepository, TicketRepository
+from intake.ports import CategoryRepository, MacroRepository, TicketRepository
 from intake.settings import IntakeSettings
 from ticketflow_shared.access.guard import caller
 from ticketflow_shared.access.key_admin import api_key_router
@@ -59,10 +60,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         dead_letter_visibility=partial(handlers.sees_ticket, tickets),
     )
     install_state(app, tickets, categories)
+    install_macros(app, MongoMacroRepository(runtime.db[MACROS]))
     return app
 
 
-ROUTERS = (api.tickets_router, api.categories_router)
+ROUTERS = (api.tickets_router, api.categories_router, *macros_api.ROUTERS)
 
 
 def install_api(app: FastAPI, tickets: TicketRepository, categories: CategoryRepository) -> None:
@@ -80,3 +82,8 @@ def install_state(app: FastAPI, tickets: TicketRepository, categories: CategoryR
     app.state.tickets = tickets
     app.state.categories = categories
     app.add_exception_handler(Refusal, refusal_handler)
+
+
+def install_macros(app: FastAPI, macros: MacroRepository) -> None:
+    """Where the macro routes find their macros (installed with ROUTERS)."""
+    app.state.macros = macros

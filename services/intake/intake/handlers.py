@@ -185,3 +185,11 @@ async def _change_once(
     if change(ticket):
         await tickets.save(ticket, loaded_at)
     return ticket
+
+
+async def change_ticket(
+    tickets: TicketRepository, ticket_id: str, change: Callable[[Ticket], bool]
+) -> Ticket:
+    """Apply `change` to the stored ticket and save it once, under the version check; a
+    change returning False saves nothing. For handlers in other modules."""
+    return await _change(tickets, ticket_id, change)

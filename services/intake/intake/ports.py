@@ -3,6 +3,7 @@
 from typing import Protocol
 
 from intake.domain.categories import CategoryRule
+from intake.domain.macros import Macro
 from intake.domain.ticket import Ticket, TicketStatus
 from ticketflow_shared.access.principal import Scope
 
@@ -34,3 +35,15 @@ class CategoryRepository(Protocol):
     async def all(self) -> list[CategoryRule]: ...
 
     async def put(self, rule: CategoryRule) -> None: ...
+
+
+class MacroRepository(Protocol):
+    async def get(self, macro_id: str) -> Macro | None: ...
+
+    async def all(self) -> list[Macro]: ...
+
+    async def put(self, macro: Macro) -> bool:
+        """Create or replace the macro; True if it was created."""
+
+    async def delete(self, macro_id: str) -> bool:
+        """True if there was a macro to delete."""
