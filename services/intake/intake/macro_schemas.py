@@ -25,7 +25,7 @@ MacroId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 def _tag(value: str) -> str:
     tag = value.strip().lower()
-    if not re.match(TAG_PATTERN, tag):
+    if not re.fullmatch(TAG_PATTERN, tag):
         raise PydanticCustomError("tag", "A tag must match {pattern}", {"pattern": TAG_PATTERN})
     return tag
 

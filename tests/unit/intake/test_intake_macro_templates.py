@@ -50,6 +50,8 @@ def test_a_reply_names_the_ticket_the_customer_and_the_agent():
         ("{{ ticket.subject", "line 1"),
         ("   ", "renders to an empty reply"),
         ("{{ 1 / 0 }}", "ZeroDivisionError"),
+        ("{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}", "nested too deeply"),
+        ("{% if 1 %}" * 150 + "x" + "{% endif %}" * 150, "nested too deeply"),
     ],
 )
 def test_a_template_that_cannot_be_used_is_refused_naming_why(source, named):

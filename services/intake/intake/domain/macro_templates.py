@@ -91,14 +91,16 @@ def compiled(source: str) -> Template:
         raise TemplateInvalid(f"longer than {MAX_TEMPLATE_CHARS} characters")
     try:
         tree = _ENV.parse(source)
+        _check_tree(tree)
+        return _ENV.from_string(Metering().visit(tree))
+    except TemplateInvalid:
+        raise
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
-        raise TemplateInvalid(f"line {line}: {exc.message}" if line else str(exc)) from exc
-    _check_tree(tree)
-    try:
-        return _ENV.from_string(Metering().visit(tree))
-    except TemplateError as exc:
-        raise TemplateInvalid(exc.message or type(exc).__name__) from exc
+        message = exc.message or type(exc).__name__
+        raise TemplateInvalid(f"line {line}: {message}" if line else message) from exc
+    except (RecursionError, SyntaxError) as exc:  # Python's own limits on nesting
+        raise TemplateInvalid("nested too deeply") from exc
 
 
 def _check_tree(tree: nodes.Template) -> None:

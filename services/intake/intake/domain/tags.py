@@ -25,7 +25,7 @@ def checked_tags(tags: Iterable[str]) -> list[str]:
     kept: list[str] = []
     for tag in tags:
         tag = tag.strip().lower()
-        if not _TAG.match(tag):
+        if not _TAG.fullmatch(tag):
             raise InvalidTags(f"tag {tag[:40]!r} must match {TAG_PATTERN}")
         if tag not in kept:
             kept.append(tag)
