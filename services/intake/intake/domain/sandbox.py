@@ -119,7 +119,7 @@ def _steps(iterable: Any) -> Iterator[Any]:
         yield item
 
 
-def _join(items: Iterable[Any], separator: str = "", attribute: None = None) -> str:
+def _join(items: Iterable[Any], separator: str = "") -> str:
     parts = [str(item) for item in items]
     if sum(map(len, parts)) + len(separator) * max(len(parts) - 1, 0) > MAX_TEXT:
         raise SecurityError(f"joined text of more than {MAX_TEXT} characters")
