@@ -12,10 +12,11 @@ from macro_fakes import (
     CARLA,
     FakeMacros,
     macro_app,
+    person,
 )
 
 from credentials import ADMIN, act_as
-from ticketflow_shared.access.principal import Principal
+from ticketflow_shared.access.principal import Principal, Role
 
 ASK_FOR_ORDER = {
     "title": "Ask for the order number",
@@ -256,3 +257,13 @@ async def test_applying_a_retagging_macro_changes_the_ticket_once(api, tickets):
     assert (applied.status_code, hidden.status_code) == (200, 404)
     assert (applied.json()["priority"], applied.json()["tags"]) == ("urgent", ["escalated"])
     assert [e.event_type for e in tickets.published] == ["ticket.created.v1", "ticket.updated.v1"]
+
+
+async def test_only_admins_write_the_macros_for_everyone(api):
+    every_department = person("lead", Role.supervisor, "*")
+
+    refused = await put(api, "thanks", THANKS, every_department)
+    allowed = await put(api, "tech", {**THANKS, "department": "technical"}, every_department)
+
+    assert (refused.status_code, allowed.status_code) == (403, 201)
+    assert "admins only" in refused.json()["detail"]

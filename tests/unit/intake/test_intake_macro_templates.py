@@ -120,7 +120,7 @@ def test_a_runaway_template_is_stopped_quickly(source):
     started = time.perf_counter()
     with pytest.raises(TemplateInvalid, match="refused"):
         check_reply(source)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 2.0
 
 
 def test_rendering_stops_when_its_time_runs_out():
