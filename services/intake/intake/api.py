@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from intake import handlers
+from intake import handlers, handoff_handlers
 from intake.domain.commands import ResolveTicket
 from intake.domain.ticket import TicketStatus
 from intake.ports import CategoryRepository, TicketRepository
@@ -99,7 +99,8 @@ async def get_ticket(ticket_id: str, tickets: Tickets, caller: TicketReader) -> 
 async def resolve_ticket(
     ticket_id: str, tickets: Tickets, caller: TicketWorker, body: TicketResolve | None = None
 ) -> TicketRead:
-    await handlers.visible_ticket(tickets, ticket_id, caller.scope())
+    # Past owners and consulted departments read the ticket; only its owners resolve it.
+    await handoff_handlers.owned_ticket(tickets, ticket_id, caller.scope())
     command = ResolveTicket(ticket_id=ticket_id, resolution=body.resolution if body else None)
     ticket = await handlers.resolve_ticket(command, tickets)
     return TicketRead.model_validate(ticket)

@@ -8,10 +8,13 @@ from functools import partial
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from intake import api, consumers, handlers, macros_api
+from intake import api, consumers, handlers, handoffs_api, macros_api
+from intake.adapters import handoff_views
 from intake.adapters import tickets as ticket_store
 from intake.adapters.categories import MongoCategoryRepository
+from intake.adapters.checklists import HANDOFF_CHECKLISTS, MongoChecklistRepository
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
+from intake.adapters.handoff_views import MongoHandoffViews
 from intake.adapters.macros import MACROS, MongoMacroRepository
 from intake.adapters.tickets import MongoTicketRepository
 from intake.domain.categories import DEFAULT_CATEGORIES
@@ -34,7 +37,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     cipher = settings.field_cipher()
     runtime = Runtime(
         settings,
-        indexes={TICKETS: ticket_store.INDEXES},
+        indexes={TICKETS: [*ticket_store.INDEXES, *handoff_views.INDEXES]},
         outbox_collections=[TICKETS, API_KEYS],
     )
     customers = CustomerTickets(runtime.db[CUSTOMERS], runtime.db[MIGRATIONS])
@@ -60,11 +63,21 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         dead_letter_visibility=partial(handlers.sees_ticket, tickets),
     )
     install_state(app, tickets, categories)
+    handoffs_api.install_handoffs(
+        app,
+        MongoChecklistRepository(runtime.db[HANDOFF_CHECKLISTS]),
+        MongoHandoffViews(runtime.db[TICKETS], cipher),
+    )
     install_macros(app, MongoMacroRepository(runtime.db[MACROS]))
     return app
 
 
-ROUTERS = (api.tickets_router, api.categories_router, *macros_api.ROUTERS)
+ROUTERS = (
+    api.tickets_router,
+    api.categories_router,
+    *handoffs_api.ROUTERS,
+    *macros_api.ROUTERS,
+)
 
 
 def install_api(app: FastAPI, tickets: TicketRepository, categories: CategoryRepository) -> None:

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from intake.adapters import ownership_spans
 from intake.domain.commands import CreateTicket, ResolveTicket
 from intake.domain.errors import (
     ConcurrentUpdate,
@@ -126,7 +127,7 @@ async def _open(
     rule = await categories.get(command.category)
     if rule is None:
         raise UnknownCategory(command.category)
-    return Ticket.create(
+    ticket = Ticket.create(
         ticket_id=ticket_id,
         channel=command.channel,
         customer=command.customer,
@@ -139,6 +140,8 @@ async def _open(
         idempotency=idempotency,
         created_by=command.created_by,
     )
+    ticket.traceparent = ownership_spans.current_traceparent()
+    return ticket
 
 
 async def visible_ticket(tickets: TicketRepository, ticket_id: str, scope: Scope) -> Ticket:
@@ -182,8 +185,12 @@ async def _change_once(
 ) -> Ticket:
     ticket = await _get(tickets, ticket_id)
     loaded_at = ticket.version
+    ended = ticket.ownership.ended_count
     if change(ticket):
         await tickets.save(ticket, loaded_at)
+        # Once saved, so a refused or retried change sends no span.
+        periods = ticket.ownership.ended_after(ended)
+        ownership_spans.export_ended(ticket.id, ticket.traceparent, periods)
     return ticket
 
 

@@ -2,7 +2,7 @@
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import email_validator
 from pydantic import (
@@ -163,6 +163,41 @@ class HistoryRead(BaseModel):
     note: str | None = None
 
 
+class OwnershipPeriodRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    department: str | None
+    agent_id: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    handed_from: str | None = Field(description="The department that transferred it here")
+    handed_to: str | None = Field(description="The department it was transferred to")
+    note: str | None = Field(description="The handoff note it arrived with")
+
+
+class OwnershipRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    periods: list[OwnershipPeriodRead]
+    department_seconds: dict[str, float] = Field(description="Time owned, of ended periods")
+    agent_seconds: dict[str, float] = Field(description="Time owned, of ended periods")
+    followers: list[str] = Field(description="Agents who owned it before")
+
+
+class ConsultRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    department: str
+    status: Literal["open", "answered"]
+    question: str
+    asked_by: str
+    asked_at: datetime
+    answer: str | None
+    answered_by: str | None
+    answered_at: datetime | None
+
+
 class TicketRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -183,6 +218,8 @@ class TicketRead(BaseModel):
     updated_at: datetime
     history: list[HistoryRead]
     tags: list[str]
+    ownership: OwnershipRead
+    consults: list[ConsultRead]
 
 
 class TicketList(BaseModel):

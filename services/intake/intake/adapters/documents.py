@@ -10,6 +10,8 @@ import json
 from dataclasses import asdict, replace
 from typing import Any
 
+from intake.adapters.handoff_documents import SEALED as HANDOFF_SEALED
+from intake.adapters.handoff_documents import handoff_fields, handoff_parts
 from intake.domain.customers import checked_customer, customer_key
 from intake.domain.idempotency import IdempotencyRecord
 from intake.domain.ticket import Assignee, HistoryEntry, Ticket, TicketStatus
@@ -26,7 +28,7 @@ RESOLUTION = "ticket.resolution"
 NOTE = "ticket.history.note"
 # The fields a document seals; a re-seal pass rewrites these and nothing else.
 SEALED_ONCE = ("customer", "customer_email", "subject", "body", "fields")
-SEALED_ON_SAVE = ("resolution", "history")
+SEALED_ON_SAVE = ("resolution", "history", *HANDOFF_SEALED)
 
 
 def to_document(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
@@ -48,6 +50,7 @@ def to_document(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         "version": ticket.version,
         "department": ticket.department,
         "created_by": ticket.created_by,
+        "traceparent": ticket.traceparent,
         **mutable_fields(ticket, cipher),
     }
 
@@ -75,6 +78,7 @@ def mutable_fields(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         # Agents and macros change these; labels of the company's, not the customer's data.
         "priority": ticket.priority.value,
         "tags": list(ticket.tags),
+        **handoff_fields(ticket, cipher),
     }
 
 
@@ -116,6 +120,7 @@ def from_document(doc: dict[str, Any], cipher: FieldCipher) -> Ticket:
         department=doc.get("department"),
         created_by=doc.get("created_by"),
         tags=list(doc.get("tags") or []),
+        **handoff_parts(doc, cipher),
     )
 
 

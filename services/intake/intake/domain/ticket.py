@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from intake.domain.categories import CategoryRule, FieldValue
+from intake.domain.consults import Consult, ConsultingOwner, ConsultNotFound, NotConsulted
 from intake.domain.errors import AlreadyResolved
+from intake.domain.handoffs import AlreadyOwned, HandoffChecklist, NotTransferable, require_handoff
 from intake.domain.idempotency import IdempotencyRecord
+from intake.domain.ownership import Ownership
 from intake.domain.tags import checked_tags
 from ticketflow_shared.events import (
     Channel,
@@ -23,10 +26,12 @@ from ticketflow_shared.events import (
     Position,
     Priority,
     TicketAssignedV1,
+    TicketConsultedV1,
     TicketCreatedV1,
     TicketQueuedV1,
     TicketResolvedV1,
     TicketStatus,
+    TicketTransferredV1,
     TicketUpdatedV1,
 )
 
@@ -78,6 +83,11 @@ class Ticket:
     created_by: str | None = None
     events: list[Payload] = field(default_factory=list, compare=False, repr=False)
     tags: list[str] = field(default_factory=list)
+    # Handoffs: who owned it when, the side conversations, and the trace of its creation
+    # (W3C traceparent), which each ownership period's span joins.
+    ownership: Ownership = field(default_factory=Ownership)
+    consults: list[Consult] = field(default_factory=list)
+    traceparent: str | None = None
 
     @classmethod
     def create(
@@ -130,13 +140,15 @@ class Ticket:
                 created_by=created_by,
             )
         )
+        ticket._follow_ownership(now)
         return ticket
 
     @property
     def departments(self) -> frozenset[str]:
-        """Departments whose people may see the ticket: its owner's and its agent's."""
-        owners = {self.department, self.assignee.department if self.assignee else None}
-        return frozenset(name for name in owners if name)
+        """Departments whose people may see the ticket: its owner's and its agent's, those
+        that owned it before and those it consulted."""
+        consulted = {consult.department for consult in self.consults}
+        return self.owning_departments | self.ownership.departments | consulted
 
     def apply_queued(self, position: Position, event: TicketQueuedV1, now: datetime) -> bool:
         """Routing queued the ticket (again); False for a repeat or a late event."""
@@ -230,8 +242,123 @@ class Ticket:
     def _changed(self, now: datetime) -> None:
         self.version += 1
         self.updated_at = now
+        self._follow_ownership(now)
 
     def _record(self, event: Payload, now: datetime) -> None:
         """Record `event` as one more version of the ticket."""
         self.events.append(event)
         self._changed(now)
+
+    # Handoffs: transfers, consults and the ownership chain (domain/handoffs.py, consults.py,
+    # ownership.py hold the rules).
+
+    @property
+    def owning_departments(self) -> frozenset[str]:
+        """Departments whose people may work on the ticket: its owner's and its agent's (past
+        owners and consulted departments only read it)."""
+        owners = {self.department, self.assignee.department if self.assignee else None}
+        return frozenset(name for name in owners if name)
+
+    def transfer(
+        self,
+        *,
+        to_department: str,
+        skill: str | None,
+        note: str,
+        ticked: list[str],
+        checklist: HandoffChecklist | None,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Hand the ticket to `to_department`, unowned until routing assigns it there; the
+        lifecycle status stays as it is. Refused, changing nothing, without the note or a
+        required item of the receiving department's checklist."""
+        if to_department == self.department:
+            raise AlreadyOwned(self.id, to_department)
+        if not self.status.is_open:
+            raise NotTransferable(self.id, self.status)
+        require_handoff(checklist, self.category, note, ticked)
+        self._follow_ownership(now)
+        from_department = self.department
+        from_agent = self.assignee.agent_id if self.assignee else None
+        self.ownership.hand_over(to_department=to_department, note=note, now=now)
+        self.department = to_department
+        self.assignee = None
+        # The note stays with the chain: history is what integrations read of their tickets.
+        self.history.append(
+            HistoryEntry(TicketTransferredV1.event_type, self.status, now, agent_id=from_agent)
+        )
+        self._record(
+            TicketTransferredV1(
+                ticket_id=self.id,
+                from_department=from_department,
+                to_department=to_department,
+                skill=skill,
+                from_agent_id=from_agent,
+                note=note,
+                checklist=list(dict.fromkeys(ticked)),
+                priority=self.priority,
+                category=self.category,
+                actor=actor,
+                transferred_at=now,
+            ),
+            now,
+        )
+
+    def consult(
+        self, *, consult_id: str, department: str, question: str, actor: str, now: datetime
+    ) -> Consult:
+        """Ask another department; it may read the ticket from now on."""
+        if department == self.department:
+            raise ConsultingOwner(self.id, department)
+        consult = Consult(consult_id, department, question, actor, now)
+        self.consults.append(consult)
+        self._record_consult(consult, actor, now)
+        return consult
+
+    def answer_consult(
+        self,
+        consult_id: str,
+        *,
+        answer: str,
+        actor: str,
+        answerer: frozenset[str] | None,
+        now: datetime,
+    ) -> Consult:
+        """The consulted department answers; `answerer` is the departments the actor speaks
+        for (None: any, as an admin)."""
+        index = next((n for n, c in enumerate(self.consults) if c.id == consult_id), None)
+        if index is None:
+            raise ConsultNotFound(self.id, consult_id)
+        consult = self.consults[index]
+        if answerer is not None and consult.department not in answerer:
+            raise NotConsulted(consult_id, consult.department)
+        self.consults[index] = consult = consult.answered(answer, actor, now)
+        self._record_consult(consult, actor, now)
+        return consult
+
+    def _record_consult(self, consult: Consult, actor: str, now: datetime) -> None:
+        self.history.append(HistoryEntry(TicketConsultedV1.event_type, self.status, now))
+        self._record(
+            TicketConsultedV1(
+                ticket_id=self.id,
+                consult_id=consult.id,
+                department=consult.department,
+                status=consult.status,
+                question=consult.question,
+                answer=consult.answer,
+                actor=actor,
+                at=now,
+            ),
+            now,
+        )
+
+    def _follow_ownership(self, now: datetime) -> None:
+        """Open, move or end the ownership period after whatever changed the ticket."""
+        self.ownership.follow(
+            department=self.department,
+            agent_id=self.assignee.agent_id if self.assignee else None,
+            owned=self.status.is_open,
+            since=self.created_at,
+            now=now,
+        )
