@@ -192,11 +192,3 @@ async def _change_once(
         periods = ticket.ownership.ended_after(ended)
         ownership_spans.export_ended(ticket.id, ticket.traceparent, periods)
     return ticket
-
-
-async def change_ticket(
-    tickets: TicketRepository, ticket_id: str, change: Callable[[Ticket], bool]
-) -> Ticket:
-    """Apply `change` to the stored ticket and save it once, under the version check; a
-    change returning False saves nothing. For handlers in other modules."""
-    return await _change(tickets, ticket_id, change)

@@ -6,7 +6,6 @@ a supervisor writes those of their own departments; only an admin writes those f
 A macro the caller may not read is as unknown as a missing one (404).
 """
 
-from intake import handlers
 from intake.domain.errors import IntakeError, UnknownCategory
 from intake.domain.macros import (
     Macro,
@@ -18,6 +17,8 @@ from intake.domain.macros import (
     render_macro,
 )
 from intake.domain.ticket import Ticket
+from intake.handlers import Clock, _change, now_ms, visible_ticket
+from intake.handoff_handlers import owned_ticket
 from intake.ports import CategoryRepository, MacroRepository, TicketRepository
 from ticketflow_shared.access.principal import Principal, Role
 from ticketflow_shared.errors import NotAllowed, problem
@@ -112,17 +113,18 @@ async def update_ticket(
     *,
     priority: Priority | None,
     tags: list[str] | None,
-    clock: handlers.Clock = handlers.now_ms,
+    clock: Clock = now_ms,
 ) -> Ticket:
-    """Change a ticket's priority and/or tags (ticket.updated.v1); nothing if they are so."""
-    await handlers.visible_ticket(tickets, ticket_id, caller.scope())
+    """Change a ticket's priority and/or tags (ticket.updated.v1); nothing if they are so.
+    Only its owners change it (past owners and consulted departments get 403)."""
+    await owned_ticket(tickets, ticket_id, caller.scope())
 
     def change(ticket: Ticket) -> bool:
         return ticket.change_priority_tags(
             priority=priority, tags=tags, actor=caller.actor, now=clock()
         )
 
-    return await handlers.change_ticket(tickets, ticket_id, change)
+    return await _change(tickets, ticket_id, change)
 
 
 async def preview(
@@ -133,7 +135,7 @@ async def preview(
     macros: MacroRepository,
 ) -> MacroPreview:
     macro = await readable_macro(macros, macro_id, caller)
-    ticket = await handlers.visible_ticket(tickets, ticket_id, caller.scope())
+    ticket = await visible_ticket(tickets, ticket_id, caller.scope())
     return preview_macro(ticket, macro, _rendered(macro, ticket, caller))
 
 
@@ -143,18 +145,19 @@ async def apply(
     caller: Principal,
     tickets: TicketRepository,
     macros: MacroRepository,
-    clock: handlers.Clock = handlers.now_ms,
+    clock: Clock = now_ms,
 ) -> Ticket:
-    """Render the macro for the ticket as it is stored and apply it all in one save."""
+    """Render the macro for the ticket as it is stored and apply it all in one save; only the
+    ticket's owners apply one."""
     macro = await readable_macro(macros, macro_id, caller)
-    await handlers.visible_ticket(tickets, ticket_id, caller.scope())
+    await owned_ticket(tickets, ticket_id, caller.scope())
 
     def change(ticket: Ticket) -> bool:
         loaded_at = ticket.version
         apply_macro(ticket, macro, _rendered(macro, ticket, caller), caller.actor, clock())
         return ticket.version != loaded_at
 
-    return await handlers.change_ticket(tickets, ticket_id, change)
+    return await _change(tickets, ticket_id, change)
 
 
 def _rendered(macro: Macro, ticket: Ticket, caller: Principal) -> RenderedReply | None:

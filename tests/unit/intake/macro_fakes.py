@@ -3,11 +3,13 @@
 import dataclasses
 
 from fastapi import FastAPI
+from handoff_fakes import FakeChecklists, FakeHandoffViews
 from intake_fakes import BILLING, GENERAL, FakeCategories, FakeTickets
 
 from credentials import act_as
 from intake.bootstrap import install_api, install_macros
 from intake.domain.macros import Macro
+from intake.handoffs_api import install_handoffs
 from ticketflow_shared.access.principal import Principal, Role
 
 
@@ -49,6 +51,7 @@ BILLING_VIEWER = person("vic", Role.viewer, "billing")
 def macro_app(tickets: FakeTickets, macros: FakeMacros) -> FastAPI:
     app = FastAPI()
     install_api(app, tickets, FakeCategories(BILLING, GENERAL))
+    install_handoffs(app, FakeChecklists(), FakeHandoffViews(tickets))
     install_macros(app, macros)
     act_as(app)
     return app

@@ -267,3 +267,22 @@ async def test_only_admins_write_the_macros_for_everyone(api):
 
     assert (refused.status_code, allowed.status_code) == (403, 201)
     assert "admins only" in refused.json()["detail"]
+
+
+async def test_only_the_tickets_owners_change_it_past_owners_read_it(api):
+    ticket = await billing_ticket(api)
+    path = f"/tickets/{ticket['id']}"
+    await put(api, "escalate", {"title": "Escalate", "add_tags": ["escalated"]})
+    handed = await api.as_(ADMIN).post(
+        f"{path}/transfer", json={"department": "technical", "note": "A router fault."}
+    )
+    assert handed.status_code == 200, handed.text
+
+    past_owner_patch = await api.as_(ANA).patch(path, json={"tags": ["vip"]})
+    past_owner_apply = await api.as_(ANA).post(f"{path}/macros/escalate/apply")
+    past_owner_preview = await api.as_(ANA).post(f"{path}/macros/escalate/preview")
+    owner_patch = await api.as_(CARLA).patch(path, json={"tags": ["vip"]})
+
+    assert (past_owner_patch.status_code, past_owner_apply.status_code) == (403, 403)
+    assert (past_owner_preview.status_code, owner_patch.status_code) == (200, 200)
+    assert owner_patch.json()["tags"] == ["vip"]
