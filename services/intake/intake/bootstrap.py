@@ -8,7 +8,7 @@ from functools import partial
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from intake import api, auto_close, consumers, desk_api, handlers, handoffs_api
+from intake import api, auto_close, consumers, desk_api, handlers, handoffs_api, macros_api
 from intake.adapters import handoff_views
 from intake.adapters import tickets as ticket_store
 from intake.adapters.categories import MongoCategoryRepository
@@ -16,9 +16,10 @@ from intake.adapters.checklists import HANDOFF_CHECKLISTS, MongoChecklistReposit
 from intake.adapters.close_claims import CLOSE_CLAIMS, MongoCloseClaims
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
 from intake.adapters.handoff_views import MongoHandoffViews
+from intake.adapters.macros import MACROS, MongoMacroRepository
 from intake.adapters.tickets import MongoTicketRepository
 from intake.domain.categories import DEFAULT_CATEGORIES
-from intake.ports import CategoryRepository, TicketRepository
+from intake.ports import CategoryRepository, MacroRepository, TicketRepository
 from intake.settings import IntakeSettings
 from ticketflow_shared.access.guard import caller
 from ticketflow_shared.access.key_admin import api_key_router
@@ -78,6 +79,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         MongoChecklistRepository(runtime.db[HANDOFF_CHECKLISTS]),
         MongoHandoffViews(runtime.db[TICKETS], cipher),
     )
+    install_macros(app, MongoMacroRepository(runtime.db[MACROS]))
     return app
 
 
@@ -89,6 +91,7 @@ ROUTERS = (
     desk_api.lifecycle_router,
     desk_api.procedure_router,
     desk_api.desk_router,
+    *macros_api.ROUTERS,
 )
 
 
@@ -107,3 +110,8 @@ def install_state(app: FastAPI, tickets: TicketRepository, categories: CategoryR
     app.state.tickets = tickets
     app.state.categories = categories
     app.add_exception_handler(Refusal, refusal_handler)
+
+
+def install_macros(app: FastAPI, macros: MacroRepository) -> None:
+    """Where the macro routes find their macros (installed with ROUTERS)."""
+    app.state.macros = macros

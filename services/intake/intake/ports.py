@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from intake.domain.categories import CategoryRule
+from intake.domain.macros import Macro
 from intake.domain.procedure import ProcedureStep
 from intake.domain.ticket import Ticket, TicketStatus
 from ticketflow_shared.access.principal import Scope
@@ -54,3 +55,15 @@ class CloseClaims(Protocol):
         """Whether this caller, and no other, may close the ticket at `version`."""
 
     async def forget_before(self, before: datetime) -> int: ...
+
+
+class MacroRepository(Protocol):
+    async def get(self, macro_id: str) -> Macro | None: ...
+
+    async def all(self) -> list[Macro]: ...
+
+    async def put(self, macro: Macro) -> bool:
+        """Create or replace the macro; True if it was created."""
+
+    async def delete(self, macro_id: str) -> bool:
+        """True if there was a macro to delete."""

@@ -219,6 +219,7 @@ class TicketRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     history: list[HistoryRead]
+    tags: list[str]
     ownership: OwnershipRead
     consults: list[ConsultRead]
     # The lifecycle and the procedure (SOP).

@@ -48,7 +48,6 @@ def to_document(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         "subject": cipher.seal(ticket.subject, SUBJECT),
         "body": cipher.seal(ticket.body, BODY),
         "category": ticket.category,
-        "priority": ticket.priority.value,
         "fields": cipher.seal(json.dumps(ticket.fields), FIELDS),
         "idempotency": _plain(ticket.idempotency),
         "created_at": ticket.created_at,
@@ -82,6 +81,9 @@ def mutable_fields(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         # Who may see it, as scoped lists filter (the owner's and the agent's departments).
         "departments": sorted(ticket.departments),
         **lifecycle_fields(ticket, cipher),
+        # Agents and macros change these; labels of the company's, not the customer's data.
+        "priority": ticket.priority.value,
+        "tags": list(ticket.tags),
         **handoff_fields(ticket, cipher),
     }
 
@@ -142,6 +144,7 @@ def from_document(doc: dict[str, Any], cipher: FieldCipher) -> Ticket:
         follow_up_of=doc.get("follow_up_of"),
         follow_ups=list(doc.get("follow_ups") or []),
         procedure=[_read_step(entry) for entry in doc.get("procedure") or []],
+        tags=list(doc.get("tags") or []),
         **handoff_parts(doc, cipher),
     )
 

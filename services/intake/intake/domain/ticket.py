@@ -21,6 +21,7 @@ from intake.domain.idempotency import IdempotencyRecord
 from intake.domain.messages import Message
 from intake.domain.ownership import Ownership
 from intake.domain.procedure import StepState
+from intake.domain.tags import checked_tags
 from ticketflow_shared.events import (
     AuthorKind,
     Channel,
@@ -37,6 +38,7 @@ from ticketflow_shared.events import (
     TicketStatus,
     TicketStatusChangedV1,
     TicketTransferredV1,
+    TicketUpdatedV1,
     Visibility,
 )
 
@@ -99,6 +101,7 @@ class Ticket:
     follow_ups: list[str] = field(default_factory=list)
     procedure: list[StepState] = field(default_factory=list)
     events: list[Payload] = field(default_factory=list, compare=False, repr=False)
+    tags: list[str] = field(default_factory=list)
     # Handoffs: who owned it when, the side conversations, and the trace of its creation
     # (W3C traceparent), which each ownership period's span joins.
     ownership: Ownership = field(default_factory=Ownership)
@@ -198,6 +201,35 @@ class Ticket:
     def resolve(self, resolution: str | None, now: datetime, actor: str | None = None) -> None:
         """Solve the ticket (`POST /tickets/{id}/resolve`): the lifecycle's solve."""
         self.change_status(TicketStatus.solved, actor=actor or SYSTEM, reason=resolution, now=now)
+
+    def change_priority_tags(
+        self,
+        *,
+        priority: Priority | None = None,
+        tags: list[str] | None = None,
+        actor: str,
+        now: datetime,
+    ) -> bool:
+        """Set the priority and/or replace the tags; False (nothing recorded) if neither
+        changes. Raises InvalidTags for a bad tag or too many."""
+        new_priority = priority or self.priority
+        new_tags = self.tags if tags is None else checked_tags(tags)
+        if new_priority is self.priority and new_tags == self.tags:
+            return False
+        self.priority = new_priority
+        self.tags = new_tags
+        self.history.append(HistoryEntry(TicketUpdatedV1.event_type, self.status, now))
+        self._record(
+            TicketUpdatedV1(
+                ticket_id=self.id,
+                priority=new_priority,
+                tags=list(new_tags),
+                actor=actor,
+                updated_at=now,
+            ),
+            now,
+        )
+        return True
 
     def _accepts(self, position: Position) -> bool:
         # Whether open or resolved, the ticket takes note of routing's newer events: a
