@@ -22,8 +22,10 @@ def otlp_receiver() -> Iterator[OtlpReceiver]:
 
 
 @asynccontextmanager
-async def _running(namespace: Namespace, otlp_endpoint: str) -> AsyncIterator[Platform]:
-    running = Platform(namespace, otlp_endpoint)
+async def _running(
+    namespace: Namespace, otlp_endpoint: str, extra_env: dict[str, dict[str, str]] | None = None
+) -> AsyncIterator[Platform]:
+    running = Platform(namespace, otlp_endpoint, extra_env=extra_env or {})
     await running.declare_exchanges()
     try:
         for service in SERVICES:
@@ -36,8 +38,16 @@ async def _running(namespace: Namespace, otlp_endpoint: str) -> AsyncIterator[Pl
 
 
 @pytest.fixture
-async def platform(namespace: Namespace, otlp_receiver: OtlpReceiver) -> AsyncIterator[Platform]:
-    async with _running(namespace, otlp_receiver.endpoint) as running:
+def platform_env() -> dict[str, dict[str, str]]:
+    """Settings by service on top of the namespace's; a test module overrides it."""
+    return {}
+
+
+@pytest.fixture
+async def platform(
+    namespace: Namespace, otlp_receiver: OtlpReceiver, platform_env: dict[str, dict[str, str]]
+) -> AsyncIterator[Platform]:
+    async with _running(namespace, otlp_receiver.endpoint, platform_env) as running:
         yield running
 
 

@@ -31,6 +31,8 @@ class Platform:
     otlp_endpoint: str
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # Settings a test gives one service on top of the namespace's, by service.
+    extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -61,6 +63,7 @@ class Platform:
             "TICKETFLOW_OTEL_EXPORTER": "otlp",
             "TICKETFLOW_OTEL_ENDPOINT": self.otlp_endpoint,
             "OTEL_BSP_SCHEDULE_DELAY": "200",
+            **self.extra_env.get(service, {}),
         }
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         log = open(LOG_DIR / f"{self.namespace.token}-{service}.log", "ab")  # noqa: SIM115
