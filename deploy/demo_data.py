@@ -9,6 +9,10 @@ People sign in with tokens from a local HS256 "identity provider" (the platform'
 secret, `TICKETFLOW_AUTH_JWT_SECRET`): an admin, a supervisor and a viewer per demo
 department, and each demo agent, whose token subject is their agent id. The demo CRM gets an
 API key, issued once through intake's `POST /api-keys` and kept in the credentials file.
+
+The agent's desk gets something to show: each department's handoff checklist, a procedure
+(SOP) for billing and technical tickets, and a few macros. Like the agents, each is written
+only where none exists yet, so what an operator changed through the API is kept.
 """
 
 import argparse
@@ -66,6 +70,67 @@ AGENTS = [
 
 
 DEPARTMENTS = sorted({agent["department"] for agent in AGENTS})
+
+CHECKLISTS = {
+    "billing": {
+        "items": [
+            {"key": "identity_verified", "label": "Customer identity verified", "required": True},
+            {"key": "order_id_confirmed", "label": "Order id confirmed", "required": True},
+        ]
+    },
+    "technical": {
+        "items": [
+            {"key": "identity_verified", "label": "Customer identity verified", "required": True},
+            {"key": "steps_to_reproduce", "label": "Steps to reproduce noted", "required": True},
+            {"key": "logs_attached", "label": "Logs attached", "required": False},
+        ]
+    },
+}
+
+PROCEDURES = {
+    "billing": [
+        {"key": "check_invoice", "label": "Check the invoice and payments", "required": True},
+        {"key": "refund_or_explain", "label": "Refund, or explain the charge", "required": True},
+        {"key": "offer_follow_up", "label": "Offer a follow-up call", "required": False},
+    ],
+    "technical": [
+        {"key": "reproduce", "label": "Reproduce the fault", "required": True},
+        {"key": "fix_or_escalate", "label": "Fix it, or escalate to engineering", "required": True},
+    ],
+}
+
+MACROS = {
+    "ask-order-details": {
+        "title": "Ask for the order details",
+        "department": "billing",
+        "categories": ["billing"],
+        "reply": {
+            "body": "Hello {{ customer.name or 'there' }}, could you send us the invoice"
+            " for order {{ ticket.fields.order_id | default('(unknown)') }}?"
+            " {{ agent.name }}, billing",
+            "visibility": "public",
+        },
+        "set_status": "pending",
+        "add_tags": ["waiting-on-customer"],
+    },
+    "refund-done": {
+        "title": "Refund issued",
+        "department": "billing",
+        "categories": ["billing"],
+        "reply": {
+            "body": "Hello {{ customer.name or 'there' }}, we have refunded the second charge;"
+            " it shows on your account within 5 working days. {{ agent.name }}",
+            "visibility": "public",
+        },
+        "add_tags": ["refund"],
+    },
+    "escalate-urgent": {
+        "title": "Urgent: the customer is blocked",
+        "set_priority": "urgent",
+        "add_tags": ["escalated"],
+        "reply": {"body": "Raised to urgent by {{ agent.name }}.", "visibility": "internal"},
+    },
+}
 
 
 def call(url: str, token: str, body: dict | None = None, method: str = "POST") -> tuple[int, dict]:
@@ -143,6 +208,40 @@ def load(routing: str, token: str) -> dict[str, str]:
     return outcome
 
 
+def put_missing(url: str, token: str, body: dict, present) -> str:
+    """PUT `body` at `url` unless `present(answer of GET url)`: "created" or "kept"."""
+    status, current = call(url, token, method="GET")
+    if status == 200 and present(current):
+        return "kept"
+    status, _ = call(url, token, body, method="PUT")
+    if status not in (200, 201):
+        raise RuntimeError(f"PUT {url}: HTTP {status}")
+    return "created"
+
+
+def load_desk(intake: str, token: str) -> dict[str, str]:
+    """The desk's demo data where none exists yet: what was created or kept, by name."""
+    outcome = {}
+    for department, checklist in CHECKLISTS.items():
+        url = f"{intake}/handoff-checklists/{department}"
+        outcome[f"checklist {department}"] = put_missing(url, token, checklist, bool)
+    for category, steps in PROCEDURES.items():
+        url = f"{intake}/categories/{category}/procedure"
+        status, current = call(f"{intake}/categories", token, method="GET")
+        rules = {rule["name"]: rule for rule in current.get("data", [])} if status == 200 else {}
+        if rules.get(category, {}).get("procedure"):
+            outcome[f"procedure {category}"] = "kept"
+            continue
+        status, _ = call(url, token, {"steps": steps}, method="PUT")
+        if status != 200:
+            raise RuntimeError(f"PUT {url}: HTTP {status}")
+        outcome[f"procedure {category}"] = "created"
+    for macro_id, macro in MACROS.items():
+        url = f"{intake}/macros/{macro_id}"
+        outcome[f"macro {macro_id}"] = put_missing(url, token, macro, bool)
+    return outcome
+
+
 def read_env_file(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
@@ -172,6 +271,7 @@ def main() -> int:
     credentials = people(secret)
     try:
         outcome = load(args.routing, credentials["ADMIN_TOKEN"])
+        desk = load_desk(args.intake, credentials["ADMIN_TOKEN"])
         if args.credentials:
             known = read_env_file(args.credentials).get("CRM_KEY")
             credentials["CRM_KEY"] = integration_key(args.intake, credentials["ADMIN_TOKEN"], known)
@@ -185,6 +285,8 @@ def main() -> int:
             f"agent {agent_id:6} {agent['department']:11} skills {agent['skills']}"
             f" ({outcome[agent_id]})"
         )
+    for name, result in desk.items():
+        print(f"{name} ({result})")
     if args.credentials:
         print(f"demo credentials (also in {args.credentials}):")
         for name, value in credentials.items():

@@ -2,6 +2,7 @@
 
 import asyncio
 import shutil
+import socket
 import subprocess
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 
 import aio_pika
 import httpx
+import uvicorn
 from fastapi import FastAPI
 
 from credentials import TEST_JWT_SECRET, admin_headers
@@ -96,6 +98,25 @@ async def serve_in_process(
             headers=admin_headers() if headers is None else headers,
         ) as client:
             yield client
+
+
+@asynccontextmanager
+async def served_on_port(app: FastAPI) -> AsyncIterator[str]:
+    """The app behind uvicorn on a free local port, as `deploy/up` runs it; yields its URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
 
 
 class BusProbe:

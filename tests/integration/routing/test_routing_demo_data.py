@@ -2,17 +2,14 @@
 
 import asyncio
 import importlib.util
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from routing_harness import routing_app
 
 from credentials import admin_headers, token
+from support import served_on_port
 
 pytestmark = pytest.mark.integration
 
@@ -24,25 +21,6 @@ spec.loader.exec_module(demo_data)
 DEMO_IDS = {agent["agent_id"] for agent in demo_data.AGENTS}
 
 
-@asynccontextmanager
-async def served(app) -> AsyncIterator[str]:
-    """The app behind uvicorn on a free local port, as `deploy/up` runs it; yields its URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
-
-
 async def load(url: str) -> dict[str, str]:
     # The script blocks on urllib; in a thread, so the server in this loop keeps serving.
     return await asyncio.to_thread(demo_data.load, url, token("admin"))
@@ -50,7 +28,7 @@ async def load(url: str) -> dict[str, str]:
 
 async def test_demo_data_adds_missing_agents_once_and_keeps_an_operators_changes(namespace):
     async with (
-        served(routing_app(namespace)) as url,
+        served_on_port(routing_app(namespace)) as url,
         httpx.AsyncClient(base_url=url, headers=admin_headers()) as http,
     ):
         # Two runs at once (two `deploy/up`s): every agent is created exactly once.
