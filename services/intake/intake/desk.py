@@ -7,6 +7,7 @@ from intake.domain.desk import work_order
 from intake.domain.messages import Message, visible_to
 from intake.domain.ticket import Ticket, TicketStatus
 from intake.handlers import visible_ticket
+from intake.handoff_ports import HandoffViews
 from intake.ports import TicketRepository
 from ticketflow_shared.access.principal import Principal
 
@@ -15,6 +16,8 @@ DESK_STATUSES = (TicketStatus.open, TicketStatus.pending, TicketStatus.on_hold)
 # tickets wait on someone else for days at most before they are solved.
 DESK_LIMIT = 500
 OTHER_TICKETS = 20
+# Open consults shown on a desk; `GET /consults` lists them all.
+DESK_CONSULTS = 50
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,9 @@ class Desk:
     open: list[Ticket]
     pending: list[Ticket]
     on_hold: list[Ticket]
+    # Tickets with a consult waiting for an answer from the agent's departments (None: any).
+    consulted: list[Ticket]
+    departments: frozenset[str] | None
 
 
 @dataclass(frozen=True)
@@ -32,9 +38,9 @@ class TicketView:
     other_tickets: list[Ticket]
 
 
-async def desk(tickets: TicketRepository, caller: Principal) -> Desk:
+async def desk(tickets: TicketRepository, views: HandoffViews, caller: Principal) -> Desk:
     """The calling agent's tickets (their agent id is the caller's id), by status, each
-    status in work order."""
+    status in work order, and the consults waiting for their departments."""
     scope = caller.scope()
     owned = [
         ticket
@@ -45,8 +51,14 @@ async def desk(tickets: TicketRepository, caller: Principal) -> Desk:
     def of(status: TicketStatus) -> list[Ticket]:
         return work_order(ticket for ticket in owned if ticket.status is status)
 
+    consulted, _ = await views.consulting(scope, "open", DESK_CONSULTS)
     return Desk(
-        caller.id, of(TicketStatus.open), of(TicketStatus.pending), of(TicketStatus.on_hold)
+        caller.id,
+        of(TicketStatus.open),
+        of(TicketStatus.pending),
+        of(TicketStatus.on_hold),
+        consulted,
+        None if scope.everything else scope.departments,
     )
 
 

@@ -18,6 +18,7 @@ from intake.desk_schemas import (
     message_list,
 )
 from intake.domain.ticket import TicketStatus
+from intake.handoffs_api import Views
 from intake.procedure_schemas import (
     CategoryProcedureRead,
     ProcedureRead,
@@ -165,5 +166,5 @@ async def put_procedure(
 
 
 @desk_router.get("/desk", summary="The calling agent's open, pending and on-hold tickets")
-async def get_desk(tickets: Tickets, caller: TicketWorker) -> DeskRead:
-    return DeskRead.of(await desk.desk(tickets, caller))
+async def get_desk(tickets: Tickets, views: Views, caller: TicketWorker) -> DeskRead:
+    return DeskRead.of(await desk.desk(tickets, views, caller))

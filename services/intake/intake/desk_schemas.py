@@ -10,6 +10,7 @@ from intake.desk import Desk, TicketView
 from intake.domain.messages import MAX_BODY_CHARS, Message
 from intake.domain.procedure import progress
 from intake.domain.ticket import Ticket, TicketStatus
+from intake.handoff_schemas import ConsultRequestRead, consult_requests
 from intake.procedure_schemas import ProcedureRead, ProgressRead
 from intake.schemas import CustomerRead, HistoryRead, Lines, Text, TicketRead
 from ticketflow_shared.events import AuthorKind, Channel, Priority, Visibility
@@ -121,6 +122,9 @@ class DeskRead(BaseModel):
     open: list[DeskTicket]
     pending: list[DeskTicket]
     on_hold: list[DeskTicket]
+    consults: list[ConsultRequestRead] = Field(
+        default_factory=list, description="Consults asked of the agent's departments, unanswered"
+    )
     count: int = Field(description="Tickets on the desk in all")
 
     @classmethod
@@ -132,6 +136,7 @@ class DeskRead(BaseModel):
         return cls(
             agent_id=desk.agent_id,
             count=sum(len(column) for column in columns.values()),
+            consults=consult_requests(desk.consulted, "open", desk.departments),
             **columns,
         )
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
+from handoff_fakes import FakeChecklists, FakeHandoffViews
 from intake_fakes import (
     BILLING,
     GENERAL,
@@ -21,6 +22,7 @@ from intake_fakes import (
 
 from intake import auto_close, handlers
 from intake.bootstrap import install_api
+from intake.handoffs_api import install_handoffs
 from ticketflow_shared.access.guard import caller
 from ticketflow_shared.access.principal import Principal, Role
 
@@ -62,6 +64,7 @@ async def desk() -> AsyncIterator[Desk]:
     app = FastAPI()
     tickets = FakeTickets()
     install_api(app, tickets, FakeCategories(BILLING, GENERAL))
+    install_handoffs(app, FakeChecklists(), FakeHandoffViews(tickets))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield Desk(app, http, tickets)

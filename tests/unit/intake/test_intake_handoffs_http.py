@@ -195,6 +195,26 @@ async def test_a_consult_is_answered_by_the_consulted_department_only(desk):
     assert [e.status for e in consulted] == ["open", "answered"]
 
 
+async def test_an_open_consult_waits_on_the_consulted_agents_desk_until_answered(desk):
+    ticket_id = await desk.billing_ticket()
+    asked = await desk.as_(ANA).post(
+        f"/tickets/{ticket_id}/consults", json={"department": "accounts", "question": "Verified?"}
+    )
+    consult_id = asked.json()["id"]
+
+    waiting = (await desk.as_(EVA).get("/desk")).json()["consults"]
+    elsewhere = (await desk.as_(CARLA).get("/desk")).json()["consults"]
+    await desk.as_(EVA).post(
+        f"/tickets/{ticket_id}/consults/{consult_id}/answer", json={"answer": "Yes."}
+    )
+    answered = (await desk.as_(EVA).get("/desk")).json()["consults"]
+
+    assert [(c["id"], c["ticket_id"], c["question"]) for c in waiting] == [
+        (consult_id, ticket_id, "Verified?")
+    ]
+    assert (elsewhere, answered) == ([], [])
+
+
 async def test_consulting_the_owner_is_409_and_an_unknown_consult_404(desk):
     ticket_id = await desk.billing_ticket()
     own = await desk.as_(ANA).post(
