@@ -11,13 +11,14 @@ import pytest
 from fastapi import FastAPI
 
 from credentials import headers
+from factories import assigned_envelope
 from intake import auto_close
 from intake.adapters.close_claims import CLOSE_CLAIMS, MongoCloseClaims
 from intake.bootstrap import create_app
 from intake.domain.messages import MAX_MESSAGES
 from intake.settings import IntakeSettings
 from support import BusProbe, Namespace, serve_in_process
-from ticketflow_shared.events import AuthorKind, Envelope, TicketAssignedV1, Visibility
+from ticketflow_shared.events import AuthorKind, Envelope, Visibility
 
 pytestmark = pytest.mark.integration
 
@@ -62,16 +63,9 @@ async def open_ticket(client: httpx.AsyncClient, **changes: object) -> dict:
 
 
 def assigned_event(ticket_id: str, agent_id: str = "ana", sequence: int = 1) -> Envelope:
-    event = TicketAssignedV1(
-        ticket_id=ticket_id,
-        agent_id=agent_id,
-        agent_name="Ana Lopez",
-        department="billing",
-        skill="billing",
-        skill_level=9,
-        assigned_at=datetime.now(UTC),
+    return assigned_envelope(
+        ticket_id, agent_id, sequence=sequence, agent_name="Ana Lopez", skill_level=9
     )
-    return Envelope.wrap(event, source=ROUTING, subject=ticket_id, sequence=sequence)
 
 
 async def assigned_to(client, bus_probe: BusProbe, ticket_id: str, agent_id: str = "ana"):

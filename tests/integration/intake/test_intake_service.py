@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from factories import assigned_envelope
 from intake import handlers
 from intake.bootstrap import create_app
 from intake.domain.categories import DEFAULT_CATEGORIES
@@ -17,7 +18,6 @@ from support import BusProbe, Namespace, serve_in_process
 from ticketflow_shared.events import (
     Envelope,
     Priority,
-    TicketAssignedV1,
     TicketCreatedV1,
     TicketQueuedV1,
     TicketResolvedV1,
@@ -61,16 +61,9 @@ async def open_ticket(client: httpx.AsyncClient, **changes: object) -> dict:
 
 def assigned_event(ticket_id: str, agent_id: str = "agent-7", sequence: int = 2) -> Envelope:
     """Routing's ticket.assigned; by default after its ticket.queued (sequence 1)."""
-    event = TicketAssignedV1(
-        ticket_id=ticket_id,
-        agent_id=agent_id,
-        agent_name="Grace",
-        department="billing",
-        skill="billing",
-        skill_level=4,
-        assigned_at=datetime.now(UTC),
+    return assigned_envelope(
+        ticket_id, agent_id, sequence=sequence, agent_name="Grace", skill_level=4
     )
-    return Envelope.wrap(event, source=ROUTING, subject=ticket_id, sequence=sequence)
 
 
 def queued_event(ticket_id: str, sequence: int = 1) -> Envelope:
