@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from intake import handlers, handoff_handlers
+from intake.conversation import reads_internal_notes
 from intake.domain.commands import ResolveTicket
 from intake.domain.ticket import TicketStatus
 from intake.ports import CategoryRepository, TicketRepository
@@ -65,7 +66,7 @@ async def create_ticket(
     if created.replayed:
         response.status_code = 200
         response.headers[REPLAYED_HEADER] = "true"
-    return TicketRead.model_validate(created.ticket)
+    return TicketRead.model_validate(created.ticket).for_reader(reads_internal_notes(caller))
 
 
 @tickets_router.get("", summary="List tickets, newest first")
@@ -81,14 +82,15 @@ async def list_tickets(
     found, total = await tickets.find(
         status=status, customer_email=customer_email, limit=limit, scope=caller.scope()
     )
-    return TicketList(data=[TicketRead.model_validate(t) for t in found], count=total)
+    internal = reads_internal_notes(caller)
+    data = [TicketRead.model_validate(t).for_reader(internal) for t in found]
+    return TicketList(data=data, count=total)
 
 
 @tickets_router.get("/{ticket_id}", summary="One ticket with its history")
 async def get_ticket(ticket_id: str, tickets: Tickets, caller: TicketReader) -> TicketRead:
-    return TicketRead.model_validate(
-        await handlers.visible_ticket(tickets, ticket_id, caller.scope())
-    )
+    ticket = await handlers.visible_ticket(tickets, ticket_id, caller.scope())
+    return TicketRead.model_validate(ticket).for_reader(reads_internal_notes(caller))
 
 
 @tickets_router.post(

@@ -36,6 +36,7 @@ class TicketView:
     ticket: Ticket
     thread: list[Message]
     other_tickets: list[Ticket]
+    reads_internal: bool
 
 
 async def desk(tickets: TicketRepository, views: HandoffViews, caller: Principal) -> Desk:
@@ -71,5 +72,6 @@ async def ticket_view(tickets: TicketRepository, ticket_id: str, caller: Princip
         status=None, customer_email=ticket.customer.email, limit=OTHER_TICKETS + 1, scope=scope
     )
     others = [other for other in theirs if other.id != ticket.id][:OTHER_TICKETS]
-    thread = visible_to(ticket.messages, internal=reads_internal_notes(caller))
-    return TicketView(ticket, thread, others)
+    internal = reads_internal_notes(caller)
+    thread = visible_to(ticket.messages, internal=internal)
+    return TicketView(ticket, thread, others, internal)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 
 from intake import conversation, desk, workflow
 from intake.api import Categories, Tickets
+from intake.conversation import reads_internal_notes
 from intake.desk_schemas import (
     CustomerMessageCreate,
     CustomerMessagePosted,
@@ -99,7 +100,7 @@ async def post_customer_message(
     posted = await conversation.post_customer_message(
         tickets, categories, ticket_id, body=body.body, caller=caller, in_reply_to=body.in_reply_to
     )
-    return CustomerMessagePosted.of(posted)
+    return CustomerMessagePosted.of(posted, reads_internal_notes(caller))
 
 
 @lifecycle_router.get(

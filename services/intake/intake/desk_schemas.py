@@ -70,10 +70,10 @@ class CustomerMessagePosted(BaseModel):
     follow_up: bool
 
     @classmethod
-    def of(cls, posted: Posted) -> "CustomerMessagePosted":
+    def of(cls, posted: Posted, reads_internal: bool) -> "CustomerMessagePosted":
         message = posted.message
         return cls(
-            ticket=TicketRead.model_validate(posted.ticket),
+            ticket=TicketRead.model_validate(posted.ticket).for_reader(reads_internal),
             message=MessageRead.model_validate(message) if message else None,
             follow_up=message is None,
         )
@@ -155,7 +155,7 @@ class TicketViewRead(BaseModel):
     def of(cls, view: TicketView) -> "TicketViewRead":
         ticket = view.ticket
         return cls(
-            ticket=TicketRead.model_validate(ticket),
+            ticket=TicketRead.model_validate(ticket).for_reader(view.reads_internal),
             thread=[MessageRead.model_validate(m) for m in view.thread],
             history=[HistoryRead.model_validate(h) for h in ticket.history],
             procedure=ProcedureRead.of(ticket.procedure),

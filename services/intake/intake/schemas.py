@@ -235,6 +235,15 @@ class TicketRead(BaseModel):
     def _procedure(cls, value: object) -> object:
         return ProcedureRead.of(value) if isinstance(value, list) else value
 
+    def for_reader(self, reads_internal: bool) -> "TicketRead":
+        """The ticket as its caller may read it: one who reads no internal notes (a
+        customer-facing system) gets no handoff notes and no consults either."""
+        if reads_internal:
+            return self
+        periods = [period.model_copy(update={"note": None}) for period in self.ownership.periods]
+        ownership = self.ownership.model_copy(update={"periods": periods})
+        return self.model_copy(update={"ownership": ownership, "consults": []})
+
 
 class TicketList(BaseModel):
     data: list[TicketRead]

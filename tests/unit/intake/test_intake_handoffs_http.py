@@ -270,3 +270,30 @@ async def test_an_agent_follows_what_they_held_and_a_department_lists_its_consul
     # Nobody has held it yet: the department owns it, no agent does.
     assert following.json() == {"data": [], "count": 0}
     assert (await desk.as_(VIEWER).get("/following")).status_code == 403
+
+
+async def test_a_customer_facing_system_never_reads_handoff_notes_or_consults(desk):
+    crm = Principal("crm", "key", frozenset({Role.integration}))
+    created = await desk.as_(crm).post("/tickets", json=TICKET)
+    ticket_id = created.json()["id"]
+    await desk.as_(ANA).post(
+        f"/tickets/{ticket_id}/consults", json={"department": "accounts", "question": "Fraud?"}
+    )
+    moved = await desk.as_(ANA).post(
+        f"/tickets/{ticket_id}/transfer",
+        json={"department": "technical", "note": NOTE, "checklist": ["repro", "logs"]},
+    )
+    assert moved.status_code == 200, moved.text
+
+    seen_by_crm = (await desk.as_(crm).get(f"/tickets/{ticket_id}")).json()
+    listed_for_crm = (await desk.as_(crm).get("/tickets")).json()["data"]
+    seen_by_staff = (await desk.as_(CARLA).get(f"/tickets/{ticket_id}")).json()
+
+    assert NOTE in [p["note"] for p in seen_by_staff["ownership"]["periods"]]
+    assert len(seen_by_staff["consults"]) == 1
+    for ticket in (seen_by_crm, *listed_for_crm):
+        assert [p["note"] for p in ticket["ownership"]["periods"]] == [None] * len(
+            ticket["ownership"]["periods"]
+        )
+        assert ticket["consults"] == []
+    assert "Fraud?" not in str(seen_by_crm) and NOTE not in str(listed_for_crm)
