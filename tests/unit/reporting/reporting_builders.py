@@ -254,3 +254,13 @@ def fold(*envelopes: Envelope) -> TicketRow:
         state, _ = apply_change(state, ticket_change(envelope, envelope.payload()))
     assert state is not None
     return TicketRow.model_validate(state)
+
+
+# The statuses by short name, as the desk tests write their stories.
+NEW, OPEN, PENDING, ON_HOLD = (
+    TicketStatus.new,
+    TicketStatus.open,
+    TicketStatus.pending,
+    TicketStatus.on_hold,
+)
+SOLVED, CLOSED = TicketStatus.solved, TicketStatus.closed

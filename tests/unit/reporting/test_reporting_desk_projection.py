@@ -5,6 +5,12 @@ import random
 from datetime import timedelta
 
 from reporting_builders import (
+    CLOSED,
+    NEW,
+    ON_HOLD,
+    OPEN,
+    PENDING,
+    SOLVED,
     T0,
     assigned,
     at,
@@ -23,14 +29,6 @@ from reporting.domain.changes import apply_change
 from reporting.domain.projection import ticket_change
 from reporting.domain.tickets import TicketRow
 from ticketflow_shared.events import AuthorKind, Envelope, Priority, TicketStatus, Visibility
-
-NEW, OPEN, PENDING, ON_HOLD = (
-    TicketStatus.new,
-    TicketStatus.open,
-    TicketStatus.pending,
-    TicketStatus.on_hold,
-)
-SOLVED, CLOSED = TicketStatus.solved, TicketStatus.closed
 
 
 def desk_story() -> list[Envelope]:

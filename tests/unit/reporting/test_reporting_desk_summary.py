@@ -2,6 +2,12 @@
 department and status, where tickets wait, and the scorecards."""
 
 from reporting_builders import (
+    CLOSED,
+    NEW,
+    ON_HOLD,
+    OPEN,
+    PENDING,
+    SOLVED,
     T0,
     agent_updated,
     assigned,
@@ -19,15 +25,7 @@ from reporting_builders import (
 from reporting.domain.agents import AgentProfile, agent_reports
 from reporting.domain.summary import summarize
 from reporting.domain.tickets import TicketRow
-from ticketflow_shared.events import AgentUpdatedV1, AuthorKind, Priority, TicketStatus, Visibility
-
-NEW, OPEN, PENDING, ON_HOLD = (
-    TicketStatus.new,
-    TicketStatus.open,
-    TicketStatus.pending,
-    TicketStatus.on_hold,
-)
-SOLVED, CLOSED = TicketStatus.solved, TicketStatus.closed
+from ticketflow_shared.events import AgentUpdatedV1, AuthorKind, Priority, Visibility
 
 
 def opened(ticket_id: str, department: str = "finance", agent_id: str = "A-1") -> list:
