@@ -97,10 +97,15 @@ class Payload(BaseModel):
 
 
 class Customer(BaseModel):
+    """Who wrote in. `email` is absent for a chat user whose address nobody knows yet (no
+    email can reach them); `customer_id` is intake's unified customer record, when known."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    email: EmailStr
+    email: EmailStr | None = None
     name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    customer_id: str | None = Field(default=None, max_length=64)
 
 
 class TicketCreatedV1(Payload):
@@ -121,6 +126,10 @@ class TicketCreatedV1(Payload):
     created_at: datetime
     department: str | None = None
     created_by: str | None = None
+    # The ids other systems know the ticket by (a CRM's case id, a chat conversation).
+    external_refs: dict[str, str] = Field(default_factory=dict)
+    # The customer's tier (from their CRM record), which SLA policies may depend on.
+    customer_tier: str | None = None
 
 
 class TicketQueuedV1(Payload):
@@ -250,6 +259,104 @@ class AgentUpdatedV1(Payload):
     presence: Presence
     active_tickets: int
     updated_at: datetime
+    # Why the presence is what it is ("missed offer", "lunch"), when someone said.
+    presence_reason: str | None = None
+
+
+class TicketOfferedV1(Payload):
+    """Routing offered the ticket to one agent, who accepts or declines before `expires_at`;
+    an accepted offer is followed by ticket.assigned.v1."""
+
+    event_type: ClassVar[str] = "ticket.offered.v1"
+
+    ticket_id: str
+    offer_id: str
+    agent_id: str
+    department: str | None = None
+    offered_at: datetime
+    expires_at: datetime
+
+
+class OfferOutcome(StrEnum):
+    accepted = "accepted"
+    declined = "declined"
+    expired = "expired"  # no answer in time
+    withdrawn = "withdrawn"  # the ticket was settled or moved before an answer
+
+
+class TicketOfferEndedV1(Payload):
+    event_type: ClassVar[str] = "ticket.offer_ended.v1"
+
+    ticket_id: str
+    offer_id: str
+    agent_id: str
+    outcome: OfferOutcome
+    reason: str | None = None
+    ended_at: datetime
+
+
+class EscalationTrigger(StrEnum):
+    wait = "wait"  # a queue policy's step after so long waiting
+    sla = "sla"  # an SLA target breached (the policy's action)
+    emotion = "emotion"  # angry or crisis language from the customer
+    manual = "manual"
+
+
+class TicketEscalatedV1(Payload):
+    """A ticket was escalated: by routing (waiting time, SLA breach) or by intake (the
+    customer's emotion). `priority` is the priority it has now, when the escalation raised
+    it; `page_supervisor` asks notify to page the department's supervisors; `overflow_to`
+    names the department it was moved to. `source` is the producing service: each service
+    acts on the escalations of the others, never on its own."""
+
+    event_type: ClassVar[str] = "ticket.escalated.v1"
+
+    ticket_id: str
+    source: str
+    trigger: EscalationTrigger
+    reason: str
+    step: int | None = None
+    priority: Priority | None = None
+    page_supervisor: bool = False
+    overflow_to: str | None = None
+    department: str | None = None
+    agent_id: str | None = None
+    escalated_at: datetime
+
+
+class SlaTarget(StrEnum):
+    first_response = "first_response"
+    next_response = "next_response"
+    resolution = "resolution"
+
+
+class _SlaEvent(Payload):
+    ticket_id: str
+    target: SlaTarget
+    # Which round of a target that recurs (next response: one per customer message); 0 else.
+    cycle: int = 0
+    policy: str
+    policy_version: int
+    priority: Priority
+    department: str | None = None
+    agent_id: str | None = None
+    target_seconds: float
+    due_at: datetime
+    at: datetime
+
+
+class SlaWarningV1(_SlaEvent):
+    """`share` of an SLA target's time is used up (by default 75 %)."""
+
+    event_type: ClassVar[str] = "sla.warning.v1"
+
+    share: float
+
+
+class SlaBreachedV1(_SlaEvent):
+    """An SLA target's due time passed unmet; sent once per target and cycle."""
+
+    event_type: ClassVar[str] = "sla.breached.v1"
 
 
 class NotificationSentV1(Payload):
@@ -302,6 +409,11 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         TicketUpdatedV1,
         TicketConsultedV1,
         AgentUpdatedV1,
+        TicketOfferedV1,
+        TicketOfferEndedV1,
+        TicketEscalatedV1,
+        SlaWarningV1,
+        SlaBreachedV1,
         NotificationSentV1,
         ApiKeyIssuedV1,
         ApiKeyRevokedV1,
