@@ -130,6 +130,8 @@ class TicketCreatedV1(Payload):
     external_refs: dict[str, str] = Field(default_factory=dict)
     # The customer's tier (from their CRM record), which SLA policies may depend on.
     customer_tier: str | None = None
+    # The language the customer wrote in (a lower-case tag such as "en", "zh"), when known.
+    language: str | None = Field(default=None, max_length=16)
 
 
 class TicketQueuedV1(Payload):
