@@ -6,9 +6,10 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from notify import api, consumers, handlers
+from notify import api, consumers, handlers, paging_api
 from notify.adapters import DELIVERIES, INDEXES
 from notify.adapters.deliveries import MongoDeliveryRepository
+from notify.adapters.paging import MongoPagingRepository
 from notify.adapters.rendering import ProcessRenderer
 from notify.adapters.smtp import SmtpSender
 from notify.adapters.templates import MongoTemplateRepository
@@ -51,6 +52,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
     tickets = MongoTicketRepository(runtime.db, cipher)
     deliveries = MongoDeliveryRepository(runtime.db, cipher)
     deps = build_deps(runtime, settings, tickets, deliveries)
+    paging = MongoPagingRepository(runtime.db)
 
     async def seed_templates(_: Runtime) -> None:
         await deps.templates.seed(list(DEFAULT_TEMPLATES.values()))
@@ -64,16 +66,17 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         await deps.renderer.close()
 
     async def start_consuming(started: Runtime) -> None:
-        await consumers.subscribe(started, deps)
+        await consumers.subscribe(started, deps, paging)
 
     app = service_app(
         runtime,
         title="ticketflow notify",
         description="Tells customers by email what happened to their tickets.",
-        routers=api.routers,
+        routers=(*api.routers, paging_api.router),
         on_start=[seed_templates, seal_stored, start_consuming],
         dead_letter_visibility=partial(handlers.sees_ticket, deps),
         on_closed=[stop_renderer],  # handlers under way still render
     )
     app.state.notify = deps
+    app.state.paging = paging
     return app

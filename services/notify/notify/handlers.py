@@ -15,7 +15,7 @@ from notify.domain.deliveries import (
     recipient_problem,
 )
 from notify.domain.notices import REPLY, reaches_customer, status_template
-from notify.domain.templates import Template, template_context
+from notify.domain.templates import RenderedEmail, Template, template_context
 from notify.domain.threads import (
     event_message_id,
     full_thread,
@@ -98,7 +98,7 @@ async def ticket_progressed(
 ) -> None:
     department = event.department if isinstance(event, TicketAssignedV1) else None
     message_id = event_message_id(envelope.id, deps.mail_domain)
-    ticket = await _noted_ticket(deps, envelope, event.ticket_id, message_id, department)
+    ticket = await noted_ticket(deps, envelope, event.ticket_id, message_id, department)
     template = await deps.templates.get(envelope.type)
     await notify_customer(deps, envelope, event, ticket, template, message_id)
 
@@ -109,7 +109,7 @@ async def message_added(deps: NotifyDeps, envelope: Envelope, event: TicketMessa
         log.debug("message %s of %s stays inside", event.message_id, event.ticket_id)
         return  # before any store access: an internal note costs notify nothing
     message_id = reply_message_id(event.message_id, event.ticket_id, deps.mail_domain)
-    ticket = await _noted_ticket(deps, envelope, event.ticket_id, message_id)
+    ticket = await noted_ticket(deps, envelope, event.ticket_id, message_id)
     template = await deps.templates.get(REPLY)
     await notify_customer(deps, envelope, event, ticket, template, message_id)
 
@@ -123,11 +123,11 @@ async def status_changed(
     if template is None or not template.enabled:
         return
     message_id = event_message_id(envelope.id, deps.mail_domain)
-    ticket = await _noted_ticket(deps, envelope, event.ticket_id, message_id)
+    ticket = await noted_ticket(deps, envelope, event.ticket_id, message_id)
     await notify_customer(deps, envelope, event, ticket, template, message_id)
 
 
-async def _noted_ticket(
+async def noted_ticket(
     deps: NotifyDeps,
     envelope: Envelope,
     ticket_id: str,
@@ -153,6 +153,9 @@ async def notify_customer(
     message_id: str,
 ) -> None:
     """Send the email for one event at most once, however often the event arrives."""
+    if not ticket.customer_email:
+        await _skip_unaddressed(deps, envelope, template, ticket, message_id)
+        return
     # A template that fails here raises: the bus retries, then dead-letters for a replay once
     # the template is fixed.
     email = await deps.renderer.render(template, template_context(ticket, event))
@@ -167,6 +170,12 @@ async def notify_customer(
         threading=threading_for(full_thread(ticket, deps.mail_domain), message_id),
         now=now,
     )
+    await deliver(deps, delivery)
+
+
+async def deliver(deps: NotifyDeps, delivery: Delivery) -> None:
+    """Send a delivery just made, unless a copy of its event sent it already."""
+    now = deps.clock()
     problem = recipient_problem(delivery.recipient)
     if problem is not None:
         delivery.refuse(now, problem)
@@ -181,6 +190,25 @@ async def notify_customer(
             return
         delivery = taken
     await _send(deps, delivery)
+
+
+async def _skip_unaddressed(
+    deps: NotifyDeps, envelope: Envelope, template: Template, ticket: TicketView, message_id: str
+) -> None:
+    """A customer without an email (a chat user): the log says so, nothing is sent."""
+    now = deps.clock()
+    delivery = Delivery.for_event(
+        event_id=envelope.id,
+        event_type=envelope.type,
+        template=template.event_type,
+        ticket=ticket,
+        email=RenderedEmail(subject="", body=""),
+        message_id=message_id,
+        now=now,
+    )
+    delivery.skip(now, "the customer has no email address")
+    if await deps.deliveries.add(delivery):
+        log.info("delivery %s skipped: the customer has no email address", delivery.id)
 
 
 async def _take_over(deps: NotifyDeps, existing_id: str) -> Delivery | None:

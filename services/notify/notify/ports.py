@@ -65,7 +65,11 @@ class TicketRepository(Protocol):
         ...
 
     async def deliveries_of(self, ticket_id: str) -> list[str]:
-        """Ids of the ticket's deliveries, oldest first."""
+        """Ids of the ticket's deliveries, oldest first, then its pages."""
+        ...
+
+    async def note_pages(self, ticket_id: str, delivery_ids: list[str]) -> None:
+        """List pages (internal mail) about the ticket, apart from its email thread."""
         ...
 
 

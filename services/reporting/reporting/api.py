@@ -11,6 +11,7 @@ from reporting.dashboard import render_dashboard
 from reporting.domain.agents import AgentReport
 from reporting.domain.summary import Summary
 from reporting.domain.ticket_view import TicketView
+from reporting.routing_reports import routing_kpis
 from reporting.settings import ReportingSettings
 from ticketflow_shared.access.guard import Staff, TicketReader
 from ticketflow_shared.time_params import UtcTime
@@ -80,5 +81,6 @@ async def dashboard(
     scope = caller.scope()
     summary = await handlers.summary(tickets, since=since, scope=scope)
     agent_lines = await handlers.agents_report(tickets, agents, scope)
-    html = render_dashboard(summary, agent_lines, config.dashboard_refresh_seconds)
+    routing = await routing_kpis(tickets, since=since, scope=scope)
+    html = render_dashboard(summary, agent_lines, config.dashboard_refresh_seconds, routing)
     return HTMLResponse(html)

@@ -4,7 +4,7 @@ from functools import partial
 
 from fastapi import Depends, FastAPI
 
-from reporting import api, consumers, handlers, login
+from reporting import api, consumers, handlers, login, routing_api
 from reporting.adapters import tickets
 from reporting.adapters.agents import MongoAgentProfiles
 from reporting.adapters.tickets import MongoTicketRows
@@ -39,7 +39,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     return app
 
 
-ROUTERS = (api.reports, api.pages)
+ROUTERS = (api.reports, routing_api.router, api.pages)
 
 
 def install_api(app: FastAPI, models: ReadModels, settings: ReportingSettings) -> None:

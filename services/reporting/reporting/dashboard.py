@@ -7,6 +7,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from reporting.domain.agents import AgentReport
 from reporting.domain.departments import WAITING
 from reporting.domain.summary import Summary
+from reporting.routing_reports import RoutingKpis
 from ticketflow_shared.events import TicketStatus
 
 STATUS_LABELS = {
@@ -53,7 +54,10 @@ _templates.filters["percent"] = percent
 
 
 def render_dashboard(
-    summary: Summary, agents: Sequence[AgentReport], refresh_seconds: int = 5
+    summary: Summary,
+    agents: Sequence[AgentReport],
+    refresh_seconds: int = 5,
+    routing: RoutingKpis | None = None,
 ) -> str:
     timings = [
         ("Assigned", summary.time_to_assign_seconds),
@@ -69,4 +73,5 @@ def render_dashboard(
         waiting_statuses=[(status.value, STATUS_LABELS[status]) for status in WAITING],
         status_labels={status.value: label for status, label in STATUS_LABELS.items()},
         refresh_seconds=refresh_seconds,
+        routing=routing,
     )

@@ -66,7 +66,7 @@ async def summary(
     scope: Scope = EVERYTHING,
 ) -> Summary:
     since = as_utc(since) if since is not None else None
-    rows = _visible(await tickets.list(since), scope)
+    rows = visible(await tickets.list(since), scope)
     report = summarize(rows, generated_at=now or utcnow(), since=since)
     # A visible ticket may have passed through departments the caller does not see.
     departments = [d for d in report.departments if scope.allows_department(d.department)]
@@ -76,7 +76,7 @@ async def summary(
 async def agents_report(
     tickets: TicketRows, agents: AgentProfiles, scope: Scope = EVERYTHING
 ) -> list[AgentReport]:
-    reports = agent_reports(await agents.list(), _visible(await tickets.list(), scope))
+    reports = agent_reports(await agents.list(), visible(await tickets.list(), scope))
     return [report for report in reports if scope.allows_department(report.department)]
 
 
@@ -94,7 +94,7 @@ async def sees_ticket(tickets: TicketRows, ticket_id: str, scope: Scope) -> bool
     return await ticket_view(tickets, ticket_id, scope) is not None
 
 
-def _visible(rows: list[TicketRow], scope: Scope) -> list[TicketRow]:
+def visible(rows: list[TicketRow], scope: Scope) -> list[TicketRow]:
     if scope.everything:
         return rows
     return [row for row in rows if scope.allows(row.departments, row.created_by)]

@@ -10,6 +10,7 @@ from factories import ticket_created
 from notify.domain import catalog, templates
 from notify.domain.catalog import DEFAULT_TEMPLATES, UnknownTemplate
 from notify.domain.deliveries import Delivery, DeliveryStatus, OutgoingEmail
+from notify.domain.paging import PagingList
 from notify.domain.templates import RenderedEmail, Template
 from notify.domain.tickets import TicketView
 from notify.handlers import NotifyDeps
@@ -47,6 +48,7 @@ class FakeTickets:
     def __init__(self) -> None:
         self.rows: dict[str, TicketView] = {}
         self.delivery_ids: dict[str, list[str]] = {}
+        self.page_ids: dict[str, list[str]] = {}
         self.writes = 0
 
     async def add(self, ticket: TicketView, delivery_id: str, message_id: str) -> None:
@@ -89,7 +91,23 @@ class FakeTickets:
             ids.append(delivery_id)
 
     async def deliveries_of(self, ticket_id: str) -> list[str]:
-        return list(self.delivery_ids.get(ticket_id, []))
+        return [*self.delivery_ids.get(ticket_id, []), *self.page_ids.get(ticket_id, [])]
+
+    async def note_pages(self, ticket_id: str, delivery_ids: list[str]) -> None:
+        ids = self.page_ids.setdefault(ticket_id, [])
+        ids += [d for d in delivery_ids if d not in ids]
+
+
+class FakePaging:
+    def __init__(self, **emails: tuple[str, ...]) -> None:
+        self.rows = {name: PagingList(name, tuple(found)) for name, found in emails.items()}
+
+    async def get(self, department: str) -> PagingList:
+        return self.rows.get(department, PagingList(department))
+
+    async def put(self, paging: PagingList) -> PagingList:
+        self.rows[paging.department] = paging
+        return paging
 
 
 class InlineRenderer:
@@ -233,7 +251,9 @@ def fake_deps() -> NotifyDeps:
 
 
 def created(
-    ticket_id: str = "TF-1", email: str = "jane@example.com", name: str | None = "Jane Doe"
+    ticket_id: str = "TF-1",
+    email: str | None = "jane@example.com",
+    name: str | None = "Jane Doe",
 ) -> Envelope:
     return _wrap(
         ticket_created(

@@ -104,9 +104,20 @@ def test_every_default_passes_its_own_check_against_its_sample():
         "status.on_hold": "Your request [TF-1042] is waiting on a third party",
         "status.open": "Your request [TF-1042] is being worked on",
         "status.closed": "Your request [TF-1042] is closed",
+        "page.escalated": "[TF-1042] Escalated (wait): Invoice charged twice",
+        "page.sla_breached": "[TF-1042] SLA breached (first_response): Invoice charged twice",
+        "ticket.escalated.v1": "Your request [TF-1042] gets extra attention",
+        "sla.warning.v1": "We are on your request [TF-1042]",
+        "sla.breached.v1": "Sorry for the wait [TF-1042]",
     }
     switched_on = {name for name, template in DEFAULT_TEMPLATES.items() if template.enabled}
-    assert switched_on == {*EVENT_TEMPLATES, "reply", "status.pending"}
+    assert switched_on == {
+        *EVENT_TEMPLATES,
+        "reply",
+        "status.pending",
+        "page.escalated",
+        "page.sla_breached",
+    }
 
 
 def test_a_resolved_status_has_no_template_and_only_status_templates_switch_off():

@@ -19,6 +19,7 @@ from ticketflow_shared.resealing import MIGRATIONS, Update, reseal_once
 
 DELIVERY_IDS = "delivery_ids"
 THREAD = "thread"
+PAGE_IDS = "page_ids"
 AGENT_DEPARTMENTS = "agent_departments"
 EMAIL = "notify.ticket.customer_email"
 NAME = "notify.ticket.customer_name"
@@ -68,11 +69,19 @@ class MongoTicketRepository:
         return None if doc is None else _ticket(doc, self.cipher)
 
     async def deliveries_of(self, ticket_id: str) -> list[str]:
-        doc = await self.collection.find_one({"_id": ticket_id}, {DELIVERY_IDS: 1})
-        return list((doc or {}).get(DELIVERY_IDS) or [])
+        doc = await self.collection.find_one({"_id": ticket_id}, {DELIVERY_IDS: 1, PAGE_IDS: 1})
+        return [*((doc or {}).get(DELIVERY_IDS) or []), *((doc or {}).get(PAGE_IDS) or [])]
+
+    async def note_pages(self, ticket_id: str, delivery_ids: list[str]) -> None:
+        """List a ticket's pages (internal mail) apart from its customer emails and thread."""
+        await self.collection.update_one(
+            {"_id": ticket_id}, {"$addToSet": {PAGE_IDS: {"$each": delivery_ids}}}
+        )
 
     async def get(self, ticket_id: str) -> TicketView | None:
-        doc = await self.collection.find_one({"_id": ticket_id}, {DELIVERY_IDS: 0, THREAD: 0})
+        doc = await self.collection.find_one(
+            {"_id": ticket_id}, {DELIVERY_IDS: 0, THREAD: 0, PAGE_IDS: 0}
+        )
         return None if doc is None else _ticket(doc, self.cipher)
 
     async def seal_stored(self) -> int:

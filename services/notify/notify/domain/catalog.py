@@ -4,6 +4,7 @@ edit them), and the sample event each is checked against before an edit is store
 
 from datetime import UTC, datetime
 
+from notify.domain import catalog_escalations
 from notify.domain.notices import REPLY, STATUS_PREFIX, status_template
 from notify.domain.templates import Template, TemplateInvalid, render, template_context
 from notify.domain.tickets import TicketView
@@ -121,16 +122,22 @@ DEFAULT_TEMPLATES: dict[str, Template] = {
             says="your request is closed. A reply to this email opens a new request.",
             enabled=False,
         ),
+        *catalog_escalations.TEMPLATES,
     )
 }
+# Templates an operator may switch off (and on): status changes and the escalation events'.
+SWITCHABLE = frozenset(catalog_escalations.CUSTOMER_TEMPLATES)
 
 
 def check(template: Template) -> None:
     """Raise TemplateInvalid unless both fields parse and render against a sample ticket."""
     if template.event_type not in DEFAULT_TEMPLATES:
         raise UnknownTemplate(template.event_type)
-    if not template.enabled and not template.event_type.startswith(STATUS_PREFIX):
-        raise TemplateInvalid("enabled", "only status templates can be switched off")
+    switchable = template.event_type.startswith(STATUS_PREFIX) or template.event_type in SWITCHABLE
+    if not template.enabled and not switchable:
+        raise TemplateInvalid(
+            "enabled", "only status templates and escalation/SLA ones can be switched off"
+        )
     rendered = render(template, SAMPLE_CONTEXTS[template.event_type])
     if not rendered.subject:
         raise TemplateInvalid("subject", "renders to an empty subject")
@@ -205,4 +212,5 @@ for _change in (
     _status_change(TicketStatus.closed, TicketStatus.solved),
 ):
     _SAMPLE_EVENTS[str(status_template(_change.status))] = _change
+_SAMPLE_EVENTS.update(catalog_escalations.sample_events(_SAMPLE_TICKET.ticket_id))
 SAMPLE_CONTEXTS = {name: template_context(_SAMPLE_TICKET, e) for name, e in _SAMPLE_EVENTS.items()}

@@ -29,9 +29,12 @@ class DeliveryStatus(StrEnum):
     sent = "sent"
     failed = "failed"  # this attempt failed; the bus tries again
     undeliverable = "undeliverable"  # no attempt can succeed; the reason is in `error`
+    skipped = "skipped"  # nobody to send it to (no address); the reason is in `error`
 
 
-FINAL_STATUSES = frozenset({DeliveryStatus.sent, DeliveryStatus.undeliverable})
+FINAL_STATUSES = frozenset(
+    {DeliveryStatus.sent, DeliveryStatus.undeliverable, DeliveryStatus.skipped}
+)
 
 
 class Step(StrEnum):
@@ -229,6 +232,11 @@ class Delivery:
         self.status = DeliveryStatus.undeliverable
         self.error = reason[:MAX_ERROR_LENGTH] or "undeliverable"
         self._end_attempt(now)
+
+    def skip(self, now: datetime, reason: str) -> None:
+        """Before any attempt: there is nobody to send this email to, say why."""
+        self.refuse(now, reason)
+        self.status = DeliveryStatus.skipped
 
     def mark_undeliverable(self, now: datetime, reason: str) -> None:
         """The mail server refused for good (or the message cannot be built): never retried."""

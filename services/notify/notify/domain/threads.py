@@ -52,6 +52,11 @@ def _atom(value: str) -> str:
     return _ATEXT.sub("_", value) or "_"
 
 
+def atom(value: str) -> str:
+    """`value` fit for the left of a Message-ID's "@"."""
+    return _atom(value)
+
+
 @dataclass(frozen=True)
 class Threading:
     """The headers that place one email in its ticket's thread; empty for the first."""

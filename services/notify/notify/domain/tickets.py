@@ -19,7 +19,7 @@ class TicketNotKnown(LookupError):
 @dataclass(frozen=True)
 class TicketView:
     ticket_id: str
-    customer_email: str
+    customer_email: str  # "" for a customer without an email (a chat user)
     customer_name: str | None
     subject: str
     category: str
@@ -41,7 +41,7 @@ class TicketView:
     def from_created(cls, event: TicketCreatedV1) -> "TicketView":
         return cls(
             ticket_id=event.ticket_id,
-            customer_email=str(event.customer.email),
+            customer_email=str(event.customer.email or ""),  # "": a chat user, no email
             customer_name=event.customer.name,
             subject=event.subject,
             category=event.category,

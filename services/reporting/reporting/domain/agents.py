@@ -29,6 +29,7 @@ class AgentProfile(BaseModel):
     active_tickets: int
     updated_at: datetime
     version: int | None = None
+    presence_reason: str | None = None
 
     @classmethod
     def from_event(cls, event: AgentUpdatedV1, version: int | None = None) -> "AgentProfile":
@@ -41,6 +42,7 @@ class AgentProfile(BaseModel):
             active_tickets=event.active_tickets,
             updated_at=as_utc(event.updated_at),
             version=version,
+            presence_reason=event.presence_reason,
         )
 
     @property
@@ -65,6 +67,7 @@ class AgentReport(BaseModel):
     name: str
     department: str
     presence: str | None
+    presence_reason: str | None = None
     capacity: int | None
     active_tickets: int | None
     open_tickets: int
@@ -147,6 +150,7 @@ def _report(
             name=profile.name,
             department=profile.department,
             presence=profile.presence,
+            presence_reason=profile.presence_reason,
             capacity=profile.capacity,
             active_tickets=profile.active_tickets,
             updated_at=profile.updated_at,

@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from reporting.domain import routing_members
 from reporting.domain.changes import APPLIED_FACTS, TicketChange
 from reporting.domain.history import Consult, Message, PriorityChange, Transfer, Transition
 from reporting.domain.tickets import Assignment, as_utc, stored_time
@@ -12,10 +13,15 @@ from ticketflow_shared.events import (
     Envelope,
     NotificationSentV1,
     Payload,
+    SlaBreachedV1,
+    SlaWarningV1,
     TicketAssignedV1,
     TicketConsultedV1,
     TicketCreatedV1,
+    TicketEscalatedV1,
     TicketMessageAddedV1,
+    TicketOfferedV1,
+    TicketOfferEndedV1,
     TicketQueuedV1,
     TicketResolvedV1,
     TicketStatus,
@@ -35,7 +41,13 @@ TICKET_EVENTS: tuple[type[Payload], ...] = (
     TicketUpdatedV1,
     TicketConsultedV1,
     NotificationSentV1,
+    TicketOfferedV1,
+    TicketOfferEndedV1,
+    TicketEscalatedV1,
+    SlaWarningV1,
+    SlaBreachedV1,
 )
+PAGE_PREFIX = "page."  # notify's pages to supervisors: internal mail, not a customer notice
 DONE = (TicketStatus.solved, TicketStatus.closed)
 
 
@@ -99,6 +111,10 @@ def ticket_change(envelope: Envelope, payload: Payload) -> TicketChange:
             )
         case TicketStatusChangedV1():
             return _status_changed(ordered, payload)
+        case NotificationSentV1() if payload.template.startswith(PAGE_PREFIX):
+            return TicketChange(
+                **{**ordered, "sequence": None}, once=payload.notification_id, counts={"pages": 1}
+            )
         case NotificationSentV1():
             # Notify's events are about its deliveries, not in a ticket's order: each is
             # counted once by its id.
@@ -148,7 +164,28 @@ def ticket_change(envelope: Envelope, payload: Payload) -> TicketChange:
                 status=payload.status,
             )
             return _fact(envelope, ordered, consults=consult)
+        case TicketOfferedV1():
+            return _routing_fact(envelope, ordered, offers=routing_members.offer(payload))
+        case TicketOfferEndedV1():
+            return _routing_fact(envelope, ordered, offer_ends=routing_members.offer_end(payload))
+        case TicketEscalatedV1():
+            return _routing_fact(envelope, ordered, escalations=routing_members.escalation(payload))
+        case SlaWarningV1() | SlaBreachedV1():
+            return _routing_fact(envelope, ordered, sla_marks=routing_members.sla_mark(payload))
     raise TypeError(f"reporting keeps no ticket row for {payload.event_type}")
+
+
+def _routing_fact(
+    envelope: Envelope, ordered: dict[str, Any], **members: BaseModel
+) -> TicketChange:
+    """An offer, escalation or SLA fact, taken once by its event id: routing numbers these
+    events by clocks and offers of its own, so their sequences name no single history."""
+    return TicketChange(
+        **{**ordered, "sequence": None},
+        once=envelope.id,
+        once_in=APPLIED_FACTS,
+        members={name: _stored(member) for name, member in members.items()},
+    )
 
 
 def _status_changed(ordered: dict[str, Any], payload: TicketStatusChangedV1) -> TicketChange:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from reporting.domain import history
 from reporting.domain.history import Consult, Message, PriorityChange, Transfer, Transition
+from reporting.domain.routing_facts import Escalation, Offer, OfferEnd, SlaMark
 from ticketflow_shared.events import TicketStatus
 
 T = TypeVar("T")
@@ -112,6 +113,12 @@ class TicketRow(BaseModel):
     transfers: list[Transfer] = []
     priorities: list[PriorityChange] = []
     consults: list[Consult] = []
+    # Routing's offers, escalations and SLA clocks (see `reporting.domain.routing_facts`).
+    offers: list[Offer] = []
+    offer_ends: list[OfferEnd] = []
+    escalations: list[Escalation] = []
+    sla_marks: list[SlaMark] = []
+    pages: int = 0  # pages notify sent supervisors about it (not customer notifications)
 
     @property
     def departments(self) -> frozenset[str]:
