@@ -9,6 +9,7 @@ from pymongo import AsyncMongoClient
 
 from intake.adapters.customer_identities import CUSTOMER_IDENTITIES, MongoCustomerIdentities
 from intake.domain.customer_identities import chat_identity, email_identity, phone_identity
+from intake.settings import IntakeSettings
 from support import Namespace
 
 pytestmark = pytest.mark.integration
@@ -17,11 +18,14 @@ T0 = datetime(2024, 11, 4, 8, 0, tzinfo=UTC)
 
 
 async def test_two_processes_creating_one_customer_get_the_same_id(namespace: Namespace) -> None:
+    cipher = namespace.settings(IntakeSettings, "intake").field_cipher()
     first = AsyncMongoClient(namespace.servers.mongo_url)
     second = AsyncMongoClient(namespace.servers.mongo_url)
     try:
         stores = [
-            MongoCustomerIdentities(client[namespace.database("intake")][CUSTOMER_IDENTITIES])
+            MongoCustomerIdentities(
+                client[namespace.database("intake")][CUSTOMER_IDENTITIES], cipher
+            )
             for client in (first, second)
         ]
         for round_ in range(5):
@@ -42,9 +46,12 @@ async def test_two_processes_creating_one_customer_get_the_same_id(namespace: Na
 
 
 async def test_a_known_identity_brings_the_new_ones_to_its_customer(namespace: Namespace) -> None:
+    cipher = namespace.settings(IntakeSettings, "intake").field_cipher()
     client = AsyncMongoClient(namespace.servers.mongo_url)
     try:
-        store = MongoCustomerIdentities(client[namespace.database("intake")][CUSTOMER_IDENTITIES])
+        store = MongoCustomerIdentities(
+            client[namespace.database("intake")][CUSTOMER_IDENTITIES], cipher
+        )
         email = email_identity(f"pat.{namespace.token}@example.com")
         pat, created = await store.resolve([email], "C-pat", T0)
         assert (pat, created) == ("C-pat", True)

@@ -1,5 +1,6 @@
 import pytest
 
+from intake.customer_linking import identities_of
 from intake.domain.customer_identities import (
     Identity,
     InvalidIdentity,
@@ -9,6 +10,7 @@ from intake.domain.customer_identities import (
     merged_identities,
     phone_identity,
 )
+from ticketflow_shared.events import Customer
 
 
 @pytest.mark.parametrize(
@@ -59,3 +61,15 @@ def test_a_merge_keeps_every_identity_of_both_records_once() -> None:
         "email:pat@example.com",
         "phone:+442079460958",
     ]
+
+
+def test_a_ticket_customer_is_named_by_address_and_international_phone() -> None:
+    customer = Customer(email="Pat@example.com", phone="+44 20 7946 0958")
+    assert [i.key for i in identities_of(customer)] == [
+        "email:pat@example.com",
+        "phone:+442079460958",
+    ]
+
+
+def test_a_local_phone_number_names_nobody_and_does_not_refuse_the_ticket() -> None:
+    assert identities_of(Customer(phone="020 7946 0958")) == []

@@ -3,6 +3,8 @@
 FerretDB makes no write atomic across processes but an insert under a unique key, so a
 customer is created by claiming its first identity (in key order) with an insert; whoever
 loses the race reads the winner's customer id and uses it. Every lookup is a bare `_id` read.
+An address or a phone number is kept as its keyed hash (`FieldCipher.blind_index`), never
+in clear: the key of an identity is what a raw read of the store shows.
 """
 
 from datetime import datetime
@@ -10,24 +12,31 @@ from datetime import datetime
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from intake.domain.customer_identities import Identity
+from intake.domain.customer_identities import EMAIL, PHONE, Identity
+from ticketflow_shared.pii import FieldCipher
 
 CUSTOMER_IDENTITIES = "customer_identities"
 
 
 class MongoCustomerIdentities:
-    def __init__(self, collection: AsyncCollection) -> None:
+    def __init__(self, collection: AsyncCollection, cipher: FieldCipher) -> None:
         self.collection = collection
+        self.cipher = cipher
+
+    def stored_key(self, identity: Identity) -> str:
+        if identity.kind in (EMAIL, PHONE):
+            return f"{identity.kind}:{self.cipher.blind_index(identity.value)}"
+        return identity.key
 
     async def owner(self, identity: Identity) -> str | None:
-        doc = await self.collection.find_one({"_id": identity.key}, {"customer_id": 1})
+        doc = await self.collection.find_one({"_id": self.stored_key(identity)}, {"customer_id": 1})
         return doc["customer_id"] if doc else None
 
     async def claim(self, identity: Identity, customer_id: str, now: datetime) -> str:
         """The identity's customer: `customer_id` if this call claimed it, else its owner."""
         try:
             await self.collection.insert_one(
-                {"_id": identity.key, "customer_id": customer_id, "at": now}
+                {"_id": self.stored_key(identity), "customer_id": customer_id, "at": now}
             )
             return customer_id
         except DuplicateKeyError:
