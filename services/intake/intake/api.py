@@ -61,7 +61,8 @@ async def create_ticket(
     idempotency_key: IdempotencyKey = None,
 ) -> TicketRead:
     command = body.to_command(idempotency_key, created_by=caller.actor)
-    created = await handlers.create_ticket(command, tickets, categories)
+    identities = getattr(request.app.state, "customer_identities", None)
+    created = await handlers.create_ticket(command, tickets, categories, identities=identities)
     name_target(request, ticket_id=created.ticket.id)
     if created.replayed:
         response.status_code = 200

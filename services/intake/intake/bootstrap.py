@@ -14,6 +14,7 @@ from intake.adapters import tickets as ticket_store
 from intake.adapters.categories import MongoCategoryRepository
 from intake.adapters.checklists import HANDOFF_CHECKLISTS, MongoChecklistRepository
 from intake.adapters.close_claims import CLOSE_CLAIMS, MongoCloseClaims
+from intake.adapters.customer_identities import CUSTOMER_IDENTITIES, MongoCustomerIdentities
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
 from intake.adapters.handoff_views import MongoHandoffViews
 from intake.adapters.macros import MACROS, MongoMacroRepository
@@ -46,6 +47,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     customers = CustomerTickets(runtime.db[CUSTOMERS], runtime.db[MIGRATIONS])
     tickets = MongoTicketRepository(runtime.db[TICKETS], customers, runtime.publish_outbox, cipher)
     categories = MongoCategoryRepository(runtime.db[CATEGORIES])
+    app_identities = MongoCustomerIdentities(runtime.db[CUSTOMER_IDENTITIES], cipher)
     # The lifecycle: solved tickets close by themselves.
     auto_close.schedule_auto_close(
         runtime.scheduler,
@@ -74,6 +76,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         dead_letter_visibility=partial(handlers.sees_ticket, tickets),
     )
     install_state(app, tickets, categories)
+    app.state.customer_identities = app_identities
     handoffs_api.install_handoffs(
         app,
         MongoChecklistRepository(runtime.db[HANDOFF_CHECKLISTS]),

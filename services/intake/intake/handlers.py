@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from intake.adapters import ownership_spans
+from intake.customer_linking import CustomerIdentities, linked
 from intake.domain.commands import CreateTicket, ResolveTicket
 from intake.domain.errors import (
     ConcurrentUpdate,
@@ -46,15 +47,21 @@ async def create_ticket(
     tickets: TicketRepository,
     categories: CategoryRepository,
     clock: Clock = now_ms,
+    identities: CustomerIdentities | None = None,
 ) -> Created:
-    """Open a ticket; with an idempotency key, a retry returns the ticket it made first."""
+    """Open a ticket; with an idempotency key, a retry returns the ticket it made first.
+
+    With `identities`, the ticket's customer gets its unified id (every channel comes here).
+    """
     key = command.idempotency_key
     if key is None:
+        command = await _with_customer_id(command, identities, clock)
         return Created(await _create_fresh(command, tickets, categories, clock), replayed=False)
     fingerprint = command.fingerprint()
     ticket_id = ticket_id_for_key(key, command.created_by)
     existing = await tickets.get(ticket_id)
     if existing is None:
+        command = await _with_customer_id(command, identities, clock)
         ticket = await _open(
             command, ticket_id, categories, clock, IdempotencyRecord(key, fingerprint)
         )
@@ -100,6 +107,15 @@ async def routing_event(position: Position, event: Payload, tickets: TicketRepos
     if isinstance(event, TicketAssignedV1):
         return await ticket_assigned(position, event, tickets)
     raise TypeError(f"intake does not consume {event.event_type}")
+
+
+async def _with_customer_id(
+    command: CreateTicket, identities: CustomerIdentities | None, clock: Clock
+) -> CreateTicket:
+    if identities is None:
+        return command
+    customer = await linked(command.customer, identities, clock())
+    return command.model_copy(update={"customer": customer})
 
 
 async def _create_fresh(

@@ -143,6 +143,7 @@ class CustomerRead(BaseModel):
 
     email: str
     name: str | None
+    customer_id: str | None = None
 
 
 class AssigneeRead(BaseModel):

@@ -45,11 +45,16 @@ async def test_an_internationalised_domain_is_stored_read_and_published_in_ascii
     listed = (await client.get("/tickets", params={"customer_email": "ada@exämple.com"})).json()
     [envelope] = await bus_probe.wait_for("ticket.created.v1", subject=ticket_id)
 
-    assert fetched["customer"] == {"email": ASCII_FORM, "name": "Ada"}
+    customer_id = fetched["customer"]["customer_id"]
+    assert fetched["customer"] == {"email": ASCII_FORM, "name": "Ada", "customer_id": customer_id}
     assert [t["id"] for t in listed["data"]] == [ticket_id]
     # As it travels, before any consumer's model reads it.
-    sent = envelope.data["customer"]
-    assert (sent["email"], sent["name"]) == (ASCII_FORM, "Ada")
+    assert envelope.data["customer"] == {
+        "email": ASCII_FORM,
+        "name": "Ada",
+        "phone": None,
+        "customer_id": customer_id,
+    }
 
 
 async def test_a_nul_in_the_subject_is_refused_and_nothing_is_stored(app, client):

@@ -115,7 +115,11 @@ async def test_a_raw_read_of_every_store_shows_no_customer_data(
     assert await clear_text_in(namespace, secret) == []
 
     ticket = (await platform["intake"].get(f"/tickets/{ticket_id}")).json()
-    assert ticket["customer"] == {"email": secret["email"], "name": secret["name"]}
+    assert ticket["customer"] == {
+        "email": secret["email"],
+        "name": secret["name"],
+        "customer_id": ticket["customer"]["customer_id"],
+    }
     assert (ticket["subject"], ticket["body"]) == (secret["subject"], secret["body"])
     assert ticket["fields"] == {"order_id": secret["order_id"]}
     thread = (await platform["intake"].get(f"/tickets/{ticket_id}/messages")).json()

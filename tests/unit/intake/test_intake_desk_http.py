@@ -265,7 +265,7 @@ async def test_the_view_shows_history_procedure_customer_and_their_other_tickets
 
     assert view["ticket"]["id"] == second["id"]
     assert [h["event_type"] for h in view["history"]] == ["ticket.created.v1"]
-    assert view["customer"] == {"email": "ada@example.com", "name": "Ada"}
+    assert view["customer"] == {"email": "ada@example.com", "name": "Ada", "customer_id": None}
     assert [t["id"] for t in view["other_tickets"]] == [first["id"]]
     assert elsewhere["id"] not in [t["id"] for t in view["other_tickets"]]
     assert view["procedure"]["steps"] == []

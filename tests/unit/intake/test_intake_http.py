@@ -22,7 +22,7 @@ async def test_create_returns_201_with_the_ticket(client):
     assert ticket["status"] == "new"
     assert ticket["priority"] == "high"
     assert ticket["assignee"] is None
-    assert ticket["customer"] == {"email": "ada@example.com", "name": "Ada"}
+    assert ticket["customer"] == {"email": "ada@example.com", "name": "Ada", "customer_id": None}
     assert [entry["event_type"] for entry in ticket["history"]] == ["ticket.created.v1"]
 
 

@@ -42,6 +42,7 @@ def to_document(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         "customer": {
             "email": cipher.seal(ticket.customer.email, EMAIL),
             "name": cipher.seal_optional(ticket.customer.name, NAME),
+            "customer_id": ticket.customer.customer_id,
         },
         # Whose ticket this is, as the customer's ticket list is keyed: never the address.
         "customer_email": customer_index(ticket.customer.email, cipher),
@@ -109,7 +110,9 @@ def from_document(doc: dict[str, Any], cipher: FieldCipher) -> Ticket:
         channel=Channel(doc["channel"]),
         # Checked on the way in; stored as written, IDNA domain included.
         customer=checked_customer(
-            cipher.open(customer["email"], EMAIL), cipher.open_optional(customer.get("name"), NAME)
+            cipher.open(customer["email"], EMAIL),
+            cipher.open_optional(customer.get("name"), NAME),
+            customer.get("customer_id"),
         ),
         subject=cipher.open(doc["subject"], SUBJECT),
         body=cipher.open(doc["body"], BODY),
