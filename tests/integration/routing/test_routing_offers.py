@@ -36,7 +36,7 @@ async def test_an_offer_waits_for_its_agent_who_accepts_it(namespace, bus_probe)
         offer_id = offered.data["offer_id"]
         assert offered.data["agent_id"] == "ana"
 
-        mine = (await http.get("/offers", params={"agent_id": "ana"}, headers=as_agent("ana")))
+        mine = await http.get("/offers", params={"agent_id": "ana"}, headers=as_agent("ana"))
         assert [o["offer_id"] for o in mine.json()["data"]] == [offer_id]
         assert (await http.get("/offers", headers=as_agent("ben"))).json()["count"] == 0
         listed = await http.get("/agents/ana/offers", headers=as_agent("ana"))
