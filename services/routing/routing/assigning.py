@@ -185,7 +185,9 @@ async def _offered(offer: Offer, stores: Stores) -> Outcome:
         await release(offer.ticket_id, stores)  # withdraws the offer
         await stores.queue.remove(offer.ticket_id)
         return Outcome.taken
-    await stores.queue.remove(offer.ticket_id)
+    await stores.queue.remove(offer.ticket_id)  # publishes a pending ticket.queued.v1 first
+    assert stores.offers is not None
+    await stores.offers.publish_offered(offer.ticket_id)
     if stores.offer_timers is not None:
         stores.offer_timers.arm(offer)
     return Outcome.offered

@@ -67,9 +67,16 @@ class AssignmentRepository(Protocol):
     async def held_by(self, agent_ids: list[str]) -> dict[str, dict[int, str]]:
         """Per agent: slot -> ticket id of what it holds now (announced or not)."""
 
-    async def claim(self, assignment: Assignment, events: list[Envelope]) -> ClaimResult:
+    async def claim(
+        self,
+        assignment: Assignment,
+        events: list[Envelope],
+        offer: Offer | None = None,
+        offered: list[Envelope] | None = None,
+    ) -> ClaimResult:
         """Insert the assignment with its events, which nothing publishes (the outbox sweep
-        included) before `announce`."""
+        included) before `announce`. With an `offer`, the claim is that offer, its `offered`
+        events in the claim's outbox (for `OfferRepository.publish_offered`)."""
 
     async def announce(self, ticket_id: str, now: datetime) -> None:
         """Publish the claim's events and hand any left over to the outbox sweep; a repeat
@@ -215,6 +222,9 @@ class OfferRepository(Protocol):
 
     async def of_ticket(self, ticket_id: str) -> Offer | None:
         """The offer the ticket's claim is, while that claim is unannounced."""
+
+    async def publish_offered(self, ticket_id: str) -> None:
+        """Publish the ticket.offered.v1 that the claim making the offer holds."""
 
     async def ended(self, offer_id: str) -> Offer | None:
         """The offer as it was settled; None while it waits (or if there is none)."""

@@ -13,6 +13,7 @@ from routing_harness import (
     new_id,
     publish_all,
     put_agent,
+    resolved,
 )
 
 from credentials import headers
@@ -121,3 +122,28 @@ async def test_an_unanswered_offer_times_out_to_the_next_agent_and_sets_the_firs
         assert (await http.get("/agents/ana")).json()["presence"] == "away"
     away = [e for e in bus_probe.of_type(AGENT_UPDATED, "ana") if e.data["presence"] == "away"]
     assert [e.data["presence_reason"] for e in away] == ["missed offer"]
+
+
+async def test_a_ticket_resolved_while_offered_withdraws_the_offer(namespace, bus_probe):
+    ticket_id = new_id("T")
+    async with serve_in_process(offering_app(namespace)) as http:
+        await offer_mode(http, timeout_seconds=60)
+        await put_agent(http, "ana", skills={"billing": 9}, capacity=1)
+        await publish_all(namespace, bus_probe, created_in("billing", ticket_id))
+        [offered] = await bus_probe.wait_for(OFFERED, subject=ticket_id)
+
+        # After the created event's sequence, as intake would publish it.
+        resolve = resolved(ticket_id).in_sequence(2)
+        await publish_all(namespace, bus_probe, resolve)
+
+        [ended] = await bus_probe.wait_for(OFFER_ENDED, subject=ticket_id)
+        assert (ended.data["outcome"], ended.data["offer_id"]) == (
+            "withdrawn",
+            offered.data["offer_id"],
+        )
+        assert (await http.get("/agents/ana")).json()["free_slots"] == 1
+        url = f"/offers/{offered.data['offer_id']}/accept"
+        late = await http.post(url, headers=as_agent("ana"))
+        assert late.status_code == 409 and "was withdrawn" in late.json()["detail"]
+    await all_published_so_far(bus_probe)
+    assert bus_probe.of_type(ASSIGNED, ticket_id) == []

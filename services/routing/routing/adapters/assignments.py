@@ -123,8 +123,6 @@ class MongoAssignments:
             if await self.collection.find_one({"_id": assignment.ticket_id}, {"_id": 1}):
                 return ClaimResult.ticket_taken
             return ClaimResult.slot_taken
-        if doc.get(outbox.OUTBOX):
-            await self.publish(self.collection, assignment.ticket_id, doc[outbox.OUTBOX])
         return ClaimResult.claimed
 
     async def announce(self, ticket_id: str, now: datetime) -> None:

@@ -77,6 +77,11 @@ class MongoOffers:
             return None
         return _pending(doc)
 
+    async def publish_offered(self, ticket_id: str) -> None:
+        doc = await self.claims.find_one({"_id": ticket_id}, {outbox.OUTBOX: 1})
+        if doc and doc.get(outbox.OUTBOX):
+            await self.publish(self.claims, ticket_id, doc[outbox.OUTBOX])
+
     async def ended(self, offer_id: str) -> Offer | None:
         doc = await self.outcomes.find_one({"_id": offer_id}, {outbox.OUTBOX: 0})
         return _ended(doc) if doc else None
