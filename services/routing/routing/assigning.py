@@ -9,6 +9,7 @@ import logging
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from routing import offers
 from routing.domain import (
     Agent,
     Assignment,
@@ -17,8 +18,9 @@ from routing.domain import (
     next_ticket_for,
     rank_agents,
 )
+from routing.domain.offers import Offer, OfferSettings
 from routing.ports import ClaimResult, Stores
-from ticketflow_shared.events import AgentUpdatedV1, Envelope, Payload, Position
+from ticketflow_shared.events import AgentUpdatedV1, Envelope, OfferOutcome, Payload, Position
 from ticketflow_shared.outbox import recorded_events
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ class Outcome(StrEnum):
     assigned = "assigned"
     no_agent = "no_agent"  # nobody can take it now
     taken = "taken"  # someone holds it already, or it is resolved
+    offered = "offered"  # reserved for an agent, who has yet to accept it
 
 
 def recorded(
@@ -106,7 +109,10 @@ async def assign(
     candidates = await stores.agents.available_for(ticket.requirement)
     if ticket.department_only if own_department is None else own_department:
         candidates = [agent for agent in candidates if agent.serves(ticket.department)]
-    candidates = [agent for agent in candidates if agent.may_get(ticket)]
+    declined = await declined_recently(ticket.ticket_id, stores)
+    candidates = [
+        agent for agent in candidates if agent.may_get(ticket) and agent.agent_id not in declined
+    ]
     for agent in rank_agents(await with_loads(candidates, stores), ticket.requirement):
         outcome = await claim(agent, ticket, stores)
         if outcome is not Outcome.no_agent:
@@ -114,21 +120,57 @@ async def assign(
     return Outcome.no_agent
 
 
-async def claim(agent: Agent, ticket: RoutingTicket, stores: Stores) -> Outcome:
-    """Put `ticket` into a free slot of `agent`; `no_agent` once the agent cannot take it."""
+async def declined_recently(ticket_id: str, stores: Stores) -> set[str]:
+    """Agents not to be offered `ticket_id` now: they declined it or let it run out lately."""
+    if stores.offers is None:
+        return set()
+    return await stores.offers.declined_recently(ticket_id, stores.now())
+
+
+async def _offer_settings(agent: Agent, ticket: RoutingTicket, stores: Stores) -> OfferSettings:
+    """The offer policy of the ticket's department (else the agent's), if offers are on."""
+    if stores.offers is None:
+        return OfferSettings()
+    return await offers.settings_for(ticket.department or agent.department, stores)
+
+
+async def claim(
+    agent: Agent, ticket: RoutingTicket, stores: Stores, *, offer: bool = True
+) -> Outcome:
+    """Put `ticket` into a free slot of `agent`; `no_agent` once the agent cannot take it.
+
+    In a department that offers tickets (and unless `offer` is False: someone chose the
+    agent by hand) the claim is an offer: it holds the slot and the ticket, and is announced
+    only when the agent accepts it.
+    """
+    settings = await _offer_settings(agent, ticket, stores) if offer else OfferSettings()
     version: int | None = None
+    offer_version: int | None = None
     for _ in range(MAX_SLOT_RACES):
         if not agent.can_take(ticket.requirement):
             return Outcome.no_agent
+        if settings.offers and offer_version is None:
+            # Below the claim's own: ticket.offered goes out before ticket.assigned.
+            offer_version = await stores.tickets.next_version(ticket.ticket_id)
         if version is None:
             # Taken before the claim, so it is above the ticket.queued this claim follows.
             # A lost slot race records nothing, so the next try may reuse it.
             version = await stores.tickets.next_version(ticket.ticket_id)
-        assignment = agent.assign(ticket, stores.now())
+        now = stores.now()
+        assignment = agent.assign(ticket, now)
         events = recorded(agent.pull_events(), agent_version=agent.version, ticket_version=version)
-        result = await stores.assignments.claim(assignment, events)
+        made: Offer | None = None
+        if settings.offers:
+            department = ticket.department or agent.department
+            made = Offer.make(ticket.ticket_id, agent.agent_id, department, settings, now)
+            offered = recorded(made.pull_events(), ticket_version=offer_version)
+            result = await stores.assignments.claim(assignment, events, made, offered)
+        else:
+            result = await stores.assignments.claim(assignment, events)
         if result is ClaimResult.claimed:
-            return await confirm(ticket.ticket_id, stores)
+            if made is None:
+                return await _announce(ticket.ticket_id, stores)
+            return await _offered(made, stores)
         if result is ClaimResult.ticket_taken:
             await stores.queue.remove(ticket.ticket_id)
             return Outcome.taken
@@ -136,8 +178,39 @@ async def claim(agent: Agent, ticket: RoutingTicket, stores: Stores) -> Outcome:
     return Outcome.no_agent
 
 
+async def _offered(offer: Offer, stores: Stores) -> Outcome:
+    """A fresh offer: out of the queue (it is reserved now), its timer armed; unless the
+    ticket was resolved meanwhile, as `_announce` checks for a claim."""
+    if await stores.resolutions.get(offer.ticket_id) is not None:
+        await release(offer.ticket_id, stores)  # withdraws the offer
+        await stores.queue.remove(offer.ticket_id)
+        return Outcome.taken
+    await stores.queue.remove(offer.ticket_id)  # publishes a pending ticket.queued.v1 first
+    assert stores.offers is not None
+    await stores.offers.publish_offered(offer.ticket_id)
+    if stores.offer_timers is not None:
+        stores.offer_timers.arm(offer)
+    return Outcome.offered
+
+
 async def confirm(ticket_id: str, stores: Stores) -> Outcome:
-    """Announce a claim on `ticket_id`, or release it when the ticket was resolved meanwhile."""
+    """Announce a claim on `ticket_id`, or release it when the ticket was resolved meanwhile.
+
+    A claim that is an offer is announced only once its agent accepted it: one still
+    waiting for an answer stays as it is, and one declined or expired is moved on.
+    """
+    pending = await stores.offers.of_ticket(ticket_id) if stores.offers else None
+    if pending is not None:
+        ended = await stores.offers.ended(pending.offer_id)
+        if ended is None:
+            return Outcome.offered
+        if ended.outcome is not OfferOutcome.accepted:
+            await offers.finish_settled(pending, stores)
+            return Outcome.taken
+    return await _announce(ticket_id, stores)
+
+
+async def _announce(ticket_id: str, stores: Stores) -> Outcome:
     # A resolve records itself and then frees the holder; we claim and then look for the
     # resolve. Whichever runs second sees the other, so a resolved ticket never stays held.
     if await stores.resolutions.get(ticket_id) is not None:
@@ -157,7 +230,7 @@ async def drain(agent_id: str, stores: Stores) -> int:
         if agent is None or not (await with_loads([agent], stores))[0].has_spare_capacity:
             break
         waiting = await stores.queue.waiting_for(agent, limit=agent.free_slots + 10)
-        ticket = next_ticket_for(agent, waiting)
+        ticket = await _next_not_declined(agent, waiting, stores)
         if ticket is None:
             break
         outcome = await claim(agent, ticket, stores)
@@ -167,8 +240,29 @@ async def drain(agent_id: str, stores: Stores) -> int:
     return assigned
 
 
-async def release(ticket_id: str, stores: Stores) -> Assignment | None:
-    """Free the slot holding `ticket_id`; if its claim was announced, with the agent's new load."""
+async def _next_not_declined(
+    agent: Agent, waiting: list[RoutingTicket], stores: Stores
+) -> RoutingTicket | None:
+    """The queued ticket `agent` takes next, leaving out those it declined lately."""
+    while (ticket := next_ticket_for(agent, waiting)) is not None:
+        if agent.agent_id not in await declined_recently(ticket.ticket_id, stores):
+            return ticket
+        waiting = [other for other in waiting if other.ticket_id != ticket.ticket_id]
+    return None
+
+
+async def release(
+    ticket_id: str, stores: Stores, *, offer_settled: bool = False
+) -> Assignment | None:
+    """Free the slot holding `ticket_id`; if its claim was announced, with the agent's new load.
+
+    A claim that is a pending offer is withdrawn first (unless `offer_settled`: its decline
+    or expiry is what frees it).
+    """
+    if stores.offers is not None and not offer_settled:
+        pending = await stores.offers.of_ticket(ticket_id)
+        if pending is not None:
+            await offers.withdraw(pending, stores)
     now = stores.now()
 
     async def release_events(assignment: Assignment) -> list[Envelope]:
@@ -239,7 +333,8 @@ async def route_stale(stores: Stores, older_than: timedelta, limit: int) -> int:
 
 
 async def announce_stale(stores: Stores, older_than: timedelta, limit: int) -> int:
-    """Finish claims whose claimer died before announcing or releasing them."""
+    """Finish claims whose claimer died before announcing or releasing them. An offer still
+    waiting for its answer is left to it (`confirm` never accepts one)."""
     stale = await stores.assignments.unannounced(stores.now() - older_than, limit)
     for ticket_id in stale:
         await confirm(ticket_id, stores)

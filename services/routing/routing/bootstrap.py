@@ -4,10 +4,11 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from routing import api, consumers, views
+from routing import api, consumers, offers_api, views
 from routing.adapters.collections import INDEXES, OUTBOX_COLLECTIONS
 from routing.adapters.legacy_claims import key_claims_by_ticket
 from routing.adapters.stores import mongo_stores
+from routing.offers_watch import OfferWatch
 from routing.settings import RoutingSettings
 from routing.sweeper import Sweeper
 from ticketflow_shared.http import service_app
@@ -21,6 +22,8 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     sweeper = Sweeper(
         stores, settings.sweep_seconds, settings.stale_after_seconds, settings.sweep_batch
     )
+    offer_watch = OfferWatch(stores, runtime.scheduler, settings.offer_poll_seconds)
+    stores.offer_timers = offer_watch
 
     async def migrate(runtime: Runtime) -> None:
         await key_claims_by_ticket(runtime.db)
@@ -31,15 +34,17 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     async def start_sweeper(runtime: Runtime) -> None:
         # Only now, after the migration: the sweep must not see claims still being moved.
         sweeper.schedule(runtime.scheduler)
+        offer_watch.schedule()
 
     async def stop_sweeper(runtime: Runtime) -> None:
         sweeper.unschedule(runtime.scheduler)  # a pass under way gets the scheduler's grace
+        offer_watch.unschedule()
 
     app = service_app(
         runtime,
         title="ticketflow routing",
         description="Skill-based assignment of tickets to agents, with queues and capacity.",
-        routers=[api.router],
+        routers=[api.router, offers_api.router],
         on_start=[migrate, start_consumers, start_sweeper],
         dead_letter_visibility=partial(views.sees_ticket, stores),
         on_stop=[stop_sweeper],

@@ -37,7 +37,7 @@ async def _waiting(ticket_id: str, stores: Stores) -> RoutingTicket | None:
 async def _give(agent: Agent, ticket: RoutingTicket, stores: Stores) -> None:
     if reason := why_cannot_take(agent, ticket):
         raise CannotTake(reason)
-    outcome = await assigning.claim(agent, ticket, stores)
+    outcome = await assigning.claim(agent, ticket, stores, offer=False)  # chosen by hand
     if outcome is Outcome.taken:
         raise CannotTake(f"ticket {ticket.ticket_id} was taken or settled meanwhile")
     if outcome is Outcome.no_agent:

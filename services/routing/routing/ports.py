@@ -22,6 +22,7 @@ from routing.domain import (
     SkillRequirement,
     TicketRecord,
 )
+from routing.domain.offers import Cooldown, Offer
 from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
 from ticketflow_shared.events import Envelope, Position, Presence, Priority, TicketStatus
 
@@ -66,9 +67,16 @@ class AssignmentRepository(Protocol):
     async def held_by(self, agent_ids: list[str]) -> dict[str, dict[int, str]]:
         """Per agent: slot -> ticket id of what it holds now (announced or not)."""
 
-    async def claim(self, assignment: Assignment, events: list[Envelope]) -> ClaimResult:
+    async def claim(
+        self,
+        assignment: Assignment,
+        events: list[Envelope],
+        offer: Offer | None = None,
+        offered: list[Envelope] | None = None,
+    ) -> ClaimResult:
         """Insert the assignment with its events, which nothing publishes (the outbox sweep
-        included) before `announce`."""
+        included) before `announce`. With an `offer`, the claim is that offer, its `offered`
+        events in the claim's outbox (for `OfferRepository.publish_offered`)."""
 
     async def announce(self, ticket_id: str, now: datetime) -> None:
         """Publish the claim's events and hand any left over to the outbox sweep; a repeat
@@ -205,6 +213,45 @@ class DepartmentRepository(Protocol):
     async def all(self) -> list[DepartmentSettings]: ...
 
 
+class OfferRepository(Protocol):
+    """Pending offers are unannounced claims that carry an offer; an offer is settled by one
+    insert under its id, so of racing settlers exactly one gets True from `settle`."""
+
+    async def pending(self, agent_id: str | None = None) -> list[Offer]:
+        """Offers waiting for an answer (of `agent_id`), soonest to expire first."""
+
+    async def of_ticket(self, ticket_id: str) -> Offer | None:
+        """The offer the ticket's claim is, while that claim is unannounced."""
+
+    async def publish_offered(self, ticket_id: str) -> None:
+        """Publish the ticket.offered.v1 that the claim making the offer holds."""
+
+    async def ended(self, offer_id: str) -> Offer | None:
+        """The offer as it was settled; None while it waits (or if there is none)."""
+
+    async def get(self, offer_id: str) -> Offer | None:
+        """The offer, settled or waiting."""
+
+    async def settle(self, offer: Offer, events: list[Envelope], now: datetime) -> bool:
+        """Record the end of `offer` with its events unpublished; False if it had ended."""
+
+    async def publish_ended(self, offer_id: str) -> None:
+        """Publish the settled offer's events."""
+
+    async def declined_recently(self, ticket_id: str, now: datetime) -> set[str]:
+        """Agents not to be offered `ticket_id` now: they declined or let it run out lately."""
+
+    async def cool_down(self, ticket_id: str, cooldown: Cooldown, now: datetime) -> None: ...
+
+
+class OfferTimers(Protocol):
+    """Wakes the process when an offer runs out (the store is polled besides)."""
+
+    def arm(self, offer: Offer) -> None: ...
+
+    def disarm(self, offer_id: str) -> None: ...
+
+
 @dataclass
 class Stores:
     """Everything a handler touches, passed by name; tests build it from fakes."""
@@ -217,6 +264,9 @@ class Stores:
     rules: RuleRepository
     departments: DepartmentRepository
     clock: Clock = field(default=SYSTEM_CLOCK)
+    # Without them (unit tests' fakes) every department assigns at once.
+    offers: OfferRepository | None = None
+    offer_timers: OfferTimers | None = None
 
     def now(self) -> datetime:
         """The time, read by a handler and passed down to what it writes."""

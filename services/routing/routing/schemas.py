@@ -26,6 +26,7 @@ from routing.domain import (
     skill_name,
 )
 from routing.domain.tickets import MAX_LEVEL, MIN_LEVEL
+from routing.offers_schemas import OfferSettingsBody
 from ticketflow_shared.events import Presence, Priority
 
 AGENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$"
@@ -186,15 +187,18 @@ class DepartmentUpdate(BaseModel):
         default_factory=list,
         description="Waiting statuses that free the agent's slot (by default none does)",
     )
+    offer: OfferSettingsBody = Field(default_factory=OfferSettingsBody)
 
     def settings(self, name: str) -> DepartmentSettings:
-        return DepartmentSettings.of(name, {TicketStatus(s) for s in self.release_capacity_on})
+        statuses = {TicketStatus(s) for s in self.release_capacity_on}
+        return DepartmentSettings.of(name, statuses, self.offer.settings())
 
 
 class DepartmentRead(BaseModel):
     name: str
     release_capacity_on: list[TicketStatus]
     is_default: bool
+    offer: OfferSettingsBody
 
     @classmethod
     def of(cls, settings: DepartmentSettings) -> "DepartmentRead":
@@ -202,6 +206,7 @@ class DepartmentRead(BaseModel):
             name=settings.name,
             release_capacity_on=sorted(settings.release_capacity_on),
             is_default=settings.is_default,
+            offer=OfferSettingsBody.of(settings.offer),
         )
 
 

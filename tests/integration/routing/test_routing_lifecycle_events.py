@@ -105,6 +105,13 @@ async def test_waiting_keeps_the_slot_by_default_and_a_department_may_release_it
             "name": "billing",
             "release_capacity_on": [],
             "is_default": True,
+            "offer": {
+                "mode": "auto_accept",
+                "timeout_seconds": 120,
+                "missed_offer_presence": "away",
+                "missed_offer_reason": "missed offer",
+                "decline_cooldown_seconds": 600,
+            },
         }
         await put_agent(http, "wai", capacity=2)
         await publish_all(namespace, bus_probe, created(ticket_id))

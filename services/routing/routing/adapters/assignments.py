@@ -25,6 +25,7 @@ from pymongo.errors import DuplicateKeyError
 
 from routing.adapters.outboxes import publish_then_delete
 from routing.domain import Assignment
+from routing.domain.offers import Offer
 from routing.ports import ClaimResult, ReleaseEvents
 from ticketflow_shared import outbox
 from ticketflow_shared.events import Envelope
@@ -33,6 +34,7 @@ ANNOUNCED = "announced"
 CLAIM = "claim"  # a fresh token per claim of the ticket
 HELD_EVENTS = "held_events"  # the claim's events until it is announced
 RELEASING = "releasing"  # set with the release's own events, so a repeat records none again
+OFFER = "offer"  # on a claim that is an offer waiting for its agent's answer
 
 
 def _assignment(doc: dict[str, Any]) -> Assignment:
@@ -44,6 +46,20 @@ def _assignment(doc: dict[str, Any]) -> Assignment:
         skill_level=doc["skill_level"],
         assigned_at=doc["assigned_at"],
     )
+
+
+def _offer_fields(offer: Offer | None, offered: list[Envelope], now: datetime) -> dict[str, Any]:
+    """An offer's fields on its claim, its ticket.offered.v1 in the claim's outbox."""
+    if offer is None:
+        return {}
+    fields, _ = outbox.outbox_fields(offered, now)
+    about = {
+        "id": offer.offer_id,
+        "department": offer.department,
+        "offered_at": offer.offered_at,
+        "expires_at": offer.expires_at,
+    }
+    return {OFFER: about, **fields}
 
 
 def _claim_document(assignment: Assignment, events: list[Envelope]) -> dict[str, Any]:
@@ -91,9 +107,17 @@ class MongoAssignments:
             held[doc["agent_id"]][doc["slot"]] = doc["ticket_id"]
         return held
 
-    async def claim(self, assignment: Assignment, events: list[Envelope]) -> ClaimResult:
+    async def claim(
+        self,
+        assignment: Assignment,
+        events: list[Envelope],
+        offer: Offer | None = None,
+        offered: list[Envelope] | None = None,
+    ) -> ClaimResult:
+        doc = _claim_document(assignment, events)
+        doc.update(_offer_fields(offer, offered or [], assignment.assigned_at))
         try:
-            await self.collection.insert_one(_claim_document(assignment, events))
+            await self.collection.insert_one(doc)
         except DuplicateKeyError:
             # Which key refused it? FerretDB does not say, so ask.
             if await self.collection.find_one({"_id": assignment.ticket_id}, {"_id": 1}):
@@ -147,7 +171,9 @@ class MongoAssignments:
             return None
         this_claim, assignment = _this_claim(doc), _assignment(doc)
         if doc.get(ANNOUNCED) is False:
-            # Never announced: its events never go out. Deleting only a claim still unannounced
+            if doc.get(outbox.OUTBOX):  # an offer's ticket.offered.v1 whose publish failed
+                await self.publish(self.collection, ticket_id, doc[outbox.OUTBOX])
+            # Never announced: its held events never go out. Deleting only a claim still unannounced
             # means one that an `announce` got to first is released below, with its events.
             deleted = await self.collection.delete_one({**this_claim, ANNOUNCED: False})
             if deleted.deleted_count == 1:

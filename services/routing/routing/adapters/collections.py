@@ -9,8 +9,10 @@ QUEUE = "queue"
 RESOLUTIONS = "resolutions"
 RULES = "routing_rules"
 DEPARTMENTS = "departments"
+OFFER_OUTCOMES = "offer_outcomes"  # `_id` = offer id: the insert that settles an offer
+OFFER_COOLDOWNS = "offer_cooldowns"  # `_id` = ticket id: who declined it, until when
 
-OUTBOX_COLLECTIONS = (AGENTS, ASSIGNMENTS, QUEUE, RESOLUTIONS)
+OUTBOX_COLLECTIONS = (AGENTS, ASSIGNMENTS, QUEUE, RESOLUTIONS, OFFER_OUTCOMES)
 
 INDEXES: dict[str, list[IndexModel]] = {
     AGENTS: [IndexModel([("presence", ASCENDING)], name="presence")],

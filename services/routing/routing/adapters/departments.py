@@ -7,10 +7,34 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from routing.domain import DepartmentSettings
+from routing.domain.offers import MissedOfferPresence, OfferMode, OfferSettings
+
+
+def _offer(doc: dict[str, Any] | None) -> OfferSettings:
+    if not doc:  # stored before offers existed
+        return OfferSettings()
+    return OfferSettings(
+        mode=OfferMode(doc["mode"]),
+        timeout_seconds=doc["timeout_seconds"],
+        missed_offer_presence=MissedOfferPresence(doc["missed_offer_presence"]),
+        missed_offer_reason=doc["missed_offer_reason"],
+        decline_cooldown_seconds=doc["decline_cooldown_seconds"],
+    )
+
+
+def _offer_doc(offer: OfferSettings) -> dict[str, Any]:
+    return {
+        "mode": offer.mode.value,
+        "timeout_seconds": offer.timeout_seconds,
+        "missed_offer_presence": offer.missed_offer_presence.value,
+        "missed_offer_reason": offer.missed_offer_reason,
+        "decline_cooldown_seconds": offer.decline_cooldown_seconds,
+    }
 
 
 def _settings(doc: dict[str, Any]) -> DepartmentSettings:
-    return DepartmentSettings.of(doc["_id"], doc.get("release_capacity_on") or [])
+    statuses = doc.get("release_capacity_on") or []
+    return DepartmentSettings.of(doc["_id"], statuses, _offer(doc.get("offer")))
 
 
 class MongoDepartments:
@@ -23,7 +47,11 @@ class MongoDepartments:
 
     async def put(self, settings: DepartmentSettings, now: datetime) -> None:
         statuses = sorted(status.value for status in settings.release_capacity_on)
-        doc = {"release_capacity_on": statuses, "updated_at": now}
+        doc = {
+            "release_capacity_on": statuses,
+            "offer": _offer_doc(settings.offer),
+            "updated_at": now,
+        }
         try:
             await self.collection.replace_one({"_id": settings.name}, doc, upsert=True)
         except DuplicateKeyError:

@@ -4,6 +4,7 @@ from routing.adapters import collections as names
 from routing.adapters.agents import MongoAgents
 from routing.adapters.assignments import MongoAssignments
 from routing.adapters.departments import MongoDepartments
+from routing.adapters.offers import MongoOffers
 from routing.adapters.rules import MongoRules
 from routing.adapters.tickets import MongoQueue, MongoResolutions, MongoTickets
 from routing.ports import Stores
@@ -20,5 +21,8 @@ def mongo_stores(runtime: Runtime) -> Stores:
         resolutions=MongoResolutions(db[names.RESOLUTIONS], publish),
         rules=MongoRules(db[names.RULES]),
         departments=MongoDepartments(db[names.DEPARTMENTS]),
+        offers=MongoOffers(
+            db[names.ASSIGNMENTS], db[names.OFFER_OUTCOMES], db[names.OFFER_COOLDOWNS], publish
+        ),
         clock=runtime.clock,
     )

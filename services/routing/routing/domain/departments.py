@@ -1,8 +1,10 @@
-"""Per-department routing settings: which waiting statuses give the agent's slot back."""
+"""Per-department routing settings: which waiting statuses give the agent's slot back, and
+whether tickets are offered to agents or assigned at once."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from routing.domain.offers import OfferSettings
 from ticketflow_shared.events import TicketStatus
 
 RELEASABLE = frozenset({TicketStatus.pending, TicketStatus.on_hold})
@@ -15,14 +17,20 @@ class DepartmentSettings:
     name: str
     release_capacity_on: frozenset[TicketStatus] = field(default_factory=frozenset)
     is_default: bool = False
+    offer: OfferSettings = field(default_factory=OfferSettings)
 
     @classmethod
-    def of(cls, name: str, release_capacity_on: Iterable[TicketStatus]) -> "DepartmentSettings":
+    def of(
+        cls,
+        name: str,
+        release_capacity_on: Iterable[TicketStatus],
+        offer: OfferSettings | None = None,
+    ) -> "DepartmentSettings":
         statuses = frozenset(TicketStatus(status) for status in release_capacity_on)
         if not statuses <= RELEASABLE:
             wrong = sorted(statuses - RELEASABLE)
             raise ValueError(f"only pending and on_hold can release capacity, not {wrong}")
-        return cls(name, statuses)
+        return cls(name, statuses, offer=offer or OfferSettings())
 
     @classmethod
     def default(cls, name: str) -> "DepartmentSettings":
