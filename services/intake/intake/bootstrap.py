@@ -8,7 +8,16 @@ from functools import partial
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from intake import api, auto_close, consumers, desk_api, handlers, handoffs_api, macros_api
+from intake import (
+    api,
+    auto_close,
+    consumers,
+    desk_api,
+    email_api,
+    handlers,
+    handoffs_api,
+    macros_api,
+)
 from intake.adapters import handoff_views
 from intake.adapters import tickets as ticket_store
 from intake.adapters.categories import MongoCategoryRepository
@@ -77,6 +86,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     )
     install_state(app, tickets, categories)
     app.state.customer_identities = app_identities
+    app.state.intake_settings = settings
     handoffs_api.install_handoffs(
         app,
         MongoChecklistRepository(runtime.db[HANDOFF_CHECKLISTS]),
@@ -95,6 +105,7 @@ ROUTERS = (
     desk_api.procedure_router,
     desk_api.desk_router,
     *macros_api.ROUTERS,
+    email_api.email_router,
 )
 
 

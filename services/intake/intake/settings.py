@@ -16,3 +16,7 @@ class IntakeSettings(ServiceSettings):
     # looked for every `close_sweep_seconds`.
     close_solved_after_seconds: float = Field(default=4 * 24 * 3600, gt=0)
     close_sweep_seconds: float = Field(default=60.0, gt=0)
+    # Inbound email: the largest raw message taken (webhook 413), the category a new email
+    # ticket gets (one with no required fields, so nothing blocks an email).
+    inbound_email_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    inbound_email_category: str = "general"

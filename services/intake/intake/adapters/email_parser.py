@@ -1,0 +1,193 @@
+"""Inbound email parsing: one raw RFC 5322 message to text, attachments and threading hints."""
+
+import email
+import hashlib
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.errors import StartBoundaryNotFoundDefect
+from email.message import EmailMessage
+from email.utils import getaddresses
+from html.parser import HTMLParser
+
+_OUR_REPLY_ID = re.compile(r"<[^.<>@]+\.(TF-[A-Za-z0-9_-]+)@[^<>]+>")
+_REFERENCE_TAG = re.compile(r"\[(TF-[A-Za-z0-9_-]+)\]", re.IGNORECASE)
+_LOOP_PRECEDENCE = {"bulk", "junk", "list"}
+_DAEMONS = ("mailer-daemon", "postmaster")
+_BROKEN_MIME = (StartBoundaryNotFoundDefect,)
+
+
+class MalformedEmail(ValueError):
+    """The bytes are not a message we can read (no sender, no structure)."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class ParsedEmail:
+    message_id: str
+    sender_email: str
+    sender_name: str
+    subject: str
+    body: str
+    recipients: tuple[str, ...]
+    in_reply_to: tuple[str, ...]
+    attachments: tuple[Attachment, ...]
+    loop_reason: str | None
+    notes: tuple[str, ...] = field(default=())
+
+    def ticket_references(self) -> tuple[str, ...]:
+        """Ticket ids named by our own reply Message-IDs, then by the subject's `[TF-…]` tag."""
+        found = [m.group(1) for mid in self.in_reply_to for m in _OUR_REPLY_ID.finditer(mid)]
+        tag = _REFERENCE_TAG.search(self.subject)
+        if tag:
+            found.append(tag.group(1))
+        return tuple(dict.fromkeys(found))
+
+
+class _TextExtractor(HTMLParser):
+    """HTML to plain text, skipping scripts and styles."""
+
+    _SKIP = {"script", "style", "head", "title"}
+    _BREAK = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag in self._BREAK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and self._skipping:
+            self._skipping -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    extractor = _TextExtractor()
+    extractor.feed(html)
+    extractor.close()
+    lines = (" ".join(line.split()) for line in "".join(extractor.parts).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def parse_email(raw: bytes) -> ParsedEmail:
+    """Parse `raw`; raise MalformedEmail when it has no usable sender."""
+    try:
+        msg = email.message_from_bytes(raw, policy=policy.default)
+    except Exception as exc:  # the stdlib parser is lenient; anything it raises is malformed input
+        raise MalformedEmail(f"unreadable message: {exc}") from exc
+    assert isinstance(msg, EmailMessage)
+    notes: list[str] = []
+    name, address = _sender(msg)
+    if any(isinstance(d, _BROKEN_MIME) for d in msg.defects):
+        raise MalformedEmail("multipart message whose boundary never appears")
+    plain, html, attachments = _walk(msg, notes)
+    body = plain.strip() or html_to_text(html)
+    message_id = _header(msg, "Message-ID").strip() or _raw_hash(raw)
+    return ParsedEmail(
+        message_id=message_id,
+        sender_email=address,
+        sender_name=name,
+        subject=" ".join(_header(msg, "Subject").split()),
+        body=body,
+        recipients=_recipients(msg),
+        in_reply_to=tuple(_all(msg, "In-Reply-To") + _all(msg, "References")),
+        attachments=tuple(attachments),
+        loop_reason=loop_reason(msg, address),
+        notes=tuple(notes),
+    )
+
+
+def _recipients(msg: EmailMessage) -> tuple[str, ...]:
+    pairs = getaddresses(_all(msg, "To") + _all(msg, "Cc"))
+    return tuple(a.lower() for _, a in pairs if a)
+
+
+def _raw_hash(raw: bytes) -> str:
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def _header(msg: EmailMessage, name: str) -> str:
+    try:
+        return str(msg.get(name, "") or "")
+    except Exception:  # a header the policy cannot decode: keep its raw text
+        return str(msg.get_all(name, [""])[0])
+
+
+def _all(msg: EmailMessage, name: str) -> list[str]:
+    try:
+        return [str(v) for v in msg.get_all(name, [])]
+    except Exception:
+        return []
+
+
+def _sender(msg: EmailMessage) -> tuple[str, str]:
+    found = [(n, a) for n, a in getaddresses(_all(msg, "From")) if "@" in a]
+    if not found:
+        raise MalformedEmail("no sender address in From")
+    name, address = found[0]
+    return name.strip(), address.strip().lower()
+
+
+def _walk(msg: EmailMessage, notes: list[str]) -> tuple[str, str, list[Attachment]]:
+    plain: list[str] = []
+    html: list[str] = []
+    attachments: list[Attachment] = []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()
+        if part.get_content_disposition() == "attachment" or part.get_filename():
+            data = part.get_payload(decode=True) or b""
+            attachments.append(Attachment(part.get_filename() or "attachment", ctype, data))
+        elif ctype == "text/plain":
+            plain.append(_text(part, notes))
+        elif ctype == "text/html":
+            html.append(_text(part, notes))
+    return "\n".join(plain), "\n".join(html), attachments
+
+
+def _text(part: EmailMessage, notes: list[str]) -> str:
+    data = part.get_payload(decode=True) or b""
+    charset = (part.get_content_charset() or "us-ascii").lower()
+    if charset in ("gb2312", "gbk"):
+        charset = "gb18030"  # a superset: senders label GBK text as GB2312
+    try:
+        return data.decode(charset)
+    except LookupError:
+        notes.append(f"unknown charset {charset!r}: decoded as UTF-8 with replacement")
+    except UnicodeDecodeError:
+        notes.append(f"text not valid {charset!r}: decoded with replacement")
+    return data.decode("utf-8", errors="replace")
+
+
+def loop_reason(msg: EmailMessage, sender: str) -> str | None:
+    """Why this mail is automatic (auto-reply, bounce, list), or None for a person's mail."""
+    auto = _header(msg, "Auto-Submitted").strip().lower()
+    precedence = _header(msg, "Precedence").strip().lower()
+    suppress = _header(msg, "X-Auto-Response-Suppress").strip().lower()
+    listed = bool(_header(msg, "List-Id") or _header(msg, "List-Unsubscribe"))
+    checks = (
+        (auto not in ("", "no"), f"Auto-Submitted: {auto}"),
+        (precedence in _LOOP_PRECEDENCE, f"Precedence: {precedence}"),
+        (sender.split("@")[0] in _DAEMONS, f"sender {sender}"),
+        (bool(_header(msg, "X-Autoreply")), "X-Autoreply"),
+        (suppress == "all", "X-Auto-Response-Suppress: All"),
+        (msg.get_content_type() == "multipart/report", "delivery status report"),
+        (listed and bool(precedence), "list mail"),
+    )
+    return next((reason for hit, reason in checks if hit), None)
