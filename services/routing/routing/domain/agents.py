@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from routing.domain.calendars import Calendar
 from routing.domain.tickets import RoutingTicket, SkillRequirement
 from ticketflow_shared.events import AgentUpdatedV1, Payload, Presence, TicketAssignedV1
 
@@ -36,6 +37,9 @@ class Agent:
     presence: Presence
     version: int = 0
     held: dict[int, str] = field(default_factory=dict)  # capacity slot -> ticket id
+    languages: tuple[str, ...] = ()
+    shift: Calendar | None = None  # None: always on shift
+    last_assigned_at: datetime | None = None
     events: list[Payload] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
