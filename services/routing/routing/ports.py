@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from routing.domain import (
     Agent,
@@ -22,6 +22,7 @@ from routing.domain import (
     SkillRequirement,
     TicketRecord,
 )
+from routing.domain.policies import QueuePolicy
 from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
 from ticketflow_shared.events import Envelope, Position, Presence, Priority, TicketStatus
 
@@ -205,6 +206,26 @@ class DepartmentRepository(Protocol):
     async def all(self) -> list[DepartmentSettings]: ...
 
 
+class PolicyRepository(Protocol):
+    async def get(self, key: str) -> QueuePolicy | None: ...
+
+    async def for_ticket(self, department: str | None, category: str) -> QueuePolicy | None:
+        """The category's policy in the department, else the department's; None if neither."""
+
+    async def all(self) -> list[QueuePolicy]: ...
+
+    async def put(self, policy: QueuePolicy, now: datetime) -> QueuePolicy:
+        """Store as the next version of its key; the stored policy."""
+
+    async def delete(self, key: str, now: datetime) -> bool: ...
+
+
+class DecisionRepository(Protocol):
+    async def put(self, ticket_id: str, decision: dict[str, Any]) -> None: ...
+
+    async def get(self, ticket_id: str) -> dict[str, Any] | None: ...
+
+
 @dataclass
 class Stores:
     """Everything a handler touches, passed by name; tests build it from fakes."""
@@ -217,6 +238,9 @@ class Stores:
     rules: RuleRepository
     departments: DepartmentRepository
     clock: Clock = field(default=SYSTEM_CLOCK)
+    # Queue policies and the last decision per ticket; without them, rules alone route.
+    policies: PolicyRepository | None = None
+    decisions: DecisionRepository | None = None
 
     def now(self) -> datetime:
         """The time, read by a handler and passed down to what it writes."""

@@ -9,6 +9,9 @@ QUEUE = "queue"
 RESOLUTIONS = "resolutions"
 RULES = "routing_rules"
 DEPARTMENTS = "departments"
+QUEUE_POLICIES = "queue_policies"
+DECISIONS = "routing_decisions"
+ESCALATIONS = "escalation_steps"
 
 OUTBOX_COLLECTIONS = (AGENTS, ASSIGNMENTS, QUEUE, RESOLUTIONS)
 

@@ -3,7 +3,9 @@
 from routing.adapters import collections as names
 from routing.adapters.agents import MongoAgents
 from routing.adapters.assignments import MongoAssignments
+from routing.adapters.decisions import MongoDecisions
 from routing.adapters.departments import MongoDepartments
+from routing.adapters.policies import MongoPolicies
 from routing.adapters.rules import MongoRules
 from routing.adapters.tickets import MongoQueue, MongoResolutions, MongoTickets
 from routing.ports import Stores
@@ -21,4 +23,6 @@ def mongo_stores(runtime: Runtime) -> Stores:
         rules=MongoRules(db[names.RULES]),
         departments=MongoDepartments(db[names.DEPARTMENTS]),
         clock=runtime.clock,
+        policies=MongoPolicies(db[names.QUEUE_POLICIES]),
+        decisions=MongoDecisions(db[names.DECISIONS]),
     )
