@@ -58,6 +58,9 @@ class AgentRepository(Protocol):
     async def available_for(self, requirement: SkillRequirement) -> list[Agent]:
         """Available agents with capacity and the skill at the level (loads not filled in)."""
 
+    async def note_assigned(self, agent_id: str, now: datetime) -> None:
+        """The agent got a new ticket at `now` (for the fairness cap and the idle order)."""
+
 
 class AssignmentRepository(Protocol):
     """Claims are held back: their events go out only once the claimer has checked that the
