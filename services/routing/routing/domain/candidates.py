@@ -11,6 +11,7 @@ from routing.domain.policies import Needs, OrderKey
 from ticketflow_shared.events import Presence
 
 FAR_PAST = datetime.min.isoformat()
+EXPLAINED = 50  # eligible candidates whose order keys are kept
 
 
 class Reason(StrEnum):
@@ -25,6 +26,9 @@ class Reason(StrEnum):
     off_shift = "off_shift"
     declined_recently = "declined_recently"
     fairness_cap = "fairness_cap"
+
+
+ORDER = {reason: index for index, reason in enumerate(Reason)}
 
 
 @dataclass(frozen=True)
@@ -48,30 +52,32 @@ class Evaluation:
         return self.considered[0] if self.ranked else None
 
 
-def _key_values(agent: Agent, needs: Needs) -> dict[str, object]:
-    values: dict[str, object] = {}
+def _sort_key(agent: Agent, needs: Needs) -> tuple:
+    """The order keys' values as one sortable tuple, best first; load and id break ties."""
+    parts: list[object] = []
     for key in needs.order:
         if key is OrderKey.level:
-            values[key] = sum(agent.level(n.skill) for n in needs.required)
+            parts.append(-sum(agent.skills.get(n.skill, 0) for n in needs.required))
         elif key is OrderKey.preferred:
-            values[key] = sum(agent.level(n.skill) >= n.min_level for n in needs.preferred)
+            parts.append(-sum(agent.skills.get(n.skill, 0) >= n.min_level for n in needs.preferred))
         elif key is OrderKey.load:
-            values[key] = agent.active_count
+            parts.append(len(agent.held))
         else:
-            values[key] = agent.last_assigned_at.isoformat() if agent.last_assigned_at else None
-    return values
-
-
-def _sort_key(values: Mapping[str, object], agent: Agent) -> tuple:
-    parts: list[object] = []
-    for key, value in values.items():
-        if key in (OrderKey.level, OrderKey.preferred):
-            parts.append(-int(value))  # type: ignore[call-overload]
-        elif key == OrderKey.load:
-            parts.append(value)
-        else:
-            parts.append(value or FAR_PAST)
+            parts.append(agent.last_assigned_at.isoformat() if agent.last_assigned_at else FAR_PAST)
     return (*parts, agent.load, agent.agent_id)
+
+
+def _key_values(sort_key: tuple, needs: Needs) -> dict[str, object]:
+    """The order keys' values as shown in an explanation."""
+    values: dict[str, object] = {}
+    for key, part in zip(needs.order, sort_key, strict=False):
+        if key in (OrderKey.level, OrderKey.preferred):
+            values[key] = -part  # type: ignore[operator]
+        elif key is OrderKey.idle:
+            values[key] = None if part == FAR_PAST else part
+        else:
+            values[key] = part
+    return values
 
 
 def reasons_against(
@@ -101,7 +107,7 @@ def reasons_against(
         reasons.append(Reason.at_capacity)
     if agent.agent_id in declined:
         reasons.append(Reason.declined_recently)
-    return sorted(set(reasons), key=list(Reason).index)
+    return sorted(set(reasons), key=ORDER.__getitem__) if len(reasons) > 1 else reasons
 
 
 def evaluate(
@@ -121,7 +127,20 @@ def evaluate(
     recent = recent or {}
     eligible: list[Agent] = []
     passed: list[Considered] = []
+    required = [(n.skill, n.min_level) for n in needs.required]
+    wants_language = needs.language and language
     for agent in agents:
+        skills = agent.skills
+        if (
+            agent.presence is Presence.available
+            and len(agent.held) < agent.capacity
+            and all(skills.get(skill, 0) >= level for skill, level in required)
+            and not (wants_language and language not in agent.languages)
+            and agent.agent_id not in declined
+            and on_shift(agent)
+        ):
+            eligible.append(agent)  # the common case, checked without building reasons
+            continue
         reasons = reasons_against(agent, needs, language, on_shift, declined)
         if reasons:
             passed.append(Considered(agent.agent_id, tuple(reasons)))
@@ -135,7 +154,14 @@ def evaluate(
                 passed.append(Considered(agent.agent_id, (Reason.fairness_cap,)))
             ids = {a.agent_id for a in capped}
             eligible = [a for a in eligible if a.agent_id not in ids]
-    valued = [(agent, _key_values(agent, needs)) for agent in eligible]
-    valued.sort(key=lambda pair: _sort_key(pair[1], pair[0]))
-    ranked = [Considered(agent.agent_id, (), values) for agent, values in valued]
-    return Evaluation([agent for agent, _ in valued], ranked + passed)
+    keyed = sorted(((_sort_key(agent, needs), agent) for agent in eligible), key=_first)
+    # Only the first few are ever explained in full; the rest keep their rank alone.
+    ranked = [
+        Considered(agent.agent_id, (), _key_values(key, needs) if rank < EXPLAINED else {})
+        for rank, (key, agent) in enumerate(keyed)
+    ]
+    return Evaluation([agent for _, agent in keyed], ranked + passed)
+
+
+def _first(pair: tuple) -> tuple:
+    return pair[0]

@@ -9,18 +9,22 @@ from routing.domain.calendars import Calendar
 
 @dataclass
 class ShiftWindows:
-    """Caches `Calendar.window` per calendar: reused while the asked time is inside it."""
+    """Caches `Calendar.window` per calendar: reused while the asked time is inside it.
 
-    cache: dict[Calendar, tuple[datetime, bool, datetime | None]] = field(default_factory=dict)
+    Keyed by identity (hashing a calendar's holidays costs more than the lookup saves); the
+    store hands out one object per distinct shift, and the entry holds it so ids stay unique.
+    """
+
+    cache: dict[int, tuple[Calendar, datetime, bool, datetime | None]] = field(default_factory=dict)
 
     def window(self, calendar: Calendar, now: datetime) -> tuple[bool, datetime | None]:
-        cached = self.cache.get(calendar)
+        cached = self.cache.get(id(calendar))
         if cached is not None:
-            since, open_, until = cached
+            _, since, open_, until = cached
             if since <= now and (until is None or now < until):
                 return open_, until
         open_, until = calendar.window(now)
-        self.cache[calendar] = (now, open_, until)
+        self.cache[id(calendar)] = (calendar, now, open_, until)
         return open_, until
 
     def on_shift(self, agent: Agent, now: datetime) -> bool:
