@@ -5,12 +5,13 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from routing.domain import Agent, SkillRequirement
+from routing.domain import Agent, RoutingTicket, SkillRequirement
+from routing.domain.assignment import queue_order
 from routing.domain.calendars import Calendar
 from routing.domain.candidates import Reason, evaluate
 from routing.domain.policies import EscalationStep, OrderKey, QueuePolicy
 from routing.domain.shifts import ShiftWindows
-from ticketflow_shared.events import Presence
+from ticketflow_shared.events import Presence, Priority
 
 T0 = datetime(2026, 3, 2, 10, tzinfo=UTC)  # a Monday
 BILLING = SkillRequirement("billing", 5)
@@ -162,3 +163,31 @@ def test_never_over_capacity_nor_below_a_required_level_unless_relaxed(
         assert chosen.active_count < chosen.capacity
         assert chosen.presence is Presence.available
         assert chosen.level("billing") >= floor
+
+
+tickets_strategy = st.lists(
+    st.builds(
+        lambda i, prio, minutes, dept: RoutingTicket(
+            ticket_id=f"TF-{i}",
+            category="billing",
+            priority=prio,
+            created_at=T0 + timedelta(minutes=minutes),
+            requirement=BILLING,
+            department=dept,
+        ),
+        st.integers(0, 10_000),
+        st.sampled_from(list(Priority)),
+        st.integers(0, 600),
+        st.sampled_from(["billing", "technical", None]),
+    ),
+    max_size=30,
+    unique_by=lambda t: t.ticket_id,
+)
+
+
+@given(tickets_strategy)
+def test_a_drain_keeps_queue_priority_order_and_the_agent_s_departments(tickets) -> None:
+    ordered = queue_order(agent("a"), tickets)
+    assert [t.queue_key for t in ordered] == sorted(t.queue_key for t in ordered)
+    assert all(t.department in ("billing", None) for t in ordered)
+    assert len(ordered) == sum(t.department != "technical" for t in tickets)
