@@ -7,16 +7,21 @@ the first and falls back to the next only if another claimer won the slot. In th
 the agents come from the store already narrowed by `available_for` (available, the skill at
 the level), so two cases are timed: ranking all agents, and ranking only those candidates.
 Store reads and the claim insert are not part of this; `bench/pipeline.py` counts those.
-Run: `.venv/bin/python bench/routing_decision.py`.
+`evaluate` is what `assign` now runs: the candidates under a queue policy, with a reason
+for each agent passed over. Run: `.venv/bin/python bench/routing_decision.py`.
 """
 
 import argparse
 import random
 import statistics
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from routing.domain import Agent, SkillRequirement, rank_agents
+from routing.domain.calendars import DAYS, Calendar
+from routing.domain.candidates import evaluate
+from routing.domain.policies import QueuePolicy
+from routing.domain.shifts import ShiftWindows
 from ticketflow_shared.events import Presence
 
 
@@ -63,6 +68,32 @@ def time_decisions(pools: list[tuple[list[Agent], SkillRequirement]]) -> tuple[l
     return took, nobody
 
 
+def time_evaluations(
+    pools: list[tuple[list[Agent], SkillRequirement]], now: datetime
+) -> tuple[list[float], int]:
+    """The same, through `evaluate` under a queue policy with a preferred skill, a fairness
+    cap and shifts (half the agents have one), with the reasons for every agent."""
+    took, nobody = [], 0
+    windows = ShiftWindows()
+    for agents, requirement in pools:
+        policy = QueuePolicy(
+            "dept_0",
+            required=(requirement,),
+            preferred=(SkillRequirement("skill_000", 3),),
+            fairness_cap=4,
+        )
+        start = time.perf_counter_ns()
+        evaluation = evaluate(
+            agents,
+            policy.needs(timedelta(seconds=400)),
+            on_shift=lambda agent: windows.on_shift(agent, now),
+            recent={},
+        )
+        took.append((time.perf_counter_ns() - start) / 1000)
+        nobody += not evaluation.ranked
+    return took, nobody
+
+
 def line(name: str, took: list[float], nobody: int, pool: float) -> str:
     ordered = sorted(took)
     p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
@@ -97,6 +128,14 @@ def main() -> None:
     print(
         line("store's candidates only", took, nobody, statistics.mean(len(a) for a, _ in narrowed))
     )
+    shift = Calendar.weekly("Europe/Berlin", {d: ["08:00-20:00"] for d in DAYS[:5]}, country="DE")
+    for agent in agents[::2]:
+        agent.shift = shift
+    now = datetime(2026, 3, 4, 10, tzinfo=UTC)
+    time_evaluations(narrowed[:100], now)  # warm up
+    took, nobody = time_evaluations(narrowed, now)
+    mean = statistics.mean(len(a) for a, _ in narrowed)
+    print(line("evaluate, policy + shifts", took, nobody, mean))
 
 
 if __name__ == "__main__":

@@ -6,19 +6,16 @@ ticket twice. Whoever loses a race looks again.
 """
 
 import logging
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from routing import offers
-from routing.domain import (
-    Agent,
-    Assignment,
-    RoutingTicket,
-    SkillRequirement,
-    next_ticket_for,
-    rank_agents,
-)
+from routing import explain, offers
+from routing.domain import Agent, Assignment, RoutingTicket, SkillRequirement
+from routing.domain.assignment import queue_order
+from routing.domain.candidates import Evaluation, evaluate
 from routing.domain.offers import Offer, OfferSettings
+from routing.domain.shifts import ShiftWindows
 from routing.ports import ClaimResult, Stores
 from ticketflow_shared.events import AgentUpdatedV1, Envelope, OfferOutcome, Payload, Position
 from ticketflow_shared.outbox import recorded_events
@@ -27,6 +24,8 @@ log = logging.getLogger(__name__)
 SOURCE = "/ticketflow/routing"
 MAX_SLOT_RACES = 50
 MAX_DRAIN_STEPS = 1000
+RECENT = timedelta(hours=1)  # the fairness cap's rolling window
+SHIFTS = ShiftWindows()  # calendar windows, cached per shift until they end
 
 
 class Outcome(StrEnum):
@@ -106,18 +105,53 @@ async def assign(
         # here), announce it now. Announcing an announced claim publishes nothing new.
         await confirm(ticket.ticket_id, stores)
         return Outcome.taken
-    candidates = await stores.agents.available_for(ticket.requirement)
-    if ticket.department_only if own_department is None else own_department:
-        candidates = [agent for agent in candidates if agent.serves(ticket.department)]
     declined = await declined_recently(ticket.ticket_id, stores)
-    candidates = [
-        agent for agent in candidates if agent.may_get(ticket) and agent.agent_id not in declined
-    ]
-    for agent in rank_agents(await with_loads(candidates, stores), ticket.requirement):
-        outcome = await claim(agent, ticket, stores)
+    outcome, _ = await choose(ticket, stores, own_department=own_department, declined=declined)
+    return outcome
+
+
+async def choose(
+    ticket: RoutingTicket,
+    stores: Stores,
+    *,
+    own_department: bool | None = None,
+    only: Agent | None = None,
+    declined: Collection[str] = frozenset(),
+) -> tuple[Outcome, Evaluation]:
+    """Evaluate the candidates under the ticket's policy, claim for the best one that still
+    can, and record the decision. `only`: consider that agent alone (a drain)."""
+    now = stores.now()
+    plan = await explain.plan_for(ticket, stores, now)
+    if only is not None:
+        pool = [only]
+    else:
+        pool = await stores.agents.available_for(plan.needs.required[0])
+        if ticket.department_only if own_department is None else own_department:
+            pool = [agent for agent in pool if agent.serves(plan.department)]
+        pool = await with_loads([agent for agent in pool if agent.may_get(ticket)], stores)
+    since = now - RECENT
+    evaluation = evaluate(
+        pool,
+        plan.needs,
+        language=ticket.language,
+        on_shift=lambda agent: SHIFTS.on_shift(agent, now),
+        declined=declined,
+        recent={agent.agent_id: agent.assigned_since(since) for agent in pool},
+    )
+    outcome, chosen = Outcome.no_agent, None
+    for agent in evaluation.ranked:
+        outcome = await claim(agent, plan.effective(ticket), stores)
         if outcome is not Outcome.no_agent:
-            return outcome
-    return Outcome.no_agent
+            chosen = agent if outcome is Outcome.assigned else None
+            break
+    # A drain looks at one agent only: its misses would hide the ticket's full decision.
+    if chosen is not None or (only is None and outcome is Outcome.no_agent):
+        await explain.record(
+            stores, ticket, explain.decision(ticket, plan, evaluation, chosen, now)
+        )
+    if chosen is not None:
+        await stores.agents.note_assigned(chosen.agent_id, now)
+    return outcome, evaluation
 
 
 async def declined_recently(ticket_id: str, stores: Stores) -> set[str]:
@@ -230,25 +264,16 @@ async def drain(agent_id: str, stores: Stores) -> int:
         if agent is None or not (await with_loads([agent], stores))[0].has_spare_capacity:
             break
         waiting = await stores.queue.waiting_for(agent, limit=agent.free_slots + 10)
-        ticket = await _next_not_declined(agent, waiting, stores)
-        if ticket is None:
-            break
-        outcome = await claim(agent, ticket, stores)
+        outcome = Outcome.no_agent
+        for ticket in queue_order(agent, waiting):
+            declined = await declined_recently(ticket.ticket_id, stores)
+            outcome, _ = await choose(ticket, stores, only=agent, declined=declined)
+            if outcome is not Outcome.no_agent:
+                break
         if outcome is Outcome.no_agent:
             break
         assigned += outcome is Outcome.assigned
     return assigned
-
-
-async def _next_not_declined(
-    agent: Agent, waiting: list[RoutingTicket], stores: Stores
-) -> RoutingTicket | None:
-    """The queued ticket `agent` takes next, leaving out those it declined lately."""
-    while (ticket := next_ticket_for(agent, waiting)) is not None:
-        if agent.agent_id not in await declined_recently(ticket.ticket_id, stores):
-            return ticket
-        waiting = [other for other in waiting if other.ticket_id != ticket.ticket_id]
-    return None
 
 
 async def release(

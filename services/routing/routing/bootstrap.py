@@ -4,7 +4,7 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from routing import api, consumers, offers_api, views
+from routing import api, consumers, explain_api, offers_api, policies_api, views
 from routing.adapters.collections import INDEXES, OUTBOX_COLLECTIONS
 from routing.adapters.legacy_claims import key_claims_by_ticket
 from routing.adapters.stores import mongo_stores
@@ -44,7 +44,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         runtime,
         title="ticketflow routing",
         description="Skill-based assignment of tickets to agents, with queues and capacity.",
-        routers=[api.router, offers_api.router],
+        routers=[api.router, offers_api.router, policies_api.router, explain_api.router],
         on_start=[migrate, start_consumers, start_sweeper],
         dead_letter_visibility=partial(views.sees_ticket, stores),
         on_stop=[stop_sweeper],

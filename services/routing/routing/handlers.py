@@ -113,6 +113,12 @@ async def set_department(settings: DepartmentSettings, stores: Stores) -> Depart
     return settings
 
 
+def ticket_language(event: TicketCreatedV1) -> str | None:
+    """The ticket's language, else a `language` field's, as a lower-case tag."""
+    language = event.language or event.fields.get("language")
+    return str(language).strip().lower()[:16] or None if language else None
+
+
 async def ticket_created(
     event: TicketCreatedV1, stores: Stores, position: Position | None = None
 ) -> None:
@@ -126,6 +132,7 @@ async def ticket_created(
         requirement=rule.requirement,
         department=event.department,
         created_by=event.created_by,
+        language=ticket_language(event),
     )
     if not await stores.tickets.add(ticket, stores.now(), position):
         if await stores.tickets.is_routed(ticket.ticket_id):

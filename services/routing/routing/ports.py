@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from routing.domain import (
     Agent,
@@ -23,6 +23,7 @@ from routing.domain import (
     TicketRecord,
 )
 from routing.domain.offers import Cooldown, Offer
+from routing.domain.policies import QueuePolicy
 from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
 from ticketflow_shared.events import Envelope, Position, Presence, Priority, TicketStatus
 
@@ -57,6 +58,9 @@ class AgentRepository(Protocol):
 
     async def available_for(self, requirement: SkillRequirement) -> list[Agent]:
         """Available agents with capacity and the skill at the level (loads not filled in)."""
+
+    async def note_assigned(self, agent_id: str, now: datetime) -> None:
+        """The agent got a new ticket at `now` (for the fairness cap and the idle order)."""
 
 
 class AssignmentRepository(Protocol):
@@ -252,6 +256,26 @@ class OfferTimers(Protocol):
     def disarm(self, offer_id: str) -> None: ...
 
 
+class PolicyRepository(Protocol):
+    async def get(self, key: str) -> QueuePolicy | None: ...
+
+    async def for_ticket(self, department: str | None, category: str) -> QueuePolicy | None:
+        """The category's policy in the department, else the department's; None if neither."""
+
+    async def all(self) -> list[QueuePolicy]: ...
+
+    async def put(self, policy: QueuePolicy, now: datetime) -> QueuePolicy:
+        """Store as the next version of its key; the stored policy."""
+
+    async def delete(self, key: str, now: datetime) -> bool: ...
+
+
+class DecisionRepository(Protocol):
+    async def put(self, ticket_id: str, decision: dict[str, Any]) -> None: ...
+
+    async def get(self, ticket_id: str) -> dict[str, Any] | None: ...
+
+
 @dataclass
 class Stores:
     """Everything a handler touches, passed by name; tests build it from fakes."""
@@ -267,6 +291,9 @@ class Stores:
     # Without them (unit tests' fakes) every department assigns at once.
     offers: OfferRepository | None = None
     offer_timers: OfferTimers | None = None
+    # Queue policies and the last decision per ticket; without them, rules alone route.
+    policies: PolicyRepository | None = None
+    decisions: DecisionRepository | None = None
 
     def now(self) -> datetime:
         """The time, read by a handler and passed down to what it writes."""

@@ -1,12 +1,15 @@
 """Agents' profiles in Mongo; what they hold lives in the assignments collection."""
 
-from datetime import datetime
+import json
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from routing.domain import Agent, SkillRequirement
+from routing.domain.calendars import Calendar
 from ticketflow_shared import outbox
 from ticketflow_shared.events import Envelope, Presence
 from ticketflow_shared.store import replace_map
@@ -14,6 +17,39 @@ from ticketflow_shared.store import replace_map
 
 def _profile(agent: Agent) -> dict[str, Any]:
     return {**agent.profile(), "presence": agent.presence.value, "version": agent.version}
+
+
+RECENT_WINDOW = timedelta(hours=1)
+
+
+@lru_cache(maxsize=4096)
+def _calendar(timezone: str, hours: str, country: str | None, closed: tuple[str, ...]) -> Calendar:
+    return Calendar.weekly(
+        timezone,
+        json.loads(hours),
+        country=country,
+        closed_dates=[date.fromisoformat(day) for day in closed],
+    )
+
+
+def shift_doc(shift: Calendar | None) -> dict[str, Any] | None:
+    if shift is None:
+        return None
+    return {
+        "timezone": shift.timezone,
+        # Pairs, not a map: FerretDB may skip a $set of a map whose values alone match.
+        "hours": [[day, hours] for day, hours in shift.hours().items()],
+        "country": shift.country,
+        "closed_dates": sorted(day.isoformat() for day in shift.closed_dates),
+    }
+
+
+def shift_of(doc: dict[str, Any] | None) -> Calendar | None:
+    """A stored shift as a calendar, parsed once per distinct shift."""
+    if not doc:
+        return None
+    hours = json.dumps(dict(doc["hours"]), sort_keys=True)
+    return _calendar(doc["timezone"], hours, doc.get("country"), tuple(doc.get("closed_dates", ())))
 
 
 def _agent(doc: dict[str, Any]) -> Agent:
@@ -25,6 +61,10 @@ def _agent(doc: dict[str, Any]) -> Agent:
         capacity=doc["capacity"],
         presence=Presence(doc["presence"]),
         version=doc.get("version", 0),
+        languages=tuple(doc.get("languages") or ()),
+        shift=shift_of(doc.get("shift")),
+        last_assigned_at=doc.get("last_assigned_at"),
+        recent_assignments=tuple(doc.get("recent_assignments") or ()),
     )
 
 
@@ -87,3 +127,36 @@ class MongoAgents:
             f"skills.{requirement.skill}": {"$gte": requirement.min_level},
         }
         return [_agent(doc) async for doc in self.collection.find(query, {outbox.OUTBOX: 0})]
+
+    async def note_assigned(self, agent_id: str, now: datetime) -> None:
+        """Remember a new ticket for `agent_id` at `now`, keeping the last hour's.
+
+        Read, then written whole: FerretDB 1.24 ignores `$slice` and conditional `$pull`.
+        Two at once may keep one of their times only; the fairness cap is a soft limit.
+        """
+        doc = await self.collection.find_one({"_id": agent_id}, {"recent_assignments": 1})
+        if doc is None:
+            return
+        since = now - RECENT_WINDOW
+        kept = [at for at in doc.get("recent_assignments") or [] if at > since]
+        update = {"recent_assignments": [*kept, now], "last_assigned_at": now}
+        await self.collection.update_one({"_id": agent_id}, {"$set": update})
+
+    async def set_extras(
+        self,
+        agent_id: str,
+        *,
+        languages: list[str] | None = None,
+        shift: Calendar | None = None,
+        clear_shift: bool = False,
+    ) -> bool:
+        """Store an agent's languages and shift (not part of agent.updated.v1)."""
+        update: dict[str, Any] = {}
+        if languages is not None:
+            update["languages"] = languages
+        if shift is not None or clear_shift:
+            update["shift"] = shift_doc(shift)
+        if not update:
+            return await self.collection.find_one({"_id": agent_id}, {"_id": 1}) is not None
+        result = await self.collection.update_one({"_id": agent_id}, {"$set": update})
+        return result.matched_count == 1

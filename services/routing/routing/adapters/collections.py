@@ -11,6 +11,9 @@ RULES = "routing_rules"
 DEPARTMENTS = "departments"
 OFFER_OUTCOMES = "offer_outcomes"  # `_id` = offer id: the insert that settles an offer
 OFFER_COOLDOWNS = "offer_cooldowns"  # `_id` = ticket id: who declined it, until when
+QUEUE_POLICIES = "queue_policies"
+DECISIONS = "routing_decisions"
+ESCALATIONS = "escalation_steps"
 
 OUTBOX_COLLECTIONS = (AGENTS, ASSIGNMENTS, QUEUE, RESOLUTIONS, OFFER_OUTCOMES)
 

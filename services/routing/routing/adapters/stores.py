@@ -3,8 +3,10 @@
 from routing.adapters import collections as names
 from routing.adapters.agents import MongoAgents
 from routing.adapters.assignments import MongoAssignments
+from routing.adapters.decisions import MongoDecisions
 from routing.adapters.departments import MongoDepartments
 from routing.adapters.offers import MongoOffers
+from routing.adapters.policies import MongoPolicies
 from routing.adapters.rules import MongoRules
 from routing.adapters.tickets import MongoQueue, MongoResolutions, MongoTickets
 from routing.ports import Stores
@@ -25,4 +27,6 @@ def mongo_stores(runtime: Runtime) -> Stores:
             db[names.ASSIGNMENTS], db[names.OFFER_OUTCOMES], db[names.OFFER_COOLDOWNS], publish
         ),
         clock=runtime.clock,
+        policies=MongoPolicies(db[names.QUEUE_POLICIES]),
+        decisions=MongoDecisions(db[names.DECISIONS]),
     )

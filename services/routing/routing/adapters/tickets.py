@@ -39,6 +39,7 @@ def _ticket_fields(ticket: RoutingTicket) -> dict[str, Any]:
         "created_by": ticket.created_by,
         "department_only": ticket.department_only,
         "released_by": ticket.released_by,
+        "language": ticket.language,
     }
 
 
@@ -53,6 +54,7 @@ def _ticket(doc: dict[str, Any]) -> RoutingTicket:
         created_by=doc.get("created_by"),
         department_only=bool(doc.get("department_only")),
         released_by=doc.get("released_by"),
+        language=doc.get("language"),
     )
 
 

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from routing.domain.calendars import Calendar
 from routing.domain.tickets import RoutingTicket, SkillRequirement
 from ticketflow_shared.events import AgentUpdatedV1, Payload, Presence, TicketAssignedV1
 
@@ -36,6 +37,10 @@ class Agent:
     presence: Presence
     version: int = 0
     held: dict[int, str] = field(default_factory=dict)  # capacity slot -> ticket id
+    languages: tuple[str, ...] = ()
+    shift: Calendar | None = None  # None: always on shift
+    last_assigned_at: datetime | None = None
+    recent_assignments: tuple[datetime, ...] = ()  # when it got its new tickets lately
     events: list[Payload] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -161,6 +166,10 @@ class Agent:
             active_tickets=self.active_count,
             updated_at=now,
         )
+
+    def assigned_since(self, since: datetime) -> int:
+        """How many new tickets the agent got after `since` (for the fairness cap)."""
+        return sum(at > since for at in self.recent_assignments)
 
     def pull_events(self) -> list[Payload]:
         events, self.events = self.events, []

@@ -28,3 +28,10 @@ def next_ticket_for(agent: Agent, queued: Iterable[RoutingTicket]) -> RoutingTic
         and agent.can_take(ticket.requirement)
     ]
     return min(takeable, key=lambda ticket: ticket.queue_key, default=None)
+
+
+def queue_order(agent: Agent, queued: Iterable[RoutingTicket]) -> list[RoutingTicket]:
+    """The queued tickets routing may give `agent` unasked, of its department or of none,
+    in service order (skills are for the ticket's policy to judge)."""
+    mine = [t for t in queued if agent.serves(t.department) and agent.may_get(t)]
+    return sorted(mine, key=lambda ticket: ticket.queue_key)

@@ -58,6 +58,8 @@ class RoutingTicket:
     department_only: bool = False
     # The agent who put it back in the queue by hand: not given it again automatically.
     released_by: str | None = None
+    # The customer's language, for policies that match it to agents' languages.
+    language: str | None = None
 
     @property
     def lane(self) -> tuple[SkillRequirement, str | None]:
