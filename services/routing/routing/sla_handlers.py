@@ -130,14 +130,15 @@ async def arm(ticket: TicketSla, before: dict, deps: SlaDeps) -> None:
 async def check(timer: Timer, deps: SlaDeps) -> list[Envelope] | None:
     """The warning or breach a timer owes, if its clock still runs to that due time."""
     found = await deps.store.get(timer.data["ticket"])
-    clock = found[0].clocks.get(timer.data["clock"]) if found else None
-    if clock is None:
+    ticket = found[0] if found else None
+    clock = ticket.clocks.get(timer.data["clock"]) if ticket else None
+    if ticket is None or clock is None:
         return None
     due = _due(clock, timer.data["kind"])
     if due is None or stored_time(due) != timer.due:
         return None
     at = max(deps.clock.now(), due)
-    owed = clock.warn(at) if timer.data["kind"] == "warn" else clock.breach(at)
+    owed = clock.warn(at) if timer.data["kind"] == "warn" else ticket.breach(clock, at)
     if not owed:
         return None
     return recorded_events(clock.events, source=SOURCE, subject=clock.ticket_id)

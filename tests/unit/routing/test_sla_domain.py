@@ -235,3 +235,24 @@ def test_paused_time_is_never_counted(pauses: list[tuple[int, int]]) -> None:
     resolution = ticket.latest(RES)
     assert resolution.used_at(ticket.calendar, clock.now()) == running
     assert resolution.due_at == clock.now() + timedelta(seconds=24 * 3600 - running)
+
+
+def test_a_breach_announces_the_raise_and_the_page() -> None:
+    clock = FakeClock()
+    actions = (BreachAction.raise_priority, BreachAction.page_supervisor)
+    ticket = TicketSla.open("TF-1", policy(on_breach=actions), Priority.high, clock.now())
+    first = ticket.running(FR)
+    clock.advance(3600)
+    assert ticket.breach(first, clock.now()) and not ticket.breach(first, clock.now())
+    breach, escalated = first.events
+    assert isinstance(breach, SlaBreachedV1)
+    assert (escalated.trigger, escalated.source) == ("sla", "routing")
+    assert escalated.priority is Priority.urgent and escalated.page_supervisor
+
+
+def test_a_breach_without_actions_escalates_nothing() -> None:
+    clock = FakeClock()
+    ticket = TicketSla.open("TF-1", policy(), Priority.high, clock.now())
+    clock.advance(3600)
+    assert ticket.breach(ticket.running(FR), clock.now())
+    assert [type(e) for e in ticket.latest(FR).events] == [SlaBreachedV1]

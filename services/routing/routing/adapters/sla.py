@@ -158,3 +158,10 @@ class SlaStore:
 
     async def put_policy(self, policy: SlaPolicy) -> None:
         await self.policies.replace_one({"_id": policy.name}, policy_doc(policy), upsert=True)
+
+    async def policy(self, name: str) -> SlaPolicy | None:
+        doc = await self.policies.find_one({"_id": name})
+        return policy_from(doc) if doc else None
+
+    async def delete_policy(self, name: str) -> bool:
+        return (await self.policies.delete_one({"_id": name})).deleted_count == 1

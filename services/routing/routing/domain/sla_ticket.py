@@ -3,8 +3,16 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from routing.domain.sla import SlaClock, SlaPolicy
-from ticketflow_shared.events import AuthorKind, Priority, SlaTarget, TicketStatus, Visibility
+from routing.domain.sla import BreachAction, SlaClock, SlaPolicy
+from ticketflow_shared.events import (
+    AuthorKind,
+    EscalationTrigger,
+    Priority,
+    SlaTarget,
+    TicketEscalatedV1,
+    TicketStatus,
+    Visibility,
+)
 
 CLOSED = TicketStatus.closed
 SOLVED = TicketStatus.solved
@@ -95,6 +103,30 @@ class TicketSla:
             seconds = self.policy.target(priority, clock.target)
             if seconds is not None:
                 clock.retarget(self.calendar, priority, seconds, at)
+
+    def breach(self, clock: SlaClock, at: datetime) -> bool:
+        """Record `clock`'s breach and, when the policy raises or pages, the escalation."""
+        if not clock.breach(at):
+            return False
+        actions = set(self.policy.on_breach)
+        raised = BreachAction.raise_priority in actions
+        page = BreachAction.page_supervisor in actions
+        if raised or page:
+            priority = self.policy.raised(self.priority) if raised else None
+            clock.events.append(
+                TicketEscalatedV1(
+                    ticket_id=self.ticket_id,
+                    source="routing",
+                    trigger=EscalationTrigger.sla,
+                    reason=f"SLA {clock.target.value} breached (policy {self.policy.name})",
+                    priority=priority,
+                    page_supervisor=page,
+                    department=clock.department,
+                    agent_id=clock.agent_id,
+                    escalated_at=at,
+                )
+            )
+        return True
 
     def _start(self, target: SlaTarget, at: datetime, **kwargs) -> SlaClock | None:
         clock = SlaClock.start(self.ticket_id, target, self.policy, self.priority, at, **kwargs)
