@@ -214,6 +214,23 @@ def load(routing: str, token: str) -> dict[str, str]:
     return outcome
 
 
+SLA_POLICY = {
+    "targets": {
+        "urgent": {"first_response": 15 * 60, "next_response": 30 * 60, "resolution": 4 * 3600},
+        "high": {"first_response": 3600, "next_response": 2 * 3600, "resolution": 8 * 3600},
+        "normal": {"first_response": 4 * 3600, "next_response": 8 * 3600, "resolution": 24 * 3600},
+    },
+    "calendar": {
+        "mode": "business_hours",
+        "timezone": "Europe/Berlin",
+        "hours": {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")},
+        "country": "DE",
+    },
+    "on_breach": ["raise_priority", "page_supervisor"],
+}
+"""Business hours in Berlin: urgent answered within 15 minutes, high 1 hour, normal 4 hours."""
+
+
 def put_missing(url: str, token: str, body: dict, present) -> str:
     """PUT `body` at `url` unless `present(answer of GET url)`: "created" or "kept"."""
     status, current = call(url, token, method="GET")
@@ -278,6 +295,10 @@ def main() -> int:
     try:
         outcome = load(args.routing, credentials["ADMIN_TOKEN"])
         desk = load_desk(args.intake, credentials["ADMIN_TOKEN"])
+        sla_url = f"{args.routing}/sla/policies/standard"
+        desk["sla policy standard"] = put_missing(
+            sla_url, credentials["ADMIN_TOKEN"], SLA_POLICY, bool
+        )
         if args.credentials:
             known = read_env_file(args.credentials).get("CRM_KEY")
             credentials["CRM_KEY"] = integration_key(args.intake, credentials["ADMIN_TOKEN"], known)

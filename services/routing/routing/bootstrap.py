@@ -4,12 +4,13 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from routing import api, consumers, explain_api, offers_api, policies_api, views
+from routing import api, consumers, explain_api, offers_api, policies_api, sla_api, views
 from routing.adapters.collections import INDEXES, OUTBOX_COLLECTIONS
 from routing.adapters.legacy_claims import key_claims_by_ticket
 from routing.adapters.stores import mongo_stores
 from routing.offers_watch import OfferWatch
 from routing.settings import RoutingSettings
+from routing.sla_wiring import build_sla
 from routing.sweeper import Sweeper
 from ticketflow_shared.http import service_app
 from ticketflow_shared.runtime import Runtime
@@ -19,6 +20,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
     runtime = Runtime(settings, INDEXES, OUTBOX_COLLECTIONS)
     stores = mongo_stores(runtime)
+    sla = build_sla(runtime, settings)
     sweeper = Sweeper(
         stores, settings.sweep_seconds, settings.stale_after_seconds, settings.sweep_batch
     )
@@ -29,7 +31,10 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         await key_claims_by_ticket(runtime.db)
 
     async def start_consumers(runtime: Runtime) -> None:
-        await consumers.subscribe(runtime, stores)
+        await consumers.subscribe(runtime, stores, sla)
+
+    async def start_sla_timers(runtime: Runtime) -> None:
+        sla.timers.start()
 
     async def start_sweeper(runtime: Runtime) -> None:
         # Only now, after the migration: the sweep must not see claims still being moved.
@@ -44,10 +49,17 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         runtime,
         title="ticketflow routing",
         description="Skill-based assignment of tickets to agents, with queues and capacity.",
-        routers=[api.router, offers_api.router, policies_api.router, explain_api.router],
-        on_start=[migrate, start_consumers, start_sweeper],
+        routers=[
+            api.router,
+            offers_api.router,
+            policies_api.router,
+            explain_api.router,
+            sla_api.router,
+        ],
+        on_start=[migrate, start_consumers, start_sweeper, start_sla_timers],
         dead_letter_visibility=partial(views.sees_ticket, stores),
         on_stop=[stop_sweeper],
     )
     app.state.stores = stores
+    app.state.sla = sla
     return app

@@ -1,11 +1,13 @@
 """Routing's one bus subscription: new tickets get routed, and the lifecycle moves slots."""
 
-from routing import handlers, lifecycle
+from routing import handlers, lifecycle, sla_handlers
 from routing.ports import Stores
+from routing.sla_handlers import SlaDeps
 from ticketflow_shared.dispatch import EventHandlers
 from ticketflow_shared.events import (
     Envelope,
     TicketCreatedV1,
+    TicketMessageAddedV1,
     TicketResolvedV1,
     TicketStatusChangedV1,
     TicketTransferredV1,
@@ -14,21 +16,31 @@ from ticketflow_shared.events import (
 from ticketflow_shared.runtime import Runtime
 
 
-async def subscribe(runtime: Runtime, stores: Stores) -> None:
+async def subscribe(runtime: Runtime, stores: Stores, sla: SlaDeps | None = None) -> None:
     async def created(envelope: Envelope, payload: TicketCreatedV1) -> None:
         await handlers.ticket_created(payload, stores, envelope.position())
+        if sla:
+            await sla_handlers.ticket_created(payload, sla, envelope.position())
 
     async def resolved(envelope: Envelope, payload: TicketResolvedV1) -> None:
         await handlers.ticket_resolved(payload, stores, envelope.position())
 
     async def status_changed(envelope: Envelope, payload: TicketStatusChangedV1) -> None:
         await lifecycle.status_changed(payload, stores, envelope.position())
+        if sla:
+            await sla_handlers.status_changed(payload, sla, envelope.position())
 
     async def transferred(envelope: Envelope, payload: TicketTransferredV1) -> None:
         await lifecycle.transferred(payload, stores, envelope.position())
 
     async def updated(envelope: Envelope, payload: TicketUpdatedV1) -> None:
         await lifecycle.updated(payload, stores, envelope.position())
+        if sla:
+            await sla_handlers.updated(payload, sla, envelope.position())
+
+    async def message_added(envelope: Envelope, payload: TicketMessageAddedV1) -> None:
+        if sla:
+            await sla_handlers.message_added(payload, sla, envelope.position())
 
     events = (
         EventHandlers()
@@ -38,4 +50,6 @@ async def subscribe(runtime: Runtime, stores: Stores) -> None:
         .on(TicketTransferredV1, handler=transferred)
         .on(TicketUpdatedV1, handler=updated)
     )
+    if sla:
+        events.on(TicketMessageAddedV1, handler=message_added)
     await runtime.consume(events)

@@ -11,3 +11,5 @@ class RoutingSettings(ServiceSettings):
     stale_after_seconds: float = Field(default=30.0, gt=0)
     sweep_batch: int = Field(default=200, ge=1)
     offer_poll_seconds: float = Field(default=1.0, gt=0)
+    sla_poll_seconds: float = Field(default=1.0, gt=0)
+    sla_horizon_seconds: float = Field(default=5.0, gt=0)

@@ -2,6 +2,8 @@
 
 from pymongo import ASCENDING, IndexModel
 
+from ticketflow_shared import timers
+
 AGENTS = "agents"
 ASSIGNMENTS = "assignments"
 TICKETS = "tickets"
@@ -15,7 +17,12 @@ QUEUE_POLICIES = "queue_policies"
 DECISIONS = "routing_decisions"
 ESCALATIONS = "escalation_steps"
 
-OUTBOX_COLLECTIONS = (AGENTS, ASSIGNMENTS, QUEUE, RESOLUTIONS, OFFER_OUTCOMES)
+SLA_TICKETS = "sla_tickets"
+SLA_POLICIES = "sla_policies"
+SLA_TIMERS = "sla_timers"
+SLA_FIRINGS = "sla_firings"
+
+OUTBOX_COLLECTIONS = (AGENTS, ASSIGNMENTS, QUEUE, RESOLUTIONS, OFFER_OUTCOMES, SLA_FIRINGS)
 
 INDEXES: dict[str, list[IndexModel]] = {
     AGENTS: [IndexModel([("presence", ASCENDING)], name="presence")],
@@ -35,4 +42,5 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("category", ASCENDING)], name="category"),
     ],
     TICKETS: [IndexModel([("routed", ASCENDING), ("received_at", ASCENDING)], name="unrouted")],
+    SLA_TIMERS: timers.index_models(),
 }

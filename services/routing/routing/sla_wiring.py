@@ -1,0 +1,27 @@
+"""Routing's SLA parts built on the process's runtime: store, due timers, dependencies."""
+
+from routing import sla_handlers
+from routing.adapters import collections as names
+from routing.adapters.sla import SlaStore
+from routing.settings import RoutingSettings
+from routing.sla_handlers import SlaDeps
+from ticketflow_shared.runtime import Runtime
+from ticketflow_shared.timers import DueTimers
+
+
+def build_sla(runtime: Runtime, settings: RoutingSettings) -> SlaDeps:
+    db = runtime.db
+    deps = SlaDeps(SlaStore(db[names.SLA_TICKETS], db[names.SLA_POLICIES]), clock=runtime.clock)
+    deps.timers = DueTimers(
+        "sla",
+        db[names.SLA_TIMERS],
+        db[names.SLA_FIRINGS],
+        runtime.scheduler,
+        lambda timer: sla_handlers.check(timer, deps),
+        runtime.publish_outbox,
+        claimed=lambda timer, _: sla_handlers.claimed(timer, deps),
+        clock=runtime.clock,
+        poll_seconds=settings.sla_poll_seconds,
+        horizon_seconds=settings.sla_horizon_seconds,
+    )
+    return deps

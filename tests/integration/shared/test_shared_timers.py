@@ -1,0 +1,133 @@
+"""Durable timers on the real store: one firing of two racing processes, and a restart."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from support import Namespace
+from ticketflow_shared.clock import SYSTEM_CLOCK
+from ticketflow_shared.events import Envelope, SlaBreachedV1, SlaTarget
+from ticketflow_shared.scheduling import Scheduler
+from ticketflow_shared.store import mongo_client
+from ticketflow_shared.timers import DueTimers, Timer, index_models
+
+pytestmark = pytest.mark.integration
+
+
+class Process:
+    """One routing-like process: its own client, scheduler and timers."""
+
+    def __init__(self, namespace: Namespace, published: list[Envelope]) -> None:
+        self.client = mongo_client(namespace.servers.mongo_url, "timer-tests")
+        db = self.client[namespace.database("timers")]
+        self.published = published
+        self.scheduler = Scheduler()
+        self.timers = DueTimers(
+            "test",
+            db["timers"],
+            db["firings"],
+            self.scheduler,
+            self.check,
+            self.flush,
+            poll_seconds=0.2,
+            horizon_seconds=2.0,
+        )
+
+    async def check(self, timer: Timer) -> list[Envelope]:
+        event = SlaBreachedV1(
+            ticket_id=timer.data["ticket"],
+            target=SlaTarget.first_response,
+            policy="p",
+            policy_version=1,
+            priority="high",
+            target_seconds=1,
+            due_at=timer.due,
+            at=SYSTEM_CLOCK.now(),
+        )
+        return [Envelope.wrap(event, source="routing", subject=timer.data["ticket"])]
+
+    async def flush(self, collection, doc_id, entries) -> None:
+        self.published.extend(Envelope.model_validate_json(e["body"]) for e in entries)
+        await collection.update_one({"_id": doc_id}, {"$set": {"outbox": []}})
+
+    async def start(self) -> None:
+        await self.timers.timers.create_indexes(index_models())
+        self.timers.start()
+        self.scheduler.start()
+
+    async def stop(self) -> None:
+        await self.scheduler.stop()
+        await self.client.close()
+
+
+@pytest.fixture
+async def published() -> AsyncIterator[list[Envelope]]:
+    yield []
+
+
+async def wait_for(condition, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+
+
+async def test_two_processes_racing_fire_a_timer_once(namespace, published) -> None:
+    first, second = Process(namespace, published), Process(namespace, published)
+    await first.start()
+    await second.start()
+    try:
+        due = SYSTEM_CLOCK.now() + timedelta(seconds=0.8)
+        for n in range(5):
+            await first.timers.schedule(
+                f"TF-{n}:first_response:0:breach", due, {"ticket": f"TF-{n}"}
+            )
+        await asyncio.sleep(0.5)  # the second process arms them from its poll
+        await wait_for(lambda: len(published) >= 5)
+        await asyncio.sleep(0.5)
+        assert sorted(e.subject for e in published) == [f"TF-{n}" for n in range(5)]
+        assert first.timers.stats.armed == second.timers.stats.armed == 5  # both raced
+        assert first.timers.stats.claimed + second.timers.stats.claimed == 5
+        assert await first.timers.timers.count_documents({}) == 0
+    finally:
+        await first.stop()
+        await second.stop()
+
+
+async def test_a_new_process_fires_what_a_stopped_one_armed(namespace, published) -> None:
+    gone = Process(namespace, published)
+    await gone.start()
+    due = SYSTEM_CLOCK.now() + timedelta(seconds=1)
+    await gone.timers.schedule("TF-9:resolution:0:breach", due, {"ticket": "TF-9"})
+    await gone.stop()
+    after = Process(namespace, published)
+    await after.start()
+    try:
+        await wait_for(lambda: published, seconds=4)
+        assert [e.subject for e in published] == ["TF-9"]
+        received = SYSTEM_CLOCK.now()
+        assert received - due < timedelta(seconds=1.5)
+    finally:
+        await after.stop()
+
+
+async def test_a_cancelled_or_rescheduled_timer_does_not_fire_at_its_old_time(
+    namespace, published
+) -> None:
+    process = Process(namespace, published)
+    await process.start()
+    try:
+        soon = SYSTEM_CLOCK.now() + timedelta(seconds=0.3)
+        await process.timers.schedule("TF-1:x", soon, {"ticket": "TF-1"})
+        await process.timers.schedule("TF-2:x", soon, {"ticket": "TF-2"})
+        await process.timers.cancel("TF-1:x")
+        later = SYSTEM_CLOCK.now() + timedelta(seconds=30)
+        await process.timers.schedule("TF-2:x", later, {"ticket": "TF-2"})
+        assert not await process.timers.fire("TF-2:x", soon)  # the old due time is stale
+        await asyncio.sleep(0.8)
+        assert published == []
+        assert await process.timers.timers.count_documents({}) == 1
+    finally:
+        await process.stop()
