@@ -4,10 +4,20 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from routing import api, consumers, explain_api, offers_api, policies_api, sla_api, views
+from routing import (
+    api,
+    consumers,
+    explain_api,
+    offers_api,
+    policies_api,
+    sla_actions,
+    sla_api,
+    views,
+)
 from routing.adapters.collections import INDEXES, OUTBOX_COLLECTIONS
 from routing.adapters.legacy_claims import key_claims_by_ticket
 from routing.adapters.stores import mongo_stores
+from routing.domain.sla_ticket import TicketSla
 from routing.offers_watch import OfferWatch
 from routing.settings import RoutingSettings
 from routing.sla_wiring import build_sla
@@ -21,6 +31,13 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     runtime = Runtime(settings, INDEXES, OUTBOX_COLLECTIONS)
     stores = mongo_stores(runtime)
     sla = build_sla(runtime, settings)
+
+    async def on_breach(ticket: TicketSla) -> None:
+        policy = ticket.policy
+        raised = policy.raised(ticket.priority)
+        await sla_actions.apply_breach(ticket.ticket_id, policy.on_breach, raised, stores)
+
+    sla.on_breach = on_breach
     sweeper = Sweeper(
         stores, settings.sweep_seconds, settings.stale_after_seconds, settings.sweep_batch
     )

@@ -1,6 +1,6 @@
 """SLA clocks follow the ticket's events; their due timers fire warnings and breaches."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,11 +24,16 @@ SAVE_ATTEMPTS = 5
 KINDS = ("warn", "breach")
 
 
+BreachHook = Callable[[TicketSla], Awaitable[None]]
+"""What a claimed breach does besides its events (the policy's actions in routing)."""
+
+
 @dataclass
 class SlaDeps:
     store: SlaStore
     timers: DueTimers | None = None
     clock: Clock = SYSTEM_CLOCK
+    on_breach: BreachHook | None = None
 
 
 async def ticket_created(event: TicketCreatedV1, deps: SlaDeps, position: Position | None) -> None:
@@ -147,3 +152,7 @@ async def check(timer: Timer, deps: SlaDeps) -> list[Envelope] | None:
 async def claimed(timer: Timer, deps: SlaDeps) -> None:
     field = "warned" if timer.data["kind"] == "warn" else "breached"
     await deps.store.mark(timer.data["ticket"], timer.data["clock"], field)
+    if field == "breached" and deps.on_breach is not None:
+        found = await deps.store.get(timer.data["ticket"])
+        if found:
+            await deps.on_breach(found[0])
