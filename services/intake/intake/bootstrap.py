@@ -31,6 +31,7 @@ from intake.adapters.tickets import MongoTicketRepository
 from intake.domain.categories import DEFAULT_CATEGORIES
 from intake.ports import CategoryRepository, MacroRepository, TicketRepository
 from intake.settings import IntakeSettings
+from intake.triage_api import triage_router
 from ticketflow_shared.access.guard import caller
 from ticketflow_shared.access.key_admin import api_key_router
 from ticketflow_shared.access.key_store import API_KEYS
@@ -106,6 +107,7 @@ ROUTERS = (
     desk_api.desk_router,
     *macros_api.ROUTERS,
     email_api.email_router,
+    triage_router,
 )
 
 

@@ -1,0 +1,73 @@
+"""One triage decision for a new ticket: rules first, then the classifier, then emotion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from intake.domain import emotion as emotion_model
+from intake.domain.classifier import LinearModel
+from intake.domain.triage_eval import TicketFacts, evaluate
+from intake.domain.triage_rules import TriageRule
+from ticketflow_shared.events import Priority
+
+DEFAULT_THRESHOLD = 0.6
+NEEDS_TRIAGE = "needs_triage"
+
+
+@dataclass
+class Triage:
+    """What triage set on the ticket and why; stored on the ticket as `triage`."""
+
+    category: str | None = None
+    priority: Priority | None = None
+    department: str | None = None
+    tags: list[str] = field(default_factory=list)
+    fired: list[dict] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    proposal: dict | None = None
+    emotion: dict | None = None
+    escalation_reason: str | None = None
+
+
+def triage(
+    facts: TicketFacts,
+    priority: Priority,
+    rules: list[TriageRule],
+    model: LinearModel | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    recent_contacts: int = 0,
+) -> Triage:
+    """Decide category, priority, department and tags; `priority` is the ticket's current one."""
+    ruled = evaluate(rules, facts)
+    out = Triage(
+        ruled.category,
+        ruled.priority,
+        ruled.department,
+        list(ruled.tags),
+        ruled.fired,
+        ruled.skipped,
+    )
+    if out.category is None and model is not None:
+        category, confidence = model.predict(f"{facts.subject}\n{facts.body}")
+        applied = confidence >= threshold
+        out.proposal = {
+            "category": category,
+            "confidence": round(confidence, 4),
+            "applied": applied,
+        }
+        if applied:
+            out.category = category
+        elif NEEDS_TRIAGE not in out.tags:
+            out.tags.append(NEEDS_TRIAGE)
+    felt = emotion_model.score(facts.body, recent_contacts)
+    out.emotion = {
+        "score": felt.score,
+        "angry": felt.angry,
+        "words": felt.words,
+        "crisis_words": felt.crisis_words,
+    }
+    raised = emotion_model.escalated_priority(out.priority or priority, felt)
+    if raised is not None:
+        out.priority = raised
+        out.escalation_reason = felt.reason()
+    return out
