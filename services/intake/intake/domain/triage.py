@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from intake.domain import emotion as emotion_model
 from intake.domain.classifier import LinearModel
-from intake.domain.triage_eval import TicketFacts, evaluate
+from intake.domain.triage_eval import TicketFacts, TriageOutcome, evaluate
 from intake.domain.triage_rules import TriageRule
 from ticketflow_shared.events import Priority
 
@@ -15,15 +15,10 @@ NEEDS_TRIAGE = "needs_triage"
 
 
 @dataclass
-class Triage:
-    """What triage set on the ticket and why; stored on the ticket as `triage`."""
+class Triage(TriageOutcome):
+    """What triage set on the ticket and why (the rules' outcome, the classifier's proposal,
+    the emotion score); stored on the ticket as `triage`."""
 
-    category: str | None = None
-    priority: Priority | None = None
-    department: str | None = None
-    tags: list[str] = field(default_factory=list)
-    fired: list[dict] = field(default_factory=list)
-    skipped: list[dict] = field(default_factory=list)
     proposal: dict | None = None
     emotion: dict | None = None
     escalation_reason: str | None = None
