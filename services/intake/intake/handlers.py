@@ -22,11 +22,19 @@ from intake.domain.idempotency import (
 from intake.domain.ticket import Ticket
 from intake.ports import CategoryRepository, TicketRepository
 from ticketflow_shared.access.principal import Scope
-from ticketflow_shared.events import Payload, Position, TicketAssignedV1, TicketQueuedV1, utcnow
+from ticketflow_shared.events import (
+    Payload,
+    Position,
+    TicketAssignedV1,
+    TicketEscalatedV1,
+    TicketQueuedV1,
+    utcnow,
+)
 
 Clock = Callable[[], datetime]
 SAVE_ATTEMPTS = 5
 FRESH_ID_ATTEMPTS = 3
+SERVICE = "intake"  # `source` of the escalations intake publishes itself
 
 
 def now_ms() -> datetime:
@@ -97,6 +105,21 @@ async def ticket_assigned(
 ) -> Ticket:
     return await _change(
         tickets, event.ticket_id, lambda ticket: ticket.apply_assigned(position, event, clock())
+    )
+
+
+async def ticket_escalated(
+    event: TicketEscalatedV1, tickets: TicketRepository, clock: Clock = now_ms
+) -> Ticket | None:
+    """Another service escalated the ticket (a waiting step, an SLA breach): the ticket takes
+    the raised priority it names. Intake's own escalations are already applied."""
+    if event.source == SERVICE or event.priority is None:
+        return None
+    priority, actor = event.priority, f"system:{event.source}"
+    return await _change(
+        tickets,
+        event.ticket_id,
+        lambda ticket: ticket.raise_priority(priority, actor=actor, now=clock()),
     )
 
 

@@ -17,8 +17,10 @@ from intake.settings import IntakeSettings
 from support import BusProbe, Namespace, serve_in_process
 from ticketflow_shared.events import (
     Envelope,
+    EscalationTrigger,
     Priority,
     TicketCreatedV1,
+    TicketEscalatedV1,
     TicketQueuedV1,
     TicketResolvedV1,
 )
@@ -343,3 +345,44 @@ async def _dead_letter(namespace: Namespace, queue_name: str) -> aio_pika.Incomi
             if message is not None:
                 return message
             await asyncio.sleep(0.1)
+
+
+def escalated_event(ticket_id: str, priority: Priority | None, source: str = "routing") -> Envelope:
+    event = TicketEscalatedV1(
+        ticket_id=ticket_id,
+        source=source,
+        trigger=EscalationTrigger.sla,
+        reason="SLA first_response breached (policy standard)",
+        priority=priority,
+        page_supervisor=True,
+        escalated_at=datetime.now(UTC),
+    )
+    return Envelope.wrap(event, source=f"/ticketflow/{source}", subject=ticket_id)
+
+
+async def test_another_services_escalation_raises_the_priority_once(client, bus_probe: BusProbe):
+    ticket = await open_ticket(client)
+    assert ticket["priority"] == "high"  # a billing ticket's
+
+    escalation = escalated_event(ticket["id"], Priority.urgent)
+    await bus_probe.publish(escalation)
+    await bus_probe.publish(escalation.model_copy(update={"id": "a-copy-of-it"}))
+    raised = await ticket_when(client, ticket["id"], lambda t: t["priority"] == "urgent")
+    [updated] = await bus_probe.wait_for("ticket.updated.v1", subject=ticket["id"])
+    assert (updated.data["priority"], updated.data["actor"]) == ("urgent", "system:routing")
+
+    # Neither a lower priority, nor one without a priority, nor intake's own, changes it.
+    await bus_probe.publish(escalated_event(ticket["id"], Priority.low))
+    await bus_probe.publish(escalated_event(ticket["id"], None))
+    await handled_in_order(client, bus_probe)
+    current = (await client.get(f"/tickets/{ticket['id']}")).json()
+    assert current["priority"] == "urgent"
+    assert len(current["history"]) == len(raised["history"])
+    assert len(bus_probe.of_type("ticket.updated.v1", ticket["id"])) == 1
+
+
+async def test_intakes_own_escalation_is_not_applied_again(client, bus_probe: BusProbe):
+    ticket = await open_ticket(client)
+    await bus_probe.publish(escalated_event(ticket["id"], Priority.urgent, source="intake"))
+    await handled_in_order(client, bus_probe)
+    assert (await client.get(f"/tickets/{ticket['id']}")).json()["priority"] == ticket["priority"]

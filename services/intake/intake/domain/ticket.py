@@ -202,6 +202,13 @@ class Ticket:
         """Solve the ticket (`POST /tickets/{id}/resolve`): the lifecycle's solve."""
         self.change_status(TicketStatus.solved, actor=actor or SYSTEM, reason=resolution, now=now)
 
+    def raise_priority(self, priority: Priority, *, actor: str, now: datetime) -> bool:
+        """An escalation's priority, only if more urgent than the ticket's (never lowers);
+        recorded as ticket.updated.v1. False when it changes nothing."""
+        if priority.rank >= self.priority.rank:
+            return False
+        return self.change_priority_tags(priority=priority, actor=actor, now=now)
+
     def change_priority_tags(
         self,
         *,
