@@ -22,6 +22,7 @@ from routing.domain import (
     SkillRequirement,
     TicketRecord,
 )
+from routing.domain.calendars import Calendar
 from routing.domain.offers import Cooldown, Offer
 from routing.domain.policies import QueuePolicy
 from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
@@ -58,6 +59,16 @@ class AgentRepository(Protocol):
 
     async def available_for(self, requirement: SkillRequirement) -> list[Agent]:
         """Available agents with capacity and the skill at the level (loads not filled in)."""
+
+    async def set_extras(
+        self,
+        agent_id: str,
+        *,
+        languages: list[str] | None = None,
+        shift: Calendar | None = None,
+        clear_shift: bool = False,
+    ) -> bool:
+        """Store an agent's languages and/or shift (`clear_shift`: none); False if unknown."""
 
     async def note_assigned(self, agent_id: str, now: datetime) -> None:
         """The agent got a new ticket at `now` (for the fairness cap and the idle order)."""

@@ -37,8 +37,9 @@ def shift_doc(shift: Calendar | None) -> dict[str, Any] | None:
         return None
     return {
         "timezone": shift.timezone,
-        # Pairs, not a map: FerretDB may skip a $set of a map whose values alone match.
-        "hours": [[day, hours] for day, hours in shift.hours().items()],
+        # A list, not a map: FerretDB may skip a $set of a map whose values alone match; of
+        # documents, not pairs: FerretDB 1.24 stores no nested arrays.
+        "hours": [{"day": day, "hours": hours} for day, hours in shift.hours().items()],
         "country": shift.country,
         "closed_dates": sorted(day.isoformat() for day in shift.closed_dates),
     }
@@ -48,7 +49,7 @@ def shift_of(doc: dict[str, Any] | None) -> Calendar | None:
     """A stored shift as a calendar, parsed once per distinct shift."""
     if not doc:
         return None
-    hours = json.dumps(dict(doc["hours"]), sort_keys=True)
+    hours = json.dumps({item["day"]: item["hours"] for item in doc["hours"]}, sort_keys=True)
     return _calendar(doc["timezone"], hours, doc.get("country"), tuple(doc.get("closed_dates", ())))
 
 
