@@ -86,3 +86,19 @@ async def test_languages_and_who_may_set_them(namespace):
         denied = await http.put("/agents/ana/shift", json=body, headers=other_lead)
         assert denied.status_code == 404  # another department's agent is as unknown
         assert (await http.delete("/agents/ana/shift")).json()["on_shift"] is True
+
+
+async def test_queue_stats_show_the_waiting_ticket_and_who_could_take_it(namespace, bus_probe):
+    ticket_id = new_id("T")
+    async with serve_in_process(routing_app(namespace)) as http:
+        await put_agent(http, "busy", presence="away")
+        await publish_all(namespace, bus_probe, created_in("billing", ticket_id))
+        await bus_probe.wait_for(QUEUED, subject=ticket_id)
+
+        stats = (await http.get("/queue/stats/billing")).json()
+        assert (stats["waiting"], stats["oldest_ticket_id"]) == (1, ticket_id)
+        assert (stats["eligible_agents"], stats["available_agents"]) == (1, 0)
+        listed = (await http.get("/queue/stats")).json()
+        assert "billing" in [row["department"] for row in listed["data"]]
+        other = headers("supervisor", departments=("technical",), subject="tech-lead")
+        assert (await http.get("/queue/stats/billing", headers=other)).status_code == 404
