@@ -88,7 +88,10 @@ async def test_two_processes_racing_fire_a_timer_once(namespace, published) -> N
         await wait_for(lambda: len(published) >= 5)
         await asyncio.sleep(0.5)
         assert sorted(e.subject for e in published) == [f"TF-{n}" for n in range(5)]
-        assert first.timers.stats.armed == second.timers.stats.armed == 5  # both raced
+        # Both raced for every timer; one fired but not yet deleted may be armed once more by
+        # the next poll (its second firing then finds the claim taken).
+        assert first.timers.stats.armed >= 5
+        assert second.timers.stats.armed >= 5
         assert first.timers.stats.claimed + second.timers.stats.claimed == 5
         assert await first.timers.timers.count_documents({}) == 0
     finally:
