@@ -201,6 +201,7 @@ class TicketMessageAddedV1(Payload):
     in_reply_to: str | None = None
     first_response: bool = False
     added_at: datetime
+    channel: str | None = None  # the channel a customer's message came in by (email, chat…)
 
 
 class TicketTransferredV1(Payload):

@@ -4,15 +4,15 @@ customer's messages (and the follow-up a message after the close starts), the th
 from dataclasses import dataclass
 
 from intake.domain.categories import CategoryRule
-from intake.domain.errors import TicketClosed
-from intake.domain.idempotency import new_ticket_id
-from intake.domain.messages import Message, visible_to
+from intake.domain.errors import TicketClosed, TicketIdTaken
+from intake.domain.idempotency import new_ticket_id, ticket_id_for_key
+from intake.domain.messages import Message, visible_to, with_source
 from intake.domain.ticket import Ticket, TicketStatus
 from intake.handlers import Clock, _change, now_ms, visible_ticket
 from intake.handoff_handlers import owned_ticket
 from intake.ports import CategoryRepository, TicketRepository
 from ticketflow_shared.access.principal import Principal, Role
-from ticketflow_shared.events import AuthorKind, Visibility
+from ticketflow_shared.events import AuthorKind, Channel, Visibility
 
 STAFF_ROLES = (Role.admin, Role.supervisor, Role.agent, Role.viewer)
 
@@ -77,30 +77,78 @@ async def post_customer_message(
 ) -> Posted:
     """The customer wrote: into the thread, or, once the ticket is closed, a follow-up."""
     ticket = await visible_ticket(tickets, ticket_id, caller.scope())
-    if ticket.status is TicketStatus.closed:
-        return Posted(await _follow_up(ticket, body, tickets, categories, clock), None)
+    return await _customer_wrote(
+        tickets, categories, ticket, body, caller.actor, clock, in_reply_to=in_reply_to
+    )
+
+
+async def post_channel_message(
+    tickets: TicketRepository,
+    categories: CategoryRepository,
+    ticket: Ticket,
+    *,
+    body: str,
+    channel: Channel,
+    source_ref: str,
+    in_reply_to: str | None = None,
+    clock: Clock = now_ms,
+) -> Posted:
+    """A channel (email, chat) matched an incoming message to `ticket` and its customer: into
+    the thread, or a follow-up once closed. `source_ref` (the channel's message id) makes a
+    redelivery land on the message, or the follow-up, it made the first time."""
+    return await _customer_wrote(
+        tickets,
+        categories,
+        ticket,
+        body,
+        f"channel:{channel.value}",
+        clock,
+        in_reply_to=in_reply_to,
+        channel=channel,
+        source_ref=source_ref,
+    )
+
+
+async def _customer_wrote(
+    tickets: TicketRepository,
+    categories: CategoryRepository,
+    ticket: Ticket,
+    body: str,
+    actor: str,
+    clock: Clock,
+    *,
+    in_reply_to: str | None = None,
+    channel: Channel | None = None,
+    source_ref: str | None = None,
+) -> Posted:
+    follow_up = _FollowUp(tickets, categories, clock, body, source_ref)
+    if ticket.status is TicketStatus.closed and with_source(ticket.messages, source_ref) is None:
+        return Posted(await follow_up.start(ticket), None)
     added: list[Message] = []
 
     def add(current: Ticket) -> bool:
+        before = len(current.messages)
         added.append(
             current.add_message(
                 body=body,
                 visibility=Visibility.public,
-                author=caller.actor,
+                author=actor,
                 author_kind=AuthorKind.customer,
                 author_name=current.customer.name,
                 now=clock(),
                 in_reply_to=in_reply_to,
+                channel=channel.value if channel else None,
+                source_ref=source_ref,
             )
         )
-        return True
+        return len(current.messages) > before
 
     try:
-        ticket = await _change(tickets, ticket_id, add)
+        changed = await _change(tickets, ticket.id, add)
     except TicketClosed:  # closed between the read above and the write
-        closed = await visible_ticket(tickets, ticket_id, caller.scope())
-        return Posted(await _follow_up(closed, body, tickets, categories, clock), None)
-    return Posted(ticket, added[-1])
+        closed = await tickets.get(ticket.id)
+        return Posted(await follow_up.start(closed or ticket), None)
+    return Posted(changed, added[-1])
 
 
 async def thread(tickets: TicketRepository, ticket_id: str, caller: Principal) -> list[Message]:
@@ -108,35 +156,48 @@ async def thread(tickets: TicketRepository, ticket_id: str, caller: Principal) -
     return visible_to(ticket.messages, internal=reads_internal_notes(caller))
 
 
-async def _follow_up(
-    old: Ticket,
-    body: str,
-    tickets: TicketRepository,
-    categories: CategoryRepository,
-    clock: Clock,
-) -> Ticket:
-    """A new ticket for the same customer, category and department, linked both ways. The
-    old ticket's fields carry over, so a requirement added to the category since is no bar."""
-    current = await categories.get(old.category)
-    rule = CategoryRule(
-        old.category,
-        default_priority=old.priority,
-        department=old.department,
-        procedure=current.procedure if current else (),
-    )
-    follow_up = Ticket.create(
-        ticket_id=new_ticket_id(),
-        channel=old.channel,
-        customer=old.customer,
-        subject=old.subject,
-        body=body,
-        rule=rule,
-        fields=old.fields,
-        priority=old.priority,
-        now=clock(),
-        created_by=old.created_by,
-        follow_up_of=old.id,
-    )
-    await tickets.add(follow_up)
-    await _change(tickets, old.id, lambda t: t.link_follow_up(follow_up.id, clock()))
-    return follow_up
+@dataclass(frozen=True)
+class _FollowUp:
+    tickets: TicketRepository
+    categories: CategoryRepository
+    clock: Clock
+    body: str
+    source_ref: str | None
+
+    async def start(self, old: Ticket) -> Ticket:
+        """A new ticket for the same customer, category and department, linked both ways. The
+        old ticket's fields carry over, so a requirement added to the category since is no
+        bar. With a `source_ref` its id is derived from it, so a redelivery finds it."""
+        current = await self.categories.get(old.category)
+        rule = CategoryRule(
+            old.category,
+            default_priority=old.priority,
+            department=old.department,
+            procedure=current.procedure if current else (),
+        )
+        ticket_id = (
+            new_ticket_id()
+            if self.source_ref is None
+            else ticket_id_for_key(f"follow-up:{old.id}:{self.source_ref}", old.created_by)
+        )
+        follow_up = Ticket.create(
+            ticket_id=ticket_id,
+            channel=old.channel,
+            customer=old.customer,
+            subject=old.subject,
+            body=self.body,
+            rule=rule,
+            fields=old.fields,
+            priority=old.priority,
+            now=self.clock(),
+            created_by=old.created_by,
+            follow_up_of=old.id,
+        )
+        try:
+            await self.tickets.add(follow_up)
+        except TicketIdTaken:  # the channel delivered this message before
+            existing = await self.tickets.get(ticket_id)
+            if existing is not None:
+                follow_up = existing
+        await _change(self.tickets, old.id, lambda t: t.link_follow_up(follow_up.id, self.clock()))
+        return follow_up

@@ -54,6 +54,9 @@ class MessageRead(BaseModel):
     at: datetime
     in_reply_to: str | None
     agent_id: str | None
+    channel: str | None = Field(
+        default=None, description="The channel a customer's message came in by (email, chat)"
+    )
 
 
 class MessageList(BaseModel):

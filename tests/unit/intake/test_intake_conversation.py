@@ -172,3 +172,27 @@ def test_internal_notes_are_for_staff_only():
 
     assert messages.visible_to(ticket.messages, internal=True) == [note, public]
     assert messages.visible_to(ticket.messages, internal=False) == [public]
+
+
+def test_a_channel_redelivery_returns_the_message_it_made_and_records_nothing():
+    ticket = open_ticket()
+    first = from_customer(ticket, channel="email", source_ref="<m-1@example.com>")
+    version, events = ticket.version, len(ticket.events)
+
+    again = from_customer(ticket, channel="email", source_ref="<m-1@example.com>")
+
+    assert again == first
+    assert len(ticket.messages) == 1
+    assert (ticket.version, len(ticket.events)) == (version, events)
+    added = ticket.events[-1] if isinstance(ticket.events[-1], TicketMessageAddedV1) else None
+    assert added is not None and added.channel == "email"
+
+
+def test_a_closed_ticket_still_answers_a_redelivery_of_what_it_took():
+    ticket = open_ticket()
+    first = from_customer(ticket, source_ref="evt-9")
+    ticket.status = TicketStatus.closed
+
+    assert from_customer(ticket, source_ref="evt-9") == first
+    with pytest.raises(TicketClosed):
+        from_customer(ticket, source_ref="evt-10")

@@ -33,6 +33,8 @@ class Message:
     at: datetime
     in_reply_to: str | None = None
     agent_id: str | None = None
+    channel: str | None = None  # the channel a customer's message came in by, when not the API
+    source_ref: str | None = None  # the channel's own id (a Message-ID, a chat event id)
 
     @property
     def is_public_reply(self) -> bool:
@@ -48,6 +50,13 @@ def check_room(ticket_id: str, thread: list[Message]) -> None:
 def check_reply_target(thread: list[Message], in_reply_to: str | None) -> None:
     if in_reply_to is not None and all(message.id != in_reply_to for message in thread):
         raise UnknownMessage(in_reply_to)
+
+
+def with_source(thread: list[Message], source_ref: str | None) -> Message | None:
+    """The message a channel already delivered under `source_ref` (a redelivery), if any."""
+    if source_ref is None:
+        return None
+    return next((m for m in thread if m.source_ref == source_ref), None)
 
 
 def visible_to(thread: list[Message], *, internal: bool) -> list[Message]:

@@ -409,10 +409,16 @@ class Ticket:
         now: datetime,
         agent_id: str | None = None,
         in_reply_to: str | None = None,
+        channel: str | None = None,
+        source_ref: str | None = None,
     ) -> Message:
         """Add a message to the thread. The customer's moves a pending ticket to open and
         reopens a solved one; a closed ticket takes none (TicketClosed: the handler starts a
-        follow-up instead). The first public reply of an agent is the first response."""
+        follow-up instead). The first public reply of an agent is the first response. A
+        `source_ref` already in the thread is a channel's redelivery: that message, unchanged."""
+        delivered = messages.with_source(self.messages, source_ref)
+        if delivered is not None:
+            return delivered
         if self.status is TicketStatus.closed:
             raise TicketClosed(self.id)
         messages.check_room(self.id, self.messages)
@@ -427,6 +433,8 @@ class Ticket:
             now,
             in_reply_to,
             agent_id,
+            channel,
+            source_ref,
         )
         first = message.is_public_reply and self.first_response_at is None
         if first:
@@ -525,6 +533,7 @@ class Ticket:
             in_reply_to=message.in_reply_to,
             first_response=first,
             added_at=message.at,
+            channel=message.channel,
         )
 
 
