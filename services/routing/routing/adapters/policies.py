@@ -1,8 +1,13 @@
 """Queue policies in Mongo, one document per `department` or `department/category`.
 
 A deleted policy leaves a tombstone, so one written again later carries on its version.
+Routing decisions read the policies from a copy of the whole (small) collection re-read at
+most every `REFRESH_SECONDS`, not from the store per ticket; this process's own writes
+drop the copy at once, another routing process's show within that interval.
 """
 
+import asyncio
+import time
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +19,7 @@ from routing.domain.policies import EscalationStep, OrderKey, QueuePolicy
 from ticketflow_shared.events import Priority
 
 DELETED = "deleted"
+REFRESH_SECONDS = 2.0
 
 
 def _needs(needs: tuple[SkillRequirement, ...]) -> list[dict[str, Any]]:
@@ -70,8 +76,13 @@ def policy_of(doc: dict[str, Any]) -> QueuePolicy:
 
 
 class MongoPolicies:
-    def __init__(self, collection: AsyncCollection) -> None:
+    def __init__(self, collection: AsyncCollection, refresh_seconds: float = REFRESH_SECONDS):
         self.collection = collection
+        self.refresh_seconds = refresh_seconds
+        self._copy: dict[str, QueuePolicy] = {}
+        self._read_at: float | None = None
+        self._reading: asyncio.Lock | None = None
+        self._writes = 0  # this process's writes so far: a read begun before one is stale
 
     async def get(self, key: str) -> QueuePolicy | None:
         doc = await self.collection.find_one({"_id": key})
@@ -81,7 +92,23 @@ class MongoPolicies:
         """The category's own policy in the department, else the department's."""
         if department is None:
             return None
-        return await self.get(f"{department}/{category}") or await self.get(department)
+        policies = await self._current()
+        return policies.get(f"{department}/{category}") or policies.get(department)
+
+    async def _current(self) -> dict[str, QueuePolicy]:
+        if self._fresh():
+            return self._copy
+        if self._reading is None:
+            self._reading = asyncio.Lock()
+        async with self._reading:  # one re-read however many decisions wait on it
+            if not self._fresh():
+                started, writes = time.monotonic(), self._writes
+                self._copy = {policy.key: policy for policy in await self.all()}
+                self._read_at = started if writes == self._writes else None
+        return self._copy
+
+    def _fresh(self) -> bool:
+        return self._read_at is not None and time.monotonic() - self._read_at < self.refresh_seconds
 
     async def all(self) -> list[QueuePolicy]:
         cursor = self.collection.find({DELETED: {"$ne": True}}).sort("_id", 1)
@@ -97,6 +124,7 @@ class MongoPolicies:
             await self.collection.replace_one({"_id": policy.key}, doc, upsert=True)
         except DuplicateKeyError:
             await self.collection.replace_one({"_id": policy.key}, doc)
+        self._forget_copy()
         return saved
 
     async def delete(self, key: str, now: datetime) -> bool:
@@ -104,4 +132,9 @@ class MongoPolicies:
             {"_id": key, DELETED: False},
             {"$set": {DELETED: True, "updated_at": now}, "$inc": {"version": 1}},
         )
+        self._forget_copy()
         return result.matched_count == 1
+
+    def _forget_copy(self) -> None:
+        self._writes += 1
+        self._read_at = None
