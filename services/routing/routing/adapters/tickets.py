@@ -1,6 +1,6 @@
 """Tickets routing has seen, the queue of those waiting, and the resolved ones."""
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,8 @@ from ticketflow_shared import outbox
 from ticketflow_shared.events import Envelope, Position, Priority, TicketStatus
 
 Lane = tuple[SkillRequirement, str | None]
+QueueHook = Callable[[RoutingTicket, datetime], Awaitable[None]]
+"""What else happens when a ticket enters (with its queue time) or leaves the queue."""
 HELD_EVENTS = "held_events"  # a queue entry's ticket.queued until it is announced
 APPLIED = "applied"  # producer -> highest sequence of its events applied to the ticket
 SERVICE_ORDER = [("priority_rank", 1), ("created_at", 1), ("_id", 1)]
@@ -141,6 +143,8 @@ class MongoQueue:
     def __init__(self, collection: AsyncCollection, publish: outbox.OutboxFlush) -> None:
         self.collection = collection
         self.publish = publish
+        self.on_enter: QueueHook | None = None
+        self.on_leave: QueueHook | None = None
 
     async def enqueue(self, ticket: RoutingTicket, events: list[Envelope], now: datetime) -> bool:
         # Its events wait outside the outbox (no sweep sees them) until `announce`.
@@ -151,6 +155,8 @@ class MongoQueue:
             await self.collection.insert_one(doc)
         except DuplicateKeyError:
             return False
+        if self.on_enter is not None:
+            await self.on_enter(ticket, now)
         return True
 
     async def announce(self, ticket_id: str, now: datetime) -> None:
@@ -175,7 +181,11 @@ class MongoQueue:
 
     async def remove(self, ticket_id: str) -> bool:
         doc = await self.collection.find_one({"_id": ticket_id})
-        return doc is not None and await publish_then_delete(self.collection, doc, self.publish)
+        if doc is None or not await publish_then_delete(self.collection, doc, self.publish):
+            return False
+        if self.on_leave is not None:
+            await self.on_leave(_ticket(doc), doc["queued_at"])
+        return True
 
     async def waiting(
         self,

@@ -1,0 +1,102 @@
+"""Escalation steps in routing: due timers set when a ticket is queued, fired once each by an
+insert-claim, and escalations from other services raising a queued ticket's priority.
+
+A fired step changes what the ticket needs from the time it is due (the policy's `needs`
+applies every due step); firing it records the step, raises the priority or announces the
+overflow and the page it asks for, and looks for an agent again at once instead of at the
+next sweep.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from routing import assigning
+from routing.adapters.escalations import MongoEscalations
+from routing.domain import RoutingTicket
+from routing.domain.escalation import SERVICE, StepFired, fire, higher, timer_key, timers_for
+from routing.domain.policies import QueuePolicy
+from routing.ports import Stores
+from ticketflow_shared.events import Priority, TicketEscalatedV1
+from ticketflow_shared.outbox import recorded_events
+from ticketflow_shared.timers import DueTimers, Timer
+
+SOURCE = "/ticketflow/routing"
+
+
+@dataclass
+class Escalations:
+    stores: Stores
+    fired: MongoEscalations
+    timers: DueTimers | None = None
+
+
+async def _policy(ticket: RoutingTicket, stores: Stores) -> QueuePolicy | None:
+    if stores.policies is None:
+        return None
+    return await stores.policies.for_ticket(ticket.department, ticket.category)
+
+
+async def schedule(ticket: RoutingTicket, queued_at: datetime, deps: Escalations) -> None:
+    """Set a due timer for each step of the ticket's policy, from when it was queued."""
+    policy = await _policy(ticket, deps.stores)
+    if policy is None or deps.timers is None:
+        return
+    for timer in timers_for(ticket.ticket_id, policy, queued_at):
+        await deps.timers.schedule(timer.key, timer.due, timer.data)
+
+
+async def cancel(ticket: RoutingTicket, deps: Escalations) -> None:
+    """Drop the timers of a ticket that left the queue (a stale one would find it gone)."""
+    policy = await _policy(ticket, deps.stores)
+    if policy is None or deps.timers is None:
+        return
+    for index in range(len(policy.steps)):
+        await deps.timers.cancel(timer_key(ticket.ticket_id, index))
+
+
+async def check(timer: Timer, deps: Escalations) -> None:
+    """Fire the step if the ticket still waits for it; always None for the timers, whose own
+    claim is not used: the step's record in `escalation_steps` is the claim."""
+    stores = deps.stores
+    entry = await stores.queue.get(timer.data.get("ticket", ""))
+    if entry is None:
+        return None
+    policy = await _policy(entry.ticket, stores)
+    if policy is None:
+        return None
+    fired = fire(entry.ticket, policy, entry.queued_at, timer.data, stores.now())
+    if fired is not None:
+        events = recorded_events(fired.events, source=SOURCE, subject=fired.ticket_id)
+        if await deps.fired.claim(fired, events, stores.now()):
+            await _apply(entry.ticket, fired, stores)
+    return None
+
+
+async def _apply(ticket: RoutingTicket, fired: StepFired, stores: Stores) -> None:
+    """A claimed step: the raised priority in the queue, then assignment with relaxed needs."""
+    if fired.raised_to is not None:
+        await raise_priority(ticket.ticket_id, fired.raised_to, stores)
+        ticket = replace(ticket, priority=fired.raised_to)
+    await assigning.assign(ticket, stores, own_department=True)
+
+
+async def raise_priority(ticket_id: str, priority: Priority, stores: Stores) -> None:
+    await stores.queue.reprioritize(ticket_id, priority)
+    await stores.tickets.reprioritize(ticket_id, priority, None)
+
+
+async def escalated(event: TicketEscalatedV1, stores: Stores) -> None:
+    """Another service escalated the ticket: a more urgent priority moves it up the queue and
+    it is looked at again. Routing's own escalations are applied already; repeats change
+    nothing, as the priority is never lowered."""
+    if event.source == SERVICE or event.priority is None:
+        return
+    ticket = await stores.tickets.get(event.ticket_id)
+    if ticket is None:
+        return
+    raised = higher(ticket.priority, event.priority)
+    if raised is None:
+        return
+    await raise_priority(ticket.ticket_id, raised, stores)
+    if await stores.queue.get(ticket.ticket_id) is not None:
+        await assigning.assign(replace(ticket, priority=raised), stores, own_department=True)
