@@ -13,7 +13,7 @@ from datetime import datetime
 from routing import assigning
 from routing.adapters.escalations import MongoEscalations
 from routing.domain import RoutingTicket
-from routing.domain.escalation import SERVICE, StepFired, fire, higher, timer_key, timers_for
+from routing.domain.escalation import SERVICE, StepFired, fire, higher, timers_for
 from routing.domain.policies import QueuePolicy
 from routing.ports import Stores
 from ticketflow_shared.events import Priority, TicketEscalatedV1
@@ -45,13 +45,22 @@ async def schedule(ticket: RoutingTicket, queued_at: datetime, deps: Escalations
         await deps.timers.schedule(timer.key, timer.due, timer.data)
 
 
-async def cancel(ticket: RoutingTicket, deps: Escalations) -> None:
-    """Drop the timers of a ticket that left the queue (a stale one would find it gone)."""
+async def settle(ticket: RoutingTicket, queued_at: datetime, deps: Escalations) -> None:
+    """A ticket left the queue: record the steps that were due but had not fired yet (the
+    sweep may assign it under a due step before that step's timer fires), drop the rest."""
     policy = await _policy(ticket, deps.stores)
     if policy is None or deps.timers is None:
         return
-    for index in range(len(policy.steps)):
-        await deps.timers.cancel(timer_key(ticket.ticket_id, index))
+    now = deps.stores.now()
+    for timer in timers_for(ticket.ticket_id, policy, queued_at):
+        if timer.due <= now and (fired := fire(ticket, policy, queued_at, timer.data, now)):
+            await _claim(fired, deps)
+        await deps.timers.cancel(timer.key)
+
+
+async def _claim(fired: StepFired, deps: Escalations) -> bool:
+    events = recorded_events(fired.events, source=SOURCE, subject=fired.ticket_id)
+    return await deps.fired.claim(fired, events, deps.stores.now())
 
 
 async def check(timer: Timer, deps: Escalations) -> None:
@@ -65,10 +74,8 @@ async def check(timer: Timer, deps: Escalations) -> None:
     if policy is None:
         return None
     fired = fire(entry.ticket, policy, entry.queued_at, timer.data, stores.now())
-    if fired is not None:
-        events = recorded_events(fired.events, source=SOURCE, subject=fired.ticket_id)
-        if await deps.fired.claim(fired, events, stores.now()):
-            await _apply(entry.ticket, fired, stores)
+    if fired is not None and await _claim(fired, deps):
+        await _apply(entry.ticket, fired, stores)
     return None
 
 

@@ -31,5 +31,5 @@ def build_escalations(runtime: Runtime, settings: RoutingSettings, stores: Store
     queue = stores.queue
     if isinstance(queue, MongoQueue):
         queue.on_enter = lambda ticket, queued_at: escalation.schedule(ticket, queued_at, deps)
-        queue.on_leave = lambda ticket, _: escalation.cancel(ticket, deps)
+        queue.on_leave = lambda ticket, queued_at: escalation.settle(ticket, queued_at, deps)
     return deps

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from routing_harness import (
     ASSIGNED,
+    T0,
     all_published_so_far,
     created_in,
     eventually,
@@ -20,6 +21,7 @@ from routing import escalation
 from routing.adapters.collections import ESCALATIONS
 from routing.domain.escalation import timers_for
 from support import serve_in_process
+from ticketflow_shared.events import Envelope, EscalationTrigger, Priority, TicketEscalatedV1
 from ticketflow_shared.timers import Timer
 
 pytestmark = pytest.mark.integration
@@ -87,3 +89,59 @@ async def test_two_store_handles_firing_the_same_step_at_once_record_it_once(nam
         await bus_probe.wait_for(ESCALATED, ticket_id)
         await all_published_so_far(bus_probe)
     assert len(bus_probe.of_type(ESCALATED, ticket_id)) == 1
+
+
+def escalation_from(source: str, ticket_id: str, priority: Priority) -> Envelope:
+    payload = TicketEscalatedV1(
+        ticket_id=ticket_id,
+        source=source,
+        trigger=EscalationTrigger.emotion,
+        reason="angry customer",
+        priority=priority,
+        escalated_at=T0,
+    )
+    return Envelope.wrap(payload, source=f"/ticketflow/{source}", subject=ticket_id)
+
+
+async def test_another_services_escalation_raises_the_queued_ticket_once_never_its_own(
+    namespace, bus_probe
+):
+    ticket_id, other = new_id("TF-UP"), new_id("TF-WAIT")
+    app = routing_app(namespace)
+    async with serve_in_process(app) as http:
+        assert (await http.put("/queue-policies/billing", json=RELAX_AND_PAGE)).status_code == 200
+        await publish_all(namespace, bus_probe, created_in("billing", other, minutes=1))
+        await publish_all(namespace, bus_probe, created_in("billing", ticket_id, minutes=2))
+        stores = app.state.stores
+        own = escalation_from("routing", ticket_id, Priority.urgent)
+        await publish_all(namespace, bus_probe, own)
+        assert (await stores.queue.get(ticket_id)).ticket.priority is Priority.normal
+        raised = escalation_from("intake", ticket_id, Priority.high)
+        await publish_all(namespace, bus_probe, raised)
+        await bus_probe.publish(raised)  # a redelivery: the inbox drops it
+        lower = escalation_from("intake", ticket_id, Priority.low)
+        await publish_all(namespace, bus_probe, lower)
+        assert (await stores.queue.get(ticket_id)).ticket.priority is Priority.high
+        assert (await stores.tickets.get(ticket_id)).priority is Priority.high
+        [first, _] = await stores.queue.waiting(10, departments=["billing"])
+        assert first.ticket.ticket_id == ticket_id  # moved up past the older normal ticket
+
+
+async def test_an_overflow_step_gives_the_ticket_to_the_other_departments_agent(
+    namespace, bus_probe
+):
+    ticket_id = new_id("TF-OVER")
+    policy = {"required": {"billing": 6}, "steps": [{"after_seconds": 1, "overflow_to": "tech"}]}
+    async with serve_in_process(routing_app(namespace, **FAST)) as http:
+        assert (await http.put("/queue-policies/billing", json=policy)).status_code == 200
+        await publish_all(namespace, bus_probe, created_in("billing", ticket_id))
+        # Free now, but for tech's tickets only, while the ticket waits in billing's queue.
+        await put_agent(http, "tom", department="tech", skills={"billing": 7})
+        [escalated] = await bus_probe.wait_for(ESCALATED, ticket_id)
+        assert escalated.data["overflow_to"] == "tech"
+        [assigned] = await bus_probe.wait_for(ASSIGNED, ticket_id)
+        assert assigned.data["agent_id"] == "tom"
+        decision = (await http.get(f"/tickets/{ticket_id}/routing")).json()
+        assert decision["department"] == "tech"
+        [step] = (await http.get(f"/tickets/{ticket_id}/escalations")).json()["data"]
+        assert step["overflow_to"] == "tech"
