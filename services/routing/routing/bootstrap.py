@@ -35,7 +35,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     runtime = Runtime(settings, INDEXES, OUTBOX_COLLECTIONS)
     stores = mongo_stores(runtime)
     sla = build_sla(runtime, settings)
-    escalations = build_escalations(runtime, settings, stores)
+    escalations = build_escalations(runtime, settings, stores, sla)
 
     async def on_breach(ticket: TicketSla) -> None:
         policy = ticket.policy

@@ -12,9 +12,11 @@ from datetime import datetime
 
 from routing import assigning
 from routing.adapters.escalations import MongoEscalations
+from routing.adapters.sla import SlaStore
 from routing.domain import RoutingTicket
-from routing.domain.escalation import SERVICE, StepFired, fire, higher, timers_for
+from routing.domain.escalation import SERVICE, StepFired, fire, higher, sla_due, timers_for
 from routing.domain.policies import QueuePolicy
+from routing.domain.sla_ticket import TicketSla
 from routing.ports import Stores
 from ticketflow_shared.events import Priority, TicketEscalatedV1
 from ticketflow_shared.outbox import recorded_events
@@ -28,6 +30,19 @@ class Escalations:
     stores: Stores
     fired: MongoEscalations
     timers: DueTimers | None = None
+    sla: SlaStore | None = None  # for the SLA due time a ticket entering the queue has
+
+
+async def entered(ticket: RoutingTicket, queued_at: datetime, deps: Escalations) -> None:
+    """A ticket entered the queue: its place by SLA due time, its steps' timers."""
+    if deps.sla is not None and (found := await deps.sla.get(ticket.ticket_id)):
+        await deps.stores.queue.set_sla_due(ticket.ticket_id, sla_due(found[0]))
+    await schedule(ticket, queued_at, deps)
+
+
+async def timings_changed(ticket: TicketSla, stores: Stores) -> None:
+    """The ticket's SLA due times moved: so does its place in the queue, if it waits there."""
+    await stores.queue.set_sla_due(ticket.ticket_id, sla_due(ticket))
 
 
 async def _policy(ticket: RoutingTicket, stores: Stores) -> QueuePolicy | None:

@@ -9,13 +9,19 @@ from routing.adapters.tickets import MongoQueue
 from routing.escalation import Escalations
 from routing.ports import Stores
 from routing.settings import RoutingSettings
+from routing.sla_handlers import SlaDeps
 from ticketflow_shared.runtime import Runtime
 from ticketflow_shared.timers import DueTimers
 
 
-def build_escalations(runtime: Runtime, settings: RoutingSettings, stores: Stores) -> Escalations:
+def build_escalations(
+    runtime: Runtime, settings: RoutingSettings, stores: Stores, sla: SlaDeps | None = None
+) -> Escalations:
     db = runtime.db
-    deps = Escalations(stores, MongoEscalations(db[names.ESCALATIONS], runtime.publish_outbox))
+    fired = MongoEscalations(db[names.ESCALATIONS], runtime.publish_outbox)
+    deps = Escalations(stores, fired, sla=sla.store if sla else None)
+    if sla is not None:
+        sla.on_timings = lambda ticket: escalation.timings_changed(ticket, stores)
     deps.timers = DueTimers(
         "escalation",
         db[names.ESCALATION_TIMERS],
@@ -30,6 +36,6 @@ def build_escalations(runtime: Runtime, settings: RoutingSettings, stores: Store
     )
     queue = stores.queue
     if isinstance(queue, MongoQueue):
-        queue.on_enter = lambda ticket, queued_at: escalation.schedule(ticket, queued_at, deps)
+        queue.on_enter = lambda ticket, queued_at: escalation.entered(ticket, queued_at, deps)
         queue.on_leave = lambda ticket, queued_at: escalation.settle(ticket, queued_at, deps)
     return deps

@@ -4,9 +4,12 @@ when it fires, against a clock the test moves."""
 from datetime import UTC, datetime, timedelta
 
 from routing.domain import RoutingTicket, SkillRequirement
-from routing.domain.escalation import claim_key, fire, higher, timers_for
+from routing.domain.escalation import claim_key, fire, higher, sla_due, timers_for
 from routing.domain.policies import EscalationStep, QueuePolicy
-from ticketflow_shared.events import EscalationTrigger, Priority
+from routing.domain.sla import SlaPolicy
+from routing.domain.sla_ticket import TicketSla
+from routing.domain.tickets import MOVED_UP
+from ticketflow_shared.events import EscalationTrigger, Priority, SlaTarget
 from ticketflow_shared.testing import FakeClock
 
 QUEUED = datetime(2025, 3, 1, 9, 0, 0, 123456, tzinfo=UTC)
@@ -94,3 +97,35 @@ def test_a_stale_timer_fires_nothing() -> None:
     assert fire(TICKET, newer, QUEUED, timer(0), later) is None  # policy changed since
     assert fire(TICKET, POLICY, QUEUED, {**timer(0), "step": 9}, later) is None
     assert fire(TICKET, POLICY, QUEUED, {**timer(0), "step": "0"}, later) is None
+
+
+def queued(ticket_id: str, priority: Priority, minutes: int, due: datetime | None) -> RoutingTicket:
+    created = QUEUED + timedelta(minutes=minutes)
+    requirement = SkillRequirement("billing")
+    return RoutingTicket(ticket_id, "billing", priority, created, requirement, due_rank=due)
+
+
+def test_the_queue_serves_priority_then_sla_due_then_age() -> None:
+    soon, later = QUEUED + timedelta(hours=1), QUEUED + timedelta(hours=4)
+    tickets = [
+        queued("no-due-old", Priority.normal, 0, None),
+        queued("due-later", Priority.normal, 5, later),
+        queued("due-soon", Priority.normal, 9, soon),
+        queued("moved-up", Priority.normal, 20, MOVED_UP),
+        queued("urgent", Priority.urgent, 30, None),
+        queued("no-due-new", Priority.normal, 10, None),
+    ]
+    order = [t.ticket_id for t in sorted(tickets, key=lambda t: t.queue_key)]
+    assert order == ["urgent", "moved-up", "due-soon", "due-later", "no-due-old", "no-due-new"]
+
+
+def test_a_tickets_place_is_its_earliest_running_sla_due_time() -> None:
+    sla = SlaPolicy(
+        name="std",
+        targets={
+            Priority.normal: {SlaTarget.first_response: 3600.0, SlaTarget.resolution: 86400.0}
+        },
+    )
+    ticket = TicketSla.open("TF-1", sla, Priority.normal, QUEUED, "billing")
+    assert sla_due(ticket) == QUEUED + timedelta(hours=1)
+    assert sla_due(None) is None

@@ -48,6 +48,15 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("priority_rank", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)],
             name="service_order",
         ),
+        IndexModel(
+            [
+                ("priority_rank", ASCENDING),
+                ("due_rank", ASCENDING),
+                ("created_at", ASCENDING),
+                ("_id", ASCENDING),
+            ],
+            name="service_order_by_due",
+        ),
         IndexModel([("category", ASCENDING)], name="category"),
     ],
     TICKETS: [IndexModel([("routed", ASCENDING), ("received_at", ASCENDING)], name="unrouted")],

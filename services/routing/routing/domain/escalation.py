@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from routing.domain.policies import EscalationStep, QueuePolicy
+from routing.domain.sla import ClockState
+from routing.domain.sla_ticket import TicketSla
 from routing.domain.tickets import RoutingTicket
 from ticketflow_shared.events import EscalationTrigger, Priority, TicketEscalatedV1
 
@@ -140,3 +142,11 @@ def fire(
         overflow_to=step.overflow_to,
         events=events,
     )
+
+
+def sla_due(ticket: TicketSla | None) -> datetime | None:
+    """Where the ticket stands in its priority in the queue: its earliest running SLA due time."""
+    if ticket is None:
+        return None
+    running = [c.due_at for c in ticket.clocks.values() if c.state is ClockState.running]
+    return min((due for due in running if due is not None), default=None)
