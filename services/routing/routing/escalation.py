@@ -17,6 +17,7 @@ from routing.domain import RoutingTicket
 from routing.domain.escalation import SERVICE, StepFired, fire, higher, sla_due, timers_for
 from routing.domain.policies import QueuePolicy
 from routing.domain.sla_ticket import TicketSla
+from routing.lifecycle import TicketNotKnownYet
 from routing.ports import Stores
 from ticketflow_shared.events import Priority, TicketEscalatedV1
 from ticketflow_shared.outbox import recorded_events
@@ -115,7 +116,7 @@ async def escalated(event: TicketEscalatedV1, stores: Stores) -> None:
         return
     ticket = await stores.tickets.get(event.ticket_id)
     if ticket is None:
-        return
+        raise TicketNotKnownYet(event.ticket_id)
     raised = higher(ticket.priority, event.priority)
     if raised is None:
         return
