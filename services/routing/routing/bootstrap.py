@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from routing import (
     api,
     consumers,
+    escalation_api,
     explain_api,
     offers_api,
     policies_api,
@@ -20,6 +21,7 @@ from routing.adapters.collections import INDEXES, OUTBOX_COLLECTIONS
 from routing.adapters.legacy_claims import key_claims_by_ticket
 from routing.adapters.stores import mongo_stores
 from routing.domain.sla_ticket import TicketSla
+from routing.escalation_wiring import build_escalations
 from routing.offers_watch import OfferWatch
 from routing.settings import RoutingSettings
 from routing.sla_wiring import build_sla
@@ -33,6 +35,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     runtime = Runtime(settings, INDEXES, OUTBOX_COLLECTIONS)
     stores = mongo_stores(runtime)
     sla = build_sla(runtime, settings)
+    escalations = build_escalations(runtime, settings, stores, sla)
 
     async def on_breach(ticket: TicketSla) -> None:
         policy = ticket.policy
@@ -54,6 +57,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
 
     async def start_sla_timers(runtime: Runtime) -> None:
         sla.timers.start()
+        escalations.timers.start()
 
     async def start_sweeper(runtime: Runtime) -> None:
         # Only now, after the migration: the sweep must not see claims still being moved.
@@ -76,6 +80,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
             sla_api.router,
             shifts_api.router,
             queue_stats_api.router,
+            escalation_api.router,
         ],
         on_start=[migrate, start_consumers, start_sweeper, start_sla_timers],
         dead_letter_visibility=partial(views.sees_ticket, stores),
@@ -83,4 +88,5 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     )
     app.state.stores = stores
     app.state.sla = sla
+    app.state.escalations = escalations
     return app

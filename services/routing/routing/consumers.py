@@ -1,12 +1,13 @@
 """Routing's one bus subscription: new tickets get routed, and the lifecycle moves slots."""
 
-from routing import handlers, lifecycle, sla_handlers
+from routing import escalation, handlers, lifecycle, sla_handlers
 from routing.ports import Stores
 from routing.sla_handlers import SlaDeps
 from ticketflow_shared.dispatch import EventHandlers
 from ticketflow_shared.events import (
     Envelope,
     TicketCreatedV1,
+    TicketEscalatedV1,
     TicketMessageAddedV1,
     TicketResolvedV1,
     TicketStatusChangedV1,
@@ -42,6 +43,9 @@ async def subscribe(runtime: Runtime, stores: Stores, sla: SlaDeps | None = None
         if sla:
             await sla_handlers.message_added(payload, sla, envelope.position())
 
+    async def escalated(envelope: Envelope, payload: TicketEscalatedV1) -> None:
+        await escalation.escalated(payload, stores)
+
     events = (
         EventHandlers()
         .on(TicketCreatedV1, handler=created)
@@ -49,6 +53,7 @@ async def subscribe(runtime: Runtime, stores: Stores, sla: SlaDeps | None = None
         .on(TicketStatusChangedV1, handler=status_changed)
         .on(TicketTransferredV1, handler=transferred)
         .on(TicketUpdatedV1, handler=updated)
+        .on(TicketEscalatedV1, handler=escalated)
     )
     if sla:
         events.on(TicketMessageAddedV1, handler=message_added)

@@ -192,6 +192,12 @@ class QueueRepository(Protocol):
         """A queued ticket's new priority, which moves it in service order; False if not
         queued."""
 
+    async def set_sla_due(self, ticket_id: str, due: datetime | None) -> None:
+        """Order a queued ticket by its SLA due time within its priority."""
+
+    async def move_up(self, ticket_id: str) -> bool:
+        """Put a queued ticket first within its priority; False if it is not queued."""
+
     async def set_requirement(self, category: str, requirement: SkillRequirement) -> int:
         """Queued tickets of `category` now need `requirement`."""
 

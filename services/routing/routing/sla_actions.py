@@ -1,5 +1,6 @@
 """What a breached SLA target does to the ticket in routing, as its policy says: a higher
-priority moves it up the queue, `reassign` takes it from its agent and routes it again.
+priority moves it up the queue, `move_up` puts it first within its priority, `reassign`
+takes it from its agent and routes it again.
 
 Runs once per breach: after the breach's firing was claimed (the insert only one process wins).
 """
@@ -20,6 +21,8 @@ async def apply_breach(
     if BreachAction.raise_priority in actions:
         await stores.queue.reprioritize(ticket_id, priority)
         await stores.tickets.reprioritize(ticket_id, priority, None)
+    if BreachAction.move_up in actions:
+        await stores.queue.move_up(ticket_id)
     if BreachAction.reassign in actions:
         await _reassign(ticket_id, stores)
 

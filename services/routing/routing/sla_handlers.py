@@ -26,6 +26,8 @@ KINDS = ("warn", "breach")
 
 BreachHook = Callable[[TicketSla], Awaitable[None]]
 """What a claimed breach does besides its events (the policy's actions in routing)."""
+TimingsHook = Callable[[TicketSla], Awaitable[None]]
+"""What else follows a change of the ticket's due times (its place in routing's queue)."""
 
 
 @dataclass
@@ -34,6 +36,7 @@ class SlaDeps:
     timers: DueTimers | None = None
     clock: Clock = SYSTEM_CLOCK
     on_breach: BreachHook | None = None
+    on_timings: TimingsHook | None = None
 
 
 async def ticket_created(event: TicketCreatedV1, deps: SlaDeps, position: Position | None) -> None:
@@ -118,6 +121,8 @@ def _due(clock: SlaClock, kind: str) -> datetime | None:
 
 async def arm(ticket: TicketSla, before: dict, deps: SlaDeps) -> None:
     """Schedule or cancel the timers of the clocks whose due times changed."""
+    if deps.on_timings is not None and before != _timings(ticket):
+        await deps.on_timings(ticket)
     if deps.timers is None:
         return
     for key, clock in ticket.clocks.items():

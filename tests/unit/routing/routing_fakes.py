@@ -16,6 +16,7 @@ from routing.domain import (
     SkillRequirement,
     TicketRecord,
 )
+from routing.domain.tickets import MOVED_UP
 from routing.ports import ClaimResult, ReleaseEvents, Stores
 from ticketflow_shared.events import Envelope, Position, Presence, Priority, TicketStatus
 from ticketflow_shared.testing import FakeClock
@@ -287,6 +288,19 @@ class FakeQueue:
         if entry is None:
             return False
         self.rows[ticket_id] = replace(entry, ticket=replace(entry.ticket, priority=priority))
+        return True
+
+    async def set_sla_due(self, ticket_id: str, due: datetime | None) -> None:
+        entry = self.rows.get(ticket_id)
+        if entry is not None and entry.ticket.due_rank != MOVED_UP:
+            ticket = replace(entry.ticket, due_rank=due)
+            self.rows[ticket_id] = replace(entry, ticket=ticket)
+
+    async def move_up(self, ticket_id: str) -> bool:
+        entry = self.rows.get(ticket_id)
+        if entry is None:
+            return False
+        self.rows[ticket_id] = replace(entry, ticket=replace(entry.ticket, due_rank=MOVED_UP))
         return True
 
     async def set_requirement(self, category: str, requirement: SkillRequirement) -> int:

@@ -71,3 +71,16 @@ async def test_without_the_actions_nothing_moves():
     state = await views.ticket("t1", stores)
     assert state.agent_id == "ana"
     assert (await stores.tickets.get("t1")).priority is Priority.normal
+
+
+async def test_move_up_puts_the_ticket_first_within_its_priority_only():
+    stores, _ = fake_stores()
+    await create(stores, "oldest")
+    await create(stores, "breached", minutes=5)
+    await create(stores, "high", minutes=7)
+    await stores.queue.reprioritize("high", Priority.high)
+
+    await sla_actions.apply_breach("breached", (BreachAction.move_up,), Priority.normal, stores)
+
+    entries, _ = await views.queue(stores, 10)
+    assert [e.ticket.ticket_id for e in entries] == ["high", "breached", "oldest"]

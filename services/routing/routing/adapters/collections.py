@@ -15,14 +15,23 @@ OFFER_OUTCOMES = "offer_outcomes"  # `_id` = offer id: the insert that settles a
 OFFER_COOLDOWNS = "offer_cooldowns"  # `_id` = ticket id: who declined it, until when
 QUEUE_POLICIES = "queue_policies"
 DECISIONS = "routing_decisions"
-ESCALATIONS = "escalation_steps"
+ESCALATIONS = "escalation_steps"  # `_id` = ticket|policy|version|step: a fired step's claim
+ESCALATION_TIMERS = "escalation_timers"
 
 SLA_TICKETS = "sla_tickets"
 SLA_POLICIES = "sla_policies"
 SLA_TIMERS = "sla_timers"
 SLA_FIRINGS = "sla_firings"
 
-OUTBOX_COLLECTIONS = (AGENTS, ASSIGNMENTS, QUEUE, RESOLUTIONS, OFFER_OUTCOMES, SLA_FIRINGS)
+OUTBOX_COLLECTIONS = (
+    AGENTS,
+    ASSIGNMENTS,
+    QUEUE,
+    RESOLUTIONS,
+    OFFER_OUTCOMES,
+    SLA_FIRINGS,
+    ESCALATIONS,
+)
 
 INDEXES: dict[str, list[IndexModel]] = {
     AGENTS: [IndexModel([("presence", ASCENDING)], name="presence")],
@@ -39,8 +48,19 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("priority_rank", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)],
             name="service_order",
         ),
+        IndexModel(
+            [
+                ("priority_rank", ASCENDING),
+                ("due_rank", ASCENDING),
+                ("created_at", ASCENDING),
+                ("_id", ASCENDING),
+            ],
+            name="service_order_by_due",
+        ),
         IndexModel([("category", ASCENDING)], name="category"),
     ],
     TICKETS: [IndexModel([("routed", ASCENDING), ("received_at", ASCENDING)], name="unrouted")],
     SLA_TIMERS: timers.index_models(),
+    ESCALATION_TIMERS: timers.index_models(),
+    ESCALATIONS: [IndexModel([("ticket_id", ASCENDING)], name="ticket")],
 }

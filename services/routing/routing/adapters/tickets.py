@@ -1,6 +1,6 @@
 """Tickets routing has seen, the queue of those waiting, and the resolved ones."""
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -17,13 +17,17 @@ from routing.domain import (
     SkillRequirement,
     TicketRecord,
 )
+from routing.domain.tickets import MOVED_UP, NO_DUE
 from ticketflow_shared import outbox
 from ticketflow_shared.events import Envelope, Position, Priority, TicketStatus
 
 Lane = tuple[SkillRequirement, str | None]
+QueueHook = Callable[[RoutingTicket, datetime], Awaitable[None]]
+"""What else happens when a ticket enters (with its queue time) or leaves the queue."""
 HELD_EVENTS = "held_events"  # a queue entry's ticket.queued until it is announced
 APPLIED = "applied"  # producer -> highest sequence of its events applied to the ticket
-SERVICE_ORDER = [("priority_rank", 1), ("created_at", 1), ("_id", 1)]
+DUE_RANK = "due_rank"  # the SLA due time, MOVED_UP when moved to the front, else NO_DUE
+SERVICE_ORDER = [("priority_rank", 1), (DUE_RANK, 1), ("created_at", 1), ("_id", 1)]
 
 
 def _ticket_fields(ticket: RoutingTicket) -> dict[str, Any]:
@@ -55,6 +59,7 @@ def _ticket(doc: dict[str, Any]) -> RoutingTicket:
         department_only=bool(doc.get("department_only")),
         released_by=doc.get("released_by"),
         language=doc.get("language"),
+        due_rank=doc.get(DUE_RANK),
     )
 
 
@@ -141,16 +146,26 @@ class MongoQueue:
     def __init__(self, collection: AsyncCollection, publish: outbox.OutboxFlush) -> None:
         self.collection = collection
         self.publish = publish
+        self.on_enter: QueueHook | None = None
+        self.on_leave: QueueHook | None = None
 
     async def enqueue(self, ticket: RoutingTicket, events: list[Envelope], now: datetime) -> bool:
         # Its events wait outside the outbox (no sweep sees them) until `announce`.
         held = [outbox.outbox_entry(envelope) for envelope in events]
-        doc = {**_ticket_fields(ticket), "queued_at": now, HELD_EVENTS: held}
+        doc = {
+            **_ticket_fields(ticket),
+            "queued_at": now,
+            HELD_EVENTS: held,
+            "sla_due": None,
+            DUE_RANK: NO_DUE,
+        }
         try:
             # The ticket id as _id: a ticket enters the queue, and is announced, only once.
             await self.collection.insert_one(doc)
         except DuplicateKeyError:
             return False
+        if self.on_enter is not None:
+            await self.on_enter(ticket, now)
         return True
 
     async def announce(self, ticket_id: str, now: datetime) -> None:
@@ -175,7 +190,11 @@ class MongoQueue:
 
     async def remove(self, ticket_id: str) -> bool:
         doc = await self.collection.find_one({"_id": ticket_id})
-        return doc is not None and await publish_then_delete(self.collection, doc, self.publish)
+        if doc is None or not await publish_then_delete(self.collection, doc, self.publish):
+            return False
+        if self.on_leave is not None:
+            await self.on_leave(_ticket(doc), doc["queued_at"])
+        return True
 
     async def waiting(
         self,
@@ -218,6 +237,23 @@ class MongoQueue:
     async def reprioritize(self, ticket_id: str, priority: Priority) -> bool:
         fields = {"priority": priority.value, "priority_rank": priority.rank}
         result = await self.collection.update_one({"_id": ticket_id}, {"$set": fields})
+        return result.matched_count == 1
+
+    async def set_sla_due(self, ticket_id: str, due: datetime | None) -> None:
+        """Order a queued ticket by its SLA due time; one moved to the front stays there."""
+        fields = {"sla_due": due, DUE_RANK: due or NO_DUE}
+        result = await self.collection.update_one(
+            {"_id": ticket_id, "moved_up": {"$ne": True}}, {"$set": fields}
+        )
+        if result.matched_count == 0:
+            await self.collection.update_one({"_id": ticket_id}, {"$set": {"sla_due": due}})
+
+    async def move_up(self, ticket_id: str) -> bool:
+        """First within its priority (before the moved up later)."""
+        result = await self.collection.update_one(
+            {"_id": ticket_id, "moved_up": {"$ne": True}},
+            {"$set": {"moved_up": True, DUE_RANK: MOVED_UP}},
+        )
         return result.matched_count == 1
 
     async def set_requirement(self, category: str, requirement: SkillRequirement) -> int:

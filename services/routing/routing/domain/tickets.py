@@ -1,12 +1,14 @@
 """Tickets as routing sees them: what skill they need and where they stand in the queue."""
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from ticketflow_shared.events import Priority, TicketQueuedV1, TicketStatus
 
 MIN_LEVEL, MAX_LEVEL = 1, 10
+MOVED_UP = datetime(1970, 1, 1, tzinfo=UTC)  # a queued ticket's rank when moved to the front
+NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)  # a queued ticket's rank without an SLA due time
 
 
 def skill_name(text: str) -> str:
@@ -60,6 +62,8 @@ class RoutingTicket:
     released_by: str | None = None
     # The customer's language, for policies that match it to agents' languages.
     language: str | None = None
+    # Read from the queue only: its SLA due time (MOVED_UP when moved to the front).
+    due_rank: datetime | None = field(default=None, compare=False)
 
     @property
     def lane(self) -> tuple[SkillRequirement, str | None]:
@@ -68,9 +72,10 @@ class RoutingTicket:
         return (self.requirement, self.department)
 
     @property
-    def queue_key(self) -> tuple[int, datetime, str]:
-        """Service order: most urgent first, then oldest first; the id only breaks exact ties."""
-        return (self.priority.rank, self.created_at, self.ticket_id)
+    def queue_key(self) -> tuple[int, datetime, datetime, str]:
+        """Service order: most urgent first, then the earliest SLA due time (none last), then
+        oldest first; the id only breaks exact ties."""
+        return (self.priority.rank, self.due_rank or NO_DUE, self.created_at, self.ticket_id)
 
     def queued(self, now: datetime) -> TicketQueuedV1:
         return TicketQueuedV1(
