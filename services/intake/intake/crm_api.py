@@ -1,0 +1,59 @@
+"""The CRM's door: upsert a customer by the CRM's own id."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+
+from intake import customer_handlers
+from intake.customer_handlers import CustomerView
+from intake.customer_schemas import CrmRecord, CustomerRead
+from intake.customers_api import CustomerStore
+from intake.domain.customer_identities import InvalidIdentity
+from intake.domain.customer_profiles import BadQuery
+from intake.handlers import now_ms
+from ticketflow_shared.access.audit import name_target
+from ticketflow_shared.access.guard import allow
+from ticketflow_shared.access.principal import Principal, Role
+from ticketflow_shared.errors import Unprocessable
+
+CrmCaller = Annotated[Principal, Depends(allow(Role.admin, Role.integration))]
+IdPart = Annotated[str, Path(min_length=1, max_length=200)]
+crm_router = APIRouter(prefix="/customers", tags=["customers", "crm"])
+
+
+class BadCrmRecord(Unprocessable):
+    """A phone or address in the record that cannot name a customer."""
+
+
+@crm_router.put(
+    "/by-external-id/{system}/{external_id}",
+    summary="Create or update the customer a CRM record names",
+    responses={
+        200: {"description": "Updated"},
+        201: {"description": "Created"},
+        409: {"description": "The record's ids belong to different customers"},
+    },
+)
+async def upsert_customer(
+    system: IdPart,
+    external_id: IdPart,
+    body: CrmRecord,
+    request: Request,
+    response: Response,
+    customers: CustomerStore,
+    _: CrmCaller,
+) -> CustomerRead:
+    try:
+        customer_handlers.crm_identities(system, external_id, None, None)
+    except InvalidIdentity as exc:
+        raise BadQuery("system", str(exc), where="path") from exc
+    try:
+        profile, created = await customer_handlers.upsert_from_crm(
+            customers, system, external_id, body.model_dump(), now_ms()
+        )
+    except InvalidIdentity as exc:
+        raise BadCrmRecord(str(exc)) from exc
+    name_target(request, customer_id=profile.id)
+    response.status_code = 201 if created else 200
+    read = CustomerRead.of(CustomerView(profile, [], None))
+    return read.model_copy(update={"timeline": None})
