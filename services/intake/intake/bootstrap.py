@@ -123,6 +123,7 @@ ROUTERS = (
     triage_router,
     customers_api.customers_router,
     crm_api.crm_router,
+    crm_api.crm_channel_router,
 )
 
 

@@ -37,7 +37,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-async def test_the_crm_upsert_creates_then_updates_one_customer(client) -> None:
+async def test_the_crm_upsert_creates_then_updates_one_customer(app, client) -> None:
     record = {
         "name": "Pat Lee",
         "tier": "gold",
@@ -68,6 +68,9 @@ async def test_the_crm_upsert_creates_then_updates_one_customer(client) -> None:
         "platinum",
         "+44 20 7946 0958",
     )
+    raw = await app.state.customers.profiles.collection.find_one({"_id": customer_id})
+    assert raw["tier"] == "platinum"
+    assert "pat@example.com" not in str(raw) and "7946" not in str(raw)
     [item] = profile["timeline"]["data"]
     assert (item["ticket_id"], item["subject"], item["channel"]) == (
         made.json()["id"],
