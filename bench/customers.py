@@ -28,17 +28,21 @@ import httpx
 import uvicorn
 from pymongo import AsyncMongoClient, monitoring
 
+from intake.adapters import handoff_views
+from intake.adapters import tickets as ticket_store
 from intake.adapters.customer_profiles import CUSTOMER_PROFILES, CUSTOMER_TIMELINES
+from intake.adapters.customers import CUSTOMERS, MIGRATIONS, TICKET_IDS
 from intake.adapters.documents import EMAIL, customer_index, to_document
 from intake.bootstrap import TICKETS, create_app
 from intake.customer_linking import new_customer_id
 from intake.domain.categories import DEFAULT_CATEGORIES
-from intake.domain.customer_profiles import timeline_entry
+from intake.domain.customer_profiles import entry_ticket_id, timeline_entry
 from intake.domain.ticket import Ticket
 from intake.settings import IntakeSettings
 from ticketflow_shared.access.tokens import mint_local_token
 from ticketflow_shared.events import Channel, Customer
 from ticketflow_shared.pii import new_key
+from ticketflow_shared.resealing import marker_id
 
 TICKETS_PER_CUSTOMER = 4
 BATCH = 5000
@@ -103,7 +107,8 @@ async def preload(settings: IntakeSettings, tickets: int) -> list[str]:
     base = to_document(template(cipher), cipher)
     customers = [new_customer_id() for _ in range(tickets // TICKETS_PER_CUSTOMER)]
     step = timedelta(days=90) / max(tickets, 1)
-    batch, timelines, profiles, n = [], [], [], 0
+    await _mark_migrated(db, cipher)
+    batch, timelines, profiles, listings, n = [], [], [], [], 0
     for number, customer_id in enumerate(customers):
         email = f"customer{number}@example.com"
         sealed, index = cipher.seal(email, EMAIL), customer_index(email, cipher)
@@ -128,18 +133,34 @@ async def preload(settings: IntakeSettings, tickets: int) -> list[str]:
             )
             entries.append(timeline_entry(at, ticket_id))
             n += 1
-        timelines.append({"_id": customer_id, "ticket_ids": entries})
+        timelines.append({"_id": customer_id, TICKET_IDS: entries})
+        listings.append({"_id": index, TICKET_IDS: [entry_ticket_id(e) for e in entries]})
         profiles.append({"_id": customer_id, "name": f"Customer {number}", "tier": "gold"})
         if len(batch) >= BATCH:
-            await _write(db, batch, timelines, profiles)
-            batch, timelines, profiles = [], [], []
+            await _write(db, batch, timelines, profiles, listings)
+            batch, timelines, profiles, listings = [], [], [], []
     if batch:
-        await _write(db, batch, timelines, profiles)
+        await _write(db, batch, timelines, profiles, listings)
     return customers
 
 
-async def _write(db, batch: list, timelines: list, profiles: list) -> None:
+async def _build_indexes(settings: IntakeSettings) -> None:
+    """The indexes intake's start creates, timed apart from the requests."""
+    db = AsyncMongoClient(settings.mongo_url)[settings.database_name]
+    await db[TICKETS].create_indexes([*ticket_store.INDEXES, *handoff_views.INDEXES])
+
+
+async def _mark_migrated(db, cipher) -> None:
+    """What intake's start would otherwise do over every ticket: they are written sealed
+    with the active key and filed under their customers already."""
+    done = {"done_at": START}
+    await db[MIGRATIONS].insert_one({"_id": marker_id(db[TICKETS], cipher), **done})
+    await db[MIGRATIONS].insert_one({"_id": "customer_ticket_ids:blind_index", **done})
+
+
+async def _write(db, batch: list, timelines: list, profiles: list, listings: list) -> None:
     await db[TICKETS].insert_many(batch, ordered=False)
+    await db[CUSTOMERS].insert_many(listings, ordered=False)
     await db[CUSTOMER_TIMELINES].insert_many(timelines, ordered=False)
     await db[CUSTOMER_PROFILES].insert_many(profiles, ordered=False)
 

@@ -105,3 +105,7 @@ class CustomerRead(BaseModel):
 class CustomerIds(BaseModel):
     data: list[str]
     count: int
+
+
+class MergedInto(BaseModel):
+    merged_into: str = Field(description="The record this one was merged into")

@@ -8,7 +8,13 @@ from fastapi.responses import JSONResponse
 from intake import customer_handlers
 from intake.api import Tickets
 from intake.customer_handlers import Customers
-from intake.customer_schemas import CustomerId, CustomerIds, CustomerRead, MergeRequest
+from intake.customer_schemas import (
+    CustomerId,
+    CustomerIds,
+    CustomerRead,
+    MergedInto,
+    MergeRequest,
+)
 from intake.domain.customer_identities import (
     Identity,
     InvalidIdentity,
@@ -46,7 +52,7 @@ async def find_customers(
 @customers_router.get(
     "/{customer_id}",
     summary="A customer's profile and timeline, newest first",
-    responses={301: {"description": "Merged into another record (`merged_into`)"}},
+    responses={301: {"model": MergedInto, "description": "Merged into another record"}},
 )
 async def get_customer(
     customer_id: CustomerId,
