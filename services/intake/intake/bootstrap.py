@@ -12,6 +12,8 @@ from intake import (
     api,
     auto_close,
     consumers,
+    crm_api,
+    customers_api,
     desk_api,
     email_api,
     handlers,
@@ -24,10 +26,16 @@ from intake.adapters.categories import MongoCategoryRepository
 from intake.adapters.checklists import HANDOFF_CHECKLISTS, MongoChecklistRepository
 from intake.adapters.close_claims import CLOSE_CLAIMS, MongoCloseClaims
 from intake.adapters.customer_identities import CUSTOMER_IDENTITIES, MongoCustomerIdentities
+from intake.adapters.customer_profiles import (
+    CUSTOMER_PROFILES,
+    CUSTOMER_TIMELINES,
+    MongoCustomerProfiles,
+)
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
 from intake.adapters.handoff_views import MongoHandoffViews
 from intake.adapters.macros import MACROS, MongoMacroRepository
 from intake.adapters.tickets import MongoTicketRepository
+from intake.customer_handlers import Customers
 from intake.domain.categories import DEFAULT_CATEGORIES
 from intake.ports import CategoryRepository, MacroRepository, TicketRepository
 from intake.settings import IntakeSettings
@@ -55,9 +63,13 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         clock=clock,
     )
     customers = CustomerTickets(runtime.db[CUSTOMERS], runtime.db[MIGRATIONS])
-    tickets = MongoTicketRepository(runtime.db[TICKETS], customers, runtime.publish_outbox, cipher)
+    timelines = CustomerTickets(runtime.db[CUSTOMER_TIMELINES], runtime.db[MIGRATIONS])
+    tickets = MongoTicketRepository(
+        runtime.db[TICKETS], customers, runtime.publish_outbox, cipher, timelines=timelines
+    )
     categories = MongoCategoryRepository(runtime.db[CATEGORIES])
-    app_identities = MongoCustomerIdentities(runtime.db[CUSTOMER_IDENTITIES], cipher)
+    profiles = MongoCustomerProfiles(runtime.db[CUSTOMER_PROFILES], cipher)
+    app_identities = MongoCustomerIdentities(runtime.db[CUSTOMER_IDENTITIES], cipher, profiles)
     # The lifecycle: solved tickets close by themselves.
     auto_close.schedule_auto_close(
         runtime.scheduler,
@@ -87,6 +99,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     )
     install_state(app, tickets, categories)
     app.state.customer_identities = app_identities
+    app.state.customers = Customers(profiles, app_identities, timelines)
     app.state.intake_settings = settings
     handoffs_api.install_handoffs(
         app,
@@ -108,6 +121,9 @@ ROUTERS = (
     *macros_api.ROUTERS,
     email_api.email_router,
     triage_router,
+    customers_api.customers_router,
+    crm_api.crm_router,
+    crm_api.crm_channel_router,
 )
 
 

@@ -178,6 +178,8 @@ async def _open(
         now=clock(),
         idempotency=idempotency,
         created_by=command.created_by,
+        external_refs=command.external_refs,
+        customer_tier=command.customer_tier,
     )
     ticket.traceparent = ownership_spans.current_traceparent()
     return ticket

@@ -230,6 +230,10 @@ class TicketRead(BaseModel):
     follow_up_of: str | None = None
     follow_ups: list[str] = Field(default_factory=list)
     procedure: ProcedureRead = Field(default_factory=ProcedureRead)
+    external_refs: dict[str, str] = Field(
+        default_factory=dict, description="The ids other systems (a CRM) know the ticket by"
+    )
+    customer_tier: str | None = None
 
     @field_validator("procedure", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ from datetime import datetime
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from intake.adapters.customer_profiles import MongoCustomerProfiles
 from intake.domain.customer_identities import EMAIL, PHONE, Identity
 from ticketflow_shared.pii import FieldCipher
 
@@ -19,9 +20,16 @@ CUSTOMER_IDENTITIES = "customer_identities"
 
 
 class MongoCustomerIdentities:
-    def __init__(self, collection: AsyncCollection, cipher: FieldCipher) -> None:
+    def __init__(
+        self,
+        collection: AsyncCollection,
+        cipher: FieldCipher,
+        profiles: MongoCustomerProfiles | None = None,
+    ) -> None:
         self.collection = collection
         self.cipher = cipher
+        # Where each claimed identity is listed on its customer's record, for merges.
+        self.profiles = profiles
 
     def stored_key(self, identity: Identity) -> str:
         if identity.kind in (EMAIL, PHONE):
@@ -34,10 +42,11 @@ class MongoCustomerIdentities:
 
     async def claim(self, identity: Identity, customer_id: str, now: datetime) -> str:
         """The identity's customer: `customer_id` if this call claimed it, else its owner."""
+        key = self.stored_key(identity)
+        if self.profiles is not None:
+            await self.profiles.list_identities(customer_id, [key])
         try:
-            await self.collection.insert_one(
-                {"_id": self.stored_key(identity), "customer_id": customer_id, "at": now}
-            )
+            await self.collection.insert_one({"_id": key, "customer_id": customer_id, "at": now})
             return customer_id
         except DuplicateKeyError:
             owner = await self.owner(identity)
@@ -68,3 +77,9 @@ class MongoCustomerIdentities:
             if owner is None:
                 await self.claim(identity, customer_id, now)
         return customer_id, customer_id == new_id
+
+    async def move(self, key: str, from_customer: str, to_customer: str) -> None:
+        """Give a stored identity to another customer, if `from_customer` still holds it."""
+        await self.collection.update_one(
+            {"_id": key, "customer_id": from_customer}, {"$set": {"customer_id": to_customer}}
+        )

@@ -57,6 +57,8 @@ def to_document(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         "created_by": ticket.created_by,
         "follow_up_of": ticket.follow_up_of,
         "traceparent": ticket.traceparent,
+        "external_refs": dict(ticket.external_refs),
+        "customer_tier": ticket.customer_tier,
         **mutable_fields(ticket, cipher),
     }
 
@@ -148,6 +150,8 @@ def from_document(doc: dict[str, Any], cipher: FieldCipher) -> Ticket:
         follow_ups=list(doc.get("follow_ups") or []),
         procedure=[_read_step(entry) for entry in doc.get("procedure") or []],
         tags=list(doc.get("tags") or []),
+        external_refs=dict(doc.get("external_refs") or {}),
+        customer_tier=doc.get("customer_tier"),
         **handoff_parts(doc, cipher),
     )
 

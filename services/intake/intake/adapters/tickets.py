@@ -17,6 +17,7 @@ from intake.adapters.documents import (
     resealed,
     to_document,
 )
+from intake.domain.customer_profiles import timeline_entry
 from intake.domain.errors import ConcurrentUpdate, TicketIdTaken
 from intake.domain.ticket import Ticket, TicketStatus
 from ticketflow_shared import outbox
@@ -51,9 +52,12 @@ class MongoTicketRepository:
         flush: outbox.OutboxFlush,
         cipher: FieldCipher,
         source: str = SOURCE,
+        timelines: CustomerTickets | None = None,
     ) -> None:
         self.collection = collection
         self.customers = customers
+        # Each unified customer's tickets, filed by time (`customer_profiles.timeline_entry`).
+        self.timelines = timelines
         self.flush = flush
         self.cipher = cipher
         self.source = source
@@ -64,6 +68,9 @@ class MongoTicketRepository:
         The insert is also the id uniqueness check.
         """
         await self.customers.remember(customer_index(ticket.customer.email, self.cipher), ticket.id)
+        if self.timelines is not None and ticket.customer.customer_id:
+            entry = timeline_entry(ticket.created_at, ticket.id)
+            await self.timelines.remember(ticket.customer.customer_id, entry)
         pending, entries = outbox.outbox_fields(self._envelopes(ticket))
         doc = {**to_document(ticket, self.cipher), **pending}
         try:

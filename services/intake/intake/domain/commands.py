@@ -20,13 +20,18 @@ class CreateTicket(BaseModel):
     idempotency_key: str | None = None
     # Who asks (`key:<id>`, `user:<sub>`): idempotency keys are each caller's own.
     created_by: str | None = None
+    # A CRM's ids for the ticket (`{"salescrm": "5001"}`) and the customer's tier there.
+    external_refs: dict[str, str] = Field(default_factory=dict)
+    customer_tier: str | None = None
 
     def fingerprint(self) -> str:
         """Hash of the request itself; an explicit null and an omitted field hash alike."""
+        # Without refs, as before they existed: stored idempotency records still match.
+        unhashed = {"idempotency_key", "created_by"} | (
+            set() if self.external_refs else {"external_refs"}
+        )
         return request_fingerprint(
-            self.model_dump(
-                mode="json", exclude={"idempotency_key", "created_by"}, exclude_none=True
-            )
+            self.model_dump(mode="json", exclude=unhashed, exclude_none=True)
         )
 
 

@@ -107,6 +107,9 @@ class Ticket:
     ownership: Ownership = field(default_factory=Ownership)
     consults: list[Consult] = field(default_factory=list)
     traceparent: str | None = None
+    # The ids other systems know the ticket by (a CRM's case id), and the customer's tier.
+    external_refs: dict[str, str] = field(default_factory=dict)
+    customer_tier: str | None = None
 
     @classmethod
     def create(
@@ -124,6 +127,8 @@ class Ticket:
         idempotency: IdempotencyRecord | None = None,
         created_by: str | None = None,
         follow_up_of: str | None = None,
+        external_refs: dict[str, str] | None = None,
+        customer_tier: str | None = None,
     ) -> "Ticket":
         """Open a ticket in `rule`'s category; raise MissingFields if the rule is not met."""
         rule.require_fields(fields)
@@ -145,6 +150,8 @@ class Ticket:
             created_by=created_by,
             follow_up_of=follow_up_of,
             procedure=procedure.snapshot(rule.procedure),
+            external_refs=dict(external_refs or {}),
+            customer_tier=customer_tier,
         )
         ticket.history.append(HistoryEntry(TicketCreatedV1.event_type, TicketStatus.new, now))
         ticket.events.append(
@@ -160,6 +167,8 @@ class Ticket:
                 created_at=now,
                 department=ticket.department,
                 created_by=created_by,
+                external_refs=ticket.external_refs,
+                customer_tier=customer_tier,
             )
         )
         ticket._follow_ownership(now)

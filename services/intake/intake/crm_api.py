@@ -1,0 +1,104 @@
+"""The CRM's door: upsert a customer by the CRM's own id, and its webhook for pushes."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+
+from intake import customer_handlers, handlers
+from intake.api import Categories, Tickets
+from intake.crm_schemas import CrmEvent, CrmResult
+from intake.customer_handlers import CustomerView
+from intake.customer_schemas import CrmRecord, CustomerRead
+from intake.customers_api import CustomerStore
+from intake.domain.customer_identities import InvalidIdentity
+from intake.domain.customer_profiles import BadQuery
+from intake.domain.errors import UnknownCategory
+from intake.handlers import now_ms
+from ticketflow_shared.access.audit import name_target
+from ticketflow_shared.access.guard import allow
+from ticketflow_shared.access.principal import Principal, Role
+from ticketflow_shared.errors import Unprocessable
+
+CrmCaller = Annotated[Principal, Depends(allow(Role.admin, Role.integration))]
+IdPart = Annotated[str, Path(min_length=1, max_length=200)]
+crm_router = APIRouter(prefix="/customers", tags=["customers", "crm"])
+crm_channel_router = APIRouter(prefix="/channels", tags=["channels", "crm"])
+
+
+class BadCrmRecord(Unprocessable):
+    """A phone or address in the record that cannot name a customer."""
+
+
+@crm_router.put(
+    "/by-external-id/{system}/{external_id}",
+    summary="Create or update the customer a CRM record names",
+    responses={
+        200: {"description": "Updated"},
+        201: {"description": "Created"},
+        409: {"description": "The record's ids belong to different customers"},
+    },
+)
+async def upsert_customer(
+    system: IdPart,
+    external_id: IdPart,
+    body: CrmRecord,
+    request: Request,
+    response: Response,
+    customers: CustomerStore,
+    _: CrmCaller,
+) -> CustomerRead:
+    try:
+        customer_handlers.crm_identities(system, external_id, None, None)
+    except InvalidIdentity as exc:
+        raise BadQuery("system", str(exc), where="path") from exc
+    try:
+        profile, created = await customer_handlers.upsert_from_crm(
+            customers, system, external_id, body.model_dump(), now_ms()
+        )
+    except InvalidIdentity as exc:
+        raise BadCrmRecord(str(exc)) from exc
+    name_target(request, customer_id=profile.id)
+    response.status_code = 201 if created else 200
+    read = CustomerRead.of(CustomerView(profile, [], None))
+    return read.model_copy(update={"timeline": None})
+
+
+@crm_channel_router.post(
+    "/crm",
+    status_code=201,
+    summary="Take a CRM's push: a customer upsert, and a new ticket carrying the CRM's ids",
+    responses={
+        200: {"description": "Redelivery of an event already taken, or an update only"},
+        409: {"description": "The customer's ids belong to different customers"},
+    },
+)
+async def receive_crm_event(
+    body: CrmEvent,
+    request: Request,
+    response: Response,
+    customers: CustomerStore,
+    tickets: Tickets,
+    categories: Categories,
+    caller: CrmCaller,
+) -> CrmResult:
+    # Checked first, so a push refused for its ticket stores nothing of its customer either.
+    if body.ticket is not None and await categories.get(body.ticket.category) is None:
+        raise UnknownCategory(body.ticket.category)
+    try:
+        profile, created = await customer_handlers.upsert_from_crm(
+            customers, body.system, body.customer.external_id, body.record(), now_ms()
+        )
+    except InvalidIdentity as exc:
+        raise BadCrmRecord(str(exc)) from exc
+    name_target(request, customer_id=profile.id)
+    if body.ticket is None:
+        response.status_code = 201 if created else 200
+        return CrmResult(customer_id=profile.id)
+    if profile.email is None:
+        raise BadCrmRecord("a ticket needs the customer's email, in this push or on record")
+    command = body.to_command(profile, caller.actor)
+    made = await handlers.create_ticket(command, tickets, categories)
+    name_target(request, ticket_id=made.ticket.id)
+    if made.replayed:
+        response.status_code = 200
+    return CrmResult(customer_id=profile.id, ticket_id=made.ticket.id, replayed=made.replayed)

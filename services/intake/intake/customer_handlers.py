@@ -1,0 +1,134 @@
+"""Customers' service layer: the profile and timeline, lookups, the CRM's upserts, merges."""
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+
+from intake.adapters.customer_identities import MongoCustomerIdentities
+from intake.adapters.customer_profiles import MongoCustomerProfiles
+from intake.adapters.customers import CustomerTickets
+from intake.customer_linking import new_customer_id
+from intake.domain.customer_identities import (
+    Identity,
+    email_identity,
+    external_identity,
+    phone_identity,
+)
+from intake.domain.customer_profiles import (
+    ConflictingIds,
+    CustomerNotFound,
+    CustomerProfile,
+    absorbed,
+    check_merge,
+    entry_ticket_id,
+    owners_in_conflict,
+    timeline_page,
+)
+from intake.domain.ticket import Ticket
+from intake.ports import TicketRepository
+from ticketflow_shared.access.principal import Scope
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    profile: CustomerProfile
+    tickets: list[Ticket]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Customers:
+    """What the customer routes work with, built once in bootstrap."""
+
+    profiles: MongoCustomerProfiles
+    identities: MongoCustomerIdentities
+    timelines: CustomerTickets
+
+
+async def customer_view(
+    customers: Customers,
+    tickets: TicketRepository,
+    customer_id: str,
+    scope: Scope,
+    cursor: str | None,
+    limit: int,
+) -> CustomerView:
+    """The record and one page of its timeline, newest first, of the tickets `scope` sees
+    (a page may hold fewer than `limit` when some are another department's)."""
+    profile = await customers.profiles.get(customer_id)
+    if profile is None:
+        raise CustomerNotFound(customer_id)
+    if profile.merged_into is not None:
+        return CustomerView(profile, [], None)
+    filed = await asyncio.gather(
+        *(customers.timelines.ticket_ids(one) for one in (profile.id, *profile.merges))
+    )
+    page = timeline_page([entry for entries in filed for entry in entries], cursor, limit)
+    found = await asyncio.gather(*(tickets.get(entry_ticket_id(e)) for e in page.entries))
+    visible = [t for t in found if t is not None and scope.allows(t.departments, t.created_by)]
+    return CustomerView(profile, visible, page.next_cursor)
+
+
+async def customers_named(customers: Customers, identity: Identity) -> list[str]:
+    owner = await customers.identities.owner(identity)
+    return [owner] if owner else []
+
+
+def crm_identities(system: str, external_id: str, email: str | None, phone: str | None):
+    """What a CRM record names its customer by; InvalidIdentity for a malformed one."""
+    found = [external_identity(system, external_id)]
+    if email:
+        found.append(email_identity(email))
+    if phone:
+        found.append(phone_identity(phone))
+    return found
+
+
+async def upsert_from_crm(
+    customers: Customers, system: str, external_id: str, record: dict, now: datetime
+) -> tuple[CustomerProfile, bool]:
+    """Create or update the customer the CRM record names; whether it is new.
+
+    Ids of two different customers are refused before anything is written.
+    """
+    named = crm_identities(system, external_id, record.get("email"), record.get("phone"))
+    keys = {identity: customers.identities.stored_key(identity) for identity in named}
+    owners = {identity: await customers.identities.owner(identity) for identity in named}
+    conflict = owners_in_conflict({identity.key: owner for identity, owner in owners.items()})
+    if conflict:
+        raise ConflictingIds(conflict)
+    customer_id = next((o for o in owners.values() if o), None) or new_customer_id()
+    created = all(owner is None for owner in owners.values())
+    await customers.profiles.list_identities(customer_id, list(keys.values()))
+    for identity, owner in owners.items():
+        if owner is None:
+            claimed = await customers.identities.claim(identity, customer_id, now)
+            if claimed != customer_id:  # another request claimed it in between
+                raise ConflictingIds({identity.key: claimed, "this record": customer_id})
+    profile = await customers.profiles.get(customer_id) or CustomerProfile(customer_id)
+    profile = profile.with_crm_record(system.lower(), external_id.strip(), record)
+    await customers.profiles.save_crm_record(profile)
+    return profile, created
+
+
+async def merge(customers: Customers, survivor_id: str, merged_id: str) -> CustomerProfile:
+    """Merge one record into another. Recorded on the survivor first, then the identities
+    move, then the merged record points at the survivor: a retry after a crash finishes it."""
+    survivor = await _profile(customers, survivor_id)
+    merged = await _profile(customers, merged_id)
+    check_merge(survivor, merged)
+    await customers.profiles.record_merge(survivor.id, merged)
+    await customers.profiles.save_crm_record(absorbed(survivor, merged))
+    keys = await customers.profiles.identity_keys(merged.id)
+    await customers.profiles.list_identities(survivor.id, keys)
+    for key in keys:
+        await customers.identities.move(key, merged.id, survivor.id)
+    await customers.profiles.mark_merged(merged.id, survivor.id)
+    return await _profile(customers, survivor.id)
+
+
+async def _profile(customers: Customers, customer_id: str) -> CustomerProfile:
+    profile = await customers.profiles.get(customer_id)
+    if profile is None:
+        raise CustomerNotFound(customer_id)
+    return profile
