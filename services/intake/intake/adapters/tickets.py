@@ -63,7 +63,9 @@ class MongoTicketRepository:
 
         The insert is also the id uniqueness check.
         """
-        await self.customers.remember(customer_index(ticket.customer.email, self.cipher), ticket.id)
+        filed_under = customer_index(ticket.customer.email, self.cipher)
+        if filed_under is not None:
+            await self.customers.remember(filed_under, ticket.id)
         pending, entries = outbox.outbox_fields(self._envelopes(ticket))
         doc = {**to_document(ticket, self.cipher), **pending}
         try:
