@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from intake import (
     api,
     auto_close,
+    chat_api,
     consumers,
     crm_api,
     customers_api,
@@ -23,6 +24,7 @@ from intake import (
 from intake.adapters import handoff_views
 from intake.adapters import tickets as ticket_store
 from intake.adapters.categories import MongoCategoryRepository
+from intake.adapters.chat_conversations import CHAT_CONVERSATIONS, MongoChatConversations
 from intake.adapters.checklists import HANDOFF_CHECKLISTS, MongoChecklistRepository
 from intake.adapters.close_claims import CLOSE_CLAIMS, MongoCloseClaims
 from intake.adapters.customer_identities import CUSTOMER_IDENTITIES, MongoCustomerIdentities
@@ -70,6 +72,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     categories = MongoCategoryRepository(runtime.db[CATEGORIES])
     profiles = MongoCustomerProfiles(runtime.db[CUSTOMER_PROFILES], cipher)
     app_identities = MongoCustomerIdentities(runtime.db[CUSTOMER_IDENTITIES], cipher, profiles)
+    chat_conversations = MongoChatConversations(runtime.db[CHAT_CONVERSATIONS])
     # The lifecycle: solved tickets close by themselves.
     auto_close.schedule_auto_close(
         runtime.scheduler,
@@ -96,7 +99,11 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         routers=[*ROUTERS, api_key_router(ticket_store.SOURCE)],
         on_start=[seed_categories, seal_existing_tickets, consume],
         dead_letter_visibility=partial(handlers.sees_ticket, tickets),
+        open_paths=[chat_api.SLACK_EVENTS_PATH],
     )
+    # Slack signs its requests instead of holding a key: checked by the route itself.
+    app.include_router(chat_api.slack_router)
+    app.state.chat_conversations = chat_conversations
     install_state(app, tickets, categories)
     app.state.customer_identities = app_identities
     app.state.customers = Customers(profiles, app_identities, timelines)
@@ -120,6 +127,7 @@ ROUTERS = (
     desk_api.desk_router,
     *macros_api.ROUTERS,
     email_api.email_router,
+    chat_api.chat_router,
     triage_router,
     customers_api.customers_router,
     crm_api.crm_router,

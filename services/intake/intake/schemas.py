@@ -141,7 +141,8 @@ class TicketResolve(BaseModel):
 class CustomerRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    email: str
+    # None for a chat user whose address nobody knows yet.
+    email: str | None
     name: str | None
     customer_id: str | None = None
 

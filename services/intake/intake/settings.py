@@ -1,6 +1,6 @@
 """Intake's settings: the shared base plus what only the front door needs."""
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 
 from ticketflow_shared.settings import ServiceSettings
 
@@ -20,3 +20,12 @@ class IntakeSettings(ServiceSettings):
     # ticket gets (one with no required fields, so nothing blocks an email).
     inbound_email_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
     inbound_email_category: str = "general"
+    # Chat: the category a new chat ticket gets; Slack's signing secret (unset: Slack's
+    # endpoint answers 404).
+    chat_category: str = "general"
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "TICKETFLOW_INTAKE_SLACK_SIGNING_SECRET", "slack_signing_secret"
+        ),
+    )

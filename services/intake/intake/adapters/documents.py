@@ -40,7 +40,7 @@ def to_document(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         "_id": ticket.id,
         "channel": ticket.channel.value,
         "customer": {
-            "email": cipher.seal(ticket.customer.email, EMAIL),
+            "email": cipher.seal_optional(ticket.customer.email, EMAIL),
             "name": cipher.seal_optional(ticket.customer.name, NAME),
             "customer_id": ticket.customer.customer_id,
         },
@@ -63,8 +63,9 @@ def to_document(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
     }
 
 
-def customer_index(email: str, cipher: FieldCipher) -> str:
-    return cipher.blind_index(customer_key(email))
+def customer_index(email: str | None, cipher: FieldCipher) -> str | None:
+    """None for a customer without an address (a chat user): no list is keyed by it."""
+    return None if email is None else cipher.blind_index(customer_key(email))
 
 
 # Written before tickets kept high-water marks: every applied event id. Dropped on the next save.
@@ -112,7 +113,7 @@ def from_document(doc: dict[str, Any], cipher: FieldCipher) -> Ticket:
         channel=Channel(doc["channel"]),
         # Checked on the way in; stored as written, IDNA domain included.
         customer=checked_customer(
-            cipher.open(customer["email"], EMAIL),
+            cipher.open_optional(customer["email"], EMAIL),
             cipher.open_optional(customer.get("name"), NAME),
             customer.get("customer_id"),
         ),

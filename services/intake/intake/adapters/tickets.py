@@ -67,7 +67,9 @@ class MongoTicketRepository:
 
         The insert is also the id uniqueness check.
         """
-        await self.customers.remember(customer_index(ticket.customer.email, self.cipher), ticket.id)
+        filed_under = customer_index(ticket.customer.email, self.cipher)
+        if filed_under is not None:
+            await self.customers.remember(filed_under, ticket.id)
         if self.timelines is not None and ticket.customer.customer_id:
             entry = timeline_entry(ticket.created_at, ticket.id)
             await self.timelines.remember(ticket.customer.customer_id, entry)
