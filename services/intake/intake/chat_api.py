@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from intake.chat import ChatInbox, ChatReceived
@@ -69,8 +70,9 @@ def _answer(received: ChatReceived, response: Response) -> dict:
 async def _receive(request: Request, response: Response, message: ChatMessage) -> dict:
     try:
         return _answer(await _inbox(request).receive(message), response)
-    except InvalidIdentity as exc:
-        raise HTTPException(422, str(exc)) from exc
+    except InvalidIdentity as exc:  # a workspace or user id the identity keys refuse
+        error = {"type": "value_error", "loc": ("body", "user", "id"), "msg": str(exc)}
+        raise RequestValidationError([error]) from exc
 
 
 @chat_router.post(

@@ -113,12 +113,14 @@ async def test_after_the_close_the_conversation_goes_on_in_a_new_ticket(app, cli
         ({"event_id": "bad id"}, "event_id"),
         ({"user": {"name": "no id"}}, "user"),
         ({"workspace": None}, "workspace"),
+        ({"user": {"id": ":", "name": "Pat"}}, "user id must be"),
     ],
 )
 async def test_a_bad_chat_payload_is_a_422_naming_the_field(client, change, named):
     answer = await client.post("/channels/chat", json={**_chat("e-9", "hi"), **change})
     assert answer.status_code == 422
     assert named in answer.text
+    assert isinstance(answer.json()["detail"], list)  # the shape every 422 has
 
 
 async def test_the_chat_webhook_needs_credentials(app):
