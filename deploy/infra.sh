@@ -50,10 +50,12 @@ exports() {
 
 start() {
   local service_urls=""
-  ensure rabbitmq "$AMQP_URL"
   if local_broker; then
+    # A listening port is not enough: a node still booting (or stuck) refuses rabbitmqctl.
+    "$DEPLOY_DIR/rabbitmq.sh" start >/dev/null
     service_urls=$("$DEPLOY_DIR/rabbitmq.sh" users)
   else
+    ensure rabbitmq "$AMQP_URL"
     log "rabbitmq: TICKETFLOW_AMQP_URL is given (not the local node): every service uses it" \
       "as given; no broker users created"
   fi

@@ -16,7 +16,52 @@ SERVICES=(intake routing notify reporting)
 
 node_up() { rabbitmq-diagnostics -q ping >/dev/null 2>&1; }
 node_down() { ! node_up; }
-ready() { port_open 127.0.0.1 "$PORT" && rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1; }
+ready() {
+  port_open 127.0.0.1 "$PORT" && rabbitmq-diagnostics -q check_running >/dev/null 2>&1 &&
+    rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1
+}
+# raise_file_limit: every durable quorum queue holds files open; the node refuses work (its
+# file handle cache blocks boot) once they exceed the soft limit. rabbitmq-server switches to
+# the rabbitmq user with su, whose PAM session resets the soft limit to 1024 unless
+# limits.d says otherwise, so say otherwise (up to this shell's hard limit).
+raise_file_limit() {
+  local hard want=65536 conf=/etc/security/limits.d/ticketflow-rabbitmq.conf
+  hard=$(ulimit -Hn)
+  if [[ $hard != unlimited ]] && ((hard < want)); then want=$hard; fi
+  ulimit -Sn "$want" 2>/dev/null || log "could not raise the open-file limit above $(ulimit -Sn)"
+  if [[ -d /etc/security/limits.d && -w /etc/security/limits.d ]]; then
+    printf 'rabbitmq soft nofile %s\nrabbitmq hard nofile %s\n' "$want" "$want" >"$conf"
+  fi
+}
+# force_stop: ask the node to stop; a node that cannot (its file handles exhausted) is killed.
+# Durable messages survive either way: quorum queues write ahead before they confirm.
+force_stop() {
+  local pid
+  pid=$(node_pid)
+  timeout 30 rabbitmqctl -q stop </dev/null >/dev/null 2>&1 || true
+  if node_up && [[ -n $pid ]]; then
+    log "the node did not stop in 30s: killing it"
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  wait_until 30 "the node to exit" node_down
+}
+node_pid() { pgrep -o -u rabbitmq beam.smp 2>/dev/null || pgrep -o beam.smp 2>/dev/null || true; }
+# node_file_limit: the running node's soft open-file limit (empty if unknown).
+node_file_limit() {
+  local pid
+  pid=$(node_pid)
+  [[ -n $pid ]] || return 0
+  awk '/^Max open files/ {print $4}' "/proc/$pid/limits" 2>/dev/null || true
+}
+# starved_of_files: the node runs with a soft limit below 4096 open files that a restart by
+# root (see raise_file_limit) would lift.
+starved_of_files() {
+  local limit hard
+  limit=$(node_file_limit)
+  hard=$(ulimit -Hn)
+  [[ $limit =~ ^[0-9]+$ && $(id -u) == 0 ]] && ((limit < 4096)) &&
+    { [[ $hard == unlimited ]] || ((hard > limit)); }
+}
 show_log() { tail -n 30 "/var/log/rabbitmq/rabbit@$(hostname -s).log" >&2 2>/dev/null || true; }
 
 install() {
@@ -29,6 +74,11 @@ install() {
 start() {
   install
   with_lock rabbitmq
+  if node_up && starved_of_files; then
+    log "the running node has a soft limit of $(node_file_limit) open files:" \
+      "restarting it with a higher limit"
+    force_stop
+  fi
   if ready; then
     log "already running"
   else
@@ -36,6 +86,7 @@ start() {
     if ! node_up; then
       log "starting rabbitmq-server -detached (log: $LOGDIR/rabbitmq-start.log, /var/log/rabbitmq/)"
       mkdir -p "$LOGDIR"
+      raise_file_limit
       rabbitmq-server -detached </dev/null >>"$LOGDIR/rabbitmq-start.log" 2>&1 9>&-
     fi
     wait_until "${RABBITMQ_START_TIMEOUT:-90}" "AMQP on port $PORT" ready || { show_log; exit 1; }
@@ -98,6 +149,14 @@ urls() {
 # users: create what is missing, set what differs; guest and everything else stay as they are.
 # One rabbitmqctl command per change rather than import_definitions: on this 3.10 node an
 # import stalled in its exchange step and with it every AMQP client.
+# expire_scratch_queues: the tests' and benches' queues (test-*, bench-*) go away after an
+# hour unused, so runs that were killed before their clean-up do not pile up quorum queues.
+expire_scratch_queues() {
+  rabbitmqctl -q list_policies -p / | grep -q "ticketflow-scratch" && return 0
+  rabbitmqctl -q set_policy -p / --apply-to queues ticketflow-scratch '^(test|bench)-' \
+    '{"expires": 3600000}' >&2
+}
+
 users() {
   with_lock rabbitmq
   local renewed existing granted user configure write read svc var
@@ -125,6 +184,7 @@ users() {
   else
     log "no .venv yet (deploy/bootstrap.sh): exchanges not declared, services cannot start"
   fi
+  expire_scratch_queues
   log "broker users ${SERVICES[*]/#/ticketflow-} up to date (passwords in $SECRETS)"
   urls
 }
