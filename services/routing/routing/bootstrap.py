@@ -24,6 +24,7 @@ from routing.domain.sla_ticket import TicketSla
 from routing.escalation_wiring import build_escalations
 from routing.offers_watch import OfferWatch
 from routing.settings import RoutingSettings
+from routing.shift_starts import build_shift_starts
 from routing.sla_wiring import build_sla
 from routing.sweeper import Sweeper
 from ticketflow_shared.http import service_app
@@ -36,6 +37,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     stores = mongo_stores(runtime)
     sla = build_sla(runtime, settings)
     escalations = build_escalations(runtime, settings, stores, sla)
+    shift_starts = build_shift_starts(runtime, settings, stores)
 
     async def on_breach(ticket: TicketSla) -> None:
         policy = ticket.policy
@@ -58,6 +60,8 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     async def start_sla_timers(runtime: Runtime) -> None:
         sla.timers.start()
         escalations.timers.start()
+        await shift_starts.arm_missing()
+        shift_starts.timers.start()
 
     async def start_sweeper(runtime: Runtime) -> None:
         # Only now, after the migration: the sweep must not see claims still being moved.

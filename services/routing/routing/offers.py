@@ -10,12 +10,12 @@ from dataclasses import replace
 from datetime import timedelta
 
 from routing import assigning
-from routing.domain import Agent, DepartmentSettings
+from routing.domain import DepartmentSettings
 from routing.domain.offers import Cooldown, Offer, OfferClosed, OfferSettings, keeps_away
 from routing.ports import Stores
 from ticketflow_shared.access.principal import Principal, Role
 from ticketflow_shared.errors import Conflict, NotAllowed, NotFound
-from ticketflow_shared.events import AgentUpdatedV1, OfferOutcome, Presence
+from ticketflow_shared.events import OfferOutcome, Presence
 
 log = logging.getLogger(__name__)
 MAX_EDIT_ATTEMPTS = 5
@@ -162,25 +162,16 @@ async def move_on(offer: Offer, stores: Stores) -> None:
     await assigning.drain(offer.agent_id, stores)
 
 
-def _with_reason(agent: Agent, reason: str) -> list:
-    return [
-        event.model_copy(update={"presence_reason": reason})
-        if isinstance(event, AgentUpdatedV1)
-        else event
-        for event in agent.pull_events()
-    ]
-
-
 async def _set_presence(agent_id: str, presence: Presence, reason: str, stores: Stores) -> None:
-    """An agent who missed an offer: `presence`, saying why in agent.updated.v1."""
+    """An agent who missed an offer: `presence`, saying why (stored, and in agent.updated.v1)."""
     for _ in range(MAX_EDIT_ATTEMPTS):
         found = await stores.agents.get(agent_id)
         if found is None or found.presence is not Presence.available:
             return
         [agent] = await assigning.with_loads([found], stores)
         version, now = agent.version, stores.now()
-        agent.revise({"presence": presence}, now)
-        events = assigning.recorded(_with_reason(agent, reason), agent_version=agent.version)
+        agent.revise({"presence": presence, "presence_reason": reason}, now)
+        events = assigning.recorded(agent.pull_events(), agent_version=agent.version)
         if await stores.agents.save(agent, version, events, now):
             return
     log.warning("could not set agent %s %s after a missed offer", agent_id, presence.value)

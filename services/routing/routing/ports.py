@@ -293,6 +293,11 @@ class DecisionRepository(Protocol):
     async def get(self, ticket_id: str) -> dict[str, Any] | None: ...
 
 
+class ShiftStarts(Protocol):
+    async def arm(self, agent_id: str, shift: Calendar | None) -> None:
+        """Wake routing at the agent's next shift start (none: cancel)."""
+
+
 @dataclass
 class Stores:
     """Everything a handler touches, passed by name; tests build it from fakes."""
@@ -308,6 +313,8 @@ class Stores:
     # Without them (unit tests' fakes) every department assigns at once.
     offers: OfferRepository | None = None
     offer_timers: OfferTimers | None = None
+    # When an agent's shift starts, their backlog drains; without it only API calls drain.
+    shift_starts: ShiftStarts | None = None
     # Queue policies and the last decision per ticket; without them, rules alone route.
     policies: PolicyRepository | None = None
     decisions: DecisionRepository | None = None

@@ -63,6 +63,11 @@ def _skills(value: dict[str, int]) -> dict[str, int]:
     return skills
 
 
+PresenceReason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+
+
 class AgentProfile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -71,6 +76,7 @@ class AgentProfile(BaseModel):
     skills: dict[str, Level] = Field(default_factory=dict, description="skill -> level 1-10")
     capacity: Capacity = 1
     presence: Presence = Presence.available
+    presence_reason: PresenceReason | None = None
 
     @field_validator("skills")
     @classmethod
@@ -99,6 +105,11 @@ class AgentUpdate(BaseModel):
     skills: dict[str, Level] | None = None
     capacity: Capacity | None = None
     presence: Presence | None = None
+    presence_reason: PresenceReason | None = Field(
+        default=None,
+        description="Why, e.g. 'lunch'; null clears it; a new presence sent "
+        "without one clears the old reason",
+    )
 
     @field_validator("skills")
     @classmethod
@@ -107,7 +118,11 @@ class AgentUpdate(BaseModel):
 
     @model_validator(mode="after")
     def _no_nulls(self) -> Self:
-        nulls = [name for name in self.model_fields_set if getattr(self, name) is None]
+        nulls = [
+            name
+            for name in self.model_fields_set - {"presence_reason"}
+            if getattr(self, name) is None
+        ]
         if nulls:
             raise ValueError(f"fields cannot be null: {', '.join(sorted(nulls))}")
         return self
@@ -124,6 +139,7 @@ class AgentRead(BaseModel):
     skills: dict[str, int]
     capacity: int
     presence: Presence
+    presence_reason: str | None
     active_tickets: list[str]
     free_slots: int
     version: int

@@ -101,6 +101,8 @@ async def put_shift(
 ) -> ShiftRead:
     await _editable(agent_id, caller, stores, "shift")
     await stores.agents.set_extras(agent_id, shift=body.calendar())
+    if stores.shift_starts is not None:
+        await stores.shift_starts.arm(agent_id, body.calendar())
     await assigning.drain(agent_id, stores)  # on shift now: the backlog it can take
     return _shift_read(agent_id, body.calendar(), stores.now())
 
@@ -113,6 +115,8 @@ async def put_shift(
 async def delete_shift(agent_id: AgentIdPath, stores: StoresDep, caller: Staff) -> ShiftRead:
     await _editable(agent_id, caller, stores, "shift")
     await stores.agents.set_extras(agent_id, clear_shift=True)
+    if stores.shift_starts is not None:
+        await stores.shift_starts.arm(agent_id, None)
     await assigning.drain(agent_id, stores)
     return _shift_read(agent_id, None, stores.now())
 

@@ -146,3 +146,25 @@ async def test_routing_rules_default_to_the_category_and_are_stored(namespace):
             ("refunds", "refunds", 3),
             ("vip", "billing", 7),
         ]
+
+
+async def test_a_presence_keeps_its_reason_until_the_presence_changes(namespace, bus_probe):
+    async with serve_in_process(routing_app(namespace)) as http:
+        agent_id = (await http.post("/agents", json={"name": "Lu"})).json()["agent_id"]
+        away = {"presence": "away", "presence_reason": " lunch "}
+        patched = await http.patch(f"/agents/{agent_id}", json=away)
+        assert (patched.json()["presence"], patched.json()["presence_reason"]) == ("away", "lunch")
+        stored = (await http.get(f"/agents/{agent_id}")).json()
+        assert stored["presence_reason"] == "lunch"
+        await bus_probe.wait_for(AGENT_UPDATED, subject=agent_id, count=2)
+        reasons = [e.data["presence_reason"] for e in bus_probe.of_type(AGENT_UPDATED, agent_id)]
+        assert reasons[-1] == "lunch"
+
+        same = await http.patch(f"/agents/{agent_id}", json={"capacity": 2})
+        assert same.json()["presence_reason"] == "lunch"
+        back = await http.patch(f"/agents/{agent_id}", json={"presence": "available"})
+        assert (back.json()["presence"], back.json()["presence_reason"]) == ("available", None)
+
+        too_long = await http.patch(f"/agents/{agent_id}", json={"presence_reason": "x" * 201})
+        assert too_long.status_code == 422
+        assert bad_fields(too_long) == {"presence_reason"}

@@ -102,3 +102,24 @@ async def test_queue_stats_show_the_waiting_ticket_and_who_could_take_it(namespa
         assert "billing" in [row["department"] for row in listed["data"]]
         other = headers("supervisor", departments=("technical",), subject="tech-lead")
         assert (await http.get("/queue/stats/billing", headers=other)).status_code == 404
+
+
+async def test_a_shift_that_starts_later_drains_the_backlog_when_it_starts(namespace, bus_probe):
+    """No API call at the start: the stored shift-start timer gives the queued ticket."""
+    now = datetime.now(UTC)
+    start = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[start.weekday()]
+    later_today = {"timezone": "UTC", "hours": {day: [f"{start:%H:%M}-24:00"]}}
+    ticket_id = new_id("T")
+    async with serve_in_process(routing_app(namespace)) as http:
+        await put_agent(http, "late")
+        response = await http.put("/agents/late/shift", json=later_today)
+        assert response.json()["on_shift"] is False
+        assert response.json()["changes_at"].startswith(start.strftime("%Y-%m-%dT%H:%M"))
+
+        await publish_all(namespace, bus_probe, created_in("billing", ticket_id))
+        await bus_probe.wait_for(QUEUED, subject=ticket_id)
+        assert not bus_probe.of_type(ASSIGNED, ticket_id)
+        [assigned] = await bus_probe.wait_for(ASSIGNED, subject=ticket_id, timeout=75)
+        assert assigned.data["agent_id"] == "late"
+        assert datetime.fromisoformat(assigned.data["assigned_at"]) >= start

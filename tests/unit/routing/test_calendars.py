@@ -113,3 +113,23 @@ def test_hours_round_trip() -> None:
     calendar = Calendar.weekly("UTC", {"mon": ["13:00-17:00", "08:00-12:00"]})
     assert calendar.hours() == {"mon": ["08:00-12:00", "13:00-17:00"]}
     assert Calendar.weekly("UTC", calendar.hours()) == calendar
+
+
+def test_the_next_opening_skips_the_rest_of_an_open_day_the_weekend_and_holidays() -> None:
+    calendar = office(country="DE")
+    assert calendar.next_opening(berlin(2026, 12, 2, 10)) == berlin(2026, 12, 3, 9)  # open now
+    assert calendar.next_opening(berlin(2026, 12, 2, 7)) == berlin(2026, 12, 2, 9)
+    assert calendar.next_opening(berlin(2026, 12, 4, 18)) == berlin(2026, 12, 7, 9)  # Friday
+    assert calendar.next_opening(berlin(2026, 12, 24, 18)) == berlin(2026, 12, 28, 9)
+    assert calendar.next_opening(berlin(2026, 12, 2, 9)) == berlin(2026, 12, 3, 9)  # at opening
+
+
+def test_the_next_opening_follows_the_clock_change() -> None:
+    calendar = Calendar.weekly("Europe/Berlin", {"sun": ["09:00-17:00"], "mon": ["09:00-17:00"]})
+    # Clocks go forward on 29 March 2026: 09:00 that Monday is 07:00 UTC, not 08:00.
+    opening = calendar.next_opening(datetime(2026, 3, 29, 16, 30, tzinfo=UTC))
+    assert opening == datetime(2026, 3, 30, 7, tzinfo=UTC)
+
+
+def test_an_always_open_calendar_never_opens_again() -> None:
+    assert Calendar.always_open().next_opening(berlin(2026, 12, 2, 10)) is None

@@ -61,6 +61,7 @@ def _agent(doc: dict[str, Any]) -> Agent:
         skills=dict(doc.get("skills") or {}),
         capacity=doc["capacity"],
         presence=Presence(doc["presence"]),
+        presence_reason=doc.get("presence_reason"),
         version=doc.get("version", 0),
         languages=tuple(doc.get("languages") or ()),
         shift=shift_of(doc.get("shift")),

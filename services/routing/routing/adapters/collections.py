@@ -17,6 +17,7 @@ QUEUE_POLICIES = "queue_policies"
 DECISIONS = "routing_decisions"
 ESCALATIONS = "escalation_steps"  # `_id` = ticket|policy|version|step: a fired step's claim
 ESCALATION_TIMERS = "escalation_timers"
+SHIFT_TIMERS = "shift_timers"  # `_id` = shift:<agent id>: the agent's next shift start
 
 SLA_TICKETS = "sla_tickets"
 SLA_POLICIES = "sla_policies"
@@ -62,5 +63,6 @@ INDEXES: dict[str, list[IndexModel]] = {
     TICKETS: [IndexModel([("routed", ASCENDING), ("received_at", ASCENDING)], name="unrouted")],
     SLA_TIMERS: timers.index_models(),
     ESCALATION_TIMERS: timers.index_models(),
+    SHIFT_TIMERS: timers.index_models(),
     ESCALATIONS: [IndexModel([("ticket_id", ASCENDING)], name="ticket")],
 }

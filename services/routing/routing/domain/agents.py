@@ -8,7 +8,7 @@ from routing.domain.calendars import Calendar
 from routing.domain.tickets import RoutingTicket, SkillRequirement
 from ticketflow_shared.events import AgentUpdatedV1, Payload, Presence, TicketAssignedV1
 
-PROFILE_FIELDS = ("name", "department", "skills", "capacity", "presence")
+PROFILE_FIELDS = ("name", "department", "skills", "capacity", "presence", "presence_reason")
 
 
 class AgentCannotTake(ValueError):
@@ -35,6 +35,7 @@ class Agent:
     skills: dict[str, int]
     capacity: int
     presence: Presence
+    presence_reason: str | None = None  # why the agent is in that presence, e.g. "missed offer"
     version: int = 0
     held: dict[int, str] = field(default_factory=dict)  # capacity slot -> ticket id
     languages: tuple[str, ...] = ()
@@ -54,8 +55,11 @@ class Agent:
         capacity: int,
         presence: Presence,
         now: datetime,
+        presence_reason: str | None = None,
     ) -> "Agent":
-        agent = cls(agent_id, name, department, dict(skills), capacity, Presence(presence))
+        agent = cls(
+            agent_id, name, department, dict(skills), capacity, Presence(presence), presence_reason
+        )
         agent.events.append(agent.updated(now))
         return agent
 
@@ -65,12 +69,16 @@ class Agent:
     def revise(self, changes: Mapping[str, object], now: datetime) -> bool:
         """Apply profile changes, recording agent.updated.v1 if anything changed.
 
-        Returns True when the agent may now take queued tickets it could not take before.
+        Returns True when the agent may now take queued tickets it could not take before. A
+        presence change without a reason clears the previous one.
         """
         unknown = set(changes) - set(PROFILE_FIELDS)
         if unknown:
             raise ValueError(f"not agent profile fields: {sorted(unknown)}")
         before, old_capacity = self.profile(), self.capacity
+        moved = "presence" in changes and Presence(changes["presence"]) is not self.presence
+        if moved and "presence_reason" not in changes:
+            changes = {**changes, "presence_reason": None}
         for name, value in changes.items():
             setattr(self, name, value)
         self.skills = dict(self.skills)
@@ -163,6 +171,7 @@ class Agent:
             skills=dict(self.skills),
             capacity=self.capacity,
             presence=self.presence,
+            presence_reason=self.presence_reason,
             active_tickets=self.active_count,
             updated_at=now,
         )

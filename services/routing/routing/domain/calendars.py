@@ -182,6 +182,15 @@ class Calendar:
                     yield _instant(day, interval.start, zone), _instant(day, interval.end, zone)
             day += timedelta(days=1)
 
+    def next_opening(self, after: datetime) -> datetime | None:
+        """The first instant after `after` at which a closed calendar opens (None: never)."""
+        if self.always:
+            return None
+        for opened, _ in self.intervals(after):
+            if opened > after.astimezone(UTC):
+                return opened
+        return None
+
     def is_open(self, at: datetime) -> bool:
         return self.window(at)[0]
 

@@ -21,6 +21,7 @@ class RegisterAgent(Command):
     skills: Mapping[str, int]
     capacity: int
     presence: Presence
+    presence_reason: str | None = None
     agent_id: str | None = None
 
     def profile(self) -> dict[str, Any]:
