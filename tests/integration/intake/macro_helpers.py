@@ -65,4 +65,7 @@ async def assign(client: httpx.AsyncClient, bus_probe: BusProbe, ticket_id: str)
 
 
 async def stored(app: FastAPI, ticket_id: str) -> dict:
-    return await app.state.runtime.db["tickets"].find_one({"_id": ticket_id})
+    """The stored ticket without its outbox, which the relay empties whenever it publishes."""
+    return await app.state.runtime.db["tickets"].find_one(
+        {"_id": ticket_id}, {"outbox": 0, "outbox_since": 0}
+    )
