@@ -52,11 +52,19 @@ async def platform(
 
 
 @pytest.fixture(scope="module")
-async def module_platform(servers: Servers, otlp_receiver: OtlpReceiver) -> AsyncIterator[Platform]:
+def module_platform_env() -> dict[str, dict[str, str]]:
+    """Settings by service for `module_platform`; a test module overrides it."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+async def module_platform(
+    servers: Servers, otlp_receiver: OtlpReceiver, module_platform_env: dict[str, dict[str, str]]
+) -> AsyncIterator[Platform]:
     """One platform for every test of a module, for tests that only talk to it over HTTP."""
     namespace = Namespace(token=uuid.uuid4().hex[:10], servers=servers)
     try:
-        async with _running(namespace, otlp_receiver.endpoint) as running:
+        async with _running(namespace, otlp_receiver.endpoint, module_platform_env) as running:
             yield running
     finally:
         await _remove(namespace)
