@@ -181,3 +181,18 @@ class FieldsNeededToSolve(IntakeError, Unprocessable):
             problem("missing_before_solve", ["fields", name], f"field {name!r} is empty")
             for name in self.names
         ]
+
+
+class UnknownFormFields(IntakeError, Unprocessable):
+    """The web form's caller sent fields the category's form does not offer."""
+
+    def __init__(self, category: str, names: list[str]) -> None:
+        super().__init__(f"category {category!r} has no form field {', '.join(names)}")
+        self.category = category
+        self.names = names
+
+    def problems(self) -> list[dict[str, Any]]:
+        return [
+            problem("unknown_field", ["body", "fields", name], f"no form field {name!r}")
+            for name in self.names
+        ]
