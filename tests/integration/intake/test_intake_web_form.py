@@ -184,3 +184,18 @@ async def test_each_address_has_a_budget_and_is_told_when_to_retry(namespace: Na
     assert refused.status_code == 429
     assert int(refused.headers["retry-after"]) >= 1
     assert refused.json() == {"detail": "too many requests from this address"}
+
+
+async def test_a_field_agents_fill_before_solving_is_neither_shown_nor_taken(public_admin):
+    public, admin = public_admin
+    rule = {
+        **RETURNS,
+        "fields": [*RETURNS["fields"], {"name": "refund_ref", "label": "Refund reference"}],
+        "required_before_solve": ["order_id", "refund_ref"],
+    }
+    assert (await admin.put("/categories/returns", json=rule)).status_code == 200
+    listed = (await public.get("/form/categories")).json()["data"]
+    [returns] = [c for c in listed if c["name"] == "returns"]
+    assert [f["name"] for f in returns["fields"]] == ["order_id", "reply_to"]
+    sneaked = await submit(public, fields={"order_id": "1", "refund_ref": "R-1"})
+    assert locations(sneaked) == [["body", "fields", "refund_ref"]]

@@ -14,13 +14,18 @@ RULE = CategoryRule(
     Priority.high,
     "billing",
     label="Returns",
-    fields=(FieldSpec("order_id", "Order number", max_length=20), FieldSpec("note", "Note")),
+    fields=(
+        FieldSpec("order_id", "Order number", max_length=20),
+        FieldSpec("note", "Note"),
+        FieldSpec("refund_ref", "Refund reference"),
+    ),
     required_by_channel={"web": ("photo_url",), "email": ("mailbox",)},
     required_before_solve=("refund_ref",),
 )
 
 
 def test_declared_fields_come_first_then_required_ones_the_rule_does_not_declare():
+    # refund_ref is needed before solving, not of the customer: the agents' field.
     form = form_category(RULE)
     assert (form.name, form.label) == ("returns", "Returns")
     assert [(f.name, f.label, f.kind, f.max_length, f.required) for f in form.fields] == [
@@ -42,3 +47,13 @@ def test_the_form_takes_only_the_fields_it_offers():
         ["body", "fields", "refund_ref"],
         ["body", "fields", "mailbox"],
     ]
+
+
+def test_a_before_solve_field_the_web_requires_is_the_customers():
+    rule = CategoryRule(
+        "returns",
+        fields=(FieldSpec("order_id", "Order number"),),
+        required_by_channel={"web": ("order_id",)},
+        required_before_solve=("order_id",),
+    )
+    assert [(f.name, f.required) for f in form_category(rule).fields] == [("order_id", True)]

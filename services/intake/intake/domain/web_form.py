@@ -31,10 +31,16 @@ class FormCategory:
 
 
 def form_fields(rule: CategoryRule) -> tuple[FormField, ...]:
-    """The declared fields, then required ones the rule does not declare (plain text)."""
+    """The declared fields, then required ones the rule does not declare (plain text). A
+    field needed before solving is the agents' to fill in, unless the web channel requires
+    it of the customer: the form neither shows nor takes it."""
     required = rule.required_for(WEB)
+    agents = set(rule.required_before_solve) - set(required)
     declared = {spec.name: spec for spec in rule.fields}
-    specs = [*rule.fields, *(FieldSpec(n, n) for n in required if n not in declared)]
+    specs = [
+        *(spec for spec in rule.fields if spec.name not in agents),
+        *(FieldSpec(n, n) for n in required if n not in declared),
+    ]
     return tuple(
         FormField(spec.name, spec.label, spec.kind, spec.max_length, spec.name in required)
         for spec in specs
