@@ -10,5 +10,11 @@ if ! command -v uv >/dev/null 2>&1; then
   python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
 fi
 cd "$REPO_DIR"
+# The web form's browser test drives Debian's Chromium (never a downloaded browser build).
+if ! command -v /usr/bin/chromium >/dev/null 2>&1; then
+  echo "[bootstrap] chromium missing: installing it with apt" >&2
+  apt-get update -q </dev/null >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium </dev/null >&2
+fi
 uv sync --frozen --python "$(command -v python3)" --quiet
 echo "[bootstrap] .venv ready ($(.venv/bin/python --version))" >&2

@@ -224,7 +224,7 @@ class TicketTransferredV1(Payload):
 
 
 class TicketUpdatedV1(Payload):
-    """The ticket's priority or tags changed (by an agent, or a macro)."""
+    """The ticket's priority, tags or fields changed (by an agent, or a macro)."""
 
     event_type: ClassVar[str] = "ticket.updated.v1"
 
@@ -233,6 +233,8 @@ class TicketUpdatedV1(Payload):
     tags: list[str] = Field(default_factory=list)
     actor: str
     updated_at: datetime
+    # The ticket fields an agent set, with their new values (None: no field changed).
+    fields: dict[str, str | int | float | bool] | None = None
 
 
 class TicketConsultedV1(Payload):

@@ -20,6 +20,7 @@ from intake import (
     handlers,
     handoffs_api,
     macros_api,
+    web_form,
 )
 from intake.adapters import handoff_views
 from intake.adapters import tickets as ticket_store
@@ -99,8 +100,10 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         routers=[*ROUTERS, api_key_router(ticket_store.SOURCE)],
         on_start=[seed_categories, seal_existing_tickets, consume],
         dead_letter_visibility=partial(handlers.sees_ticket, tickets),
-        open_paths=[chat_api.SLACK_EVENTS_PATH],
+        open_paths=[chat_api.SLACK_EVENTS_PATH, *web_form.OPEN_PATHS],
     )
+    # The customers' web form holds no key: open, with a budget per address instead.
+    web_form.install_web_form(app, settings)
     # Slack signs its requests instead of holding a key: checked by the route itself.
     app.include_router(chat_api.slack_router)
     app.state.chat_conversations = chat_conversations

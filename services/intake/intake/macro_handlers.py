@@ -6,6 +6,7 @@ a supervisor writes those of their own departments; only an admin writes those f
 A macro the caller may not read is as unknown as a missing one (404).
 """
 
+from intake.domain.categories import FieldValue
 from intake.domain.errors import IntakeError, UnknownCategory
 from intake.domain.macros import (
     Macro,
@@ -113,16 +114,20 @@ async def update_ticket(
     *,
     priority: Priority | None,
     tags: list[str] | None,
+    fields: dict[str, FieldValue] | None = None,
     clock: Clock = now_ms,
 ) -> Ticket:
-    """Change a ticket's priority and/or tags (ticket.updated.v1); nothing if they are so.
-    Only its owners change it (past owners and consulted departments get 403)."""
+    """Change a ticket's priority, tags and/or fields (ticket.updated.v1); nothing if they
+    are so. Only its owners change it (past owners and consulted departments get 403)."""
     await owned_ticket(tickets, ticket_id, caller.scope())
 
     def change(ticket: Ticket) -> bool:
-        return ticket.change_priority_tags(
-            priority=priority, tags=tags, actor=caller.actor, now=clock()
+        now = clock()
+        labels = ticket.change_priority_tags(
+            priority=priority, tags=tags, actor=caller.actor, now=now
         )
+        filled = ticket.change_fields(fields or {}, actor=caller.actor, now=now)
+        return labels or filled
 
     return await _change(tickets, ticket_id, change)
 

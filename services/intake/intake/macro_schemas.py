@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 from intake.domain.macro_templates import MAX_TEMPLATE_CHARS
 from intake.domain.macros import Macro, MacroReply
 from intake.domain.tags import MAX_TAGS, TAG_PATTERN
-from intake.schemas import CategoryName, Lines, OneLine, Text
+from intake.schemas import CategoryName, FieldName, FieldValue, Lines, OneLine, Text
 from ticketflow_shared.events import Priority, TicketStatus, Visibility
 
 MacroId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
@@ -124,9 +124,12 @@ class TicketUpdate(BaseModel):
 
     priority: Priority | None = None
     tags: Tags | None = Field(default=None, description="The ticket's tags from now on")
+    fields: dict[FieldName, FieldValue] | None = Field(
+        default=None, max_length=50, description="Fields to set; the others stay as they are"
+    )
 
     @model_validator(mode="after")
     def _changes_something(self) -> "TicketUpdate":
-        if self.priority is None and self.tags is None:
-            raise ValueError("give priority, tags or both")
+        if self.priority is None and self.tags is None and not self.fields:
+            raise ValueError("give priority, tags, fields or some of them")
         return self

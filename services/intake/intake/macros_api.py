@@ -75,12 +75,12 @@ async def delete_macro(macro_id: MacroPath, macros: Macros, caller: MacroWriter)
     await macro_handlers.delete_macro(macro_id, caller, macros)
 
 
-@ticket_macros_router.patch("/{ticket_id}", summary="Change a ticket's priority and tags")
+@ticket_macros_router.patch("/{ticket_id}", summary="Change a ticket's priority, tags, fields")
 async def update_ticket(
     ticket_id: str, body: TicketUpdate, tickets: Tickets, caller: TicketWorker
 ) -> TicketRead:
     ticket = await macro_handlers.update_ticket(
-        ticket_id, caller, tickets, priority=body.priority, tags=body.tags
+        ticket_id, caller, tickets, priority=body.priority, tags=body.tags, fields=body.fields
     )
     return TicketRead.model_validate(ticket)
 

@@ -18,6 +18,15 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from intake.category_schemas import (
+    FieldName,
+    FieldNames,
+    FieldSpecRead,
+    FieldSpecUpdate,
+    Label,
+    RequiredByChannel,
+    no_repeats,
+)
 from intake.domain.categories import CategoryRule
 from intake.domain.commands import CreateTicket
 from intake.domain.customers import checked_customer
@@ -25,8 +34,6 @@ from intake.domain.ticket import TicketStatus
 from intake.procedure_schemas import ProcedureRead, ProcedureStepRead
 from ticketflow_shared.events import Channel, Customer, Priority
 
-# Field names become MongoDB keys: no dots, no leading `$`.
-FieldName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")]
 CategoryName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]
 Text = StringConstraints(strip_whitespace=True, min_length=1)
 
@@ -262,19 +269,33 @@ class CategoryUpdate(BaseModel):
     required_fields: list[FieldName] = Field(default_factory=list, max_length=50)
     default_priority: Priority | None = None
     department: Annotated[str, Text, StringConstraints(max_length=100), OneLine] | None = None
+    # What forms show and which fields channels and solving require (category_schemas.py).
+    label: Label | None = None
+    fields: list[FieldSpecUpdate] = Field(default_factory=list, max_length=50)
+    required_by_channel: RequiredByChannel = Field(default_factory=dict)
+    required_before_solve: FieldNames = Field(default_factory=list)
 
     @field_validator("required_fields")
     @classmethod
     def _no_repeats(cls, names: list[str]) -> list[str]:
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        if repeated:
-            raise ValueError(f"listed more than once: {', '.join(repeated)}")
-        return names
+        return no_repeats(names)
 
     def to_rule(self, name: str) -> CategoryRule:
-        return CategoryRule(
-            name, tuple(self.required_fields), self.default_priority, self.department
+        """The rule, checked: InvalidCategory (422) if it names a field it does not declare."""
+        rule = CategoryRule(
+            name,
+            tuple(self.required_fields),
+            self.default_priority,
+            self.department,
+            label=self.label,
+            fields=tuple(spec.to_spec() for spec in self.fields),
+            required_by_channel={
+                channel.value: tuple(names) for channel, names in self.required_by_channel.items()
+            },
+            required_before_solve=tuple(self.required_before_solve),
         )
+        rule.check()
+        return rule
 
 
 class CategoryRead(BaseModel):
@@ -285,6 +306,10 @@ class CategoryRead(BaseModel):
     default_priority: Priority | None
     department: str | None
     procedure: list[ProcedureStepRead] = Field(default_factory=list)
+    label: str | None = None
+    fields: list[FieldSpecRead] = Field(default_factory=list)
+    required_by_channel: dict[str, list[str]] = Field(default_factory=dict)
+    required_before_solve: list[str] = Field(default_factory=list)
 
 
 class CategoryList(BaseModel):

@@ -29,3 +29,8 @@ class IntakeSettings(ServiceSettings):
             "TICKETFLOW_INTAKE_SLACK_SIGNING_SECRET", "slack_signing_secret"
         ),
     )
+    # The public web form: requests per minute and burst per client address (429 beyond),
+    # and the largest ticket body it takes (413 beyond).
+    web_form_requests_per_minute: float = Field(default=20.0, gt=0)
+    web_form_burst: int = Field(default=10, ge=1)
+    web_form_max_body_bytes: int = Field(default=64 * 1024, ge=1024)

@@ -188,6 +188,10 @@ async def test_categories_are_listed_and_replaced(client):
         "default_priority": "urgent",
         "department": None,
         "procedure": [],
+        "label": None,
+        "fields": [],
+        "required_by_channel": {},
+        "required_before_solve": [],
     }
     assert listed["count"] == 3
     assert [c["name"] for c in listed["data"]] == ["billing", "general", "refunds"]

@@ -6,6 +6,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from intake.domain.categories import CategoryRule
+from intake.domain.form_fields import FieldKind, FieldSpec
 from intake.domain.procedure import ProcedureStep
 from ticketflow_shared.events import Priority, utcnow
 
@@ -61,6 +62,13 @@ def _fields(rule: CategoryRule) -> dict:
         "required_fields": list(rule.required_fields),
         "default_priority": rule.default_priority.value if rule.default_priority else None,
         "department": rule.department,
+        "label": rule.label,
+        "fields": [
+            {"name": f.name, "label": f.label, "kind": f.kind.value, "max_length": f.max_length}
+            for f in rule.fields
+        ],
+        "required_by_channel": {ch: list(names) for ch, names in rule.required_by_channel.items()},
+        "required_before_solve": list(rule.required_before_solve),
         "updated_at": utcnow(),
     }
 
@@ -76,4 +84,15 @@ def _rule(doc: dict) -> CategoryRule:
             ProcedureStep(s["key"], s["label"], s["required"], tuple(s["macros"]))
             for s in doc.get(PROCEDURE) or ()
         ),
+        # Rules saved before labels, declared fields and these lists read as having none.
+        label=doc.get("label"),
+        fields=tuple(
+            FieldSpec(f["name"], f["label"], FieldKind(f["kind"]), f["max_length"])
+            for f in doc.get("fields") or ()
+        ),
+        required_by_channel={
+            channel: tuple(names)
+            for channel, names in (doc.get("required_by_channel") or {}).items()
+        },
+        required_before_solve=tuple(doc.get("required_before_solve") or ()),
     )

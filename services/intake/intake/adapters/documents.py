@@ -31,8 +31,8 @@ NOTE = "ticket.history.note"
 MESSAGE_BODY = "ticket.message.body"
 MESSAGE_AUTHOR_NAME = "ticket.message.author_name"
 # The fields a document seals; a re-seal pass rewrites these and nothing else.
-SEALED_ONCE = ("customer", "customer_email", "subject", "body", "fields")
-SEALED_ON_SAVE = ("resolution", "history", "messages", *HANDOFF_SEALED)
+SEALED_ONCE = ("customer", "customer_email", "subject", "body")
+SEALED_ON_SAVE = ("resolution", "history", "messages", "fields", *HANDOFF_SEALED)
 
 
 def to_document(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
@@ -49,7 +49,6 @@ def to_document(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         "subject": cipher.seal(ticket.subject, SUBJECT),
         "body": cipher.seal(ticket.body, BODY),
         "category": ticket.category,
-        "fields": cipher.seal(json.dumps(ticket.fields), FIELDS),
         "idempotency": _plain(ticket.idempotency),
         "created_at": ticket.created_at,
         "version": ticket.version,
@@ -59,6 +58,7 @@ def to_document(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         "traceparent": ticket.traceparent,
         "external_refs": dict(ticket.external_refs),
         "customer_tier": ticket.customer_tier,
+        "required_before_solve": list(ticket.required_before_solve),
         **mutable_fields(ticket, cipher),
     }
 
@@ -88,6 +88,8 @@ def mutable_fields(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         # Agents and macros change these; labels of the company's, not the customer's data.
         "priority": ticket.priority.value,
         "tags": list(ticket.tags),
+        # Agents fill fields in (those a solve needs); sealed like the rest of what was written.
+        "fields": cipher.seal(json.dumps(ticket.fields), FIELDS),
         **handoff_fields(ticket, cipher),
     }
 
@@ -153,6 +155,7 @@ def from_document(doc: dict[str, Any], cipher: FieldCipher) -> Ticket:
         tags=list(doc.get("tags") or []),
         external_refs=dict(doc.get("external_refs") or {}),
         customer_tier=doc.get("customer_tier"),
+        required_before_solve=tuple(doc.get("required_before_solve") or ()),
         **handoff_parts(doc, cipher),
     )
 

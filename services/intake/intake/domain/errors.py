@@ -136,3 +136,63 @@ class UndoneSteps(IntakeError, Unprocessable):
             problem("step_not_done", ["procedure", key], f"required step {key!r} is not done")
             for key in self.keys
         ]
+
+
+# Fields: declared by the category, checked at creation, required before solving.
+
+
+class InvalidFieldValues(IntakeError, Unprocessable):
+    """Values that do not fit the fields the category declares (kind, length, format)."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(problems.values()))
+        self.reasons = problems
+
+    def problems(self) -> list[dict[str, Any]]:
+        return [
+            problem("field_invalid", ["body", "fields", name], reason)
+            for name, reason in self.reasons.items()
+        ]
+
+
+class InvalidCategory(IntakeError, Unprocessable):
+    """A category rule that names fields it does not declare."""
+
+    def __init__(self, problems: list[tuple[tuple[str | int, ...], str]]) -> None:
+        super().__init__("; ".join(message for _, message in problems))
+        self.found = problems
+
+    def problems(self) -> list[dict[str, Any]]:
+        return [
+            problem("undeclared_field", ["body", *place], message) for place, message in self.found
+        ]
+
+
+class FieldsNeededToSolve(IntakeError, Unprocessable):
+    """The category requires fields before a ticket is solved, and they are still empty."""
+
+    def __init__(self, ticket_id: str, names: list[str]) -> None:
+        super().__init__(f"ticket {ticket_id} needs fields before it is solved: {', '.join(names)}")
+        self.ticket_id = ticket_id
+        self.names = names
+
+    def problems(self) -> list[dict[str, Any]]:
+        return [
+            problem("missing_before_solve", ["fields", name], f"field {name!r} is empty")
+            for name in self.names
+        ]
+
+
+class UnknownFormFields(IntakeError, Unprocessable):
+    """The web form's caller sent fields the category's form does not offer."""
+
+    def __init__(self, category: str, names: list[str]) -> None:
+        super().__init__(f"category {category!r} has no form field {', '.join(names)}")
+        self.category = category
+        self.names = names
+
+    def problems(self) -> list[dict[str, Any]]:
+        return [
+            problem("unknown_field", ["body", "fields", name], f"no form field {name!r}")
+            for name in self.names
+        ]

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from intake.domain import lifecycle, messages, procedure
-from intake.domain.categories import CategoryRule, FieldValue
+from intake.domain.categories import CategoryRule, FieldValue, missing
 from intake.domain.consults import Consult, ConsultingOwner, ConsultNotFound, NotConsulted
-from intake.domain.errors import TicketClosed
+from intake.domain.errors import FieldsNeededToSolve, TicketClosed
 from intake.domain.handoffs import AlreadyOwned, HandoffChecklist, NotTransferable, require_handoff
 from intake.domain.idempotency import IdempotencyRecord
 from intake.domain.messages import Message
@@ -110,6 +110,8 @@ class Ticket:
     # The ids other systems know the ticket by (a CRM's case id), and the customer's tier.
     external_refs: dict[str, str] = field(default_factory=dict)
     customer_tier: str | None = None
+    # Fields the category requires before solving, as the rule said when the ticket opened.
+    required_before_solve: tuple[str, ...] = ()
 
     @classmethod
     def create(
@@ -131,7 +133,7 @@ class Ticket:
         customer_tier: str | None = None,
     ) -> "Ticket":
         """Open a ticket in `rule`'s category; raise MissingFields if the rule is not met."""
-        rule.require_fields(fields)
+        rule.require_fields(fields, channel)
         ticket = cls(
             id=ticket_id,
             channel=channel,
@@ -152,6 +154,7 @@ class Ticket:
             procedure=procedure.snapshot(rule.procedure),
             external_refs=dict(external_refs or {}),
             customer_tier=customer_tier,
+            required_before_solve=rule.required_before_solve,
         )
         ticket.history.append(HistoryEntry(TicketCreatedV1.event_type, TicketStatus.new, now))
         ticket.events.append(
@@ -246,6 +249,30 @@ class Ticket:
             now,
         )
         return True
+
+    def change_fields(self, fields: dict[str, FieldValue], *, actor: str, now: datetime) -> bool:
+        """Set the given fields (others stay); recorded as ticket.updated.v1 with the fields
+        that changed. False (nothing recorded) if none does."""
+        changed = {name: v for name, v in fields.items() if self.fields.get(name) != v}
+        if not changed:
+            return False
+        self.fields = {**self.fields, **changed}
+        self.history.append(HistoryEntry(TicketUpdatedV1.event_type, self.status, now))
+        updated = TicketUpdatedV1(
+            ticket_id=self.id,
+            priority=self.priority,
+            tags=list(self.tags),
+            actor=actor,
+            updated_at=now,
+            fields=changed,
+        )
+        self._record(updated, now)
+        return True
+
+    def _require_solve_fields(self) -> None:
+        empty = missing(self.required_before_solve, self.fields)
+        if empty:
+            raise FieldsNeededToSolve(self.id, empty)
 
     def _accepts(self, position: Position) -> bool:
         # Whether open or resolved, the ticket takes note of routing's newer events: a
@@ -405,6 +432,7 @@ class Ticket:
         lifecycle.check_room(self.id, sum(entry.actor is not None for entry in self.history))
         if status is TicketStatus.solved:
             procedure.require_done(self.id, self.procedure)
+            self._require_solve_fields()
         self._transition(status, actor=actor, reason=reason, now=now)
 
     def add_message(
