@@ -2,7 +2,6 @@
 
 import email
 import hashlib
-import re
 from dataclasses import dataclass, field
 from email import policy
 from email.errors import StartBoundaryNotFoundDefect
@@ -10,8 +9,6 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 from html.parser import HTMLParser
 
-_OUR_REPLY_ID = re.compile(r"<[^.<>@]+\.(TF-[A-Za-z0-9_-]+)@[^<>]+>")
-_REFERENCE_TAG = re.compile(r"\[(TF-[A-Za-z0-9_-]+)\]", re.IGNORECASE)
 _LOOP_PRECEDENCE = {"bulk", "junk", "list"}
 _DAEMONS = ("mailer-daemon", "postmaster")
 _BROKEN_MIME = (StartBoundaryNotFoundDefect,)
@@ -40,14 +37,6 @@ class ParsedEmail:
     attachments: tuple[Attachment, ...]
     loop_reason: str | None
     notes: tuple[str, ...] = field(default=())
-
-    def ticket_references(self) -> tuple[str, ...]:
-        """Ticket ids named by our own reply Message-IDs, then by the subject's `[TF-…]` tag."""
-        found = [m.group(1) for mid in self.in_reply_to for m in _OUR_REPLY_ID.finditer(mid)]
-        tag = _REFERENCE_TAG.search(self.subject)
-        if tag:
-            found.append(tag.group(1))
-        return tuple(dict.fromkeys(found))
 
 
 class _TextExtractor(HTMLParser):
