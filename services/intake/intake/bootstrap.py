@@ -41,6 +41,7 @@ from intake.customer_handlers import Customers
 from intake.domain.categories import DEFAULT_CATEGORIES
 from intake.ports import CategoryRepository, MacroRepository, TicketRepository
 from intake.settings import IntakeSettings
+from intake.smtp_listener import SmtpListener
 from intake.triage_api import triage_router
 from ticketflow_shared.access.guard import caller
 from ticketflow_shared.access.key_admin import api_key_router
@@ -73,6 +74,9 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     profiles = MongoCustomerProfiles(runtime.db[CUSTOMER_PROFILES], cipher)
     app_identities = MongoCustomerIdentities(runtime.db[CUSTOMER_IDENTITIES], cipher, profiles)
     chat_conversations = MongoChatConversations(runtime.db[CHAT_CONVERSATIONS])
+    # Inbound email: the webhook's and the SMTP listener's one path.
+    inbox = email_api.email_inbox(settings, tickets, categories)
+    smtp = SmtpListener(settings, inbox)
     # The lifecycle: solved tickets close by themselves.
     auto_close.schedule_auto_close(
         runtime.scheduler,
@@ -97,13 +101,15 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         title="ticketflow intake",
         description="One front door for every channel; owns the ticket and its lifecycle.",
         routers=[*ROUTERS, api_key_router(ticket_store.SOURCE)],
-        on_start=[seed_categories, seal_existing_tickets, consume],
+        on_start=[seed_categories, seal_existing_tickets, consume, smtp.start],
+        on_stop=[smtp.stop],
         dead_letter_visibility=partial(handlers.sees_ticket, tickets),
         open_paths=[chat_api.SLACK_EVENTS_PATH],
     )
     # Slack signs its requests instead of holding a key: checked by the route itself.
     app.include_router(chat_api.slack_router)
     app.state.chat_conversations = chat_conversations
+    app.state.email_inbox = inbox
     install_state(app, tickets, categories)
     app.state.customer_identities = app_identities
     app.state.customers = Customers(profiles, app_identities, timelines)

@@ -5,19 +5,19 @@ from fastapi.exceptions import RequestValidationError
 
 from intake.adapters.email_parser import MalformedEmail
 from intake.email_inbox import Dropped, EmailInbox, EmailReceived
+from intake.ports import CategoryRepository, TicketRepository
+from intake.settings import IntakeSettings
 from ticketflow_shared.access.guard import TicketCreator
 
 email_router = APIRouter(prefix="/channels", tags=["channels"])
 
 
-def email_inbox(app_state) -> EmailInbox:
+def email_inbox(
+    settings: IntakeSettings, tickets: TicketRepository, categories: CategoryRepository
+) -> EmailInbox:
     """The inbox over the app's stores, for the webhook and the SMTP listener alike."""
-    settings = app_state.intake_settings
     return EmailInbox(
-        app_state.tickets,
-        app_state.categories,
-        settings.inbound_email_category,
-        settings.message_id_domain,
+        tickets, categories, settings.inbound_email_category, settings.message_id_domain
     )
 
 
@@ -36,7 +36,7 @@ async def receive_email(request: Request, response: Response, _: TicketCreator) 
         raise HTTPException(415, "Content-Type must be message/rfc822")
     raw = await _read_limited(request, settings.inbound_email_max_bytes)
     try:
-        outcome = await email_inbox(request.app.state).take(raw)
+        outcome = await request.app.state.email_inbox.take(raw)
     except MalformedEmail as exc:
         error = {"type": "value_error", "loc": ("body",), "msg": str(exc)}
         raise RequestValidationError([error]) from exc
