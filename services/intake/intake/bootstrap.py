@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 
 from intake import (
     api,
+    attachments_api,
     auto_close,
     chat_api,
     consumers,
@@ -21,7 +22,7 @@ from intake import (
     handoffs_api,
     macros_api,
 )
-from intake.adapters import handoff_views
+from intake.adapters import email_attachments, handoff_views
 from intake.adapters import tickets as ticket_store
 from intake.adapters.categories import MongoCategoryRepository
 from intake.adapters.chat_conversations import CHAT_CONVERSATIONS, MongoChatConversations
@@ -34,6 +35,7 @@ from intake.adapters.customer_profiles import (
     MongoCustomerProfiles,
 )
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
+from intake.adapters.email_attachments import EMAIL_ATTACHMENTS, MongoEmailAttachments
 from intake.adapters.handoff_views import MongoHandoffViews
 from intake.adapters.macros import MACROS, MongoMacroRepository
 from intake.adapters.tickets import MongoTicketRepository
@@ -52,6 +54,12 @@ from ticketflow_shared.http import refusal_handler, request_validation_handler, 
 from ticketflow_shared.runtime import Runtime
 
 TICKETS = "tickets"
+# A raw mail with its attachments, and an attachment's download, may take longer than the
+# front door's second: up to 25 MB read, sealed or opened, stored whole.
+EMAIL_SLOW_PATHS = {
+    email_api.EMAIL_PATH: email_api.EMAIL_DEADLINE_SECONDS,
+    attachments_api.DOWNLOAD_PATHS: email_api.EMAIL_DEADLINE_SECONDS,
+}
 CATEGORIES = "categories"
 
 
@@ -61,7 +69,10 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     cipher = settings.field_cipher()
     runtime = Runtime(
         settings,
-        indexes={TICKETS: [*ticket_store.INDEXES, *handoff_views.INDEXES]},
+        indexes={
+            TICKETS: [*ticket_store.INDEXES, *handoff_views.INDEXES],
+            EMAIL_ATTACHMENTS: email_attachments.INDEXES,
+        },
         outbox_collections=[TICKETS, API_KEYS],
         clock=clock,
     )
@@ -75,7 +86,8 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     app_identities = MongoCustomerIdentities(runtime.db[CUSTOMER_IDENTITIES], cipher, profiles)
     chat_conversations = MongoChatConversations(runtime.db[CHAT_CONVERSATIONS])
     # Inbound email: the webhook's and the SMTP listener's one path.
-    inbox = email_api.email_inbox(settings, tickets, categories)
+    attachments = MongoEmailAttachments(runtime.db[EMAIL_ATTACHMENTS], cipher)
+    inbox = email_api.email_inbox(settings, tickets, categories, attachments)
     smtp = SmtpListener(settings, inbox)
     # The lifecycle: solved tickets close by themselves.
     auto_close.schedule_auto_close(
@@ -105,11 +117,14 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         on_stop=[smtp.stop],
         dead_letter_visibility=partial(handlers.sees_ticket, tickets),
         open_paths=[chat_api.SLACK_EVENTS_PATH],
+        body_limits={email_api.EMAIL_PATH: settings.inbound_email_max_bytes},
+        slow_paths=EMAIL_SLOW_PATHS,
     )
     # Slack signs its requests instead of holding a key: checked by the route itself.
     app.include_router(chat_api.slack_router)
     app.state.chat_conversations = chat_conversations
     app.state.email_inbox = inbox
+    app.state.email_attachments = attachments
     install_state(app, tickets, categories)
     app.state.customer_identities = app_identities
     app.state.customers = Customers(profiles, app_identities, timelines)
@@ -133,6 +148,7 @@ ROUTERS = (
     desk_api.desk_router,
     *macros_api.ROUTERS,
     email_api.email_router,
+    attachments_api.attachments_router,
     chat_api.chat_router,
     triage_router,
     customers_api.customers_router,

@@ -4,20 +4,36 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from intake.adapters.email_parser import MalformedEmail
-from intake.email_inbox import Dropped, EmailInbox, EmailReceived
+from intake.attachments_schemas import AttachmentRead
+from intake.domain.attachments import AttachmentRules
+from intake.email_inbox import AttachmentStore, Dropped, EmailInbox, EmailReceived
 from intake.ports import CategoryRepository, TicketRepository
 from intake.settings import IntakeSettings
 from ticketflow_shared.access.guard import TicketCreator
 
 email_router = APIRouter(prefix="/channels", tags=["channels"])
+EMAIL_PATH = "/channels/email"
+EMAIL_DEADLINE_SECONDS = 30.0
 
 
 def email_inbox(
-    settings: IntakeSettings, tickets: TicketRepository, categories: CategoryRepository
+    settings: IntakeSettings,
+    tickets: TicketRepository,
+    categories: CategoryRepository,
+    attachments: AttachmentStore,
 ) -> EmailInbox:
     """The inbox over the app's stores, for the webhook and the SMTP listener alike."""
+    rules = AttachmentRules(
+        settings.inbound_email_max_attachment_bytes,
+        frozenset(t.lower() for t in settings.inbound_email_attachment_types),
+    )
     return EmailInbox(
-        tickets, categories, settings.inbound_email_category, settings.message_id_domain
+        tickets,
+        categories,
+        settings.inbound_email_category,
+        settings.message_id_domain,
+        attachments,
+        rules,
     )
 
 
@@ -52,7 +68,8 @@ def answer(received: EmailReceived) -> dict:
     if received.threaded:
         body["message_id"] = received.message.id if received.message else None
         body["threaded"] = True
-    return body | {"notes": list(received.notes)}
+    kept = [AttachmentRead.model_validate(a).model_dump() for a in received.attachments]
+    return body | {"attachments": kept, "notes": list(received.notes)}
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

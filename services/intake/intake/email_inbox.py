@@ -2,10 +2,12 @@
 ticket it names; automatic mail dropped. The webhook and the SMTP listener both come here."""
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from intake import handlers
 from intake.adapters.email_parser import ParsedEmail, parse_email
 from intake.conversation import post_channel_message
+from intake.domain.attachments import AttachmentRef, AttachmentRules, kept_attachments
 from intake.domain.commands import CreateTicket
 from intake.domain.email_threads import Reference, ticket_references, trim_quoted
 from intake.domain.messages import MAX_BODY_CHARS, Message, with_source
@@ -17,6 +19,12 @@ from ticketflow_shared.events import Channel, Customer
 EMAIL_ACTOR = "channel:email"
 SUBJECT_LIMIT = 200
 BODY_LIMIT = 5_000
+
+
+class AttachmentStore(Protocol):
+    async def keep(
+        self, ticket_id: str, message_id: str | None, ref: AttachmentRef, content: bytes
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,7 @@ class EmailReceived:
     replayed: bool
     threaded: bool
     notes: tuple[str, ...]
+    attachments: tuple[AttachmentRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,8 @@ class EmailInbox:
     categories: CategoryRepository
     category: str
     message_id_domain: str
+    attachments: AttachmentStore
+    attachment_rules: AttachmentRules
     clock: Clock = now_ms
 
     async def take(self, raw: bytes) -> EmailReceived | Dropped:
@@ -54,19 +65,40 @@ class EmailInbox:
         return await self.receive(mail)
 
     async def receive(self, mail: ParsedEmail) -> EmailReceived:
+        """Attachments are stored after the ticket or message that lists them, on every
+        delivery (once under their ids): a redelivery finishes what a failure left undone."""
+        found = [(a.filename, a.content_type, a.content) for a in mail.attachments]
+        kept, left_out = kept_attachments(_source_ref(mail), found, self.attachment_rules)
+        refs = tuple(ref for ref, _ in kept)
+        received = await self._place(mail, refs)
+        message_id = received.message.id if received.message else None
+        for ref, content in kept:
+            await self.attachments.keep(received.ticket.id, message_id, ref, content)
+        notes = (*received.notes, *left_out)
+        return EmailReceived(
+            received.ticket, received.message, received.replayed, received.threaded, notes, refs
+        )
+
+    async def _place(self, mail: ParsedEmail, refs: tuple[AttachmentRef, ...]) -> EmailReceived:
         references = ticket_references(mail.in_reply_to, mail.subject, self.message_id_domain)
         for reference in references:
             ticket = await self.tickets.get(reference.ticket_id)
             if ticket is not None and _same_customer(ticket, mail):
-                return await self._join(ticket, reference, mail)
+                return await self._join(ticket, reference, mail, refs)
         # Unknown, or another customer's: a new ticket, as if no reference were there.
         created = await handlers.create_ticket(
             _new_ticket(mail, self.category), self.tickets, self.categories, self.clock
         )
         return EmailReceived(created.ticket, None, created.replayed, False, mail.notes)
 
-    async def _join(self, ticket: Ticket, reference: Reference, mail: ParsedEmail):
-        earlier = with_source(ticket.messages, mail.message_id[:200])
+    async def _join(
+        self,
+        ticket: Ticket,
+        reference: Reference,
+        mail: ParsedEmail,
+        refs: tuple[AttachmentRef, ...],
+    ) -> EmailReceived:
+        earlier = with_source(ticket.messages, _source_ref(mail))
         answered = reference.answered
         in_reply_to = answered if any(m.id == answered for m in ticket.messages) else None
         posted = await post_channel_message(
@@ -75,11 +107,16 @@ class EmailInbox:
             ticket,
             body=(trim_quoted(mail.body) or "(empty message)")[:MAX_BODY_CHARS],
             channel=Channel.email,
-            source_ref=mail.message_id[:200],
+            source_ref=_source_ref(mail),
             in_reply_to=in_reply_to,
             clock=self.clock,
+            attachments=refs,
         )
         return EmailReceived(posted.ticket, posted.message, earlier is not None, True, mail.notes)
+
+
+def _source_ref(mail: ParsedEmail) -> str:
+    return mail.message_id[:200]
 
 
 def _same_customer(ticket: Ticket, mail: ParsedEmail) -> bool:

@@ -46,7 +46,9 @@ class IntakeSettings(ServiceSettings):
     intake_smtp_host: str = "127.0.0.1"
     intake_smtp_port: int = Field(default=0, ge=0, le=65535)
     # Attachments kept from inbound mail: each at most this big, of these types.
-    inbound_email_max_attachment_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    inbound_email_max_attachment_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, le=15 * 1024 * 1024
+    )
     inbound_email_attachment_types: list[str] = Field(
         default_factory=lambda: list(ATTACHMENT_TYPES)
     )
