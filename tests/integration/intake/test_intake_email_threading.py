@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from intake.bootstrap import create_app
 from intake.settings import IntakeSettings
@@ -23,8 +24,13 @@ def mail(message_id: str, sender: str, subject: str, body: str, *headers: str) -
 
 
 @pytest.fixture
-async def client(namespace: Namespace) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve_in_process(create_app(namespace.settings(IntakeSettings, "intake"))) as http:
+def app(namespace: Namespace) -> FastAPI:
+    return create_app(namespace.settings(IntakeSettings, "intake"))
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve_in_process(app) as http:
         yield http
 
 
@@ -108,3 +114,19 @@ async def test_an_unknown_ticket_or_a_foreign_domain_opens_a_new_ticket(client):
     posted = await client.post("/channels/email", content=foreign, headers=RFC822)
     assert posted.status_code == 201, posted.text
     assert posted.json()["ticket_id"] != ticket_id
+
+
+async def test_an_answer_to_a_closed_ticket_opens_its_follow_up_once(app, client):
+    ticket_id = await opened(client, "t6")
+    stored = await app.state.tickets.get(ticket_id)
+    stored.status = stored.status.__class__("closed")
+    await app.state.tickets.save(stored, stored.version)
+    answer = mail("<t6-answer@example.com>", "pat@example.com", f"Re: [{ticket_id}] fire", "Again!")
+    first = await client.post("/channels/email", content=answer, headers=RFC822)
+    again = await client.post("/channels/email", content=answer, headers=RFC822)
+    assert first.status_code == again.status_code == 200, first.text
+    follow_up = first.json()["ticket_id"]
+    assert follow_up != ticket_id and again.json()["ticket_id"] == follow_up
+    assert (first.json()["threaded"], first.json()["message_id"]) == (True, None)
+    shown = (await client.get(f"/tickets/{follow_up}")).json()
+    assert (shown["follow_up_of"], shown["body"]) == (ticket_id, "Again!")
