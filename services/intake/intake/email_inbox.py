@@ -1,6 +1,7 @@
 """Intake's service layer for inbound email: a new ticket, or a customer's answer joining the
 ticket it names; automatic mail dropped. The webhook and the SMTP listener both come here."""
 
+import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -58,8 +59,9 @@ class EmailInbox:
     clock: Clock = now_ms
 
     async def take(self, raw: bytes) -> EmailReceived | Dropped:
-        """One raw message; MalformedEmail when it cannot be read."""
-        mail = parse_email(raw)
+        """One raw message; MalformedEmail when it cannot be read. Parsed off the event loop:
+        a 25 MB mail takes a while to decode."""
+        mail = await asyncio.to_thread(parse_email, raw)
         if mail.loop_reason:
             return Dropped(mail.loop_reason)
         return await self.receive(mail)
@@ -112,7 +114,11 @@ class EmailInbox:
             clock=self.clock,
             attachments=refs,
         )
-        return EmailReceived(posted.ticket, posted.message, earlier is not None, True, mail.notes)
+        # A redelivery finds its message in the thread, or its follow-up linked already.
+        replayed = earlier is not None or (
+            posted.message is None and posted.ticket.id in ticket.follow_ups
+        )
+        return EmailReceived(posted.ticket, posted.message, replayed, True, mail.notes)
 
 
 def _source_ref(mail: ParsedEmail) -> str:

@@ -128,5 +128,6 @@ async def test_an_answer_to_a_closed_ticket_opens_its_follow_up_once(app, client
     follow_up = first.json()["ticket_id"]
     assert follow_up != ticket_id and again.json()["ticket_id"] == follow_up
     assert (first.json()["threaded"], first.json()["message_id"]) == (True, None)
+    assert (first.json()["replayed"], again.json()["replayed"]) == (False, True)
     shown = (await client.get(f"/tickets/{follow_up}")).json()
     assert (shown["follow_up_of"], shown["body"]) == (ticket_id, "Again!")
