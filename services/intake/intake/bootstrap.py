@@ -35,7 +35,6 @@ from intake.adapters.customer_profiles import (
     MongoCustomerProfiles,
 )
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
-from intake.adapters.email_attachments import EMAIL_ATTACHMENTS, MongoEmailAttachments
 from intake.adapters.handoff_views import MongoHandoffViews
 from intake.adapters.macros import MACROS, MongoMacroRepository
 from intake.adapters.tickets import MongoTicketRepository
@@ -54,12 +53,6 @@ from ticketflow_shared.http import refusal_handler, request_validation_handler, 
 from ticketflow_shared.runtime import Runtime
 
 TICKETS = "tickets"
-# A raw mail with its attachments, and an attachment's download, may take longer than the
-# front door's second: up to 25 MB read, sealed or opened, stored whole.
-EMAIL_SLOW_PATHS = {
-    email_api.EMAIL_PATH: email_api.EMAIL_DEADLINE_SECONDS,
-    attachments_api.DOWNLOAD_PATHS: email_api.EMAIL_DEADLINE_SECONDS,
-}
 CATEGORIES = "categories"
 
 
@@ -71,7 +64,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         settings,
         indexes={
             TICKETS: [*ticket_store.INDEXES, *handoff_views.INDEXES],
-            EMAIL_ATTACHMENTS: email_attachments.INDEXES,
+            email_attachments.EMAIL_ATTACHMENTS: email_attachments.INDEXES,
         },
         outbox_collections=[TICKETS, API_KEYS],
         clock=clock,
@@ -86,7 +79,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     app_identities = MongoCustomerIdentities(runtime.db[CUSTOMER_IDENTITIES], cipher, profiles)
     chat_conversations = MongoChatConversations(runtime.db[CHAT_CONVERSATIONS])
     # Inbound email: the webhook's and the SMTP listener's one path.
-    attachments = MongoEmailAttachments(runtime.db[EMAIL_ATTACHMENTS], cipher)
+    attachments = email_attachments.stored_in(runtime.db, cipher)
     inbox = email_api.email_inbox(settings, tickets, categories, attachments)
     smtp = SmtpListener(settings, inbox)
     # The lifecycle: solved tickets close by themselves.
@@ -118,7 +111,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         dead_letter_visibility=partial(handlers.sees_ticket, tickets),
         open_paths=[chat_api.SLACK_EVENTS_PATH],
         body_limits={email_api.EMAIL_PATH: settings.inbound_email_max_bytes},
-        slow_paths=EMAIL_SLOW_PATHS,
+        slow_paths=email_api.SLOW_PATHS,
     )
     # Slack signs its requests instead of holding a key: checked by the route itself.
     app.include_router(chat_api.slack_router)

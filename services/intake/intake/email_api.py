@@ -4,6 +4,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from intake.adapters.email_parser import MalformedEmail
+from intake.attachments_api import DOWNLOAD_PATHS
 from intake.attachments_schemas import AttachmentRead
 from intake.domain.attachments import AttachmentRules
 from intake.email_inbox import AttachmentStore, Dropped, EmailInbox, EmailReceived
@@ -14,6 +15,9 @@ from ticketflow_shared.access.guard import TicketCreator
 email_router = APIRouter(prefix="/channels", tags=["channels"])
 EMAIL_PATH = "/channels/email"
 EMAIL_DEADLINE_SECONDS = 30.0
+# A raw mail with its attachments, and an attachment's download, may take longer than the
+# front door's second: up to 25 MB read, sealed or opened, stored whole.
+SLOW_PATHS = {EMAIL_PATH: EMAIL_DEADLINE_SECONDS, DOWNLOAD_PATHS: EMAIL_DEADLINE_SECONDS}
 
 
 def email_inbox(

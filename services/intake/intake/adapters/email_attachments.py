@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bson import Binary
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from intake.domain.attachments import AttachmentRef
@@ -66,3 +67,7 @@ class MongoEmailAttachments:
             doc["size"],
         )
         return StoredAttachment(ref, doc["ticket_id"], doc.get("message_id"))
+
+
+def stored_in(db: AsyncDatabase, cipher: FieldCipher) -> MongoEmailAttachments:
+    return MongoEmailAttachments(db[EMAIL_ATTACHMENTS], cipher)
