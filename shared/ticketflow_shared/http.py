@@ -1,7 +1,7 @@
 """FastAPI app factory every service uses: lifespan, health, readiness, tracing."""
 
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Annotated
@@ -128,6 +128,8 @@ def service_app(
     pages: Sequence[str] = (),
     login_path: str | None = None,
     dead_letter_visibility: SubjectVisibility | None = None,
+    body_limits: Mapping[str, int] | None = None,
+    slow_paths: Mapping[str, float] | None = None,
 ) -> FastAPI:
     """Build a service's FastAPI app.
 
@@ -137,6 +139,8 @@ def service_app(
     `open_paths` needs credentials; routes in `routers` say which roles may use them.
     `pages` are for browsers: they also take the session cookie that `login_path` sets.
     `dead_letter_visibility` says which dead letters a department-scoped caller may see.
+    `body_limits` give a path that takes big bodies its own limit (bytes), `slow_paths` the
+    paths a pattern matches their own deadline (seconds).
     """
     settings = runtime.settings
     access = ProcessAccess(runtime, tuple(open_paths), tuple(pages), login_path)
@@ -170,9 +174,14 @@ def service_app(
             queue_seconds=settings.http_queue_seconds,
             deadline_seconds=settings.http_deadline_seconds,
         ),
+        path_deadlines=slow_paths,
     )
     # Outermost, so a body over the limit is refused before it takes one of the slots above.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.http_max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.http_max_body_bytes,
+        path_limits=body_limits,
+    )
     app.state.runtime = runtime
     app.state.access = access
     app.state.audit = access.trail

@@ -6,7 +6,7 @@ the bytes read so far pass the limit, without reading the rest. `bounded` cuts w
 answer echoes of the caller's input to a short prefix, however large or deep the input.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import islice
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,17 +25,23 @@ class BodyTooLarge(Exception):
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """`path_limits`: a larger limit for a route that takes big bodies (a raw email)."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, path_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_bytes = max_bytes
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope["path"], self.default_bytes)
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared > limit:
+            await self._refuse(send, limit)
             return
         received = 0
         too_large = False
@@ -46,9 +52,9 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     too_large = True
-                    raise BodyTooLarge(f"request body over {self.max_bytes} bytes")
+                    raise BodyTooLarge(f"request body over {limit} bytes")
             return message
 
         async def guarded_send(message: Message) -> None:
@@ -64,10 +70,10 @@ class BodySizeLimit:
             if answering:
                 raise
         if too_large and not answering:
-            await self._refuse(send)
+            await self._refuse(send, limit)
 
-    async def _refuse(self, send: Send) -> None:
-        detail = f"request body too large: the limit is {self.max_bytes} bytes"
+    async def _refuse(self, send: Send, limit: int) -> None:
+        detail = f"request body too large: the limit is {limit} bytes"
         await send_detail(send, 413, detail, {"connection": "close"})
 
 

@@ -14,6 +14,8 @@ what happened. Two limits, as an ASGI middleware around every route but health c
 import asyncio
 import logging
 import math
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,10 +35,23 @@ class OverloadLimits:
 
 
 class LoadShedding:
-    def __init__(self, app: ASGIApp, limits: OverloadLimits) -> None:
+    """`path_deadlines`: a longer deadline for the paths a pattern fully matches (a route
+    whose work grows with a big body), the first matching pattern's."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limits: OverloadLimits,
+        path_deadlines: Mapping[str, float] | None = None,
+    ) -> None:
         self.app = app
         self.limits = limits
+        self.path_deadlines = [(re.compile(p), s) for p, s in (path_deadlines or {}).items()]
         self._slots = asyncio.Semaphore(limits.max_in_flight)
+
+    def _deadline(self, path: str) -> float:
+        found = (s for pattern, s in self.path_deadlines if pattern.fullmatch(path))
+        return next(found, self.limits.deadline_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS:
@@ -53,7 +68,8 @@ class LoadShedding:
             return
         answered = False
         try:
-            async with asyncio.timeout_at(started + limits.deadline_seconds) as deadline:
+            seconds = self._deadline(scope["path"])
+            async with asyncio.timeout_at(started + seconds) as deadline:
 
                 async def watched_send(message: Message) -> None:
                     nonlocal answered

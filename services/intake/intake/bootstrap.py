@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 
 from intake import (
     api,
+    attachments_api,
     auto_close,
     chat_api,
     consumers,
@@ -22,7 +23,7 @@ from intake import (
     macros_api,
     web_form,
 )
-from intake.adapters import handoff_views
+from intake.adapters import email_attachments, handoff_views
 from intake.adapters import tickets as ticket_store
 from intake.adapters.categories import MongoCategoryRepository
 from intake.adapters.chat_conversations import CHAT_CONVERSATIONS, MongoChatConversations
@@ -42,6 +43,7 @@ from intake.customer_handlers import Customers
 from intake.domain.categories import DEFAULT_CATEGORIES
 from intake.ports import CategoryRepository, MacroRepository, TicketRepository
 from intake.settings import IntakeSettings
+from intake.smtp_listener import SmtpListener
 from intake.triage_api import triage_router
 from ticketflow_shared.access.guard import caller
 from ticketflow_shared.access.key_admin import api_key_router
@@ -61,7 +63,10 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     cipher = settings.field_cipher()
     runtime = Runtime(
         settings,
-        indexes={TICKETS: [*ticket_store.INDEXES, *handoff_views.INDEXES]},
+        indexes={
+            TICKETS: [*ticket_store.INDEXES, *handoff_views.INDEXES],
+            email_attachments.EMAIL_ATTACHMENTS: email_attachments.INDEXES,
+        },
         outbox_collections=[TICKETS, API_KEYS],
         clock=clock,
     )
@@ -74,6 +79,10 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     profiles = MongoCustomerProfiles(runtime.db[CUSTOMER_PROFILES], cipher)
     app_identities = MongoCustomerIdentities(runtime.db[CUSTOMER_IDENTITIES], cipher, profiles)
     chat_conversations = MongoChatConversations(runtime.db[CHAT_CONVERSATIONS])
+    # Inbound email: the webhook's and the SMTP listener's one path.
+    attachments = email_attachments.stored_in(runtime.db, cipher)
+    inbox = email_api.email_inbox(settings, tickets, categories, attachments)
+    smtp = SmtpListener(settings, inbox)
     # The lifecycle: solved tickets close by themselves.
     auto_close.schedule_auto_close(
         runtime.scheduler,
@@ -98,15 +107,20 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         title="ticketflow intake",
         description="One front door for every channel; owns the ticket and its lifecycle.",
         routers=[*ROUTERS, api_key_router(ticket_store.SOURCE)],
-        on_start=[seed_categories, seal_existing_tickets, consume],
+        on_start=[seed_categories, seal_existing_tickets, consume, smtp.start],
+        on_stop=[smtp.stop],
         dead_letter_visibility=partial(handlers.sees_ticket, tickets),
         open_paths=[chat_api.SLACK_EVENTS_PATH, *web_form.OPEN_PATHS],
+        body_limits={email_api.EMAIL_PATH: settings.inbound_email_max_bytes},
+        slow_paths=email_api.SLOW_PATHS,
     )
     # The customers' web form holds no key: open, with a budget per address instead.
     web_form.install_web_form(app, settings)
     # Slack signs its requests instead of holding a key: checked by the route itself.
     app.include_router(chat_api.slack_router)
     app.state.chat_conversations = chat_conversations
+    app.state.email_inbox = inbox
+    app.state.email_attachments = attachments
     install_state(app, tickets, categories)
     app.state.customer_identities = app_identities
     app.state.customers = Customers(profiles, app_identities, timelines)
@@ -130,6 +144,7 @@ ROUTERS = (
     desk_api.desk_router,
     *macros_api.ROUTERS,
     email_api.email_router,
+    attachments_api.attachments_router,
     chat_api.chat_router,
     triage_router,
     customers_api.customers_router,

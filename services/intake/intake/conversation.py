@@ -3,6 +3,7 @@ customer's messages (and the follow-up a message after the close starts), the th
 
 from dataclasses import dataclass
 
+from intake.domain.attachments import AttachmentRef
 from intake.domain.categories import CategoryRule
 from intake.domain.errors import TicketClosed, TicketIdTaken
 from intake.domain.idempotency import new_ticket_id, ticket_id_for_key
@@ -92,6 +93,7 @@ async def post_channel_message(
     source_ref: str,
     in_reply_to: str | None = None,
     clock: Clock = now_ms,
+    attachments: tuple[AttachmentRef, ...] = (),
 ) -> Posted:
     """A channel (email, chat) matched an incoming message to `ticket` and its customer: into
     the thread, or a follow-up once closed. `source_ref` (the channel's message id) makes a
@@ -106,6 +108,7 @@ async def post_channel_message(
         in_reply_to=in_reply_to,
         channel=channel,
         source_ref=source_ref,
+        attachments=attachments,
     )
 
 
@@ -120,6 +123,7 @@ async def _customer_wrote(
     in_reply_to: str | None = None,
     channel: Channel | None = None,
     source_ref: str | None = None,
+    attachments: tuple[AttachmentRef, ...] = (),
 ) -> Posted:
     follow_up = _FollowUp(tickets, categories, clock, body, source_ref)
     if ticket.status is TicketStatus.closed and with_source(ticket.messages, source_ref) is None:
@@ -139,6 +143,7 @@ async def _customer_wrote(
                 in_reply_to=in_reply_to,
                 channel=channel.value if channel else None,
                 source_ref=source_ref,
+                attachments=attachments,
             )
         )
         return len(current.messages) > before

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from intake.attachments_schemas import AttachmentRead
 from intake.conversation import Posted
 from intake.desk import Desk, TicketView
 from intake.domain.messages import MAX_BODY_CHARS, Message
@@ -56,6 +57,9 @@ class MessageRead(BaseModel):
     agent_id: str | None
     channel: str | None = Field(
         default=None, description="The channel a customer's message came in by (email, chat)"
+    )
+    attachments: list[AttachmentRead] = Field(
+        default=[], description="An email's kept attachments: GET /tickets/{id}/attachments/{id}"
     )
 
 

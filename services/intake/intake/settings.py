@@ -4,6 +4,22 @@ from pydantic import AliasChoices, Field, SecretStr
 
 from ticketflow_shared.settings import ServiceSettings
 
+ATTACHMENT_TYPES = (
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+    "text/csv",
+    "application/zip",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "message/rfc822",
+)
+
 
 class IntakeSettings(ServiceSettings):
     service_name: str = "intake"
@@ -20,6 +36,22 @@ class IntakeSettings(ServiceSettings):
     # ticket gets (one with no required fields, so nothing blocks an email).
     inbound_email_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
     inbound_email_category: str = "general"
+    # The right-hand side of notify's Message-IDs (notify reads the same variable): an answer
+    # naming one of ours joins its ticket. Set both when notify's default (the domain of
+    # TICKETFLOW_MAIL_FROM) is not ticketflow.local.
+    message_id_domain: str = Field(
+        default="ticketflow.local", min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.-]+$"
+    )
+    # The SMTP listener an MTA relays support mail to (port 0: off).
+    intake_smtp_host: str = "127.0.0.1"
+    intake_smtp_port: int = Field(default=0, ge=0, le=65535)
+    # Attachments kept from inbound mail: each at most this big, of these types.
+    inbound_email_max_attachment_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, le=15 * 1024 * 1024
+    )
+    inbound_email_attachment_types: list[str] = Field(
+        default_factory=lambda: list(ATTACHMENT_TYPES)
+    )
     # Chat: the category a new chat ticket gets; Slack's signing secret (unset: Slack's
     # endpoint answers 404).
     chat_category: str = "general"

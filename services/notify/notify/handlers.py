@@ -87,7 +87,7 @@ def consumed_events(deps: NotifyDeps) -> EventHandlers:
 
 async def ticket_created(deps: NotifyDeps, envelope: Envelope, event: TicketCreatedV1) -> None:
     ticket = TicketView.from_created(event)
-    message_id = event_message_id(envelope.id, deps.mail_domain)
+    message_id = event_message_id(envelope.id, ticket.ticket_id, deps.mail_domain)
     await deps.tickets.add(ticket, delivery_id(envelope.id), message_id)
     template = await deps.templates.get(envelope.type)
     await notify_customer(deps, envelope, event, ticket, template, message_id)
@@ -97,7 +97,7 @@ async def ticket_progressed(
     deps: NotifyDeps, envelope: Envelope, event: TicketAssignedV1 | TicketResolvedV1
 ) -> None:
     department = event.department if isinstance(event, TicketAssignedV1) else None
-    message_id = event_message_id(envelope.id, deps.mail_domain)
+    message_id = event_message_id(envelope.id, event.ticket_id, deps.mail_domain)
     ticket = await noted_ticket(deps, envelope, event.ticket_id, message_id, department)
     template = await deps.templates.get(envelope.type)
     await notify_customer(deps, envelope, event, ticket, template, message_id)
@@ -122,7 +122,7 @@ async def status_changed(
     template = None if name is None else await deps.templates.get(name)
     if template is None or not template.enabled:
         return
-    message_id = event_message_id(envelope.id, deps.mail_domain)
+    message_id = event_message_id(envelope.id, event.ticket_id, deps.mail_domain)
     ticket = await noted_ticket(deps, envelope, event.ticket_id, message_id)
     await notify_customer(deps, envelope, event, ticket, template, message_id)
 

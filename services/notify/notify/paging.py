@@ -62,7 +62,7 @@ async def tell_customer(
     template = await deps.templates.get(envelope.type)
     if not template.enabled:
         return
-    message_id = event_message_id(envelope.id, deps.mail_domain)
+    message_id = event_message_id(envelope.id, event.ticket_id, deps.mail_domain)
     ticket = await handlers.noted_ticket(deps, envelope, event.ticket_id, message_id)
     await handlers.notify_customer(deps, envelope, event, ticket, template, message_id)
 

@@ -42,7 +42,7 @@ async def test_a_redelivery_sends_once_after_a_crash_between_election_and_update
         assert sent_at >= died_at + timedelta(seconds=LEASE_SECONDS)
 
     [message] = await Mailbox(namespace.servers.smtp_api, address).messages()
-    assert message["message_id"] == f"<{event.id}.email@ticketflow.local>"
+    assert message["message_id"] == f"<{event.id}.{event.subject}@ticketflow.local>"
     assert len(bus_probe.of_type(SENT, ticket_id)) == 1
 
 
@@ -59,7 +59,7 @@ async def _crash_after_electing_attempt_2(
         template=event.type,
         ticket=ticket,
         email=render(DEFAULT_TEMPLATES[event.type], template_context(ticket, payload)),
-        message_id=event_message_id(event.id, "ticketflow.local"),
+        message_id=event_message_id(event.id, event.subject, "ticketflow.local"),
         now=first_began,
     )
     delivery.begin_attempt(first_began, timedelta(seconds=LEASE_SECONDS))

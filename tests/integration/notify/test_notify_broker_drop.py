@@ -67,7 +67,7 @@ async def test_an_email_accepted_as_the_broker_drops_is_sent_once(
             final = await delivery()
     finally:
         controller.stop()
-    assert mail.message_ids == [f"<{event.id}.email@ticketflow.local>"]
+    assert mail.message_ids == [f"<{event.id}.{event.subject}@ticketflow.local>"]
     assert (sent["attempts"], final["attempts"], final["abandoned_attempts"]) == (1, 1, 0)
     assert final["possibly_duplicated"] is False
     assert len(bus_probe.of_type("notification.sent.v1", ticket_id)) == 1

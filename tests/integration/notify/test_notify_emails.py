@@ -38,8 +38,8 @@ async def test_created_then_assigned_send_one_email_each(
             f"Your request [{ticket_id}] is now with Ana Lopez (billing)",
         ]
         assert {m["message_id"] for m in messages} == {
-            f"<{first.id}.email@ticketflow.local>",
-            f"<{second.id}.email@ticketflow.local>",
+            f"<{first.id}.{first.subject}@ticketflow.local>",
+            f"<{second.id}.{second.subject}@ticketflow.local>",
         }
         assert [e.data["cause_event_id"] for e in sent] == [first.id, second.id]
         assert {e.data["recipient"] for e in sent} == {address}
@@ -54,7 +54,7 @@ async def test_created_then_assigned_send_one_email_each(
 
         one = await notify.get(f"/notifications/{first.id}:email")
         assert one.status_code == 200
-        assert one.json()["message_id"] == f"<{first.id}.email@ticketflow.local>"
+        assert one.json()["message_id"] == f"<{first.id}.{first.subject}@ticketflow.local>"
         assert (await notify.get("/notifications/nope:email")).status_code == 404
     assert len(bus_probe.of_type(SENT, ticket_id)) == 2
 

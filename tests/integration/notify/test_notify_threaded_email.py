@@ -64,8 +64,8 @@ async def test_public_replies_are_threaded_and_notes_and_customer_messages_stay_
     second = message_added(ticket_id, "It shows within 3 days.")
     await send(bus_probe, second, 4)
 
-    root = f"<{first.id}.email@{DOMAIN}>"
-    hello = f"<{given.id}.email@{DOMAIN}>"
+    root = f"<{first.id}.{first.subject}@{DOMAIN}>"
+    hello = f"<{given.id}.{given.subject}@{DOMAIN}>"
     reply_id = f"<{reply.data['message_id']}.{ticket_id}@{DOMAIN}>"
     second_id = f"<{second.data['message_id']}.{ticket_id}@{DOMAIN}>"
     mails = await Mailbox(catcher.api, address).wait_for(4)
@@ -179,8 +179,10 @@ async def test_a_ticket_from_before_threads_answers_its_old_acknowledgement(
         await send(bus_probe, message_added(ticket_id, "Back to you."), 2)
 
     ack, reply = await Mailbox(catcher.api, address).wait_for(2)
-    assert ack["message_id"] == f"<{first.id}.email@{DOMAIN}>"
-    assert (reply["in_reply_to"], reply["references"]) == (ack["message_id"], [ack["message_id"]])
+    assert ack["message_id"] == f"<{first.id}.{first.subject}@{DOMAIN}>"
+    # Before threads were kept, an acknowledgement's Message-ID did not name its ticket.
+    old_ack = f"<{first.id}.email@{DOMAIN}>"
+    assert (reply["in_reply_to"], reply["references"]) == (old_ack, [old_ack])
 
 
 async def forget_thread(namespace: Namespace, ticket_id: str) -> None:

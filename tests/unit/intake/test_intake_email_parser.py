@@ -104,12 +104,16 @@ def test_missing_message_id_hashes_the_bytes():
     assert parse_email(raw + b"x").message_id != parse_email(raw).message_id
 
 
-def test_ticket_references_from_our_reply_ids_and_subject_tag():
+def test_threading_headers_are_kept_in_reply_to_first():
     raw = (
         b"From: a@example.com\r\nSubject: Re: [TF-77] help\r\n"
+        b"References: <root@x> <M-0123abcd.TF-42@mail.ticketflow.test>\r\n"
         b"In-Reply-To: <M-0123abcd.TF-42@mail.ticketflow.test>\r\n\r\nthanks\r\n"
     )
-    assert parse_email(raw).ticket_references() == ("TF-42", "TF-77")
+    assert parse_email(raw).in_reply_to == (
+        "<M-0123abcd.TF-42@mail.ticketflow.test>",
+        "<root@x> <M-0123abcd.TF-42@mail.ticketflow.test>",
+    )
 
 
 @pytest.mark.parametrize(

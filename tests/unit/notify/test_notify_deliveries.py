@@ -30,7 +30,7 @@ def new_delivery(event_id: str = "evt-1", subject: str = "We received your reque
         template="ticket.created.v1",
         ticket=TICKET,
         email=RenderedEmail(subject, "Hello"),
-        message_id=event_message_id(event_id, "ticketflow.local"),
+        message_id=event_message_id(event_id, TICKET.ticket_id, "ticketflow.local"),
         now=START,
     )
 
@@ -38,7 +38,7 @@ def new_delivery(event_id: str = "evt-1", subject: str = "We received your reque
 def test_identity_and_message_id_come_from_the_event():
     delivery = new_delivery("evt-9")
     assert delivery.id == delivery_id("evt-9") == "evt-9:email"
-    assert delivery.message_id == "<evt-9.email@ticketflow.local>"
+    assert delivery.message_id == "<evt-9.TF-5@ticketflow.local>"
     assert new_delivery("evt-9").message_id == delivery.message_id
     assert delivery.email().recipient == "jane@example.com"
 

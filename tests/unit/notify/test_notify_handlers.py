@@ -26,7 +26,7 @@ async def test_created_sends_one_email_and_records_notification_sent():
     [email] = deps.sender.sent
     assert email.recipient == "jane@example.com"
     assert email.subject == "We received your request [TF-1]: Invoice charged twice"
-    assert email.message_id == f"<{event.id}.email@ticketflow.local>"
+    assert email.message_id == f"<{event.id}.{event.subject}@ticketflow.local>"
     delivery = deps.deliveries.rows[f"{event.id}:email"]
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.sent, 1)
     [published] = deps.publish_outbox.published
@@ -112,7 +112,7 @@ async def test_a_copy_takes_over_once_a_crashed_attempts_lease_runs_out():
     await _leave_attempt_in_flight(deps, event)
     await deliver(deps, event)
     [email] = deps.sender.sent
-    assert email.message_id == f"<{event.id}.email@ticketflow.local>"
+    assert email.message_id == f"<{event.id}.{event.subject}@ticketflow.local>"
     delivery = deps.deliveries.rows[f"{event.id}:email"]
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.sent, 2)
     assert deps.clock() >= delivery.created_at + deps.send_lease
@@ -220,7 +220,7 @@ async def test_a_copy_that_died_between_election_and_update_blocks_nobody_for_lo
     reads = _paced_reads(deps)
     await deliver(deps, event)  # the bus's redelivery
     [email] = deps.sender.sent
-    assert email.message_id == f"<{event.id}.email@ticketflow.local>"
+    assert email.message_id == f"<{event.id}.{event.subject}@ticketflow.local>"
     delivery = deps.deliveries.rows[delivery_id]
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.sent, 3)  # #2 skipped
     assert len(deps.publish_outbox.published) == 1

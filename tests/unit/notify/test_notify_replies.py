@@ -32,7 +32,7 @@ async def test_a_public_agent_reply_is_emailed_in_the_tickets_thread():
         (ack.message_id, given.message_id),
     )
     assert (ack.in_reply_to, ack.references) == (None, ())
-    assert ack.message_id == f"<{first.id}.email@{DOMAIN}>"
+    assert ack.message_id == f"<{first.id}.{first.subject}@{DOMAIN}>"
     assert again.in_reply_to == reply.message_id
     assert again.references == (ack.message_id, given.message_id, reply.message_id)
     assert deps.tickets.rows["TF-1"].thread == tuple(e.message_id for e in deps.sender.sent)

@@ -17,7 +17,7 @@ ROOT, A, B = "<root@x>", "<a@x>", "<b@x>"
 
 
 def test_message_ids_are_made_from_what_they_announce():
-    assert event_message_id("0f3a", "mail.example") == "<0f3a.email@mail.example>"
+    assert event_message_id("0f3a", "TF-9", "mail.example") == "<0f3a.TF-9@mail.example>"
     assert reply_message_id("M-ab12", "TF-9", "mail.example") == "<M-ab12.TF-9@mail.example>"
     assert reply_message_id("M-ab12", "TF-9", "x") == reply_message_id("M-ab12", "TF-9", "x")
     # Nothing an id holds can break out of the header or the angle brackets.

@@ -75,3 +75,21 @@ def test_bounded_cuts_long_strings_many_items_and_deep_nesting():
     assert big == {**{f"k{i}": i for i in range(8)}, "…": "2 more keys"}
     assert bounded({"y" * 100: 1}) == {"y" * 64 + "… (100 characters)": 1}
     assert bounded([[[[["deep"]]]]]) == [[[["… (list of 1 items)"]]]]
+
+
+async def test_a_path_of_its_own_takes_a_larger_body():
+    app = FastAPI()
+
+    @app.post("/mail")
+    async def mail(body: dict[str, str]) -> dict[str, int]:
+        return {"keys": len(body)}
+
+    limited = BodySizeLimit(app, max_bytes=LIMIT, path_limits={"/mail": LIMIT * 3})
+    transport = httpx.ASGITransport(app=limited)
+    json_body = {"content-type": "application/json"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://x", headers=json_body) as h:
+        taken = await h.post("/mail", content=body_of(LIMIT * 2))
+        refused = await h.post("/mail", content=body_of(LIMIT * 3 + 1))
+    assert taken.status_code == 200
+    assert refused.status_code == 413
+    assert refused.json()["detail"] == f"request body too large: the limit is {LIMIT * 3} bytes"

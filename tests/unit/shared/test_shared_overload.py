@@ -52,3 +52,13 @@ async def test_requests_beyond_the_slots_are_refused_at_once_and_the_rest_served
 async def test_health_checks_are_never_shed():
     async with client(OverloadLimits(deadline_seconds=0.1)) as http:
         assert (await http.get("/healthz")).status_code == 200
+
+
+async def test_a_slow_path_pattern_gets_its_own_deadline():
+    app = Starlette(routes=[Route("/work", slow), Route("/files/{name}", slow)])
+    shedding = LoadShedding(app, OverloadLimits(deadline_seconds=0.1), {r"/files/[^/]+": 1.0})
+    transport = httpx.ASGITransport(app=shedding)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        slow_file = await http.get("/files/a", params={"seconds": 0.3})
+        other = await http.get("/work", params={"seconds": 0.3})
+    assert (slow_file.status_code, other.status_code) == (200, 503)

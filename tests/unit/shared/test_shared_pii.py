@@ -170,3 +170,15 @@ def test_keys_env_makes_settings_that_load():
         pii_index_key=lines["TICKETFLOW_PII_INDEX_KEY"],
     )
     assert settings.field_cipher().open(settings.field_cipher().seal("x", "f"), "f") == "x"
+
+
+def test_sealed_bytes_open_by_their_key_and_purpose_only():
+    data = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    sealed = cipher().seal_bytes(data, "attachment.content")
+    assert sealed.startswith(b"v1:k1:") and data not in sealed
+    rotated = cipher("k2", k1=OLD, k2=NEW)
+    assert rotated.open_bytes(sealed, "attachment.content") == data
+    with pytest.raises(UnreadableValue):
+        cipher().open_bytes(sealed, "attachment.filename")
+    with pytest.raises(UnreadableValue):
+        cipher("k2", k2=NEW).open_bytes(sealed, "attachment.content")

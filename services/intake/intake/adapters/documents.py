@@ -12,6 +12,7 @@ from typing import Any
 
 from intake.adapters.handoff_documents import SEALED as HANDOFF_SEALED
 from intake.adapters.handoff_documents import handoff_fields, handoff_parts
+from intake.domain.attachments import AttachmentRef
 from intake.domain.customers import checked_customer, customer_key
 from intake.domain.idempotency import IdempotencyRecord
 from intake.domain.messages import Message
@@ -184,6 +185,7 @@ def _read_message(entry: dict[str, Any], cipher: FieldCipher) -> Message:
             "visibility": Visibility(entry["visibility"]),
             "body": cipher.open(entry["body"], MESSAGE_BODY),
             "author_name": cipher.open_optional(entry.get("author_name"), MESSAGE_AUTHOR_NAME),
+            "attachments": tuple(AttachmentRef(**a) for a in entry.get("attachments", ())),
         }
     )
 

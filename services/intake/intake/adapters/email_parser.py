@@ -2,7 +2,6 @@
 
 import email
 import hashlib
-import re
 from dataclasses import dataclass, field
 from email import policy
 from email.errors import StartBoundaryNotFoundDefect
@@ -10,8 +9,6 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 from html.parser import HTMLParser
 
-_OUR_REPLY_ID = re.compile(r"<[^.<>@]+\.(TF-[A-Za-z0-9_-]+)@[^<>]+>")
-_REFERENCE_TAG = re.compile(r"\[(TF-[A-Za-z0-9_-]+)\]", re.IGNORECASE)
 _LOOP_PRECEDENCE = {"bulk", "junk", "list"}
 _DAEMONS = ("mailer-daemon", "postmaster")
 _BROKEN_MIME = (StartBoundaryNotFoundDefect,)
@@ -40,14 +37,6 @@ class ParsedEmail:
     attachments: tuple[Attachment, ...]
     loop_reason: str | None
     notes: tuple[str, ...] = field(default=())
-
-    def ticket_references(self) -> tuple[str, ...]:
-        """Ticket ids named by our own reply Message-IDs, then by the subject's `[TF-…]` tag."""
-        found = [m.group(1) for mid in self.in_reply_to for m in _OUR_REPLY_ID.finditer(mid)]
-        tag = _REFERENCE_TAG.search(self.subject)
-        if tag:
-            found.append(tag.group(1))
-        return tuple(dict.fromkeys(found))
 
 
 class _TextExtractor(HTMLParser):
@@ -151,14 +140,32 @@ def _walk(msg: EmailMessage, notes: list[str]) -> tuple[str, str, list[Attachmen
         if part.is_multipart():
             continue
         ctype = part.get_content_type()
-        if part.get_content_disposition() == "attachment" or part.get_filename():
-            data = part.get_payload(decode=True) or b""
-            attachments.append(Attachment(part.get_filename() or "attachment", ctype, data))
+        filename = _filename(part, notes)
+        if part.get_content_disposition() == "attachment" or filename:
+            data = _payload(part, notes)
+            if data is not None:
+                attachments.append(Attachment(filename or "attachment", ctype, data))
         elif ctype == "text/plain":
             plain.append(_text(part, notes))
         elif ctype == "text/html":
             html.append(_text(part, notes))
     return "\n".join(plain), "\n".join(html), attachments
+
+
+def _filename(part: EmailMessage, notes: list[str]) -> str | None:
+    try:
+        return part.get_filename()
+    except Exception:  # an RFC 2231 name in a charset Python does not know, or broken
+        notes.append("an attachment's name could not be read: named 'attachment'")
+        return "attachment"
+
+
+def _payload(part: EmailMessage, notes: list[str]) -> bytes | None:
+    try:
+        return part.get_payload(decode=True) or b""
+    except Exception:  # a transfer encoding the stdlib cannot undo
+        notes.append(f"a {part.get_content_type()} attachment could not be decoded: left out")
+        return None
 
 
 def _text(part: EmailMessage, notes: list[str]) -> str:

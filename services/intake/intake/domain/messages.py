@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from intake.domain.attachments import AttachmentRef
 from intake.domain.errors import ThreadFull, UnknownMessage
 from ticketflow_shared.events import AuthorKind, Visibility
 
@@ -35,6 +36,7 @@ class Message:
     agent_id: str | None = None
     channel: str | None = None  # the channel a customer's message came in by, when not the API
     source_ref: str | None = None  # the channel's own id (a Message-ID, a chat event id)
+    attachments: tuple[AttachmentRef, ...] = ()  # an email's kept attachments (bytes apart)
 
     @property
     def is_public_reply(self) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from intake.domain import lifecycle, messages, procedure
+from intake.domain.attachments import AttachmentRef
 from intake.domain.categories import CategoryRule, FieldValue, missing
 from intake.domain.consults import Consult, ConsultingOwner, ConsultNotFound, NotConsulted
 from intake.domain.errors import FieldsNeededToSolve, TicketClosed
@@ -448,6 +449,7 @@ class Ticket:
         in_reply_to: str | None = None,
         channel: str | None = None,
         source_ref: str | None = None,
+        attachments: tuple[AttachmentRef, ...] = (),
     ) -> Message:
         """Add a message to the thread. The customer's moves a pending ticket to open and
         reopens a solved one; a closed ticket takes none (TicketClosed: the handler starts a
@@ -472,6 +474,7 @@ class Ticket:
             agent_id,
             channel,
             source_ref,
+            attachments,
         )
         first = message.is_public_reply and self.first_response_at is None
         if first:

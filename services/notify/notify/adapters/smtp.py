@@ -12,6 +12,10 @@ from notify.settings import NotifySettings
 from ticketflow_shared.events import utcnow
 from ticketflow_shared.pii import without_addresses
 
+# A Message-ID naming event and ticket passes 78 characters; folded, some readers keep the
+# fold's space in the id, so lines may run to RFC 5322's hard limit instead.
+UNFOLDED_IDS = policy.SMTP.clone(max_line_length=998)
+
 
 class SmtpSender:
     def __init__(self, settings: NotifySettings) -> None:
@@ -23,7 +27,7 @@ class SmtpSender:
         try:
             message = build_message(email, settings.mail_from)
             # Written out here, once, so that a message SMTP cannot carry fails as itself.
-            raw = message.as_bytes(policy=policy.SMTP)
+            raw = message.as_bytes(policy=UNFOLDED_IDS)
         except Exception as exc:  # any header or address the email package cannot write
             reason = f"cannot build the message: {type(exc).__name__}: {exc}"
             raise EmailUndeliverable(without_addresses(reason)) from exc

@@ -37,8 +37,14 @@ def reference_in(subject: str) -> str | None:
     return found.group(1) if found else None
 
 
-def event_message_id(event_id: str, domain: str) -> str:
-    """The Message-ID of the email announcing one event: a resend is a copy clients drop."""
+def event_message_id(event_id: str, ticket_id: str, domain: str) -> str:
+    """The Message-ID of the email announcing one event: a resend is a copy clients drop, and
+    a customer's answer names the ticket (`In-Reply-To: <event.TF-…@domain>`)."""
+    return f"<{_atom(event_id)}.{_atom(ticket_id)}@{domain}>"
+
+
+def legacy_event_message_id(event_id: str, domain: str) -> str:
+    """The Message-ID event emails had before they named their ticket."""
     return f"<{_atom(event_id)}.email@{domain}>"
 
 
@@ -71,7 +77,7 @@ FIRST_IN_THREAD = Threading()
 def full_thread(ticket: TicketView, domain: str) -> tuple[str, ...]:
     """The ticket's thread, led by the emails sent before threads were kept (their Message-IDs
     were made from their events then too), so an old ticket's next email still answers them."""
-    earlier = (event_message_id(e, domain) for e in ticket.emailed_before_threads)
+    earlier = (legacy_event_message_id(e, domain) for e in ticket.emailed_before_threads)
     return (*(m for m in earlier if m not in ticket.thread), *ticket.thread)
 
 
