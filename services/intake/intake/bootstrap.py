@@ -37,11 +37,14 @@ from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
 from intake.adapters.handoff_views import MongoHandoffViews
 from intake.adapters.macros import MACROS, MongoMacroRepository
 from intake.adapters.tickets import MongoTicketRepository
+from intake.adapters.triage_examples import resolved_examples
+from intake.adapters.triage_store import TRIAGE, MongoTriageStore
 from intake.customer_handlers import Customers
 from intake.domain.categories import DEFAULT_CATEGORIES
 from intake.ports import CategoryRepository, MacroRepository, TicketRepository
 from intake.settings import IntakeSettings
-from intake.triage_api import triage_router
+from intake.triage_api import install_triage, triage_router
+from intake.triage_step import Triager
 from ticketflow_shared.access.guard import caller
 from ticketflow_shared.access.key_admin import api_key_router
 from ticketflow_shared.access.key_store import API_KEYS
@@ -114,6 +117,13 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         MongoHandoffViews(runtime.db[TICKETS], cipher),
     )
     install_macros(app, MongoMacroRepository(runtime.db[MACROS]))
+    triage_store = MongoTriageStore(runtime.db[TRIAGE], settings.triage_refresh_seconds)
+    install_triage(
+        app,
+        triage_store,
+        Triager(triage_store, settings.triage_default_category),
+        partial(resolved_examples, runtime.db[TICKETS], cipher),
+    )
     return app
 
 

@@ -6,6 +6,7 @@ from intake import handlers
 from intake.adapters.email_parser import MalformedEmail, ParsedEmail, parse_email
 from intake.api import Categories, Tickets
 from intake.domain.commands import CreateTicket
+from intake.triage_step import triager_of
 from ticketflow_shared.access.guard import TicketCreator
 from ticketflow_shared.events import Channel, Customer
 
@@ -36,7 +37,8 @@ async def receive_email(
         response.status_code = 202
         return {"dropped": True, "reason": mail.loop_reason}
     command = _new_ticket(mail, settings.inbound_email_category)
-    created = await handlers.create_ticket(command, tickets, categories)
+    triager = triager_of(request.app.state)
+    created = await handlers.create_ticket(command, tickets, categories, triager=triager)
     if created.replayed:
         response.status_code = 200
     return {"ticket_id": created.ticket.id, "replayed": created.replayed, "notes": mail.notes}
@@ -60,7 +62,7 @@ def _new_ticket(mail: ParsedEmail, category: str) -> CreateTicket:
         customer=Customer(email=mail.sender_email, name=mail.sender_name[:200] or None),
         subject=(mail.subject or "(no subject)")[:SUBJECT_LIMIT],
         body=(mail.body or "(empty message)")[:BODY_LIMIT],
-        category=category,
+        fallback_category=category,  # triage may choose another
         idempotency_key=mail.message_id[:200],
         created_by=EMAIL_ACTOR,
     )

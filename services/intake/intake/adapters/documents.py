@@ -59,6 +59,8 @@ def to_document(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         "traceparent": ticket.traceparent,
         "external_refs": dict(ticket.external_refs),
         "customer_tier": ticket.customer_tier,
+        # What automatic triage decided at creation and why (rule names, scores; no text).
+        "triage": ticket.triage,
         **mutable_fields(ticket, cipher),
     }
 
@@ -153,6 +155,7 @@ def from_document(doc: dict[str, Any], cipher: FieldCipher) -> Ticket:
         tags=list(doc.get("tags") or []),
         external_refs=dict(doc.get("external_refs") or {}),
         customer_tier=doc.get("customer_tier"),
+        triage=doc.get("triage"),
         **handoff_parts(doc, cipher),
     )
 
