@@ -37,7 +37,7 @@ from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
 from intake.adapters.handoff_views import MongoHandoffViews
 from intake.adapters.macros import MACROS, MongoMacroRepository
 from intake.adapters.tickets import MongoTicketRepository
-from intake.adapters.triage_examples import resolved_examples
+from intake.adapters.triage_examples import MongoTrainingExamples
 from intake.adapters.triage_store import TRIAGE, MongoTriageStore
 from intake.customer_handlers import Customers
 from intake.domain.categories import DEFAULT_CATEGORIES
@@ -92,6 +92,11 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     async def seal_existing_tickets(_: Runtime) -> None:
         await tickets.seal_stored(runtime.db[MIGRATIONS])
 
+    triage_store = MongoTriageStore(runtime.db[TRIAGE], settings.triage_refresh_seconds)
+
+    async def prime_triage(_: Runtime) -> None:
+        await triage_store.prime()
+
     async def consume(running: Runtime) -> None:
         await consumers.subscribe(running, tickets)
 
@@ -100,7 +105,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         title="ticketflow intake",
         description="One front door for every channel; owns the ticket and its lifecycle.",
         routers=[*ROUTERS, api_key_router(ticket_store.SOURCE)],
-        on_start=[seed_categories, seal_existing_tickets, consume],
+        on_start=[seed_categories, seal_existing_tickets, prime_triage, consume],
         dead_letter_visibility=partial(handlers.sees_ticket, tickets),
         open_paths=[chat_api.SLACK_EVENTS_PATH],
     )
@@ -117,12 +122,11 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         MongoHandoffViews(runtime.db[TICKETS], cipher),
     )
     install_macros(app, MongoMacroRepository(runtime.db[MACROS]))
-    triage_store = MongoTriageStore(runtime.db[TRIAGE], settings.triage_refresh_seconds)
     install_triage(
         app,
         triage_store,
         Triager(triage_store, settings.triage_default_category),
-        partial(resolved_examples, runtime.db[TICKETS], cipher),
+        MongoTrainingExamples(runtime.db[TICKETS], cipher),
     )
     return app
 

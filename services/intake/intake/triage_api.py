@@ -1,21 +1,20 @@
 """Thin HTTP routes for triage: the dry run, the stored rules, the classifier."""
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Request
 
 from intake import triage_handlers
 from intake.api import Categories
-from intake.domain.classifier import Example
 from intake.domain.triage_config import Classifier, RuleSet
 from intake.domain.triage_eval import TicketFacts, evaluate
 from intake.domain.triage_rules import TriageRule
 from intake.handlers import now_ms
-from intake.triage_handlers import TriageStore
+from intake.triage_handlers import Trainings, TrainingSource, TriageStore
 from intake.triage_schemas import (
     ClassifierRead,
     ClassifierUpdate,
+    TrainingStarted,
     TriageDryRun,
     TriageResult,
     TriageRulesRead,
@@ -84,24 +83,28 @@ async def get_classifier(store: Store, _: Admin) -> ClassifierRead:
 
 @triage_router.post(
     "/classifier/train",
+    status_code=202,
     summary="Train the classifier on resolved tickets (their category is the label)",
-    responses={409: {"description": "Too few resolved tickets, or fewer than two categories"}},
+    responses={
+        409: {
+            "description": "Too few resolved tickets, fewer than two categories, or a "
+            "training under way"
+        }
+    },
 )
-async def train_classifier(request: Request, store: Store, caller: Admin) -> ClassifierRead:
+async def train_classifier(request: Request, store: Store, caller: Admin) -> TrainingStarted:
     state = request.app.state
     settings = state.intake_settings
-
-    async def examples() -> list[Example]:
-        return await state.training_examples(settings.triage_train_max_examples)
-
-    trained = await triage_handlers.train_classifier(
+    samples = await triage_handlers.train_classifier(
         store,
-        examples,
+        state.training_examples,
+        state.trainings,
         minimum=settings.triage_train_min_examples,
+        limit=settings.triage_train_max_examples,
         actor=caller.actor,
         now=now_ms(),
     )
-    return _classifier_read(trained)
+    return TrainingStarted(samples=samples, example_count=sum(samples.values()))
 
 
 @triage_router.put(
@@ -139,10 +142,11 @@ def install_triage(
     app: FastAPI,
     store: TriageStore,
     triager: Triager,
-    training_examples: Callable[[int], Awaitable[list[Example]]],
+    training_examples: TrainingSource,
 ) -> None:
     """Where the triage routes and the create path find the rules, the classifier and the
     resolved tickets to train on."""
     app.state.triage_store = store
     app.state.triager = triager
     app.state.training_examples = training_examples
+    app.state.trainings = Trainings()

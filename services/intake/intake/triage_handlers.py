@@ -1,8 +1,8 @@
 """Triage's service layer: saving rules, training the classifier, changing its threshold."""
 
 import asyncio
-from collections import Counter
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Coroutine
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -16,6 +16,8 @@ from ticketflow_shared.errors import Conflict, NotFound, Unprocessable, problem
 
 if TYPE_CHECKING:
     from intake.adapters.classifier_training import Trained
+
+log = logging.getLogger(__name__)
 
 
 class TriageStore(Protocol):
@@ -87,22 +89,59 @@ async def _rule_problems(
     return found
 
 
+class TrainingSource(Protocol):
+    async def counts(self) -> dict[str, int]: ...
+    async def examples(self, limit: int) -> list[Example]: ...
+
+
+class Trainings:
+    """At most one training at a time in this process, run apart from the request that
+    started it (fitting takes longer than a request may)."""
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self, job: Coroutine[Any, Any, Classifier]) -> None:
+        self._task = asyncio.create_task(job)
+        self._task.add_done_callback(_log_failure)
+
+    async def finished(self) -> Classifier | None:
+        """Wait for the training under way, if any (tests, shutdown)."""
+        return await self._task if self._task else None
+
+
 async def train_classifier(
     store: TriageStore,
-    examples: Callable[[], Awaitable[list[Example]]],
+    source: TrainingSource,
+    trainings: Trainings,
     *,
     minimum: int,
+    limit: int,
     actor: str,
     now: datetime,
-) -> Classifier:
-    """Fit on the resolved tickets off the event loop; NotTrainable (409) with too few."""
-    taken = await examples()
-    samples = dict(Counter(example.category for example in taken))
+) -> dict[str, int]:
+    """Start training on the resolved tickets; NotTrainable (409) with too few of them, or
+    while another training runs. The examples per category it starts from."""
+    samples = await source.counts()
     try:
         check_trainable(samples, minimum)
     except TooFewExamples as exc:
         raise NotTrainable(str(exc)) from None
-    trained = await asyncio.to_thread(_fit, taken)
+    if trainings.running:
+        raise NotTrainable("a training is already under way: GET /triage/classifier shows it")
+    trainings.start(_train_and_store(store, source, limit, actor, now))
+    return samples
+
+
+async def _train_and_store(
+    store: TriageStore, source: TrainingSource, limit: int, actor: str, now: datetime
+) -> Classifier:
+    taken = await source.examples(limit)
+    trained = await asyncio.to_thread(_fit, taken)  # off the event loop: tickets keep flowing
     return await store.put_classifier(
         Classifier(
             version=0,
@@ -113,6 +152,11 @@ async def train_classifier(
             trained_by=actor,
         )
     )
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("classifier training failed", exc_info=task.exception())
 
 
 def _fit(examples: list[Example]) -> "Trained":

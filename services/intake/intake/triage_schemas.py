@@ -60,6 +60,15 @@ class ClassifierRead(BaseModel):
     trained_by: str | None
 
 
+class TrainingStarted(BaseModel):
+    status: Literal["training"] = "training"
+    samples: dict[str, int] = Field(description="Resolved tickets per category")
+    example_count: int
+    classifier: str = Field(
+        default="/triage/classifier", description="Shows the new version once trained"
+    )
+
+
 class ClassifierUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -3,6 +3,7 @@ a per-process copy re-read every few seconds (as routing keeps its queue policie
 
 import asyncio
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from intake.domain import triage_text
 from intake.domain.classifier import LinearModel
 from intake.domain.triage import DEFAULT_THRESHOLD
 from intake.domain.triage_config import Classifier, RuleSet, TriageConfig
@@ -29,6 +31,7 @@ class MongoTriageStore:
         self._read_at: float | None = None
         self._reading: asyncio.Lock | None = None
         self._writes = 0  # this process's writes so far: a read begun before one is stale
+        self._warming: asyncio.Task | None = None
 
     async def current(self) -> TriageConfig:
         """The rules and classifier in force, from the copy while it is fresh (no round trip)."""
@@ -41,7 +44,22 @@ class MongoTriageStore:
                 started, writes = time.monotonic(), self._writes
                 self._copy = await self.read()
                 self._read_at = started if writes == self._writes else None
-        return self._copy
+        return self._usable(self._copy)
+
+    async def prime(self) -> None:
+        """Read the copy, and load what the stored classifier needs, before the first ticket."""
+        await self.current()
+        if self._warming is not None:
+            await self._warming
+
+    def _usable(self, config: TriageConfig) -> TriageConfig:
+        """Without the classifier while its tokenizer loads (seconds, once per process, in a
+        thread): no ticket waits for it, and those meanwhile get no proposal."""
+        if config.classifier is None or config.classifier.model is None or triage_text.ready():
+            return config
+        if self._warming is None:
+            self._warming = asyncio.create_task(asyncio.to_thread(triage_text.warm))
+        return replace(config, classifier=None)
 
     async def read(self) -> TriageConfig:
         """Both documents in one query, from the store."""
@@ -73,7 +91,7 @@ class MongoTriageStore:
         """Store a newly trained model as the next version; the threshold carries over."""
         assert trained.model is not None
         fields = {
-            "model": trained.model.to_doc(),
+            "model": _model_doc(trained.model),
             "samples": trained.samples,
             "held_out_accuracy": trained.held_out_accuracy,
             "trained_at": trained.trained_at,
@@ -134,10 +152,26 @@ def _classifier(doc: dict[str, Any]) -> Classifier:
     model = doc.get("model")
     return Classifier(
         version=doc.get("version", 0),
-        model=LinearModel.from_doc(model) if model else None,
+        model=_model(model) if model else None,
         samples=dict(doc.get("samples") or {}),
         held_out_accuracy=doc.get("held_out_accuracy"),
         threshold=doc.get("threshold", DEFAULT_THRESHOLD),
         trained_at=doc.get("trained_at"),
         trained_by=doc.get("trained_by"),
     )
+
+
+def _model_doc(model: LinearModel) -> dict[str, Any]:
+    """The model's arrays, its weight matrix flattened row by row (FerretDB stores no array
+    directly inside an array)."""
+    doc = model.to_doc()
+    doc["coef"] = [weight for row in model.coef for weight in row]
+    doc["coef_rows"] = len(model.coef)
+    return doc
+
+
+def _model(doc: dict[str, Any]) -> LinearModel:
+    flat, rows = doc["coef"], doc["coef_rows"]
+    width = len(flat) // rows
+    coef = [flat[row * width : (row + 1) * width] for row in range(rows)]
+    return LinearModel.from_doc({**doc, "coef": coef})
