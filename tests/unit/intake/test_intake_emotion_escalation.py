@@ -1,10 +1,11 @@
 """A customer's later message read for emotion: one escalation per message, never a lower
 priority, nothing for a redelivered message."""
 
-from intake_fakes import T0, new_ticket
+from intake_fakes import GENERAL, T0, FakeCategories, FakeTickets, new_ticket
 
+from intake.conversation import post_channel_message
 from intake.domain.emotion_escalation import escalate_on_emotion
-from ticketflow_shared.events import Priority, TicketEscalatedV1, TicketUpdatedV1
+from ticketflow_shared.events import Channel, Priority, TicketEscalatedV1, TicketUpdatedV1
 
 ANGRY = "This is UNACCEPTABLE, the worst support ever!!"
 
@@ -38,3 +39,24 @@ def test_an_urgent_ticket_is_not_escalated_again():
 
     assert not escalate_on_emotion(ticket, "my lawyer again", source="intake", now=T0)
     assert ticket.events == []
+
+
+async def test_a_redelivered_channel_message_escalates_once():
+    tickets = FakeTickets()
+    ticket = new_ticket()
+    await tickets.add(ticket)
+
+    for _ in range(2):
+        current = await tickets.get(ticket.id)
+        await post_channel_message(
+            tickets,
+            FakeCategories(GENERAL),
+            current,
+            body=ANGRY,
+            channel=Channel.chat,
+            source_ref="slack-event-1",
+        )
+
+    escalations = [e for e in tickets.published if isinstance(e, TicketEscalatedV1)]
+    assert len(escalations) == 1
+    assert (await tickets.get(ticket.id)).priority is Priority.high
