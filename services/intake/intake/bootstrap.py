@@ -19,6 +19,7 @@ from intake import (
     email_api,
     handlers,
     handoffs_api,
+    kb_api,
     macros_api,
 )
 from intake.adapters import handoff_views
@@ -35,6 +36,7 @@ from intake.adapters.customer_profiles import (
 )
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
 from intake.adapters.handoff_views import MongoHandoffViews
+from intake.adapters.kb_articles import KB_ARTICLES, MongoKnowledgeBase
 from intake.adapters.macros import MACROS, MongoMacroRepository
 from intake.adapters.tickets import MongoTicketRepository
 from intake.adapters.triage_examples import MongoTrainingExamples
@@ -93,9 +95,11 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         await tickets.seal_stored(runtime.db[MIGRATIONS])
 
     triage_store = MongoTriageStore(runtime.db[TRIAGE], settings.triage_refresh_seconds)
+    knowledge = MongoKnowledgeBase(runtime.db[KB_ARTICLES], settings.triage_refresh_seconds)
 
     async def prime_triage(_: Runtime) -> None:
         await triage_store.prime()
+        await knowledge.ready()
 
     async def consume(running: Runtime) -> None:
         await consumers.subscribe(running, tickets)
@@ -122,10 +126,11 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         MongoHandoffViews(runtime.db[TICKETS], cipher),
     )
     install_macros(app, MongoMacroRepository(runtime.db[MACROS]))
+    app.state.knowledge = knowledge
     install_triage(
         app,
         triage_store,
-        Triager(triage_store, settings.triage_default_category),
+        Triager(triage_store, settings.triage_default_category, knowledge),
         MongoTrainingExamples(runtime.db[TICKETS], cipher),
     )
     return app
@@ -143,6 +148,7 @@ ROUTERS = (
     email_api.email_router,
     chat_api.chat_router,
     triage_router,
+    kb_api.kb_router,
     customers_api.customers_router,
     crm_api.crm_router,
     crm_api.crm_channel_router,

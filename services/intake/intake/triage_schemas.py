@@ -85,6 +85,12 @@ class TriageCategoryRead(BaseModel):
     why: str | None = None
 
 
+class SuggestionRead(BaseModel):
+    article_id: str
+    title: str
+    score: float = Field(description="BM25 score of the article for the ticket's text")
+
+
 class TriageRecordRead(BaseModel):
     """What automatic triage decided when the ticket was created, and why."""
 
@@ -99,3 +105,6 @@ class TriageRecordRead(BaseModel):
     proposal: dict | None = Field(description="The classifier's category, confidence, applied")
     emotion: dict | None = Field(description="Score, angry, the words and crisis words found")
     escalation_reason: str | None
+    suggestions: list[SuggestionRead] = Field(
+        default_factory=list, description="The KB articles that best answer it, best first"
+    )

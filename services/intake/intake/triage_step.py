@@ -17,6 +17,7 @@ from intake.domain import emotion
 from intake.domain.categories import CategoryRule
 from intake.domain.commands import CreateTicket
 from intake.domain.errors import UnknownCategory
+from intake.domain.knowledge import KnowledgeIndex
 from intake.domain.tags import checked_tags
 from intake.domain.triage import NEEDS_TRIAGE, Triage, triage
 from intake.domain.triage_config import TriageConfig
@@ -37,10 +38,17 @@ class TriageSource(Protocol):
         """The rules and classifier in force (a cached copy: no round trip per ticket)."""
 
 
+class KnowledgeSource(Protocol):
+    async def index(self) -> KnowledgeIndex | None:
+        """The KB articles' search index, if any (cached: no round trip per ticket)."""
+
+
 @dataclass(frozen=True)
 class Triager:
     source: TriageSource
     default_category: str = DEFAULT_CATEGORY
+    knowledge: KnowledgeSource | None = None
+    suggestions: int = 3
 
 
 @dataclass(frozen=True)
@@ -98,10 +106,20 @@ async def decide(
         "proposal": out.proposal,
         "emotion": out.emotion,
         "escalation_reason": out.escalation_reason if raised else None,
+        "suggestions": await _suggestions(triager, f"{command.subject}\n{command.body}"),
     }
     if out.department:
         rule = replace(rule, department=out.department)
     return Decision(rule, raised or base, record["tags"], record, record["escalation_reason"])
+
+
+async def _suggestions(triager: Triager, text: str) -> list[dict]:
+    """The KB articles that best answer the ticket, best first."""
+    index = await triager.knowledge.index() if triager.knowledge else None
+    if index is None:
+        return []
+    hits = index.rank(text, triager.suggestions)
+    return [{"article_id": h.article_id, "title": h.title, "score": h.score} for h in hits]
 
 
 async def _category(

@@ -50,7 +50,7 @@ class MongoTriageStore:
         """Read the copy, and load what the stored classifier needs, before the first ticket."""
         await self.current()
         if self._warming is not None:
-            await self._warming
+            await asyncio.shield(self._warming)
 
     def _usable(self, config: TriageConfig) -> TriageConfig:
         """Without the classifier while its tokenizer loads (seconds, once per process, in a
