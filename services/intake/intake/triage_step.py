@@ -18,7 +18,7 @@ from intake.domain.categories import CategoryRule
 from intake.domain.commands import CreateTicket
 from intake.domain.errors import UnknownCategory
 from intake.domain.knowledge import KnowledgeIndex
-from intake.domain.tags import checked_tags
+from intake.domain.tags import MAX_TAGS, checked_tags
 from intake.domain.triage import NEEDS_TRIAGE, Triage, triage
 from intake.domain.triage_config import TriageConfig
 from intake.domain.triage_eval import TicketFacts
@@ -92,8 +92,9 @@ async def decide(
     felt = emotion.Emotion(**out.emotion) if out.emotion else None
     raised = emotion.escalated_priority(base, felt) if felt else None
     tags = list(out.tags)
-    if category_note["applied"] is False and NEEDS_TRIAGE not in tags:
-        tags.append(NEEDS_TRIAGE)
+    if category_note["applied"] is False or NEEDS_TRIAGE in tags:
+        # First, so a long list of rule tags never crowds it out.
+        tags = [NEEDS_TRIAGE, *(tag for tag in tags if tag != NEEDS_TRIAGE)]
     record = {
         "rules_version": config.rules.version,
         "classifier_version": classifier.version if classifier else None,
@@ -102,7 +103,8 @@ async def decide(
         "category": category_note,
         "priority": (raised or base).value,
         "department": out.department,
-        "tags": checked_tags(tags),
+        # Many matching rules may name more tags than a ticket holds: the first ones win.
+        "tags": checked_tags(list(dict.fromkeys(tags))[:MAX_TAGS]),
         "proposal": out.proposal,
         "emotion": out.emotion,
         "escalation_reason": out.escalation_reason if raised else None,

@@ -141,3 +141,22 @@ def test_a_channels_fallback_category_hashes_as_its_category_did():
     new = create_command(category=None, fallback_category="general", fields={})
 
     assert old.fingerprint() == new.fingerprint()
+
+
+async def test_more_rule_tags_than_a_ticket_holds_keep_the_first_and_the_ticket():
+    many = [
+        TriageRule.model_validate(
+            {
+                "name": f"tagger-{n}",
+                "rank": n,
+                "when": {"kind": "contains", "value": "order"},
+                "then": {"tags": [f"t{n}-{k}" for k in range(10)]},
+            }
+        )
+        for n in range(3)
+    ]
+
+    ticket = await opened(create_command(), triager(*many))
+
+    assert len(ticket.tags) == 20
+    assert ticket.tags[0] == "t0-0" and "t2-0" not in ticket.tags
