@@ -191,3 +191,35 @@ async def test_a_retried_creation_records_triage_and_its_escalation_once(
     await bus_probe.wait_for("ticket.created.v1", subject=first["id"])
     assert len(bus_probe.of_type("ticket.created.v1", first["id"])) == 1
     assert len(bus_probe.of_type("ticket.escalated.v1", first["id"])) == 1
+
+
+def chat(event_id: str, text: str) -> dict:
+    return {
+        "event_id": event_id,
+        "conversation_id": "triage-conv",
+        "workspace": "acme",
+        "user": {"id": "U-9", "name": "Pat"},
+        "text": text,
+        "sent_at": "2026-12-02T10:00:00Z",
+    }
+
+
+async def test_a_chat_ticket_goes_through_the_rules_and_an_angry_redelivery_escalates_once(
+    app, client, bus_probe: BusProbe
+):
+    await put_rules(client, LOGIN)
+
+    opened = await client.post("/channels/chat", json=chat("t-1", "I cannot log in, password?"))
+    angry = chat("t-2", "Still nothing. UNACCEPTABLE, the worst!!")
+    first = await client.post("/channels/chat", json=angry)
+    again = await client.post("/channels/chat", json=angry)
+
+    assert (opened.status_code, first.status_code, again.status_code) == (201, 201, 200)
+    ticket_id = opened.json()["ticket_id"]
+    made = (await client.get(f"/tickets/{ticket_id}")).json()
+    assert (made["channel"], made["category"]) == ("chat", "account")
+    assert made["priority"] == "urgent"  # the rule's high, one step up for the anger
+    doc = await stored(app, ticket_id)
+    assert [h["event_type"] for h in doc["history"]].count("ticket.escalated.v1") == 1
+    await bus_probe.wait_for("ticket.escalated.v1", subject=ticket_id)
+    assert len(bus_probe.of_type("ticket.escalated.v1", ticket_id)) == 1
