@@ -20,6 +20,7 @@ from intake.schemas import (
     TicketRead,
     TicketResolve,
 )
+from intake.triage_step import triager_of
 from ticketflow_shared.access.audit import name_target
 from ticketflow_shared.access.guard import Admin, Caller, TicketCreator, TicketReader, TicketWorker
 
@@ -62,7 +63,9 @@ async def create_ticket(
 ) -> TicketRead:
     command = body.to_command(idempotency_key, created_by=caller.actor)
     identities = getattr(request.app.state, "customer_identities", None)
-    created = await handlers.create_ticket(command, tickets, categories, identities=identities)
+    created = await handlers.create_ticket(
+        command, tickets, categories, identities=identities, triager=triager_of(request.app.state)
+    )
     name_target(request, ticket_id=created.ticket.id)
     if created.replayed:
         response.status_code = 200

@@ -20,6 +20,7 @@ from intake import (
     email_api,
     handlers,
     handoffs_api,
+    kb_api,
     macros_api,
     web_form,
 )
@@ -37,14 +38,18 @@ from intake.adapters.customer_profiles import (
 )
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
 from intake.adapters.handoff_views import MongoHandoffViews
+from intake.adapters.kb_articles import KB_ARTICLES, MongoKnowledgeBase
 from intake.adapters.macros import MACROS, MongoMacroRepository
 from intake.adapters.tickets import MongoTicketRepository
+from intake.adapters.triage_examples import MongoTrainingExamples
+from intake.adapters.triage_store import TRIAGE, MongoTriageStore
 from intake.customer_handlers import Customers
 from intake.domain.categories import DEFAULT_CATEGORIES
 from intake.ports import CategoryRepository, MacroRepository, TicketRepository
 from intake.settings import IntakeSettings
 from intake.smtp_listener import SmtpListener
-from intake.triage_api import triage_router
+from intake.triage_api import install_triage, triage_router
+from intake.triage_step import Triager
 from ticketflow_shared.access.guard import caller
 from ticketflow_shared.access.key_admin import api_key_router
 from ticketflow_shared.access.key_store import API_KEYS
@@ -81,7 +86,10 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     chat_conversations = MongoChatConversations(runtime.db[CHAT_CONVERSATIONS])
     # Inbound email: the webhook's and the SMTP listener's one path.
     attachments = email_attachments.stored_in(runtime.db, cipher)
-    inbox = email_api.email_inbox(settings, tickets, categories, attachments)
+    triage_store = MongoTriageStore(runtime.db[TRIAGE], settings.triage_refresh_seconds)
+    knowledge = MongoKnowledgeBase(runtime.db[KB_ARTICLES], settings.triage_refresh_seconds)
+    triager = Triager(triage_store, settings.triage_default_category, knowledge)
+    inbox = email_api.email_inbox(settings, tickets, categories, attachments, triager)
     smtp = SmtpListener(settings, inbox)
     # The lifecycle: solved tickets close by themselves.
     auto_close.schedule_auto_close(
@@ -99,6 +107,10 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     async def seal_existing_tickets(_: Runtime) -> None:
         await tickets.seal_stored(runtime.db[MIGRATIONS])
 
+    async def prime_triage(_: Runtime) -> None:
+        await triage_store.prime()
+        await knowledge.ready()
+
     async def consume(running: Runtime) -> None:
         await consumers.subscribe(running, tickets)
 
@@ -107,7 +119,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         title="ticketflow intake",
         description="One front door for every channel; owns the ticket and its lifecycle.",
         routers=[*ROUTERS, api_key_router(ticket_store.SOURCE)],
-        on_start=[seed_categories, seal_existing_tickets, consume, smtp.start],
+        on_start=[seed_categories, seal_existing_tickets, prime_triage, consume, smtp.start],
         on_stop=[smtp.stop],
         dead_letter_visibility=partial(handlers.sees_ticket, tickets),
         open_paths=[chat_api.SLACK_EVENTS_PATH, *web_form.OPEN_PATHS],
@@ -131,6 +143,13 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         MongoHandoffViews(runtime.db[TICKETS], cipher),
     )
     install_macros(app, MongoMacroRepository(runtime.db[MACROS]))
+    app.state.knowledge = knowledge
+    install_triage(
+        app,
+        triage_store,
+        triager,
+        MongoTrainingExamples(runtime.db[TICKETS], cipher),
+    )
     return app
 
 
@@ -147,6 +166,7 @@ ROUTERS = (
     attachments_api.attachments_router,
     chat_api.chat_router,
     triage_router,
+    kb_api.kb_router,
     customers_api.customers_router,
     crm_api.crm_router,
     crm_api.crm_channel_router,

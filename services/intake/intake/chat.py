@@ -15,6 +15,7 @@ from intake.domain.messages import Message, with_source
 from intake.domain.ticket import Ticket
 from intake.handlers import Clock, now_ms
 from intake.ports import CategoryRepository, TicketRepository
+from intake.triage_step import Triager
 from ticketflow_shared.events import Channel, Customer
 
 CHAT_ACTOR = "channel:chat"
@@ -50,6 +51,7 @@ class ChatInbox:
     identities: ChatIdentities
     category: str
     clock: Clock = now_ms
+    triager: Triager | None = None
 
     async def receive(self, message: ChatMessage) -> ChatReceived:
         """Into the conversation's ticket, or a new one for a new conversation; a closed
@@ -67,7 +69,11 @@ class ChatInbox:
             if ticket_id != own_id:  # the claimant never wrote its ticket: take over
                 await self.conversations.move(key, ticket_id, own_id)
             created = await handlers.create_ticket(
-                await self._new_ticket(message), self.tickets, self.categories, self.clock
+                await self._new_ticket(message),
+                self.tickets,
+                self.categories,
+                self.clock,
+                triager=self.triager,
             )
             return ChatReceived(created.ticket, None, created.replayed)
         return await self._join(key, ticket, message)
@@ -107,7 +113,7 @@ class ChatInbox:
             customer=customer.model_copy(update={"customer_id": customer_id}),
             subject=subject,
             body=message.text,
-            category=self.category,
+            fallback_category=self.category,  # triage may choose another
             idempotency_key=message.event_id,
             created_by=CHAT_ACTOR,
         )

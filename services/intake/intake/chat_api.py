@@ -19,6 +19,7 @@ from intake.domain.chat import (
 from intake.domain.chat_signatures import BadSignature, verify_slack
 from intake.domain.customer_identities import InvalidIdentity
 from intake.handlers import now_ms
+from intake.triage_step import triager_of
 from ticketflow_shared.access.guard import TicketCreator
 
 chat_router = APIRouter(prefix="/channels", tags=["channels"])
@@ -55,6 +56,7 @@ def _inbox(request: Request) -> ChatInbox:
         state.chat_conversations,
         state.customer_identities,
         settings.chat_category,
+        triager=triager_of(state),
     )
 
 

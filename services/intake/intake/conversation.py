@@ -5,11 +5,12 @@ from dataclasses import dataclass
 
 from intake.domain.attachments import AttachmentRef
 from intake.domain.categories import CategoryRule
+from intake.domain.emotion_escalation import escalate_on_emotion
 from intake.domain.errors import TicketClosed, TicketIdTaken
 from intake.domain.idempotency import new_ticket_id, ticket_id_for_key
 from intake.domain.messages import Message, visible_to, with_source
 from intake.domain.ticket import Ticket, TicketStatus
-from intake.handlers import Clock, _change, now_ms, visible_ticket
+from intake.handlers import SERVICE, Clock, _change, now_ms, visible_ticket
 from intake.handoff_handlers import owned_ticket
 from intake.ports import CategoryRepository, TicketRepository
 from ticketflow_shared.access.principal import Principal, Role
@@ -132,6 +133,7 @@ async def _customer_wrote(
 
     def add(current: Ticket) -> bool:
         before = len(current.messages)
+        now = clock()
         added.append(
             current.add_message(
                 body=body,
@@ -139,14 +141,17 @@ async def _customer_wrote(
                 author=actor,
                 author_kind=AuthorKind.customer,
                 author_name=current.customer.name,
-                now=clock(),
+                now=now,
                 in_reply_to=in_reply_to,
                 channel=channel.value if channel else None,
                 source_ref=source_ref,
                 attachments=attachments,
             )
         )
-        return len(current.messages) > before
+        if len(current.messages) == before:  # a redelivery: escalated the first time, if at all
+            return False
+        escalate_on_emotion(current, body, source=SERVICE, now=now)
+        return True
 
     try:
         changed = await _change(tickets, ticket.id, add)

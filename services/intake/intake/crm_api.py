@@ -14,6 +14,7 @@ from intake.domain.customer_identities import InvalidIdentity
 from intake.domain.customer_profiles import BadQuery
 from intake.domain.errors import UnknownCategory
 from intake.handlers import now_ms
+from intake.triage_step import triager_of
 from ticketflow_shared.access.audit import name_target
 from ticketflow_shared.access.guard import allow
 from ticketflow_shared.access.principal import Principal, Role
@@ -97,7 +98,8 @@ async def receive_crm_event(
     if profile.email is None:
         raise BadCrmRecord("a ticket needs the customer's email, in this push or on record")
     command = body.to_command(profile, caller.actor)
-    made = await handlers.create_ticket(command, tickets, categories)
+    triager = triager_of(request.app.state)
+    made = await handlers.create_ticket(command, tickets, categories, triager=triager)
     name_target(request, ticket_id=made.ticket.id)
     if made.replayed:
         response.status_code = 200

@@ -10,6 +10,7 @@ from intake.domain.attachments import AttachmentRules
 from intake.email_inbox import AttachmentStore, Dropped, EmailInbox, EmailReceived
 from intake.ports import CategoryRepository, TicketRepository
 from intake.settings import IntakeSettings
+from intake.triage_step import Triager
 from ticketflow_shared.access.guard import TicketCreator
 
 email_router = APIRouter(prefix="/channels", tags=["channels"])
@@ -25,6 +26,7 @@ def email_inbox(
     tickets: TicketRepository,
     categories: CategoryRepository,
     attachments: AttachmentStore,
+    triager: Triager | None = None,
 ) -> EmailInbox:
     """The inbox over the app's stores, for the webhook and the SMTP listener alike."""
     rules = AttachmentRules(
@@ -38,6 +40,7 @@ def email_inbox(
         settings.message_id_domain,
         attachments,
         rules,
+        triager=triager,
     )
 
 

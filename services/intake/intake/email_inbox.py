@@ -15,6 +15,7 @@ from intake.domain.messages import MAX_BODY_CHARS, Message, with_source
 from intake.domain.ticket import Ticket
 from intake.handlers import Clock, now_ms
 from intake.ports import CategoryRepository, TicketRepository
+from intake.triage_step import Triager
 from ticketflow_shared.events import Channel, Customer
 
 EMAIL_ACTOR = "channel:email"
@@ -57,6 +58,7 @@ class EmailInbox:
     attachments: AttachmentStore
     attachment_rules: AttachmentRules
     clock: Clock = now_ms
+    triager: Triager | None = None  # the stored rules and classifier choose the category
 
     async def take(self, raw: bytes) -> EmailReceived | Dropped:
         """One raw message; MalformedEmail when it cannot be read. Parsed off the event loop:
@@ -89,7 +91,11 @@ class EmailInbox:
                 return await self._join(ticket, reference, mail, refs)
         # Unknown, or another customer's: a new ticket, as if no reference were there.
         created = await handlers.create_ticket(
-            _new_ticket(mail, self.category), self.tickets, self.categories, self.clock
+            _new_ticket(mail, self.category),
+            self.tickets,
+            self.categories,
+            self.clock,
+            triager=self.triager,
         )
         return EmailReceived(created.ticket, None, created.replayed, False, mail.notes)
 
@@ -138,7 +144,7 @@ def _new_ticket(mail: ParsedEmail, category: str) -> CreateTicket:
         customer=Customer(email=mail.sender_email, name=mail.sender_name[:200] or None),
         subject=(mail.subject or "(no subject)")[:SUBJECT_LIMIT],
         body=(mail.body or "(empty message)")[:BODY_LIMIT],
-        category=category,
+        fallback_category=category,  # triage may choose another
         idempotency_key=mail.message_id[:200],
         created_by=EMAIL_ACTOR,
     )

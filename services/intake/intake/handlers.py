@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from intake import triage_step
 from intake.adapters import ownership_spans
 from intake.customer_linking import CustomerIdentities, linked
 from intake.domain.commands import CreateTicket, ResolveTicket
@@ -11,7 +12,6 @@ from intake.domain.errors import (
     ConcurrentUpdate,
     TicketIdTaken,
     TicketNotFound,
-    UnknownCategory,
 )
 from intake.domain.idempotency import (
     IdempotencyRecord,
@@ -21,6 +21,7 @@ from intake.domain.idempotency import (
 )
 from intake.domain.ticket import Ticket
 from intake.ports import CategoryRepository, TicketRepository
+from intake.triage_step import Triager
 from ticketflow_shared.access.principal import Scope
 from ticketflow_shared.events import (
     Payload,
@@ -56,23 +57,25 @@ async def create_ticket(
     categories: CategoryRepository,
     clock: Clock = now_ms,
     identities: CustomerIdentities | None = None,
+    triager: Triager | None = None,
 ) -> Created:
     """Open a ticket; with an idempotency key, a retry returns the ticket it made first.
 
-    With `identities`, the ticket's customer gets its unified id (every channel comes here).
+    With `identities`, the ticket's customer gets its unified id (every channel comes here);
+    with `triager`, the stored triage rules and classifier decide what the client left open.
     """
     key = command.idempotency_key
     if key is None:
         command = await _with_customer_id(command, identities, clock)
-        return Created(await _create_fresh(command, tickets, categories, clock), replayed=False)
+        fresh = await _create_fresh(command, tickets, categories, clock, triager)
+        return Created(fresh, replayed=False)
     fingerprint = command.fingerprint()
     ticket_id = ticket_id_for_key(key, command.created_by)
     existing = await tickets.get(ticket_id)
     if existing is None:
         command = await _with_customer_id(command, identities, clock)
-        ticket = await _open(
-            command, ticket_id, categories, clock, IdempotencyRecord(key, fingerprint)
-        )
+        record = IdempotencyRecord(key, fingerprint)
+        ticket = await _open(command, ticket_id, categories, clock, record, triager)
         try:
             await tickets.add(ticket)
             return Created(ticket, replayed=False)
@@ -142,16 +145,20 @@ async def _with_customer_id(
 
 
 async def _create_fresh(
-    command: CreateTicket, tickets: TicketRepository, categories: CategoryRepository, clock: Clock
+    command: CreateTicket,
+    tickets: TicketRepository,
+    categories: CategoryRepository,
+    clock: Clock,
+    triager: Triager | None = None,
 ) -> Ticket:
     for _ in range(FRESH_ID_ATTEMPTS - 1):
-        ticket = await _open(command, new_ticket_id(), categories, clock)
+        ticket = await _open(command, new_ticket_id(), categories, clock, None, triager)
         try:
             await tickets.add(ticket)
             return ticket
         except TicketIdTaken:  # 60 random bits clashed; draw again
             continue
-    ticket = await _open(command, new_ticket_id(), categories, clock)
+    ticket = await _open(command, new_ticket_id(), categories, clock, None, triager)
     await tickets.add(ticket)
     return ticket
 
@@ -162,25 +169,26 @@ async def _open(
     categories: CategoryRepository,
     clock: Clock,
     idempotency: IdempotencyRecord | None = None,
+    triager: Triager | None = None,
 ) -> Ticket:
-    rule = await categories.get(command.category)
-    if rule is None:
-        raise UnknownCategory(command.category)
+    now = clock()
+    decided = await triage_step.decide(command, categories, triager, now)
     ticket = Ticket.create(
         ticket_id=ticket_id,
         channel=command.channel,
         customer=command.customer,
         subject=command.subject,
         body=command.body,
-        rule=rule,
+        rule=decided.rule,
         fields=command.fields,
-        priority=command.priority,
-        now=clock(),
+        priority=decided.priority,
+        now=now,
         idempotency=idempotency,
         created_by=command.created_by,
         external_refs=command.external_refs,
         customer_tier=command.customer_tier,
     )
+    ticket.apply_triage(decided.record, decided.tags, decided.escalation_reason, source=SERVICE)
     ticket.traceparent = ownership_spans.current_traceparent()
     return ticket
 

@@ -32,6 +32,7 @@ from intake.domain.commands import CreateTicket
 from intake.domain.customers import checked_customer
 from intake.domain.ticket import TicketStatus
 from intake.procedure_schemas import ProcedureRead, ProcedureStepRead
+from intake.triage_schemas import TriageRecordRead
 from ticketflow_shared.events import Channel, Customer, Priority
 
 CategoryName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]
@@ -124,7 +125,11 @@ class TicketCreate(BaseModel):
     customer: CustomerCreate
     subject: Annotated[str, Text, StringConstraints(max_length=200), OneLine]
     body: Annotated[str, Text, StringConstraints(max_length=20_000), Lines]
-    category: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=50)]
+    # Omitted: automatic triage picks it (README "Automatic triage").
+    category: (
+        Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=50)]
+        | None
+    ) = None
     priority: Priority | None = None
     fields: dict[FieldName, FieldValue] = Field(default_factory=dict, max_length=50)
 
@@ -242,6 +247,9 @@ class TicketRead(BaseModel):
         default_factory=dict, description="The ids other systems (a CRM) know the ticket by"
     )
     customer_tier: str | None = None
+    triage: TriageRecordRead | None = Field(
+        default=None, description="What automatic triage decided at creation, and why"
+    )
 
     @field_validator("procedure", mode="before")
     @classmethod
@@ -255,7 +263,7 @@ class TicketRead(BaseModel):
             return self
         periods = [period.model_copy(update={"note": None}) for period in self.ownership.periods]
         ownership = self.ownership.model_copy(update={"periods": periods})
-        return self.model_copy(update={"ownership": ownership, "consults": []})
+        return self.model_copy(update={"ownership": ownership, "consults": [], "triage": None})
 
 
 class TicketList(BaseModel):

@@ -55,6 +55,13 @@ class IntakeSettings(ServiceSettings):
     # Chat: the category a new chat ticket gets; Slack's signing secret (unset: Slack's
     # endpoint answers 404).
     chat_category: str = "general"
+    # Automatic triage: how often each process re-reads the stored rules and classifier, the
+    # category of a REST ticket that names none when triage decides none, and how many
+    # resolved tickets training needs at least and reads at most.
+    triage_refresh_seconds: float = Field(default=5.0, gt=0)
+    triage_default_category: str = "general"
+    triage_train_min_examples: int = Field(default=20, ge=2)
+    triage_train_max_examples: int = Field(default=5000, ge=2, le=50_000)
     slack_signing_secret: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices(

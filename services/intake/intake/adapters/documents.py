@@ -60,6 +60,8 @@ def to_document(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         "external_refs": dict(ticket.external_refs),
         "customer_tier": ticket.customer_tier,
         "required_before_solve": list(ticket.required_before_solve),
+        # What automatic triage decided at creation and why (rule names, scores; no text).
+        "triage": ticket.triage,
         **mutable_fields(ticket, cipher),
     }
 
@@ -157,6 +159,7 @@ def from_document(doc: dict[str, Any], cipher: FieldCipher) -> Ticket:
         external_refs=dict(doc.get("external_refs") or {}),
         customer_tier=doc.get("customer_tier"),
         required_before_solve=tuple(doc.get("required_before_solve") or ()),
+        triage=doc.get("triage"),
         **handoff_parts(doc, cipher),
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 from intake.domain.triage_text import tokens
 
@@ -49,8 +50,13 @@ class LinearModel:
         best = max(range(len(probs)), key=probs.__getitem__)
         return self.classes[best], probs[best]
 
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        """Built once per loaded model, not once per ticket."""
+        return {w: i for i, w in enumerate(self.vocabulary)}
+
     def probabilities(self, text: str) -> list[float]:
-        index = {w: i for i, w in enumerate(self.vocabulary)}
+        index = self._index
         counts = Counter(index[t] for t in tokens(text) if t in index)
         weights = {i: n * self.idf[i] for i, n in counts.items()}
         norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0

@@ -14,7 +14,9 @@ class CreateTicket(BaseModel):
     customer: Customer
     subject: str
     body: str
-    category: str
+    # None: triage decides, falling back to `fallback_category` (the channel's own).
+    category: str | None = None
+    fallback_category: str | None = None
     priority: Priority | None = None
     fields: dict[str, FieldValue] = Field(default_factory=dict)
     idempotency_key: str | None = None
@@ -27,12 +29,15 @@ class CreateTicket(BaseModel):
     def fingerprint(self) -> str:
         """Hash of the request itself; an explicit null and an omitted field hash alike."""
         # Without refs, as before they existed: stored idempotency records still match.
-        unhashed = {"idempotency_key", "created_by"} | (
+        unhashed = {"idempotency_key", "created_by", "fallback_category"} | (
             set() if self.external_refs else {"external_refs"}
         )
-        return request_fingerprint(
-            self.model_dump(mode="json", exclude=unhashed, exclude_none=True)
-        )
+        request = self.model_dump(mode="json", exclude=unhashed, exclude_none=True)
+        if self.category is None and self.fallback_category is not None:
+            # As channels hashed it when they named their category themselves: a redelivery
+            # of a message taken before triage still matches its stored record.
+            request["category"] = self.fallback_category
+        return request_fingerprint(request)
 
 
 class ResolveTicket(BaseModel):

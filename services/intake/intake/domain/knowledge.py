@@ -32,21 +32,30 @@ class Hit:
 
 def rank(articles: list[Article], query: str, limit: int = 3) -> list[Hit]:
     """The best `limit` articles for `query`, by BM25; articles sharing no term are left out."""
-    wanted = set(tokens(query))
-    if not articles or not wanted:
-        return []
-    docs = [(a, Counter(a.terms())) for a in articles]
-    avg = sum(sum(c.values()) for _, c in docs) / len(docs) or 1.0
-    df = Counter(t for _, c in docs for t in wanted if t in c)
-    hits = []
-    for article, counts in docs:
-        length = sum(counts.values())
-        total = 0.0
-        for term in wanted & counts.keys():
-            idf = math.log(1 + (len(docs) - df[term] + 0.5) / (df[term] + 0.5))
-            tf = counts[term]
-            total += idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / avg))
-        if total > 0:
-            hits.append(Hit(article.article_id, article.title, round(total, 4)))
-    hits.sort(key=lambda h: (-h.score, h.article_id))
-    return hits[:limit]
+    return KnowledgeIndex(articles).rank(query, limit)
+
+
+class KnowledgeIndex:
+    """Articles tokenized once, so ranking a ticket costs only its own tokens."""
+
+    def __init__(self, articles: list[Article]) -> None:
+        self.docs = [(a, Counter(a.terms())) for a in articles]
+        self.lengths = [sum(c.values()) for _, c in self.docs]
+        self.avg = (sum(self.lengths) / len(self.docs) or 1.0) if self.docs else 1.0
+
+    def rank(self, query: str, limit: int = 3) -> list[Hit]:
+        wanted = set(tokens(query))
+        if not self.docs or not wanted:
+            return []
+        df = Counter(t for _, c in self.docs for t in wanted if t in c)
+        hits = []
+        for (article, counts), length in zip(self.docs, self.lengths, strict=True):
+            total = 0.0
+            for term in wanted & counts.keys():
+                idf = math.log(1 + (len(self.docs) - df[term] + 0.5) / (df[term] + 0.5))
+                tf = counts[term]
+                total += idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / self.avg))
+            if total > 0:
+                hits.append(Hit(article.article_id, article.title, round(total, 4)))
+        hits.sort(key=lambda h: (-h.score, h.article_id))
+        return hits[:limit]

@@ -27,12 +27,14 @@ from ticketflow_shared.events import (
     AuthorKind,
     Channel,
     Customer,
+    EscalationTrigger,
     Payload,
     Position,
     Priority,
     TicketAssignedV1,
     TicketConsultedV1,
     TicketCreatedV1,
+    TicketEscalatedV1,
     TicketMessageAddedV1,
     TicketQueuedV1,
     TicketResolvedV1,
@@ -113,6 +115,8 @@ class Ticket:
     customer_tier: str | None = None
     # Fields the category requires before solving, as the rule said when the ticket opened.
     required_before_solve: tuple[str, ...] = ()
+    # What automatic triage decided at creation and why (domain/triage.py).
+    triage: dict | None = None
 
     @classmethod
     def create(
@@ -274,6 +278,46 @@ class Ticket:
         empty = missing(self.required_before_solve, self.fields)
         if empty:
             raise FieldsNeededToSolve(self.id, empty)
+
+    def apply_triage(
+        self, record: dict | None, tags: list[str], escalation: str | None, *, source: str
+    ) -> None:
+        """Keep what triage decided for the new ticket and add its tags; a raise for the
+        customer's emotion is recorded as ticket.escalated.v1 (the priority is already set)."""
+        if record is None:
+            return
+        self.triage = record
+        self.tags = checked_tags([*self.tags, *tags])
+        if escalation:
+            self.record_escalation(escalation, source=source, now=self.created_at)
+
+    def escalate_for_emotion(
+        self, priority: Priority | None, reason: str, *, source: str, now: datetime
+    ) -> bool:
+        """A customer message read as angry or a crisis: raise the priority (never lower it)
+        and record why as ticket.escalated.v1; False when the priority is already there."""
+        if priority is None or not self.raise_priority(priority, actor=f"system:{source}", now=now):
+            return False
+        self.record_escalation(reason, source=source, now=now)
+        return True
+
+    def record_escalation(self, reason: str, *, source: str, now: datetime) -> None:
+        self.history.append(
+            HistoryEntry(TicketEscalatedV1.event_type, self.status, now, note=reason)
+        )
+        self._record(
+            TicketEscalatedV1(
+                ticket_id=self.id,
+                source=source,
+                trigger=EscalationTrigger.emotion,
+                reason=reason,
+                priority=self.priority,
+                department=self.department,
+                agent_id=self.assignee.agent_id if self.assignee else None,
+                escalated_at=now,
+            ),
+            now,
+        )
 
     def _accepts(self, position: Position) -> bool:
         # Whether open or resolved, the ticket takes note of routing's newer events: a

@@ -19,6 +19,8 @@ class Triage(TriageOutcome):
     """What triage set on the ticket and why (the rules' outcome, the classifier's proposal,
     the emotion score); stored on the ticket as `triage`."""
 
+    # The rules' own priority, before any emotion raise (`priority` is the final one).
+    ruled_priority: Priority | None = None
     proposal: dict | None = None
     emotion: dict | None = None
     escalation_reason: str | None = None
@@ -41,6 +43,7 @@ def triage(
         list(ruled.tags),
         ruled.fired,
         ruled.skipped,
+        ruled_priority=ruled.priority,
     )
     if out.category is None and model is not None:
         category, confidence = model.predict(f"{facts.subject}\n{facts.body}")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
+from types import ModuleType
 
-import jieba
 import regex
 
-jieba.setLogLevel(logging.WARNING)
+_jieba: ModuleType | None = None
+_loading = threading.Lock()
 
 _RUNS = regex.compile(r"\p{Han}+|[\p{L}\p{N}]+(?:'[\p{L}]+)?")
 _HAN = regex.compile(r"\p{Han}")
@@ -18,10 +20,32 @@ def tokens(text: str) -> list[str]:
     out: list[str] = []
     for run in _RUNS.findall(text):
         if _HAN.match(run):
-            out.extend(w for w in jieba.cut(run) if w.strip())
+            out.extend(w for w in _segmenter().cut(run) if w.strip())
         else:
             out.append(run.casefold())
     return out
+
+
+def ready() -> bool:
+    """Whether Chinese segmentation is loaded (jieba takes seconds, once per process)."""
+    return _jieba is not None
+
+
+def warm() -> None:
+    """Load the segmenter now, so no ticket waits for it."""
+    _segmenter()
+
+
+def _segmenter() -> ModuleType:
+    global _jieba
+    with _loading:
+        if _jieba is None:
+            import jieba  # here, not at import: intake starts without it
+
+            jieba.setLogLevel(logging.WARNING)
+            jieba.initialize()
+            _jieba = jieba
+    return _jieba
 
 
 def language(text: str) -> str:
