@@ -202,6 +202,9 @@ class TicketMessageAddedV1(Payload):
     first_response: bool = False
     added_at: datetime
     channel: str | None = None  # the channel a customer's message came in by (email, chat…)
+    # Why a customer's message joined this thread instead of opening a ticket: `duplicate` (a
+    # new request repeated this open ticket) or `merge` (copied from a merged ticket).
+    joined: str | None = None
 
 
 class TicketTransferredV1(Payload):

@@ -16,6 +16,7 @@ from intake import (
     crm_api,
     customers_api,
     desk_api,
+    duplicates_api,
     email_api,
     handlers,
     handoffs_api,
@@ -34,6 +35,9 @@ from intake.adapters.customer_profiles import (
     MongoCustomerProfiles,
 )
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
+from intake.adapters.duplicates import DECISION_INDEXES as DUPLICATE_DECISION_INDEXES
+from intake.adapters.duplicates import DUPLICATE_DECISIONS, MongoDuplicateStore
+from intake.adapters.duplicates import TICKET_INDEXES as DUPLICATE_TICKET_INDEXES
 from intake.adapters.handoff_views import MongoHandoffViews
 from intake.adapters.macros import MACROS, MongoMacroRepository
 from intake.adapters.tickets import MongoTicketRepository
@@ -60,7 +64,10 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     cipher = settings.field_cipher()
     runtime = Runtime(
         settings,
-        indexes={TICKETS: [*ticket_store.INDEXES, *handoff_views.INDEXES]},
+        indexes={
+            TICKETS: [*ticket_store.INDEXES, *handoff_views.INDEXES, *DUPLICATE_TICKET_INDEXES],
+            DUPLICATE_DECISIONS: DUPLICATE_DECISION_INDEXES,
+        },
         outbox_collections=[TICKETS, API_KEYS],
         clock=clock,
     )
@@ -114,6 +121,10 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         MongoHandoffViews(runtime.db[TICKETS], cipher),
     )
     install_macros(app, MongoMacroRepository(runtime.db[MACROS]))
+    duplicate_store = MongoDuplicateStore(
+        runtime.db[TICKETS], runtime.db[DUPLICATE_DECISIONS], cipher
+    )
+    duplicates_api.install_duplicates(app, duplicate_store, tickets, settings)
     return app
 
 
@@ -132,6 +143,7 @@ ROUTERS = (
     customers_api.customers_router,
     crm_api.crm_router,
     crm_api.crm_channel_router,
+    duplicates_api.duplicates_router,
 )
 
 

@@ -97,8 +97,9 @@ async def receive_crm_event(
     if profile.email is None:
         raise BadCrmRecord("a ticket needs the customer's email, in this push or on record")
     command = body.to_command(profile, caller.actor)
-    made = await handlers.create_ticket(command, tickets, categories)
+    duplicates = getattr(request.app.state, "duplicates", None)
+    made = await handlers.create_ticket(command, tickets, categories, duplicates=duplicates)
     name_target(request, ticket_id=made.ticket.id)
-    if made.replayed:
+    if made.replayed or made.duplicate is not None:
         response.status_code = 200
     return CrmResult(customer_id=profile.id, ticket_id=made.ticket.id, replayed=made.replayed)

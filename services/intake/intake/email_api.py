@@ -36,10 +36,19 @@ async def receive_email(
         response.status_code = 202
         return {"dropped": True, "reason": mail.loop_reason}
     command = _new_ticket(mail, settings.inbound_email_category)
-    created = await handlers.create_ticket(command, tickets, categories)
-    if created.replayed:
+    state = request.app.state
+    created = await handlers.create_ticket(
+        command,
+        tickets,
+        categories,
+        identities=getattr(state, "customer_identities", None),
+        duplicates=getattr(state, "duplicates", None),
+    )
+    joined = created.duplicate is not None
+    if created.replayed or joined:
         response.status_code = 200
-    return {"ticket_id": created.ticket.id, "replayed": created.replayed, "notes": mail.notes}
+    answer = {"ticket_id": created.ticket.id, "replayed": created.replayed, "notes": mail.notes}
+    return {**answer, "duplicate_of": created.ticket.id} if joined else answer
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from intake.adapters import ownership_spans
 from intake.customer_linking import CustomerIdentities, linked
@@ -32,6 +33,10 @@ from ticketflow_shared.events import (
 )
 
 Clock = Callable[[], datetime]
+if TYPE_CHECKING:
+    from intake.domain.duplicates import DuplicateDecision
+    from intake.duplicate_handlers import DuplicateCheck
+
 SAVE_ATTEMPTS = 5
 FRESH_ID_ATTEMPTS = 3
 SERVICE = "intake"  # `source` of the escalations intake publishes itself
@@ -48,6 +53,8 @@ def now_ms() -> datetime:
 class Created:
     ticket: Ticket
     replayed: bool
+    # Set when the request repeated an open ticket of its customer and joined it.
+    duplicate: "DuplicateDecision | None" = None
 
 
 async def create_ticket(
@@ -56,23 +63,33 @@ async def create_ticket(
     categories: CategoryRepository,
     clock: Clock = now_ms,
     identities: CustomerIdentities | None = None,
+    duplicates: "DuplicateCheck | None" = None,
 ) -> Created:
     """Open a ticket; with an idempotency key, a retry returns the ticket it made first.
 
     With `identities`, the ticket's customer gets its unified id (every channel comes here).
+    With `duplicates`, a request repeating an open ticket of that customer joins it instead.
     """
     key = command.idempotency_key
     if key is None:
         command = await _with_customer_id(command, identities, clock)
+        if duplicates and (joined := await duplicates.join(command, clock)):
+            return Created(joined.ticket, False, joined.decision)
         return Created(await _create_fresh(command, tickets, categories, clock), replayed=False)
     fingerprint = command.fingerprint()
     ticket_id = ticket_id_for_key(key, command.created_by)
     existing = await tickets.get(ticket_id)
+    earlier = None
+    if existing is None and duplicates:
+        earlier = await duplicates.replayed(ticket_id, key, fingerprint)
+    if earlier is not None:
+        return Created(earlier.ticket, True, earlier.decision)
     if existing is None:
         command = await _with_customer_id(command, identities, clock)
-        ticket = await _open(
-            command, ticket_id, categories, clock, IdempotencyRecord(key, fingerprint)
-        )
+        record = IdempotencyRecord(key, fingerprint)
+        if duplicates and (joined := await duplicates.join(command, clock, (ticket_id, record))):
+            return Created(joined.ticket, False, joined.decision)
+        ticket = await _open(command, ticket_id, categories, clock, record)
         try:
             await tickets.add(ticket)
             return Created(ticket, replayed=False)

@@ -1,7 +1,10 @@
 """Intake's settings: the shared base plus what only the front door needs."""
 
+from datetime import timedelta
+
 from pydantic import AliasChoices, Field, SecretStr
 
+from intake.domain.duplicates import DuplicatePolicy
 from ticketflow_shared.settings import ServiceSettings
 
 
@@ -29,3 +32,15 @@ class IntakeSettings(ServiceSettings):
             "TICKETFLOW_INTAKE_SLACK_SIGNING_SECRET", "slack_signing_secret"
         ),
     )
+    # No duplicates: a new request of a customer whose open ticket (created within the window)
+    # says the same (score at or above the threshold, 0..1) joins that ticket as a message.
+    duplicate_detection: bool = True
+    duplicate_window_hours: float = Field(default=72.0, gt=0)
+    duplicate_threshold: float = Field(default=0.4, gt=0, le=1)
+
+    def duplicate_policy(self) -> DuplicatePolicy:
+        return DuplicatePolicy(
+            enabled=self.duplicate_detection,
+            window=timedelta(hours=self.duplicate_window_hours),
+            threshold=self.duplicate_threshold,
+        )

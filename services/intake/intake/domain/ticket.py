@@ -420,6 +420,7 @@ class Ticket:
         in_reply_to: str | None = None,
         channel: str | None = None,
         source_ref: str | None = None,
+        joined: str | None = None,
     ) -> Message:
         """Add a message to the thread. The customer's moves a pending ticket to open and
         reopens a solved one; a closed ticket takes none (TicketClosed: the handler starts a
@@ -449,7 +450,7 @@ class Ticket:
         if first:
             self.first_response_at = now
         self.messages.append(message)
-        self._record(self._message_added(message, first), now)
+        self._record(self._message_added(message, first, joined), now)
         if author_kind is AuthorKind.customer and self.status in _WOKEN_BY_CUSTOMER:
             self._transition(TicketStatus.open, actor=author, reason="customer replied", now=now)
         return message
@@ -528,7 +529,9 @@ class Ticket:
             changed_at=now,
         )
 
-    def _message_added(self, message: Message, first: bool) -> TicketMessageAddedV1:
+    def _message_added(
+        self, message: Message, first: bool, joined: str | None = None
+    ) -> TicketMessageAddedV1:
         return TicketMessageAddedV1(
             ticket_id=self.id,
             message_id=message.id,
@@ -543,6 +546,7 @@ class Ticket:
             first_response=first,
             added_at=message.at,
             channel=message.channel,
+            joined=joined,
         )
 
 
