@@ -21,6 +21,7 @@ from intake import (
     handlers,
     handoffs_api,
     macros_api,
+    merge_api,
 )
 from intake.adapters import handoff_views
 from intake.adapters import tickets as ticket_store
@@ -39,6 +40,8 @@ from intake.adapters.duplicates import DECISION_INDEXES as DUPLICATE_DECISION_IN
 from intake.adapters.duplicates import DUPLICATE_DECISIONS, MongoDuplicateStore
 from intake.adapters.duplicates import TICKET_INDEXES as DUPLICATE_TICKET_INDEXES
 from intake.adapters.handoff_views import MongoHandoffViews
+from intake.adapters.links import INDEXES as TICKET_LINK_INDEXES
+from intake.adapters.links import TICKET_LINKS, MongoTicketLinks
 from intake.adapters.macros import MACROS, MongoMacroRepository
 from intake.adapters.tickets import MongoTicketRepository
 from intake.customer_handlers import Customers
@@ -67,6 +70,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         indexes={
             TICKETS: [*ticket_store.INDEXES, *handoff_views.INDEXES, *DUPLICATE_TICKET_INDEXES],
             DUPLICATE_DECISIONS: DUPLICATE_DECISION_INDEXES,
+            TICKET_LINKS: TICKET_LINK_INDEXES,
         },
         outbox_collections=[TICKETS, API_KEYS],
         clock=clock,
@@ -125,6 +129,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         runtime.db[TICKETS], runtime.db[DUPLICATE_DECISIONS], cipher
     )
     duplicates_api.install_duplicates(app, duplicate_store, tickets, settings)
+    merge_api.install_links(app, MongoTicketLinks(runtime.db[TICKET_LINKS]))
     return app
 
 
@@ -144,6 +149,7 @@ ROUTERS = (
     crm_api.crm_router,
     crm_api.crm_channel_router,
     duplicates_api.duplicates_router,
+    merge_api.merge_router,
 )
 
 

@@ -32,9 +32,11 @@ from ticketflow_shared.events import (
     TicketAssignedV1,
     TicketConsultedV1,
     TicketCreatedV1,
+    TicketMergedV1,
     TicketMessageAddedV1,
     TicketQueuedV1,
     TicketResolvedV1,
+    TicketSplitV1,
     TicketStatus,
     TicketStatusChangedV1,
     TicketTransferredV1,
@@ -43,6 +45,7 @@ from ticketflow_shared.events import (
 )
 
 SYSTEM = "system"
+MERGE = "merge"  # what a message copied from a merged ticket says it `joined` by
 
 
 @dataclass(frozen=True)
@@ -446,12 +449,14 @@ class Ticket:
             channel,
             source_ref,
         )
-        first = message.is_public_reply and self.first_response_at is None
+        # A copy from a merged ticket answered the customer there, not here.
+        first = message.is_public_reply and self.first_response_at is None and joined != MERGE
         if first:
             self.first_response_at = now
         self.messages.append(message)
         self._record(self._message_added(message, first, joined), now)
-        if author_kind is AuthorKind.customer and self.status in _WOKEN_BY_CUSTOMER:
+        woken = author_kind is AuthorKind.customer and joined != MERGE
+        if woken and self.status in _WOKEN_BY_CUSTOMER:
             self._transition(TicketStatus.open, actor=author, reason="customer replied", now=now)
         return message
 
@@ -482,6 +487,34 @@ class Ticket:
             return False
         self.follow_ups.append(ticket_id)
         self._changed(now)
+        return True
+
+    # Merge and split (merge_handlers.py copies the thread and keeps the links).
+
+    def close_as_merged(self, into: str, *, actor: str, now: datetime) -> bool:
+        """Close the ticket, whatever its status, as merged into `into`; False if closed."""
+        if self.status is TicketStatus.closed:
+            return False
+        self._transition(TicketStatus.closed, actor=actor, reason=f"merged into {into}", now=now)
+        self.history.append(HistoryEntry(TicketMergedV1.event_type, self.status, now, note=into))
+        self._record(TicketMergedV1(ticket_id=self.id, into=into, actor=actor, merged_at=now), now)
+        return True
+
+    def note_split(self, message_id: str, new_ticket_id: str, *, actor: str, now: datetime) -> bool:
+        """Note that `message_id` went out into `new_ticket_id`; False if noted before."""
+        note = f"{message_id} -> {new_ticket_id}"
+        split = TicketSplitV1.event_type
+        if any(e.event_type == split and e.note == note for e in self.history):
+            return False
+        self.history.append(HistoryEntry(split, self.status, now, note=note, actor=actor))
+        event = TicketSplitV1(
+            ticket_id=self.id,
+            message_id=message_id,
+            new_ticket_id=new_ticket_id,
+            actor=actor,
+            split_at=now,
+        )
+        self._record(event, now)
         return True
 
     def _transition(
