@@ -38,7 +38,6 @@ from intake.adapters.customer_profiles import (
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
 from intake.adapters.duplicates import DECISION_INDEXES as DUPLICATE_DECISION_INDEXES
 from intake.adapters.duplicates import DUPLICATE_DECISIONS, MongoDuplicateStore
-from intake.adapters.duplicates import TICKET_INDEXES as DUPLICATE_TICKET_INDEXES
 from intake.adapters.handoff_views import MongoHandoffViews
 from intake.adapters.links import INDEXES as TICKET_LINK_INDEXES
 from intake.adapters.links import TICKET_LINKS, MongoTicketLinks
@@ -68,7 +67,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     runtime = Runtime(
         settings,
         indexes={
-            TICKETS: [*ticket_store.INDEXES, *handoff_views.INDEXES, *DUPLICATE_TICKET_INDEXES],
+            TICKETS: [*ticket_store.INDEXES, *handoff_views.INDEXES],
             DUPLICATE_DECISIONS: DUPLICATE_DECISION_INDEXES,
             TICKET_LINKS: TICKET_LINK_INDEXES,
         },
@@ -126,7 +125,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     )
     install_macros(app, MongoMacroRepository(runtime.db[MACROS]))
     duplicate_store = MongoDuplicateStore(
-        runtime.db[TICKETS], runtime.db[DUPLICATE_DECISIONS], cipher
+        runtime.db[TICKETS], timelines, runtime.db[DUPLICATE_DECISIONS], cipher
     )
     duplicates_api.install_duplicates(app, duplicate_store, tickets, settings)
     merge_api.install_links(app, MongoTicketLinks(runtime.db[TICKET_LINKS]))

@@ -1,14 +1,16 @@
 """Detection at creation: a new request that repeats an open ticket of the same customer is
 added to that ticket as the customer's message, and the decision is kept to explain it.
 
-Store round trips per created ticket: one candidate query (indexed) when the customer is
-known and detection is on; a keyed request also looks its decision up once (a retry of a
-request that was joined finds it there). A join costs the ticket's load and save and the
-decision's write, instead of the insert of a new ticket.
+Store round trips per created ticket, all `_id` lookups: the customer's timeline document,
+plus one read (together) of each of their tickets created within the window, when the
+customer is known and detection is on; a keyed request also looks its decision up once (a
+retry of a request that was joined finds it there). A join costs the ticket's load and save
+and the decision's write, instead of the insert of a new ticket.
 """
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from intake.domain.commands import CreateTicket
@@ -32,7 +34,7 @@ JOINED = "duplicate"  # what TicketMessageAddedV1.joined says of a joined reques
 
 
 class DuplicateStore(Protocol):
-    async def candidates(self, customer_id: str) -> list[Candidate]: ...
+    async def candidates(self, customer_id: str, since: datetime) -> list[Candidate]: ...
 
     async def get(self, decision_id: str) -> DuplicateDecision | None: ...
 
@@ -75,8 +77,8 @@ class DuplicateCheck:
         customer_id = command.customer.customer_id
         if not self.policy.enabled or not customer_id:
             return None
-        candidates = await self.store.candidates(customer_id)
         now = now_ms()
+        candidates = await self.store.candidates(customer_id, now - self.policy.window)
         match = find_duplicate(
             command.subject, command.body, candidates, now=now, policy=self.policy
         )

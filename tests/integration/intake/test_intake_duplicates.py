@@ -1,6 +1,7 @@
 """No duplicate tickets: a customer's repeated request joins their open ticket, across
 channels, and the decision is shown at /tickets/{id}/duplicates."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
 
@@ -118,3 +119,12 @@ async def test_detection_can_be_turned_off(namespace: Namespace) -> None:
         first = await client.post("/tickets", json=ticket("gil@example.com", REFUND))
         again = await client.post("/tickets", json=ticket("gil@example.com", REFUND))
     assert (first.status_code, again.status_code) == (201, 201)
+
+
+async def test_a_ticket_older_than_the_window_is_no_candidate(namespace: Namespace) -> None:
+    quick = intake_app(namespace, duplicate_window_hours=0.5 / 3600)  # half a second
+    async with serve_in_process(quick) as client:
+        first = await client.post("/tickets", json=ticket("hal@example.com", REFUND))
+        await asyncio.sleep(0.8)
+        later = await client.post("/tickets", json=ticket("hal@example.com", REFUND_AGAIN))
+    assert (first.status_code, later.status_code) == (201, 201)

@@ -1,50 +1,58 @@
-"""Duplicate detection's store: a customer's open tickets, and the decisions made.
+"""Duplicate detection's store: a customer's recent open tickets, and the decisions made.
 
-The candidate query is one equality/`$in` filter on the customer and the status, which the
-`customer_status` index answers (FerretDB uses an index only for such simple filters); the
-window is applied by the domain in Python. Decisions live in a collection of their own,
-keyed by the request's id, so the ticket document stays as it was.
+FerretDB 1.24 sends only a bare `{_id: v}` filter to SQLite (README, "The local store"), so
+the candidates are found by `_id` alone: the customer's timeline document (every ticket of
+theirs, filed by creation time) gives the ids created within the window, and only those
+tickets are read, by `_id`, together. On MongoDB the same lookups are as cheap. Decisions
+live in a collection of their own, keyed by the request's id, so the ticket stays as it was.
 """
 
+import asyncio
 import json
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 
+from intake.adapters.customers import CustomerTickets
 from intake.adapters.documents import BODY, SUBJECT
-from intake.domain.duplicates import OPEN_STATUSES, Candidate, DuplicateDecision
+from intake.domain.customer_profiles import entry_ticket_id
+from intake.domain.duplicates import Candidate, DuplicateDecision
 from intake.domain.ticket import TicketStatus
 from ticketflow_shared.pii import FieldCipher
 
 DUPLICATE_DECISIONS = "duplicate_decisions"
 # The words are the customer's, sealed like the ticket's body.
 WORDS = "ticket.duplicate.words"
-TICKET_INDEXES = [
-    IndexModel([("customer.customer_id", 1), ("status", 1)], name="customer_status"),
-]
 DECISION_INDEXES = [IndexModel([("ticket_id", 1)], name="ticket")]
-# Stored before the lifecycle, still open: `assigned` reads as `open`.
-_OPEN_VALUES = [status.value for status in OPEN_STATUSES] + ["assigned"]
 _CANDIDATE_FIELDS = {"_id": 1, "status": 1, "created_at": 1, "subject": 1, "body": 1}
-# How many of a customer's open tickets are compared at most: the newest, by creation.
-MAX_CANDIDATES = 50
+# How many of a customer's tickets created within the window are read at most: the newest.
+MAX_CANDIDATES = 20
 
 
 class MongoDuplicateStore:
     def __init__(
-        self, tickets: AsyncCollection, decisions: AsyncCollection, cipher: FieldCipher
+        self,
+        tickets: AsyncCollection,
+        timelines: CustomerTickets,
+        decisions: AsyncCollection,
+        cipher: FieldCipher,
     ) -> None:
         self.tickets = tickets
+        self.timelines = timelines
         self.decisions = decisions
         self.cipher = cipher
 
-    async def candidates(self, customer_id: str) -> list[Candidate]:
-        query = {"customer.customer_id": customer_id, "status": {"$in": _OPEN_VALUES}}
-        docs = await self.tickets.find(query, _CANDIDATE_FIELDS).to_list()
-        docs.sort(key=lambda doc: doc["created_at"], reverse=True)
-        return [self._candidate(doc) for doc in docs[:MAX_CANDIDATES]]
+    async def candidates(self, customer_id: str, since: datetime) -> list[Candidate]:
+        """The customer's tickets filed at or after `since`, newest first, in any status."""
+        entries = await self.timelines.ticket_ids(customer_id)
+        recent = sorted((e for e in entries if _filed_at(e) >= since), reverse=True)
+        ids = [entry_ticket_id(entry) for entry in recent[:MAX_CANDIDATES]]
+        lookups = (self.tickets.find_one({"_id": i}, _CANDIDATE_FIELDS) for i in ids)
+        docs = await asyncio.gather(*lookups)
+        return [self._candidate(doc) for doc in docs if doc is not None]
 
     async def get(self, decision_id: str) -> DuplicateDecision | None:
         doc = await self.decisions.find_one({"_id": decision_id})
@@ -75,3 +83,9 @@ class MongoDuplicateStore:
         for name in ("words", "matched_words"):
             fields[name] = json.loads(self.cipher.open(fields[name], WORDS))
         return DuplicateDecision(id=doc["_id"], **fields)
+
+
+def _filed_at(entry: str) -> datetime:
+    """When a timeline entry's ticket was created (`timeline_entry` writes it in UTC)."""
+    stamp = entry.partition("|")[0]
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
