@@ -202,6 +202,9 @@ class TicketMessageAddedV1(Payload):
     first_response: bool = False
     added_at: datetime
     channel: str | None = None  # the channel a customer's message came in by (email, chat…)
+    # Why a customer's message joined this thread instead of opening a ticket: `duplicate` (a
+    # new request repeated this open ticket) or `merge` (copied from a merged ticket).
+    joined: str | None = None
 
 
 class TicketTransferredV1(Payload):
@@ -401,6 +404,31 @@ class ApiKeyRevokedV1(Payload):
     revoked_at: datetime
 
 
+class TicketMergedV1(Payload):
+    """An agent merged this ticket into `into` (the same customer's): its thread was copied
+    there (as messages with `joined: merge`) and it was closed, pointing to `into`."""
+
+    event_type: ClassVar[str] = "ticket.merged.v1"
+
+    ticket_id: str
+    into: str
+    actor: str
+    merged_at: datetime
+
+
+class TicketSplitV1(Payload):
+    """An agent split a customer's message out of this ticket into a new ticket of its own
+    (`new_ticket_id`, opened with its own ticket.created.v1)."""
+
+    event_type: ClassVar[str] = "ticket.split.v1"
+
+    ticket_id: str
+    message_id: str
+    new_ticket_id: str
+    actor: str
+    split_at: datetime
+
+
 EVENT_TYPES: dict[str, type[Payload]] = {
     model.event_type: model
     for model in (
@@ -417,6 +445,8 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         TicketOfferedV1,
         TicketOfferEndedV1,
         TicketEscalatedV1,
+        TicketMergedV1,
+        TicketSplitV1,
         SlaWarningV1,
         SlaBreachedV1,
         NotificationSentV1,

@@ -8,6 +8,7 @@ from intake import handlers, handoff_handlers
 from intake.conversation import reads_internal_notes
 from intake.domain.commands import ResolveTicket
 from intake.domain.ticket import TicketStatus
+from intake.duplicate_schemas import JoinedTicketRead
 from intake.ports import CategoryRepository, TicketRepository
 from intake.schemas import (
     CategoryList,
@@ -48,7 +49,10 @@ categories_router = APIRouter(prefix="/categories", tags=["categories"])
     status_code=201,
     summary="Open a ticket",
     responses={
-        200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
+        200: {
+            "description": "Replay of an earlier request with the same Idempotency-Key, or the "
+            "open ticket of the customer's this request repeats (`duplicate_of`)"
+        },
         409: {"description": "Idempotency-Key reused with a different body"},
     },
 )
@@ -60,17 +64,28 @@ async def create_ticket(
     categories: Categories,
     caller: TicketCreator,
     idempotency_key: IdempotencyKey = None,
-) -> TicketRead:
+) -> JoinedTicketRead | TicketRead:
     command = body.to_command(idempotency_key, created_by=caller.actor)
-    identities = getattr(request.app.state, "customer_identities", None)
+    state = request.app.state
+    identities = getattr(state, "customer_identities", None)
+    duplicates = getattr(state, "duplicates", None)
     created = await handlers.create_ticket(
-        command, tickets, categories, identities=identities, triager=triager_of(request.app.state)
+        command,
+        tickets,
+        categories,
+        identities=identities,
+        triager=triager_of(state),
+        duplicates=duplicates,
     )
     name_target(request, ticket_id=created.ticket.id)
     if created.replayed:
         response.status_code = 200
         response.headers[REPLAYED_HEADER] = "true"
-    return TicketRead.model_validate(created.ticket).for_reader(reads_internal_notes(caller))
+    read = TicketRead.model_validate(created.ticket).for_reader(reads_internal_notes(caller))
+    if created.duplicate is None:
+        return read
+    response.status_code = 200
+    return JoinedTicketRead.of(read, created.duplicate)
 
 
 @tickets_router.get("", summary="List tickets, newest first")

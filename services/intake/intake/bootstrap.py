@@ -17,11 +17,13 @@ from intake import (
     crm_api,
     customers_api,
     desk_api,
+    duplicates_api,
     email_api,
     handlers,
     handoffs_api,
     kb_api,
     macros_api,
+    merge_api,
     web_form,
 )
 from intake.adapters import email_attachments, handoff_views
@@ -37,8 +39,12 @@ from intake.adapters.customer_profiles import (
     MongoCustomerProfiles,
 )
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, CustomerTickets
+from intake.adapters.duplicates import DECISION_INDEXES as DUPLICATE_DECISION_INDEXES
+from intake.adapters.duplicates import DUPLICATE_DECISIONS, MongoDuplicateStore
 from intake.adapters.handoff_views import MongoHandoffViews
 from intake.adapters.kb_articles import KB_ARTICLES, MongoKnowledgeBase
+from intake.adapters.links import INDEXES as TICKET_LINK_INDEXES
+from intake.adapters.links import TICKET_LINKS, MongoTicketLinks
 from intake.adapters.macros import MACROS, MongoMacroRepository
 from intake.adapters.tickets import MongoTicketRepository
 from intake.adapters.triage_examples import MongoTrainingExamples
@@ -71,6 +77,8 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         indexes={
             TICKETS: [*ticket_store.INDEXES, *handoff_views.INDEXES],
             email_attachments.EMAIL_ATTACHMENTS: email_attachments.INDEXES,
+            DUPLICATE_DECISIONS: DUPLICATE_DECISION_INDEXES,
+            TICKET_LINKS: TICKET_LINK_INDEXES,
         },
         outbox_collections=[TICKETS, API_KEYS],
         clock=clock,
@@ -150,6 +158,14 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         triager,
         MongoTrainingExamples(runtime.db[TICKETS], cipher),
     )
+    duplicate_store = MongoDuplicateStore(
+        runtime.db[TICKETS], timelines, runtime.db[DUPLICATE_DECISIONS], cipher
+    )
+    duplicates_api.install_duplicates(app, duplicate_store, tickets, settings)
+    merge_api.install_links(app, MongoTicketLinks(runtime.db[TICKET_LINKS]))
+    # Email tickets take the same customer linking and duplicate check as every channel.
+    inbox.identities = app_identities
+    inbox.duplicates = app.state.duplicates
     return app
 
 
@@ -170,6 +186,8 @@ ROUTERS = (
     customers_api.customers_router,
     crm_api.crm_router,
     crm_api.crm_channel_router,
+    duplicates_api.duplicates_router,
+    merge_api.merge_router,
 )
 
 

@@ -99,8 +99,11 @@ async def receive_crm_event(
         raise BadCrmRecord("a ticket needs the customer's email, in this push or on record")
     command = body.to_command(profile, caller.actor)
     triager = triager_of(request.app.state)
-    made = await handlers.create_ticket(command, tickets, categories, triager=triager)
+    duplicates = getattr(request.app.state, "duplicates", None)
+    made = await handlers.create_ticket(
+        command, tickets, categories, triager=triager, duplicates=duplicates
+    )
     name_target(request, ticket_id=made.ticket.id)
-    if made.replayed:
+    if made.replayed or made.duplicate is not None:
         response.status_code = 200
     return CrmResult(customer_id=profile.id, ticket_id=made.ticket.id, replayed=made.replayed)

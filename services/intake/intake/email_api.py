@@ -66,7 +66,8 @@ async def receive_email(request: Request, response: Response, _: TicketCreator) 
     if isinstance(outcome, Dropped):
         response.status_code = 202
         return {"dropped": True, "reason": outcome.reason}
-    response.status_code = 200 if outcome.replayed or outcome.threaded else 201
+    joined = outcome.duplicate_of is not None
+    response.status_code = 200 if outcome.replayed or outcome.threaded or joined else 201
     return answer(outcome)
 
 
@@ -75,6 +76,8 @@ def answer(received: EmailReceived) -> dict:
     if received.threaded:
         body["message_id"] = received.message.id if received.message else None
         body["threaded"] = True
+    if received.duplicate_of:
+        body["duplicate_of"] = received.duplicate_of
     kept = [AttachmentRead.model_validate(a).model_dump() for a in received.attachments]
     return body | {"attachments": kept, "notes": list(received.notes)}
 

@@ -8,11 +8,13 @@ from typing import Protocol
 from intake import handlers
 from intake.adapters.email_parser import ParsedEmail, parse_email
 from intake.conversation import post_channel_message
+from intake.customer_linking import CustomerIdentities
 from intake.domain.attachments import AttachmentRef, AttachmentRules, kept_attachments
 from intake.domain.commands import CreateTicket
 from intake.domain.email_threads import Reference, ticket_references, trim_quoted
 from intake.domain.messages import MAX_BODY_CHARS, Message, with_source
 from intake.domain.ticket import Ticket
+from intake.duplicate_handlers import DuplicateCheck
 from intake.handlers import Clock, now_ms
 from intake.ports import CategoryRepository, TicketRepository
 from intake.triage_step import Triager
@@ -47,9 +49,10 @@ class EmailReceived:
     threaded: bool
     notes: tuple[str, ...]
     attachments: tuple[AttachmentRef, ...] = ()
+    duplicate_of: str | None = None  # a new request joined to this open ticket of the sender
 
 
-@dataclass(frozen=True)
+@dataclass
 class EmailInbox:
     tickets: TicketRepository
     categories: CategoryRepository
@@ -59,6 +62,8 @@ class EmailInbox:
     attachment_rules: AttachmentRules
     clock: Clock = now_ms
     triager: Triager | None = None  # the stored rules and classifier choose the category
+    identities: CustomerIdentities | None = None  # the sender's unified customer
+    duplicates: DuplicateCheck | None = None  # a repeat of an open ticket joins it
 
     async def take(self, raw: bytes) -> EmailReceived | Dropped:
         """One raw message; MalformedEmail when it cannot be read. Parsed off the event loop:
@@ -80,7 +85,13 @@ class EmailInbox:
             await self.attachments.keep(received.ticket.id, message_id, ref, content)
         notes = (*received.notes, *left_out)
         return EmailReceived(
-            received.ticket, received.message, received.replayed, received.threaded, notes, refs
+            received.ticket,
+            received.message,
+            received.replayed,
+            received.threaded,
+            notes,
+            refs,
+            received.duplicate_of,
         )
 
     async def _place(self, mail: ParsedEmail, refs: tuple[AttachmentRef, ...]) -> EmailReceived:
@@ -95,9 +106,14 @@ class EmailInbox:
             self.tickets,
             self.categories,
             self.clock,
+            identities=self.identities,
             triager=self.triager,
+            duplicates=self.duplicates,
         )
-        return EmailReceived(created.ticket, None, created.replayed, False, mail.notes)
+        joined = created.ticket.id if created.duplicate is not None else None
+        return EmailReceived(
+            created.ticket, None, created.replayed, False, mail.notes, duplicate_of=joined
+        )
 
     async def _join(
         self,

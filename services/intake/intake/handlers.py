@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from intake import triage_step
 from intake.adapters import ownership_spans
@@ -33,6 +34,10 @@ from ticketflow_shared.events import (
 )
 
 Clock = Callable[[], datetime]
+if TYPE_CHECKING:
+    from intake.domain.duplicates import DuplicateDecision
+    from intake.duplicate_handlers import DuplicateCheck
+
 SAVE_ATTEMPTS = 5
 FRESH_ID_ATTEMPTS = 3
 SERVICE = "intake"  # `source` of the escalations intake publishes itself
@@ -49,6 +54,8 @@ def now_ms() -> datetime:
 class Created:
     ticket: Ticket
     replayed: bool
+    # Set when the request repeated an open ticket of its customer and joined it.
+    duplicate: "DuplicateDecision | None" = None
 
 
 async def create_ticket(
@@ -58,23 +65,34 @@ async def create_ticket(
     clock: Clock = now_ms,
     identities: CustomerIdentities | None = None,
     triager: Triager | None = None,
+    duplicates: "DuplicateCheck | None" = None,
 ) -> Created:
     """Open a ticket; with an idempotency key, a retry returns the ticket it made first.
 
     With `identities`, the ticket's customer gets its unified id (every channel comes here);
     with `triager`, the stored triage rules and classifier decide what the client left open.
+    With `duplicates`, a request repeating an open ticket of that customer joins it instead.
     """
     key = command.idempotency_key
     if key is None:
         command = await _with_customer_id(command, identities, clock)
+        if duplicates and (joined := await duplicates.join(command, clock)):
+            return Created(joined.ticket, False, joined.decision)
         fresh = await _create_fresh(command, tickets, categories, clock, triager)
         return Created(fresh, replayed=False)
     fingerprint = command.fingerprint()
     ticket_id = ticket_id_for_key(key, command.created_by)
     existing = await tickets.get(ticket_id)
+    earlier = None
+    if existing is None and duplicates:
+        earlier = await duplicates.replayed(ticket_id, key, fingerprint)
+    if earlier is not None:
+        return Created(earlier.ticket, True, earlier.decision)
     if existing is None:
         command = await _with_customer_id(command, identities, clock)
         record = IdempotencyRecord(key, fingerprint)
+        if duplicates and (joined := await duplicates.join(command, clock, (ticket_id, record))):
+            return Created(joined.ticket, False, joined.decision)
         ticket = await _open(command, ticket_id, categories, clock, record, triager)
         try:
             await tickets.add(ticket)

@@ -1,7 +1,10 @@
 """Intake's settings: the shared base plus what only the front door needs."""
 
+from datetime import timedelta
+
 from pydantic import AliasChoices, Field, SecretStr
 
+from intake.domain.duplicates import DuplicatePolicy
 from ticketflow_shared.settings import ServiceSettings
 
 ATTACHMENT_TYPES = (
@@ -73,3 +76,15 @@ class IntakeSettings(ServiceSettings):
     web_form_requests_per_minute: float = Field(default=20.0, gt=0)
     web_form_burst: int = Field(default=10, ge=1)
     web_form_max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # No duplicates: a new request of a customer whose open ticket (created within the window)
+    # says the same (score at or above the threshold, 0..1) joins that ticket as a message.
+    duplicate_detection: bool = True
+    duplicate_window_hours: float = Field(default=72.0, gt=0)
+    duplicate_threshold: float = Field(default=0.4, gt=0, le=1)
+
+    def duplicate_policy(self) -> DuplicatePolicy:
+        return DuplicatePolicy(
+            enabled=self.duplicate_detection,
+            window=timedelta(hours=self.duplicate_window_hours),
+            threshold=self.duplicate_threshold,
+        )

@@ -14,7 +14,7 @@ from notify.domain.deliveries import (
     delivery_id,
     recipient_problem,
 )
-from notify.domain.notices import REPLY, reaches_customer, status_template
+from notify.domain.notices import message_template, status_template
 from notify.domain.templates import RenderedEmail, Template, template_context
 from notify.domain.threads import (
     event_message_id,
@@ -104,13 +104,15 @@ async def ticket_progressed(
 
 
 async def message_added(deps: NotifyDeps, envelope: Envelope, event: TicketMessageAddedV1) -> None:
-    """An agent's public reply goes to the customer; nothing else on the thread does."""
-    if not reaches_customer(event):
+    """An agent's public reply goes to the customer, and so does the news that their new
+    request was added to an open ticket of theirs; nothing else on the thread does."""
+    name = message_template(event)
+    if name is None:
         log.debug("message %s of %s stays inside", event.message_id, event.ticket_id)
         return  # before any store access: an internal note costs notify nothing
     message_id = reply_message_id(event.message_id, event.ticket_id, deps.mail_domain)
     ticket = await noted_ticket(deps, envelope, event.ticket_id, message_id)
-    template = await deps.templates.get(REPLY)
+    template = await deps.templates.get(name)
     await notify_customer(deps, envelope, event, ticket, template, message_id)
 
 

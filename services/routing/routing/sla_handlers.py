@@ -61,12 +61,12 @@ async def ticket_created(event: TicketCreatedV1, deps: SlaDeps, position: Positi
 async def message_added(
     event: TicketMessageAddedV1, deps: SlaDeps, position: Position | None
 ) -> None:
-    await _apply(
-        event.ticket_id,
-        position,
-        deps,
-        lambda t: t.message(event.author_kind, event.visibility, event.added_at),
-    )
+    def change(ticket: TicketSla) -> None:
+        # A copy from a merged ticket answered nobody here: the clocks stay as they are.
+        if event.joined != "merge":
+            ticket.message(event.author_kind, event.visibility, event.added_at)
+
+    await _apply(event.ticket_id, position, deps, change)
 
 
 async def status_changed(

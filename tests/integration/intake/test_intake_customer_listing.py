@@ -180,7 +180,9 @@ async def test_a_replayed_create_files_its_ticket_once(namespace: Namespace, sto
     async with serve_in_process(app) as client:
         first = await client.post("/tickets", json=TICKET, headers=headers)
         again = await client.post("/tickets", json=TICKET, headers=headers)
-        other = await client.post("/tickets", json=TICKET)
+        # Another problem of hers: a ticket of its own, not a duplicate joined to the first.
+        other_problem = {**TICKET, "subject": "New address", "body": "I moved to 5 Elm St."}
+        other = await client.post("/tickets", json=other_problem)
         listed = (await client.get("/tickets", params={"customer_email": "ada@example.com"})).json()
 
     assert (first.status_code, again.status_code) == (201, 200)

@@ -37,7 +37,10 @@ DAYS_4 = timedelta(days=4)
 
 
 def intake_app(namespace: Namespace, **overrides: object) -> FastAPI:
-    return create_app(namespace.settings(IntakeSettings, "intake", **overrides))
+    # Every ticket here is the same customer's same request, opened again on purpose:
+    # duplicate detection (tested in test_intake_duplicates.py) would join them.
+    settings = {"duplicate_detection": False, **overrides}
+    return create_app(namespace.settings(IntakeSettings, "intake", **settings))
 
 
 @pytest.fixture

@@ -41,7 +41,10 @@ ROUTING = "/ticketflow/routing"
 def intake_app(namespace: Namespace, **overrides: object) -> FastAPI:
     # prefetch=1: the consumer takes events one at a time, in order, so a later marker
     # event proves every earlier one was handled.
-    return create_app(namespace.settings(IntakeSettings, "intake", prefetch=1, **overrides))
+    # The tickets here are one customer's same request, opened again on purpose (markers,
+    # queues of alike tickets): duplicate detection (test_intake_duplicates.py) would join them.
+    settings = {"prefetch": 1, "duplicate_detection": False, **overrides}
+    return create_app(namespace.settings(IntakeSettings, "intake", **settings))
 
 
 @pytest.fixture

@@ -14,12 +14,15 @@ from routing.sla_handlers import SlaDeps
 from support import Namespace
 from ticketflow_shared.clock import SYSTEM_CLOCK
 from ticketflow_shared.events import (
+    AuthorKind,
     Envelope,
     Position,
     Priority,
     SlaTarget,
+    TicketMessageAddedV1,
     TicketStatus,
     TicketStatusChangedV1,
+    Visibility,
 )
 from ticketflow_shared.scheduling import Scheduler
 from ticketflow_shared.store import mongo_client
@@ -137,5 +140,34 @@ async def test_a_paused_clock_does_not_breach(namespace) -> None:
         (ticket, version, _) = await process.deps.store.get("TF-3")
         assert version == 2  # the repeated event changed nothing
         assert ticket.latest(SlaTarget.first_response).state.value == "paused"
+    finally:
+        await process.stop()
+
+
+async def test_a_reply_copied_by_a_merge_leaves_the_clocks_alone(namespace) -> None:
+    process = RoutingProcess(namespace, [])
+    await process.deps.store.put_policy(FAST)
+    try:
+        event = await created(process, "TF-4")
+
+        def reply(sequence: int, **extra: str) -> TicketMessageAddedV1:
+            return TicketMessageAddedV1(
+                ticket_id="TF-4",
+                message_id=f"M-{sequence}",
+                author="user:ana",
+                author_kind=AuthorKind.agent,
+                visibility=Visibility.public,
+                body="We are on it.",
+                added_at=event.created_at + timedelta(seconds=0.1 * sequence),
+                **extra,
+            )
+
+        copy = reply(2, joined="merge")
+        await sla_handlers.message_added(copy, process.deps, Position("e2", INTAKE, 2))
+        (ticket, _, _) = await process.deps.store.get("TF-4")
+        assert ticket.latest(SlaTarget.first_response).state.value == "running"
+        await sla_handlers.message_added(reply(3), process.deps, Position("e3", INTAKE, 3))
+        (ticket, _, _) = await process.deps.store.get("TF-4")
+        assert ticket.latest(SlaTarget.first_response).state.value != "running"
     finally:
         await process.stop()

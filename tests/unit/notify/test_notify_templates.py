@@ -1,12 +1,15 @@
 """Template rendering: defaults against a fake ticket, strictness, sandboxing, validation."""
 
+from datetime import UTC, datetime
+
 import pytest
 from notify_fakes import assigned, created, resolved
 
 from notify.domain.catalog import DEFAULT_TEMPLATES, SAMPLE_CONTEXTS, UnknownTemplate, check
-from notify.domain.notices import EVENT_TEMPLATES
+from notify.domain.notices import EVENT_TEMPLATES, JOINED, REPLY, message_template
 from notify.domain.templates import Template, TemplateInvalid, render, template_context
 from notify.domain.tickets import TicketView
+from ticketflow_shared.events import AuthorKind, TicketMessageAddedV1, Visibility
 
 TICKET = TicketView(
     ticket_id="TF-77",
@@ -100,6 +103,7 @@ def test_every_default_passes_its_own_check_against_its_sample():
         "ticket.assigned.v1": "Your request [TF-1042] is now with Ana Lopez (billing)",
         "ticket.resolved.v1": "Your request [TF-1042] has been resolved",
         "reply": "[TF-1042] Re: Invoice charged twice",
+        "joined": "We added your message to [TF-1042]: Invoice charged twice",
         "status.pending": "We need something from you [TF-1042]: Invoice charged twice",
         "status.on_hold": "Your request [TF-1042] is waiting on a third party",
         "status.open": "Your request [TF-1042] is being worked on",
@@ -114,6 +118,7 @@ def test_every_default_passes_its_own_check_against_its_sample():
     assert switched_on == {
         *EVENT_TEMPLATES,
         "reply",
+        "joined",
         "status.pending",
         "page.escalated",
         "page.sla_breached",
@@ -170,3 +175,25 @@ def test_an_invalid_template_survives_a_trip_between_processes():
     error = TemplateInvalid("body", "line 1: unexpected end")
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.field, copy.message, str(copy)) == ("body", "line 1: unexpected end", str(error))
+
+
+def test_a_joined_request_is_announced_and_a_merged_copy_is_not():
+    joined = _message(AuthorKind.customer, Visibility.public, joined="duplicate")
+    assert message_template(joined) == JOINED
+    assert message_template(_message(AuthorKind.customer, Visibility.public)) is None
+    assert message_template(_message(AuthorKind.agent, Visibility.public)) == REPLY
+    merged_reply = _message(AuthorKind.agent, Visibility.public, joined="merge")
+    assert message_template(merged_reply) is None
+
+
+def _message(kind: AuthorKind, visibility: Visibility, **extra: str) -> TicketMessageAddedV1:
+    return TicketMessageAddedV1(
+        ticket_id="TF-1",
+        message_id="M-1",
+        author="key:web",
+        author_kind=kind,
+        visibility=visibility,
+        body="Charged twice",
+        added_at=datetime(2026, 1, 1, tzinfo=UTC),
+        **extra,
+    )

@@ -286,3 +286,11 @@ def test_a_closed_ticket_keeps_who_solved_it():
         at(600),
     )
     assert "closed" not in row.time_in_status
+
+
+def test_a_copy_from_a_merged_ticket_is_not_counted_again():
+    reply = message(when=at(30), sequence=2)
+    payload = reply.payload().model_copy(update={"joined": "merge", "message_id": "M-copy"})
+    copy = reply.model_copy(update={"id": "merge-copy", "data": payload.model_dump(mode="json")})
+    row = fold(created(), reply, copy)
+    assert len(row.thread) == 1

@@ -35,9 +35,11 @@ from ticketflow_shared.events import (
     TicketConsultedV1,
     TicketCreatedV1,
     TicketEscalatedV1,
+    TicketMergedV1,
     TicketMessageAddedV1,
     TicketQueuedV1,
     TicketResolvedV1,
+    TicketSplitV1,
     TicketStatus,
     TicketStatusChangedV1,
     TicketTransferredV1,
@@ -46,6 +48,7 @@ from ticketflow_shared.events import (
 )
 
 SYSTEM = "system"
+MERGE = "merge"  # what a message copied from a merged ticket says it `joined` by
 
 
 @dataclass(frozen=True)
@@ -494,6 +497,7 @@ class Ticket:
         channel: str | None = None,
         source_ref: str | None = None,
         attachments: tuple[AttachmentRef, ...] = (),
+        joined: str | None = None,
     ) -> Message:
         """Add a message to the thread. The customer's moves a pending ticket to open and
         reopens a solved one; a closed ticket takes none (TicketClosed: the handler starts a
@@ -520,12 +524,14 @@ class Ticket:
             source_ref,
             attachments,
         )
-        first = message.is_public_reply and self.first_response_at is None
+        # A copy from a merged ticket answered the customer there, not here.
+        first = message.is_public_reply and self.first_response_at is None and joined != MERGE
         if first:
             self.first_response_at = now
         self.messages.append(message)
-        self._record(self._message_added(message, first), now)
-        if author_kind is AuthorKind.customer and self.status in _WOKEN_BY_CUSTOMER:
+        self._record(self._message_added(message, first, joined), now)
+        woken = author_kind is AuthorKind.customer and joined != MERGE
+        if woken and self.status in _WOKEN_BY_CUSTOMER:
             self._transition(TicketStatus.open, actor=author, reason="customer replied", now=now)
         return message
 
@@ -556,6 +562,34 @@ class Ticket:
             return False
         self.follow_ups.append(ticket_id)
         self._changed(now)
+        return True
+
+    # Merge and split (merge_handlers.py copies the thread and keeps the links).
+
+    def close_as_merged(self, into: str, *, actor: str, now: datetime) -> bool:
+        """Close the ticket, whatever its status, as merged into `into`; False if closed."""
+        if self.status is TicketStatus.closed:
+            return False
+        self._transition(TicketStatus.closed, actor=actor, reason=f"merged into {into}", now=now)
+        self.history.append(HistoryEntry(TicketMergedV1.event_type, self.status, now, note=into))
+        self._record(TicketMergedV1(ticket_id=self.id, into=into, actor=actor, merged_at=now), now)
+        return True
+
+    def note_split(self, message_id: str, new_ticket_id: str, *, actor: str, now: datetime) -> bool:
+        """Note that `message_id` went out into `new_ticket_id`; False if noted before."""
+        note = f"{message_id} -> {new_ticket_id}"
+        split = TicketSplitV1.event_type
+        if any(e.event_type == split and e.note == note for e in self.history):
+            return False
+        self.history.append(HistoryEntry(split, self.status, now, note=note, actor=actor))
+        event = TicketSplitV1(
+            ticket_id=self.id,
+            message_id=message_id,
+            new_ticket_id=new_ticket_id,
+            actor=actor,
+            split_at=now,
+        )
+        self._record(event, now)
         return True
 
     def _transition(
@@ -603,7 +637,9 @@ class Ticket:
             changed_at=now,
         )
 
-    def _message_added(self, message: Message, first: bool) -> TicketMessageAddedV1:
+    def _message_added(
+        self, message: Message, first: bool, joined: str | None = None
+    ) -> TicketMessageAddedV1:
         return TicketMessageAddedV1(
             ticket_id=self.id,
             message_id=message.id,
@@ -618,6 +654,7 @@ class Ticket:
             first_response=first,
             added_at=message.at,
             channel=message.channel,
+            joined=joined,
         )
 
 

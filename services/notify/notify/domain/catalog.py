@@ -5,7 +5,7 @@ edit them), and the sample event each is checked against before an edit is store
 from datetime import UTC, datetime
 
 from notify.domain import catalog_escalations
-from notify.domain.notices import REPLY, STATUS_PREFIX, status_template
+from notify.domain.notices import JOINED, REPLY, STATUS_PREFIX, status_template
 from notify.domain.templates import Template, TemplateInvalid, render, template_context
 from notify.domain.tickets import TicketView
 from ticketflow_shared.errors import NotFound
@@ -91,6 +91,18 @@ DEFAULT_TEMPLATES: dict[str, Template] = {
                 "{{ event.body }}\n\n-- \n"
                 "{% if event.author_name %}{{ event.author_name }}, {% endif %}ticketflow support\n"
                 "Reply to this email to answer ({{ ticket.reference }}).\n"
+            ),
+        ),
+        Template(
+            event_type=JOINED,
+            subject="We added your message to [{{ ticket.reference }}]: {{ ticket.subject }}",
+            body=(
+                "Hello {{ customer.name or 'there' }},\n\n"
+                'your request is about the same problem as "{{ ticket.subject }}", which we '
+                "are already working on, so we added your message to {{ ticket.reference }} "
+                "instead of opening a new request.\n"
+                "Reply to this email to add details ({{ ticket.reference }}).\n\n"
+                "ticketflow support\n"
             ),
         ),
         _status(
@@ -188,6 +200,18 @@ _SAMPLE_EVENTS: dict[str, Payload] = {
         department="billing",
         agent_id="ana",
         added_at=_SAMPLE_TIME,
+    ),
+    JOINED: TicketMessageAddedV1(
+        ticket_id=_SAMPLE_TICKET.ticket_id,
+        message_id="M-0123456789abcdef01234568",
+        author="key:web-form",
+        author_kind=AuthorKind.customer,
+        author_name=_SAMPLE_TICKET.customer_name,
+        visibility=Visibility.public,
+        body="Invoice 2025-01 charged twice\n\nI still see two charges for January.",
+        department="billing",
+        added_at=_SAMPLE_TIME,
+        joined="duplicate",
     ),
 }
 

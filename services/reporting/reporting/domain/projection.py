@@ -124,6 +124,9 @@ def ticket_change(envelope: Envelope, payload: Payload) -> TicketChange:
                 counts={"notifications": 1},
                 earliest={"first_notified_at": as_utc(payload.sent_at)},
             )
+        case TicketMessageAddedV1(joined="merge"):
+            # A copy from a merged ticket: counted once, on the ticket it was written on.
+            return TicketChange(**ordered)
         case TicketMessageAddedV1():
             message = Message(
                 sequence=envelope.sequence,
