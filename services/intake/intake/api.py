@@ -76,6 +76,7 @@ async def create_ticket(
         identities=identities,
         triager=triager_of(state),
         duplicates=duplicates,
+        scope=caller.scope(),
     )
     name_target(request, ticket_id=created.ticket.id)
     if created.replayed:

@@ -26,8 +26,9 @@ from intake.domain.errors import ThreadFull, TicketClosed
 from intake.domain.idempotency import IdempotencyRecord, ensure_same_request
 from intake.domain.messages import MAX_BODY_CHARS, Message
 from intake.domain.ticket import Ticket
-from intake.handlers import Clock, _change
+from intake.handlers import Clock, _change, sees_ticket
 from intake.ports import TicketRepository
+from ticketflow_shared.access.principal import Scope
 from ticketflow_shared.events import AuthorKind, Visibility
 
 JOINED = "duplicate"  # what TicketMessageAddedV1.joined says of a joined request
@@ -71,9 +72,11 @@ class DuplicateCheck:
         command: CreateTicket,
         now_ms: Clock,
         keyed: tuple[str, IdempotencyRecord] | None = None,
+        scope: Scope | None = None,
     ) -> Joined | None:
         """Add the request to the customer's open ticket it repeats; None to open a new one.
-        `keyed` is a keyed request's own ticket id and its key and body's hash."""
+        `keyed` is a keyed request's own ticket id and its key and body's hash; with `scope`,
+        only a ticket the caller may see is joined (an integration sees its own tickets)."""
         customer_id = command.customer.customer_id
         if not self.policy.enabled or not customer_id:
             return None
@@ -83,6 +86,8 @@ class DuplicateCheck:
             command.subject, command.body, candidates, now=now, policy=self.policy
         )
         if match is None:
+            return None
+        if scope is not None and not await sees_ticket(self.tickets, match.ticket_id, scope):
             return None
         request_id, idempotency = keyed or (f"TF-{secrets.token_hex(8).upper()}", None)
         the_id = decision_id(request_id)

@@ -66,17 +66,19 @@ async def create_ticket(
     identities: CustomerIdentities | None = None,
     triager: Triager | None = None,
     duplicates: "DuplicateCheck | None" = None,
+    scope: Scope | None = None,
 ) -> Created:
     """Open a ticket; with an idempotency key, a retry returns the ticket it made first.
 
     With `identities`, the ticket's customer gets its unified id (every channel comes here);
     with `triager`, the stored triage rules and classifier decide what the client left open.
-    With `duplicates`, a request repeating an open ticket of that customer joins it instead.
+    With `duplicates`, a request repeating an open ticket of that customer joins it instead
+    (with `scope`, only one the caller may see).
     """
     key = command.idempotency_key
     if key is None:
         command = await _with_customer_id(command, identities, clock)
-        if duplicates and (joined := await duplicates.join(command, clock)):
+        if duplicates and (joined := await duplicates.join(command, clock, scope=scope)):
             return Created(joined.ticket, False, joined.decision)
         fresh = await _create_fresh(command, tickets, categories, clock, triager)
         return Created(fresh, replayed=False)
@@ -91,7 +93,8 @@ async def create_ticket(
     if existing is None:
         command = await _with_customer_id(command, identities, clock)
         record = IdempotencyRecord(key, fingerprint)
-        if duplicates and (joined := await duplicates.join(command, clock, (ticket_id, record))):
+        keyed = (ticket_id, record)
+        if duplicates and (joined := await duplicates.join(command, clock, keyed, scope)):
             return Created(joined.ticket, False, joined.decision)
         ticket = await _open(command, ticket_id, categories, clock, record, triager)
         try:

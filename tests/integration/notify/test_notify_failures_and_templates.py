@@ -56,7 +56,7 @@ async def test_templates_are_seeded_validated_edited_and_used(
     ticket_id, address = new_ticket()
     async with running_notify(namespace) as notify:
         listed = (await notify.get("/templates")).json()
-        assert listed["count"] == 13
+        assert listed["count"] == 14
         assert {t["event_type"]: t["enabled"] for t in listed["data"]} == {
             "ticket.created.v1": True,
             "ticket.assigned.v1": True,
@@ -71,6 +71,7 @@ async def test_templates_are_seeded_validated_edited_and_used(
             "ticket.escalated.v1": False,
             "sla.warning.v1": False,
             "sla.breached.v1": False,
+            "joined": True,
         }
         assert all(t["updated_at"] is None for t in listed["data"])
 

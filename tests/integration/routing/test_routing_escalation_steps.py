@@ -63,7 +63,8 @@ async def test_a_step_fires_once_across_two_processes_and_a_lower_level_agent_ta
         assert [s["step"] for s in decision["steps_applied"]] == [0]
         await all_published_so_far(bus_probe)
     assert len(bus_probe.of_type(ESCALATED, ticket_id)) == 1
-    assert len(bus_probe.of_type(ASSIGNED, ticket_id)) == 1
+    # At least once on the bus: a re-publish by the outbox sweep carries the same event id.
+    assert len({e.id for e in bus_probe.of_type(ASSIGNED, ticket_id)}) == 1
 
 
 async def test_two_store_handles_firing_the_same_step_at_once_record_it_once(namespace, bus_probe):

@@ -83,8 +83,10 @@ async def test_solving_frees_the_slot_once_and_repeats_change_nothing(
         await publish_all(namespace, bus_probe, pair[0].model_copy(update={"id": new_id("E")}))
         await bus_probe.publish(pair[1])  # the same event again: the inbox knows it
 
-        [assigned] = await bus_probe.wait_for(ASSIGNED, subject=second)
-        assert assigned.data["agent_id"] == "sol"
+        assignments = await bus_probe.wait_for(ASSIGNED, subject=second)
+        # At least once on the bus: a re-publish by the outbox sweep carries the same event id.
+        assert len({e.id for e in assignments}) == 1
+        assert assignments[0].data["agent_id"] == "sol"
         ticket = (await http.get(f"/tickets/{first}")).json()
         assert (ticket["status"], ticket["agent_id"], ticket["department"]) == (
             "solved",

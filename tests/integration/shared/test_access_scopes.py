@@ -132,7 +132,8 @@ async def test_an_integration_reads_only_what_it_created_and_its_keys_are_its_ow
         crm, oa = keys
         body = ticket("general", "g@example.com")
         first = await intake.post("/tickets", json=body, headers={**crm, "Idempotency-Key": "k-1"})
-        # The same Idempotency-Key from another system is that system's own: a new ticket.
+        # The same Idempotency-Key from another system is that system's own: a new ticket
+        # (and the duplicate check never joins a ticket the caller may not see).
         second = await intake.post("/tickets", json=body, headers={**oa, "Idempotency-Key": "k-1"})
         assert first.status_code == second.status_code == 201
         assert first.json()["id"] != second.json()["id"]
