@@ -108,10 +108,20 @@ class Customer(BaseModel):
     customer_id: str | None = Field(default=None, max_length=64)
 
 
+class ArticleSuggestion(BaseModel):
+    """A knowledge-base article that may answer the ticket; `url` (when intake has a public
+    address) opens it for the customer, with a button to close the ticket as self-service."""
+
+    article_id: str
+    title: str
+    url: str | None = None
+
+
 class TicketCreatedV1(Payload):
     """`department` owns the ticket (its category's; None when the category names none);
     `created_by` is the actor that opened it (`key:<id>`, `user:<sub>`), so an integration can
-    read what it created. Both are absent on events from before access control."""
+    read what it created. Both are absent on events from before access control.
+    `suggestions`: triage's best knowledge-base articles for it, best first (at most three)."""
 
     event_type: ClassVar[str] = "ticket.created.v1"
 
@@ -132,6 +142,7 @@ class TicketCreatedV1(Payload):
     customer_tier: str | None = None
     # The language the customer wrote in (a lower-case tag such as "en", "zh"), when known.
     language: str | None = Field(default=None, max_length=16)
+    suggestions: list[ArticleSuggestion] = Field(default_factory=list, max_length=3)
 
 
 class TicketQueuedV1(Payload):

@@ -24,6 +24,7 @@ from intake import (
     kb_api,
     macros_api,
     merge_api,
+    self_service_api,
     web_form,
 )
 from intake.adapters import email_attachments, handoff_views
@@ -96,7 +97,8 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     attachments = email_attachments.stored_in(runtime.db, cipher)
     triage_store = MongoTriageStore(runtime.db[TRIAGE], settings.triage_refresh_seconds)
     knowledge = MongoKnowledgeBase(runtime.db[KB_ARTICLES], settings.triage_refresh_seconds)
-    triager = Triager(triage_store, settings.triage_default_category, knowledge)
+    links = settings.self_service_links()
+    triager = Triager(triage_store, settings.triage_default_category, knowledge, links=links)
     inbox = email_api.email_inbox(settings, tickets, categories, attachments, triager)
     smtp = SmtpListener(settings, inbox)
     # The lifecycle: solved tickets close by themselves.
@@ -130,12 +132,15 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         on_start=[seed_categories, seal_existing_tickets, prime_triage, consume, smtp.start],
         on_stop=[smtp.stop],
         dead_letter_visibility=partial(handlers.sees_ticket, tickets),
-        open_paths=[chat_api.SLACK_EVENTS_PATH, *web_form.OPEN_PATHS],
+        open_paths=[chat_api.SLACK_EVENTS_PATH, *web_form.OPEN_PATHS, *self_service_api.OPEN_PATHS],
         body_limits={email_api.EMAIL_PATH: settings.inbound_email_max_bytes},
         slow_paths=email_api.SLOW_PATHS,
     )
     # The customers' web form holds no key: open, with a budget per address instead.
     web_form.install_web_form(app, settings)
+    # Self-service: the acknowledgement's signed article links are the credential.
+    app.include_router(self_service_api.help_router)
+    app.state.self_service_links = links
     # Slack signs its requests instead of holding a key: checked by the route itself.
     app.include_router(chat_api.slack_router)
     app.state.chat_conversations = chat_conversations

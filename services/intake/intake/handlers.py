@@ -208,6 +208,7 @@ async def _open(
         created_by=command.created_by,
         external_refs=command.external_refs,
         customer_tier=command.customer_tier,
+        suggestions=triage_step.suggested_articles(decided, ticket_id, triager, now),
     )
     ticket.apply_triage(decided.record, decided.tags, decided.escalation_reason, source=SERVICE)
     ticket.traceparent = ownership_spans.current_traceparent()

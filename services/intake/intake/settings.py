@@ -2,9 +2,10 @@
 
 from datetime import timedelta
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, AnyHttpUrl, Field, SecretStr
 
 from intake.domain.duplicates import DuplicatePolicy
+from intake.domain.self_service import LinkSigner, SelfServiceLinks
 from ticketflow_shared.settings import ServiceSettings
 
 ATTACHMENT_TYPES = (
@@ -71,6 +72,18 @@ class IntakeSettings(ServiceSettings):
             "TICKETFLOW_INTAKE_SLACK_SIGNING_SECRET", "slack_signing_secret"
         ),
     )
+    # Self-service: the address customers reach intake at (links in the acknowledgement) and
+    # the secret those links are signed with; with either unset, suggested articles are
+    # listed without links. A link is good for `self_service_link_days`.
+    intake_public_url: AnyHttpUrl | None = None
+    self_service_secret: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        validation_alias=AliasChoices(
+            "TICKETFLOW_INTAKE_SELF_SERVICE_SECRET", "self_service_secret"
+        ),
+    )
+    self_service_link_days: float = Field(default=30.0, gt=0, le=365)
     # The public web form: requests per minute and burst per client address (429 beyond),
     # and the largest ticket body it takes (413 beyond).
     web_form_requests_per_minute: float = Field(default=20.0, gt=0)
@@ -88,3 +101,13 @@ class IntakeSettings(ServiceSettings):
             window=timedelta(hours=self.duplicate_window_hours),
             threshold=self.duplicate_threshold,
         )
+
+    def self_service_links(self) -> SelfServiceLinks | None:
+        """How acknowledgements link suggested articles; None without an address or secret."""
+        if self.intake_public_url is None or self.self_service_secret is None:
+            return None
+        signer = LinkSigner(
+            self.self_service_secret.get_secret_value().encode(),
+            timedelta(days=self.self_service_link_days),
+        )
+        return SelfServiceLinks(str(self.intake_public_url).rstrip("/"), signer)

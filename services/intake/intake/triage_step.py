@@ -18,12 +18,13 @@ from intake.domain.categories import CategoryRule
 from intake.domain.commands import CreateTicket
 from intake.domain.errors import UnknownCategory
 from intake.domain.knowledge import KnowledgeIndex
+from intake.domain.self_service import SelfServiceLinks
 from intake.domain.tags import MAX_TAGS, checked_tags
 from intake.domain.triage import NEEDS_TRIAGE, Triage, triage
 from intake.domain.triage_config import TriageConfig
 from intake.domain.triage_eval import TicketFacts
 from intake.ports import CategoryRepository
-from ticketflow_shared.events import Priority
+from ticketflow_shared.events import ArticleSuggestion, Priority
 
 DEFAULT_CATEGORY = "general"
 
@@ -49,6 +50,7 @@ class Triager:
     default_category: str = DEFAULT_CATEGORY
     knowledge: KnowledgeSource | None = None
     suggestions: int = 3
+    links: SelfServiceLinks | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,23 @@ async def decide(
     if out.department:
         rule = replace(rule, department=out.department)
     return Decision(rule, raised or base, record["tags"], record, record["escalation_reason"])
+
+
+def suggested_articles(
+    decision: Decision, ticket_id: str, triager: Triager | None, now: datetime
+) -> list[ArticleSuggestion]:
+    """What the acknowledgement offers: the suggested articles, each with its self-service
+    link when intake has a public address and a link secret."""
+    found = decision.record["suggestions"] if decision.record else []
+    links = triager.links if triager else None
+    return [
+        ArticleSuggestion(
+            article_id=hit["article_id"],
+            title=hit["title"],
+            url=links.url(ticket_id, hit["article_id"], now) if links else None,
+        )
+        for hit in found
+    ]
 
 
 async def _suggestions(triager: Triager, text: str) -> list[dict]:

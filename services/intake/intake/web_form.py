@@ -16,6 +16,7 @@ from intake.api import REPLAYED_HEADER, Categories, Tickets
 from intake.domain.errors import UnknownCategory
 from intake.domain.web_form import check_form_fields, form_category
 from intake.settings import IntakeSettings
+from intake.triage_step import triager_of
 from intake.web_form_schemas import (
     FormCategoryList,
     FormCategoryRead,
@@ -101,7 +102,10 @@ async def form_categories(categories: Categories) -> FormCategoryList:
     summary="A customer opens a ticket from the web form",
     dependencies=Budgeted,
     responses={
-        200: {"description": "Replay of an earlier submission with the same Idempotency-Key"},
+        200: {
+            "description": "Replay of an earlier submission with the same Idempotency-Key, "
+            "or joined (`joined`: true) the customer's open request about the same problem"
+        },
         409: {"description": "Idempotency-Key reused with a different body"},
         413: {"description": "Body over the form's limit"},
         429: {"description": "Too many requests from this address; see Retry-After"},
@@ -120,12 +124,23 @@ async def submit_form(
         raise UnknownCategory(body.category)
     check_form_fields(rule, body.fields)
     command = body.to_command(idempotency_key, created_by=WEB_FORM_ACTOR)
-    identities = getattr(request.app.state, "customer_identities", None)
-    created = await handlers.create_ticket(command, tickets, categories, identities=identities)
-    if created.replayed:
+    state = request.app.state
+    created = await handlers.create_ticket(
+        command,
+        tickets,
+        categories,
+        identities=getattr(state, "customer_identities", None),
+        triager=triager_of(state),
+        duplicates=getattr(state, "duplicates", None),
+    )
+    joined = created.duplicate is not None
+    if created.replayed or joined:
         response.status_code = 200
+    if created.replayed:
         response.headers[REPLAYED_HEADER] = "true"
-    return WebTicketCreated(reference=created.ticket.id, category=created.ticket.category)
+    return WebTicketCreated(
+        reference=created.ticket.id, category=created.ticket.category, joined=joined
+    )
 
 
 class FormBodyLimit:

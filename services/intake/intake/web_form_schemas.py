@@ -59,7 +59,9 @@ class WebTicketCreate(BaseModel):
 
 
 class WebTicketCreated(BaseModel):
-    """All the customer is told: the reference to quote, and the category it is filed under."""
+    """All the customer is told: the reference to quote, the category it is filed under, and
+    whether the message joined the customer's open request about the same problem."""
 
     reference: str
     category: str
+    joined: bool = False

@@ -124,7 +124,8 @@ async def test_a_submission_opens_a_web_ticket_once_however_often_it_is_sent(pub
     first, second = await asyncio.gather(submit(public, "click-1"), submit(public, "click-1"))
     assert sorted([first.status_code, second.status_code]) == [200, 201], first.text
     assert first.json()["reference"] == second.json()["reference"]
-    assert set(first.json()) == {"reference", "category"}
+    assert set(first.json()) == {"reference", "category", "joined"}
+    assert first.json()["joined"] is False
     ticket = (await admin.get(f"/tickets/{first.json()['reference']}")).json()
     assert (ticket["channel"], ticket["fields"], ticket["priority"], ticket["department"]) == (
         "web",
@@ -136,6 +137,24 @@ async def test_a_submission_opens_a_web_ticket_once_however_often_it_is_sent(pub
     assert listed["count"] == 1
     changed = await submit(public, "click-1", subject="Another thing")
     assert changed.status_code == 409
+
+
+async def test_the_same_problem_sent_again_joins_the_open_request_and_says_so(public_admin):
+    public, admin = public_admin
+    first = await submit(public, "first")
+    again = await submit(public, "again", body="It arrived in pieces, the mug is broken.")
+    other = await submit(
+        public, "other", subject="Wrong invoice address", body="My invoice shows my old address."
+    )
+
+    assert (first.status_code, first.json()["joined"]) == (201, False)
+    assert (again.status_code, again.json()["joined"]) == (200, True)
+    assert again.json()["reference"] == first.json()["reference"]
+    assert (other.status_code, other.json()["joined"]) == (201, False)
+    assert other.json()["reference"] != first.json()["reference"]
+    thread = await admin.get(f"/tickets/{first.json()['reference']}/messages")
+    [follow_up] = thread.json()["data"]
+    assert "mug is broken" in follow_up["body"] and follow_up["author_kind"] == "customer"
 
 
 async def test_nothing_the_api_keys_protect_can_be_set(public_admin):

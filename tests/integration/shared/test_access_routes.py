@@ -7,13 +7,15 @@ import pytest
 from access_platform import SERVICES, build, concrete
 from credentials import headers
 from intake.chat_api import SLACK_EVENTS_PATH
+from intake.self_service_api import OPEN_PATHS as SELF_SERVICE_PATHS
 from intake.web_form import OPEN_PATHS as WEB_FORM_PATHS
 
 pytestmark = pytest.mark.integration
 
-# Open by design: the customers' web form (rate-limited per address instead) and Slack's
-# callback (checked by its request signature, in its own tests).
-OPEN = {"/healthz", "/readyz", SLACK_EVENTS_PATH, *WEB_FORM_PATHS}
+# Open by design: the customers' web form (rate-limited per address instead), Slack's
+# callback (checked by its request signature) and the self-service links (the signed link
+# is the credential), each in its own tests.
+OPEN = {"/healthz", "/readyz", SLACK_EVENTS_PATH, *WEB_FORM_PATHS, *SELF_SERVICE_PATHS}
 
 
 def operations(app) -> list[tuple[str, str]]:

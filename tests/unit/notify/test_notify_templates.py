@@ -9,7 +9,13 @@ from notify.domain.catalog import DEFAULT_TEMPLATES, SAMPLE_CONTEXTS, UnknownTem
 from notify.domain.notices import EVENT_TEMPLATES, JOINED, REPLY, message_template
 from notify.domain.templates import Template, TemplateInvalid, render, template_context
 from notify.domain.tickets import TicketView
-from ticketflow_shared.events import AuthorKind, TicketMessageAddedV1, Visibility
+from ticketflow_shared.events import (
+    ArticleSuggestion,
+    AuthorKind,
+    Envelope,
+    TicketMessageAddedV1,
+    Visibility,
+)
 
 TICKET = TicketView(
     ticket_id="TF-77",
@@ -31,6 +37,35 @@ def test_created_default_names_the_reference_and_subject():
     assert "Hello Jane Doe," in email.body
 
 
+def test_created_default_lists_suggested_articles_and_their_links_only_when_there_are_some():
+    event = created().payload()
+    linked = event.model_copy(
+        update={
+            "suggestions": [
+                ArticleSuggestion(
+                    article_id="a1", title="Reset your password", url="https://x/h?t=1"
+                ),
+                ArticleSuggestion(article_id="a2", title="Two-factor codes", url="https://x/h?t=2"),
+            ]
+        }
+    )
+    unlinked = event.model_copy(
+        update={"suggestions": [ArticleSuggestion(article_id="a1", title="Reset your password")]}
+    )
+
+    with_links = render_default(Envelope.wrap(linked, source="/test", subject="TF-77"))
+    without_links = render_default(Envelope.wrap(unlinked, source="/test", subject="TF-77"))
+    plain = render_default(created())
+
+    assert "- Reset your password\n  https://x/h?t=1\n- Two-factor codes\n  https://x/h?t=2" in (
+        with_links.body
+    )
+    assert "This solved my problem" in with_links.body
+    assert "- Reset your password\n" in without_links.body
+    assert "https://" not in without_links.body and "solved my problem" not in without_links.body
+    assert "articles" not in plain.body
+
+
 def test_assigned_default_names_the_agent_and_department():
     email = render_default(assigned())
     assert email.subject == "Your request [TF-77] is now with Ana Lopez (billing)"
@@ -46,7 +81,8 @@ def test_resolved_default_includes_the_resolution_only_when_there_is_one():
 
 def test_customer_without_a_name_is_greeted_anyway():
     nameless = TicketView("TF-1", "x@example.com", None, "Help", "account")
-    email = render(DEFAULT_TEMPLATES["ticket.created.v1"], template_context(nameless, created()))
+    context = template_context(nameless, created().payload())
+    email = render(DEFAULT_TEMPLATES["ticket.created.v1"], context)
     assert email.body.startswith("Hello there,")
 
 

@@ -24,6 +24,7 @@ from intake.domain.ownership import Ownership
 from intake.domain.procedure import StepState
 from intake.domain.tags import checked_tags
 from ticketflow_shared.events import (
+    ArticleSuggestion,
     AuthorKind,
     Channel,
     Customer,
@@ -48,6 +49,7 @@ from ticketflow_shared.events import (
 )
 
 SYSTEM = "system"
+SELF_SERVICE = "self-service"  # how a solve by the customer's own reading is explained
 MERGE = "merge"  # what a message copied from a merged ticket says it `joined` by
 
 
@@ -139,8 +141,10 @@ class Ticket:
         follow_up_of: str | None = None,
         external_refs: dict[str, str] | None = None,
         customer_tier: str | None = None,
+        suggestions: list[ArticleSuggestion] | None = None,
     ) -> "Ticket":
-        """Open a ticket in `rule`'s category; raise MissingFields if the rule is not met."""
+        """Open a ticket in `rule`'s category; raise MissingFields if the rule is not met.
+        `suggestions`: knowledge-base articles the acknowledgement offers."""
         rule.require_fields(fields, channel)
         ticket = cls(
             id=ticket_id,
@@ -180,6 +184,7 @@ class Ticket:
                 created_by=created_by,
                 external_refs=ticket.external_refs,
                 customer_tier=customer_tier,
+                suggestions=list(suggestions or ()),
             )
         )
         ticket._follow_ownership(now)
@@ -221,6 +226,19 @@ class Ticket:
     def resolve(self, resolution: str | None, now: datetime, actor: str | None = None) -> None:
         """Solve the ticket (`POST /tickets/{id}/resolve`): the lifecycle's solve."""
         self.change_status(TicketStatus.solved, actor=actor or SYSTEM, reason=resolution, now=now)
+
+    def solve_by_self_service(self, article: str, *, actor: str, now: datetime) -> bool:
+        """The customer says a suggested article solved their problem: solved now, without
+        the procedure or fields an agent's solve needs (nobody worked the ticket); False when
+        it is solved or closed already, so a second click changes nothing."""
+        if self.status in (TicketStatus.solved, TicketStatus.closed):
+            return False
+        lifecycle.check_transition(self.id, self.status, TicketStatus.solved)
+        lifecycle.check_room(self.id, sum(entry.actor is not None for entry in self.history))
+        self._transition(
+            TicketStatus.solved, actor=actor, reason=f"{SELF_SERVICE}: {article}", now=now
+        )
+        return True
 
     def raise_priority(self, priority: Priority, *, actor: str, now: datetime) -> bool:
         """An escalation's priority, only if more urgent than the ticket's (never lowers);

@@ -116,7 +116,13 @@
     form.hidden = true;
     result.hidden = false;
     result.replaceChildren(
-      element("p", {}, "Thank you, we have your request. Your reference is:"),
+      element(
+        "p",
+        {},
+        answer.joined
+          ? "Thank you. We are already working on this problem for you, so we added your message to your open request:"
+          : "Thank you, we have your request. Your reference is:",
+      ),
       element("p", { class: "reference", id: "reference" }, answer.reference),
     );
   }

@@ -68,7 +68,13 @@ class MongoTemplateRepository:
         return self._remember(_from_doc(doc))
 
     async def seed(self, templates: Sequence[Template]) -> None:
+        """Store the shipped templates: missing ones are added, and one no operator ever
+        edited (`updated_at` null) takes the shipped text of this version."""
         for template in templates:
+            await self.collection.update_one(
+                {"_id": template.event_type, "updated_at": None},
+                {"$set": {"subject": template.subject, "body": template.body}},
+            )
             # Two instances starting together may both upsert; the loser's insert is a no-op.
             with contextlib.suppress(DuplicateKeyError):
                 await self.collection.update_one(

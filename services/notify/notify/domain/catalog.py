@@ -10,6 +10,7 @@ from notify.domain.templates import Template, TemplateInvalid, render, template_
 from notify.domain.tickets import TicketView
 from ticketflow_shared.errors import NotFound
 from ticketflow_shared.events import (
+    ArticleSuggestion,
     AuthorKind,
     Channel,
     Customer,
@@ -56,7 +57,14 @@ DEFAULT_TEMPLATES: dict[str, Template] = {
                 "Hello {{ customer.name or 'there' }},\n\n"
                 'we received your request "{{ ticket.subject }}" and filed it as '
                 "{{ ticket.reference }} ({{ ticket.category }}).\n"
-                "An agent will pick it up shortly; reply to this email to add details.\n\n"
+                "An agent will pick it up shortly; reply to this email to add details.\n"
+                "{% if event.suggestions %}\nThese articles may already answer it:\n"
+                "{% for article in event.suggestions %}"
+                "- {{ article.title }}{% if article.url %}\n  {{ article.url }}{% endif %}\n"
+                "{% endfor %}"
+                "{% if event.suggestions[0].url %}If one of them solves your problem, open it "
+                'and choose "This solved my problem": we will close your request.\n'
+                "{% endif %}{% endif %}\n"
                 "ticketflow support\n"
             ),
         ),
@@ -173,6 +181,13 @@ _SAMPLE_EVENTS: dict[str, Payload] = {
         category=_SAMPLE_TICKET.category,
         priority=Priority.high,
         created_at=_SAMPLE_TIME,
+        suggestions=[
+            ArticleSuggestion(
+                article_id="kb-refunds",
+                title="Refunds for a double charge",
+                url="https://support.example.com/help?t=s1.sample",
+            )
+        ],
     ),
     TicketAssignedV1.event_type: TicketAssignedV1(
         ticket_id=_SAMPLE_TICKET.ticket_id,
