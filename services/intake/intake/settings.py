@@ -5,6 +5,7 @@ from datetime import timedelta
 from pydantic import AliasChoices, Field, SecretStr
 
 from intake.domain.duplicates import DuplicatePolicy
+from intake.domain.repeat_contact import RepeatContactPolicy
 from ticketflow_shared.settings import ServiceSettings
 
 ATTACHMENT_TYPES = (
@@ -81,10 +82,22 @@ class IntakeSettings(ServiceSettings):
     duplicate_detection: bool = True
     duplicate_window_hours: float = Field(default=72.0, gt=0)
     duplicate_threshold: float = Field(default=0.4, gt=0, le=1)
+    # Repeated contact: a customer message that makes `count` contacts on an open ticket (its
+    # opening included) within the window raises the ticket one step, once per window.
+    repeat_contact_escalation: bool = True
+    repeat_contact_count: int = Field(default=3, ge=2, le=100)
+    repeat_contact_window_hours: float = Field(default=24.0, gt=0)
 
     def duplicate_policy(self) -> DuplicatePolicy:
         return DuplicatePolicy(
             enabled=self.duplicate_detection,
             window=timedelta(hours=self.duplicate_window_hours),
             threshold=self.duplicate_threshold,
+        )
+
+    def repeat_contact_policy(self) -> RepeatContactPolicy:
+        return RepeatContactPolicy(
+            enabled=self.repeat_contact_escalation,
+            count=self.repeat_contact_count,
+            window=timedelta(hours=self.repeat_contact_window_hours),
         )
