@@ -3,6 +3,7 @@
 Run: `uvicorn intake.bootstrap:create_app --factory --port 8001`
 """
 
+import asyncio
 from functools import partial
 
 from fastapi import Depends, FastAPI
@@ -51,6 +52,7 @@ from intake.adapters.tickets import MongoTicketRepository
 from intake.adapters.triage_examples import MongoTrainingExamples
 from intake.adapters.triage_store import TRIAGE, MongoTriageStore
 from intake.customer_handlers import Customers
+from intake.domain import triage_text
 from intake.domain.categories import DEFAULT_CATEGORIES
 from intake.ports import CategoryRepository, MacroRepository, TicketRepository
 from intake.settings import IntakeSettings
@@ -120,6 +122,8 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     async def prime_triage(_: Runtime) -> None:
         await triage_store.prime()
         await knowledge.ready()
+        if settings.duplicate_detection:  # every new ticket's fingerprint may need jieba
+            await asyncio.to_thread(triage_text.warm)
 
     async def consume(running: Runtime) -> None:
         await consumers.subscribe(running, tickets)

@@ -1,4 +1,5 @@
-"""Intake's service layer for chat: one open ticket per conversation, each message once."""
+"""Intake's service layer for chat: one open ticket per conversation, each message once; a new
+conversation repeating an open ticket of the same customer joins that ticket."""
 
 import asyncio
 from dataclasses import dataclass
@@ -10,9 +11,12 @@ from intake.customer_linking import identities_of, new_customer_id
 from intake.domain.chat import ChatMessage
 from intake.domain.commands import CreateTicket
 from intake.domain.customer_identities import chat_identity
+from intake.domain.duplicates import decision_id
 from intake.domain.idempotency import ticket_id_for_key
 from intake.domain.messages import Message, with_source
+from intake.domain.repeat_contact import DEFAULT_POLICY, RepeatContactPolicy
 from intake.domain.ticket import Ticket
+from intake.duplicate_handlers import DuplicateCheck
 from intake.handlers import Clock, now_ms
 from intake.ports import CategoryRepository, TicketRepository
 from intake.triage_step import Triager
@@ -36,11 +40,14 @@ class ChatIdentities(Protocol):
 
 @dataclass(frozen=True)
 class ChatReceived:
-    """Where the message went; `message` is None when it opened the ticket (its body)."""
+    """Where the message went; `message` is None when it opened the ticket (its body).
+    `duplicate_of` is set when it opened the conversation and joined the customer's open
+    ticket about the same problem instead."""
 
     ticket: Ticket
     message: Message | None
     replayed: bool
+    duplicate_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,10 +59,13 @@ class ChatInbox:
     category: str
     clock: Clock = now_ms
     triager: Triager | None = None
+    duplicates: DuplicateCheck | None = None  # a new conversation repeating an open ticket
+    repeat_contact: RepeatContactPolicy = DEFAULT_POLICY  # messages count as contacts
 
     async def receive(self, message: ChatMessage) -> ChatReceived:
-        """Into the conversation's ticket, or a new one for a new conversation; a closed
-        ticket's conversation goes on in its follow-up."""
+        """Into the conversation's ticket, or, for a new conversation, the customer's open
+        ticket it repeats or a new one; a closed ticket's conversation goes on in its
+        follow-up."""
         own_id = ticket_id_for_key(message.event_id, CHAT_ACTOR)
         opened = await self.tickets.get(own_id)
         if opened is not None:  # this very event opened a ticket before
@@ -64,21 +74,37 @@ class ChatInbox:
         ticket_id = await self.conversations.ticket_of(key)
         if ticket_id is None:
             ticket_id = await self.conversations.claim(key, own_id)
-        ticket = None if ticket_id == own_id else await self._winners(ticket_id)
+        ticket = None if ticket_id == own_id else await self._winners(key, ticket_id)
         if ticket is None:
             if ticket_id != own_id:  # the claimant never wrote its ticket: take over
                 await self.conversations.move(key, ticket_id, own_id)
-            created = await handlers.create_ticket(
-                await self._new_ticket(message),
-                self.tickets,
-                self.categories,
-                self.clock,
-                triager=self.triager,
-            )
-            return ChatReceived(created.ticket, None, created.replayed)
-        return await self._join(key, ticket, message)
+            return await self._open(key, own_id, message)
+        return await self._join(key, own_id, ticket, message)
 
-    async def _join(self, key: str, ticket: Ticket, message: ChatMessage) -> ChatReceived:
+    async def _open(self, key: str, own_id: str, message: ChatMessage) -> ChatReceived:
+        """A new ticket, or the customer's open ticket the message repeats: the conversation
+        then points there, so its later messages join it too."""
+        created = await handlers.create_ticket(
+            await self._new_ticket(message),
+            self.tickets,
+            self.categories,
+            self.clock,
+            triager=self.triager,
+            duplicates=self.duplicates,
+        )
+        if created.duplicate is None:
+            return ChatReceived(created.ticket, None, created.replayed)
+        await self.conversations.move(key, own_id, created.ticket.id)
+        joined = with_source(created.ticket.messages, created.duplicate.id)
+        return ChatReceived(created.ticket, joined, created.replayed, created.ticket.id)
+
+    async def _join(
+        self, key: str, own_id: str, ticket: Ticket, message: ChatMessage
+    ) -> ChatReceived:
+        # This event opened the conversation and joined the ticket as a repeat before.
+        joined = with_source(ticket.messages, decision_id(own_id))
+        if joined is not None:
+            return ChatReceived(ticket, joined, replayed=True, duplicate_of=ticket.id)
         earlier = with_source(ticket.messages, message.event_id)
         posted = await post_channel_message(
             self.tickets,
@@ -88,18 +114,26 @@ class ChatInbox:
             channel=Channel.chat,
             source_ref=message.event_id,
             clock=self.clock,
+            repeat=self.repeat_contact,
         )
         if posted.ticket.id != ticket.id:
             await self.conversations.move(key, ticket.id, posted.ticket.id)
         return ChatReceived(posted.ticket, posted.message, replayed=earlier is not None)
 
-    async def _winners(self, ticket_id: str) -> Ticket | None:
-        """The ticket a concurrent first message claimed the conversation for, once written."""
+    async def _winners(self, key: str, ticket_id: str) -> Ticket | None:
+        """The ticket a concurrent first message claimed the conversation for, once written,
+        or the open ticket that message joined (the conversation moved there)."""
         for pause in (0, *WINNER_WAIT_SECONDS):
             await asyncio.sleep(pause)
             ticket = await self.tickets.get(ticket_id)
             if ticket is not None:
                 return ticket
+            moved = await self.conversations.ticket_of(key)
+            if moved is not None and moved != ticket_id:
+                ticket_id = moved
+                ticket = await self.tickets.get(moved)
+                if ticket is not None:
+                    return ticket
         return None
 
     async def _new_ticket(self, message: ChatMessage) -> CreateTicket:

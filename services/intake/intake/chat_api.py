@@ -57,16 +57,20 @@ def _inbox(request: Request) -> ChatInbox:
         state.customer_identities,
         settings.chat_category,
         triager=triager_of(state),
+        duplicates=getattr(state, "duplicates", None),
+        repeat_contact=settings.repeat_contact_policy(),
     )
 
 
 def _answer(received: ChatReceived, response: Response) -> dict:
-    response.status_code = 200 if received.replayed else 201
-    return {
+    joined = received.duplicate_of is not None
+    response.status_code = 200 if received.replayed or joined else 201
+    answer = {
         "ticket_id": received.ticket.id,
         "message_id": received.message.id if received.message else None,
         "replayed": received.replayed,
     }
+    return answer | ({"duplicate_of": received.duplicate_of} if joined else {})
 
 
 async def _receive(request: Request, response: Response, message: ChatMessage) -> dict:

@@ -5,10 +5,11 @@ from dataclasses import dataclass
 
 from intake.domain.attachments import AttachmentRef
 from intake.domain.categories import CategoryRule
-from intake.domain.emotion_escalation import escalate_on_emotion
+from intake.domain.emotion_escalation import escalate_on_message
 from intake.domain.errors import TicketClosed, TicketIdTaken
 from intake.domain.idempotency import new_ticket_id, ticket_id_for_key
 from intake.domain.messages import Message, visible_to, with_source
+from intake.domain.repeat_contact import DEFAULT_POLICY, RepeatContactPolicy
 from intake.domain.ticket import Ticket, TicketStatus
 from intake.handlers import SERVICE, Clock, _change, now_ms, visible_ticket
 from intake.handoff_handlers import owned_ticket
@@ -76,11 +77,19 @@ async def post_customer_message(
     caller: Principal,
     in_reply_to: str | None = None,
     clock: Clock = now_ms,
+    repeat: RepeatContactPolicy = DEFAULT_POLICY,
 ) -> Posted:
     """The customer wrote: into the thread, or, once the ticket is closed, a follow-up."""
     ticket = await visible_ticket(tickets, ticket_id, caller.scope())
     return await _customer_wrote(
-        tickets, categories, ticket, body, caller.actor, clock, in_reply_to=in_reply_to
+        tickets,
+        categories,
+        ticket,
+        body,
+        caller.actor,
+        clock,
+        in_reply_to=in_reply_to,
+        repeat=repeat,
     )
 
 
@@ -95,6 +104,7 @@ async def post_channel_message(
     in_reply_to: str | None = None,
     clock: Clock = now_ms,
     attachments: tuple[AttachmentRef, ...] = (),
+    repeat: RepeatContactPolicy = DEFAULT_POLICY,
 ) -> Posted:
     """A channel (email, chat) matched an incoming message to `ticket` and its customer: into
     the thread, or a follow-up once closed. `source_ref` (the channel's message id) makes a
@@ -110,6 +120,7 @@ async def post_channel_message(
         channel=channel,
         source_ref=source_ref,
         attachments=attachments,
+        repeat=repeat,
     )
 
 
@@ -125,7 +136,10 @@ async def _customer_wrote(
     channel: Channel | None = None,
     source_ref: str | None = None,
     attachments: tuple[AttachmentRef, ...] = (),
+    repeat: RepeatContactPolicy,
 ) -> Posted:
+    """Into the thread, escalated for the message's emotion and the ticket's repeated contact
+    in the same save; a closed ticket's message starts its follow-up."""
     follow_up = _FollowUp(tickets, categories, clock, body, source_ref)
     if ticket.status is TicketStatus.closed and with_source(ticket.messages, source_ref) is None:
         return Posted(await follow_up.start(ticket), None)
@@ -150,7 +164,7 @@ async def _customer_wrote(
         )
         if len(current.messages) == before:  # a redelivery: escalated the first time, if at all
             return False
-        escalate_on_emotion(current, body, source=SERVICE, now=now)
+        escalate_on_message(current, body, repeat, source=SERVICE, now=now)
         return True
 
     try:

@@ -83,8 +83,9 @@ async def receive_crm_event(
     caller: CrmCaller,
 ) -> CrmResult:
     # Checked first, so a push refused for its ticket stores nothing of its customer either.
-    if body.ticket is not None and await categories.get(body.ticket.category) is None:
-        raise UnknownCategory(body.ticket.category)
+    category = body.ticket.category if body.ticket is not None else None
+    if category is not None and await categories.get(category) is None:
+        raise UnknownCategory(category)
     try:
         profile, created = await customer_handlers.upsert_from_crm(
             customers, body.system, body.customer.external_id, body.record(), now_ms()

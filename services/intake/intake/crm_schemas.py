@@ -23,7 +23,10 @@ class CrmTicket(BaseModel):
     case_id: CrmId = Field(description="The CRM's case id, kept in the ticket's external_refs")
     subject: Annotated[str, Text, StringConstraints(max_length=200), OneLine]
     body: Annotated[str, Text, StringConstraints(max_length=20_000), Lines]
-    category: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=50)]
+    category: (
+        Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=50)]
+        | None
+    ) = Field(default=None, description="Left out: triage decides, as for `POST /tickets`")
     priority: Priority | None = None
     fields: dict[FieldName, FieldValue] = Field(default_factory=dict, max_length=50)
 

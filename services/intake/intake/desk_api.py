@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from intake import conversation, desk, workflow
 from intake.api import Categories, Tickets
@@ -18,6 +18,7 @@ from intake.desk_schemas import (
     TicketViewRead,
     message_list,
 )
+from intake.domain.repeat_contact import DEFAULT_POLICY, RepeatContactPolicy
 from intake.domain.ticket import TicketStatus
 from intake.handoffs_api import Views
 from intake.procedure_schemas import (
@@ -33,6 +34,14 @@ from ticketflow_shared.access.principal import Principal, Role
 
 # Who may pass on what the customer wrote: the system that talks to them, or staff for them.
 CustomerVoice = Annotated[Principal, Depends(allow(Role.admin, Role.agent, Role.integration))]
+
+
+def _repeat_contact(request: Request) -> RepeatContactPolicy:
+    settings = getattr(request.app.state, "intake_settings", None)
+    return settings.repeat_contact_policy() if settings else DEFAULT_POLICY
+
+
+RepeatContact = Annotated[RepeatContactPolicy, Depends(_repeat_contact)]
 
 lifecycle_router = APIRouter(prefix="/tickets", tags=["lifecycle"])
 procedure_router = APIRouter(tags=["procedure"])
@@ -96,9 +105,16 @@ async def post_customer_message(
     tickets: Tickets,
     categories: Categories,
     caller: CustomerVoice,
+    repeat: RepeatContact,
 ) -> CustomerMessagePosted:
     posted = await conversation.post_customer_message(
-        tickets, categories, ticket_id, body=body.body, caller=caller, in_reply_to=body.in_reply_to
+        tickets,
+        categories,
+        ticket_id,
+        body=body.body,
+        caller=caller,
+        in_reply_to=body.in_reply_to,
+        repeat=repeat,
     )
     return CustomerMessagePosted.of(posted, reads_internal_notes(caller))
 

@@ -5,7 +5,8 @@ Store round trips per created ticket, all `_id` lookups: the customer's timeline
 plus one read (together) of each of their tickets created within the window, when the
 customer is known and detection is on; a keyed request also looks its decision up once (a
 retry of a request that was joined finds it there). A join costs the ticket's load and save
-and the decision's write, instead of the insert of a new ticket.
+and the decision's write, instead of the insert of a new ticket. The joined message is read for
+emotion and counted as a contact on the loaded ticket, in the same save: no round trip more.
 """
 
 import secrets
@@ -22,11 +23,13 @@ from intake.domain.duplicates import (
     decision_id,
     find_duplicate,
 )
+from intake.domain.emotion_escalation import escalate_on_message
 from intake.domain.errors import ThreadFull, TicketClosed
 from intake.domain.idempotency import IdempotencyRecord, ensure_same_request
 from intake.domain.messages import MAX_BODY_CHARS, Message
+from intake.domain.repeat_contact import DEFAULT_POLICY, RepeatContactPolicy
 from intake.domain.ticket import Ticket
-from intake.handlers import Clock, _change, sees_ticket
+from intake.handlers import SERVICE, Clock, _change, sees_ticket
 from intake.ports import TicketRepository
 from ticketflow_shared.access.principal import Scope
 from ticketflow_shared.events import AuthorKind, Visibility
@@ -55,6 +58,7 @@ class DuplicateCheck:
     store: DuplicateStore
     tickets: TicketRepository
     policy: DuplicatePolicy
+    repeat_contact: RepeatContactPolicy = DEFAULT_POLICY
 
     async def replayed(self, request_id: str, key: str, fingerprint: str) -> Joined | None:
         """The join a keyed request made before, if it was joined; IdempotencyConflict for the
@@ -105,28 +109,33 @@ class DuplicateCheck:
         added: list[Message] = []
 
         def add(ticket: Ticket) -> bool:
-            before = len(ticket.messages)
-            added.append(
-                ticket.add_message(
-                    body=_message_text(command),
-                    visibility=Visibility.public,
-                    author=command.created_by or f"channel:{command.channel.value}",
-                    author_kind=AuthorKind.customer,
-                    author_name=command.customer.name,
-                    now=now_ms(),
-                    channel=command.channel.value,
-                    source_ref=the_id,
-                    joined=JOINED,
-                )
+            before, now = len(ticket.messages), now_ms()
+            message = ticket.add_message(
+                body=_message_text(command),
+                visibility=Visibility.public,
+                author=command.created_by or f"channel:{command.channel.value}",
+                author_kind=AuthorKind.customer,
+                author_name=command.customer.name,
+                now=now,
+                channel=command.channel.value,
+                source_ref=the_id,
+                joined=JOINED,
             )
-            return len(ticket.messages) > before
+            added.append(message)
+            if len(ticket.messages) == before:  # a retry: escalated the first time, if at all
+                return False
+            escalate_on_message(ticket, message.body, self.repeat_contact, source=SERVICE, now=now)
+            return True
 
         ticket = await _change(self.tickets, match.ticket_id, add)
         return ticket, added[-1]
 
 
 def _message_text(command: CreateTicket) -> str:
-    """The request as one message: its subject leads, as the customer wrote it."""
+    """The request as one message: its subject leads, as the customer wrote it, unless the
+    body already starts with it (a chat message's subject is its first line)."""
+    if command.body.lstrip().startswith(command.subject):
+        return command.body[:MAX_BODY_CHARS]
     return f"{command.subject}\n\n{command.body}"[:MAX_BODY_CHARS]
 
 

@@ -35,4 +35,6 @@ def install_duplicates(
     settings: IntakeSettings,
 ) -> None:
     """Where ticket creation finds its duplicate check (off when the setting says so)."""
-    app.state.duplicates = DuplicateCheck(store, tickets, settings.duplicate_policy())
+    app.state.duplicates = DuplicateCheck(
+        store, tickets, settings.duplicate_policy(), settings.repeat_contact_policy()
+    )

@@ -41,6 +41,7 @@ def email_inbox(
         attachments,
         rules,
         triager=triager,
+        repeat_contact=settings.repeat_contact_policy(),
     )
 
 

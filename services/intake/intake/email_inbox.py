@@ -13,6 +13,7 @@ from intake.domain.attachments import AttachmentRef, AttachmentRules, kept_attac
 from intake.domain.commands import CreateTicket
 from intake.domain.email_threads import Reference, ticket_references, trim_quoted
 from intake.domain.messages import MAX_BODY_CHARS, Message, with_source
+from intake.domain.repeat_contact import DEFAULT_POLICY, RepeatContactPolicy
 from intake.domain.ticket import Ticket
 from intake.duplicate_handlers import DuplicateCheck
 from intake.handlers import Clock, now_ms
@@ -64,6 +65,7 @@ class EmailInbox:
     triager: Triager | None = None  # the stored rules and classifier choose the category
     identities: CustomerIdentities | None = None  # the sender's unified customer
     duplicates: DuplicateCheck | None = None  # a repeat of an open ticket joins it
+    repeat_contact: RepeatContactPolicy = DEFAULT_POLICY  # answers count as contacts
 
     async def take(self, raw: bytes) -> EmailReceived | Dropped:
         """One raw message; MalformedEmail when it cannot be read. Parsed off the event loop:
@@ -135,6 +137,7 @@ class EmailInbox:
             in_reply_to=in_reply_to,
             clock=self.clock,
             attachments=refs,
+            repeat=self.repeat_contact,
         )
         # A redelivery finds its message in the thread, or its follow-up linked already.
         replayed = earlier is not None or (

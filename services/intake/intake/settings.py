@@ -5,6 +5,7 @@ from datetime import timedelta
 from pydantic import AliasChoices, AnyHttpUrl, Field, SecretStr
 
 from intake.domain.duplicates import DuplicatePolicy
+from intake.domain.repeat_contact import RepeatContactPolicy
 from intake.domain.self_service import LinkSigner, SelfServiceLinks
 from ticketflow_shared.settings import ServiceSettings
 
@@ -94,6 +95,11 @@ class IntakeSettings(ServiceSettings):
     duplicate_detection: bool = True
     duplicate_window_hours: float = Field(default=72.0, gt=0)
     duplicate_threshold: float = Field(default=0.4, gt=0, le=1)
+    # Repeated contact: a customer message that makes `count` contacts on an open ticket (its
+    # opening included) within the window raises the ticket one step, once per window.
+    repeat_contact_escalation: bool = True
+    repeat_contact_count: int = Field(default=3, ge=2, le=100)
+    repeat_contact_window_hours: float = Field(default=24.0, gt=0)
 
     def duplicate_policy(self) -> DuplicatePolicy:
         return DuplicatePolicy(
@@ -111,3 +117,10 @@ class IntakeSettings(ServiceSettings):
             timedelta(days=self.self_service_link_days),
         )
         return SelfServiceLinks(str(self.intake_public_url).rstrip("/"), signer)
+
+    def repeat_contact_policy(self) -> RepeatContactPolicy:
+        return RepeatContactPolicy(
+            enabled=self.repeat_contact_escalation,
+            count=self.repeat_contact_count,
+            window=timedelta(hours=self.repeat_contact_window_hours),
+        )

@@ -1,12 +1,12 @@
 """Triage at ticket creation: the stored rules, then the classifier, then the customer's
 emotion, decide what the client left open; the ticket records what fired and why.
 
-Precisely: the client's category is kept when it gives one (REST, CRM); with none (REST
-without `category`, every email and chat ticket) triage's category is taken if that
+Precisely: the client's category is kept when it gives one (REST, CRM); with none (REST or
+CRM without `category`, every email and chat ticket) triage's category is taken if that
 category exists and the ticket has its required fields, else the channel's category
-(`fallback_category`, `TICKETFLOW_TRIAGE_DEFAULT_CATEGORY` for REST). The client's priority
-wins over a rule's, a rule's over the category's default; emotion only ever raises it. A
-rule's department replaces the category's; its tags are added.
+(`fallback_category`, `TICKETFLOW_TRIAGE_DEFAULT_CATEGORY` for REST and CRM). The client's
+priority wins over a rule's, a rule's over the category's default; emotion only ever raises
+it. A rule's department replaces the category's; its tags are added.
 """
 
 from dataclasses import dataclass, field, replace

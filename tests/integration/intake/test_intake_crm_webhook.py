@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
+from triage_helpers import REFUNDS, put_rules
 
 from intake.bootstrap import create_app
 from intake.settings import IntakeSettings
@@ -99,3 +100,61 @@ async def test_bad_pushes_are_refused_and_nothing_is_made(client) -> None:
     await client.post("/channels/crm", json=push("evt-7"))
     assert (await client.post("/channels/crm", json=clash)).status_code == 409
     assert (await client.post("/channels/crm", json={"event_id": "e"})).status_code == 422
+
+
+def without_category(event_id: str, **ticket: object) -> dict:
+    """A push whose ticket names no category (unless `ticket` sets one, null included)."""
+    body = push(event_id, case_id="5001", **ticket)
+    if "category" not in ticket:
+        del body["ticket"]["category"]
+    return body
+
+
+async def test_a_push_without_a_category_is_triaged_by_the_stored_rules(
+    client, bus_probe: BusProbe
+) -> None:
+    await put_rules(client, REFUNDS)
+    made = await client.post(
+        "/channels/crm", json=without_category("evt-8", subject="Refund for the March invoice")
+    )
+    assert made.status_code == 201, made.text
+
+    ticket = (await client.get(f"/tickets/{made.json()['ticket_id']}")).json()
+    assert (ticket["category"], ticket["department"]) == ("billing", "refunds")
+    assert ticket["tags"] == ["refund"]
+    assert ticket["triage"]["category"]["by"] == "rules"
+    assert ticket["triage"]["fired"][0]["rule"] == "refunds"
+    assert ticket["external_refs"] == {"salescrm": "5001"}
+    [created] = await bus_probe.wait_for("ticket.created.v1", subject=ticket["id"])
+    assert created.data["category"] == "billing"
+
+
+async def test_a_push_no_rule_decides_gets_the_default_category(client) -> None:
+    await put_rules(client, REFUNDS)
+    made = await client.post("/channels/crm", json=without_category("evt-9", category=None))
+    assert made.status_code == 201, made.text
+    ticket = (await client.get(f"/tickets/{made.json()['ticket_id']}")).json()
+    assert (ticket["category"], ticket["priority"]) == ("general", "low")
+    assert ticket["triage"]["category"]["by"] == "channel"
+    assert ticket["triage"]["fired"] == []
+
+
+@pytest.mark.parametrize(
+    ("change", "loc"),
+    [
+        ({"category": 7}, ["body", "ticket", "category"]),
+        ({"category": "nope"}, ["body", "category"]),
+        ({"category": ""}, ["body", "category"]),
+        ({"subject": None}, ["body", "ticket", "subject"]),
+        ({"colour": "red"}, ["body", "ticket", "colour"]),
+    ],
+)
+async def test_a_bad_ticket_in_a_push_is_a_422_naming_it_and_nothing_is_stored(
+    client, change, loc
+) -> None:
+    body = without_category("evt-10")
+    body["ticket"] = {k: v for k, v in {**body["ticket"], **change}.items() if v is not None}
+    refused = await client.post("/channels/crm", json=body)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"][0]["loc"][: len(loc)] == loc
+    assert (await client.get("/customers?external=salescrm:0031")).json()["count"] == 0

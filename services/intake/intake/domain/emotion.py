@@ -164,9 +164,13 @@ _LADDER = [Priority.low, Priority.normal, Priority.high, Priority.urgent]
 def escalated_priority(current: Priority, emotion: Emotion) -> Priority | None:
     """Urgent for a crisis, one step up when angry; None when nothing changes."""
     if emotion.crisis_words:
-        target = Priority.urgent
-    elif emotion.angry:
-        target = _LADDER[min(len(_LADDER) - 1, _LADDER.index(current) + 1)]
-    else:
-        return None
+        return Priority.urgent if current is not Priority.urgent else None
+    if emotion.angry:
+        return one_step_up(current)
+    return None
+
+
+def one_step_up(current: Priority) -> Priority | None:
+    """The next more urgent priority; None for urgent."""
+    target = _LADDER[min(len(_LADDER) - 1, _LADDER.index(current) + 1)]
     return target if target != current else None
