@@ -7,6 +7,9 @@ the first and falls back to the next only if another claimer won the slot. In th
 the agents come from the store already narrowed by `available_for` (available, the skill at
 the level), so two cases are timed: ranking all agents, and ranking only those candidates.
 Store reads and the claim insert are not part of this; `bench/pipeline.py` counts those.
+`SkillIndex` (agents by skill and level, built once) finds the agent ranked first over all
+agents while looking only at the highest levels of the skill; each of its choices is checked
+against `rank_agents` outside the timing.
 `evaluate` is what `assign` now runs: the candidates under a queue policy, with a reason
 for each agent passed over. Run: `.venv/bin/python bench/routing_decision.py`.
 """
@@ -17,7 +20,7 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-from routing.domain import Agent, SkillRequirement, rank_agents
+from routing.domain import Agent, SkillIndex, SkillRequirement, rank_agents
 from routing.domain.calendars import DAYS, Calendar
 from routing.domain.candidates import evaluate
 from routing.domain.policies import QueuePolicy
@@ -66,6 +69,22 @@ def time_decisions(pools: list[tuple[list[Agent], SkillRequirement]]) -> tuple[l
         took.append((time.perf_counter_ns() - start) / 1000)
         nobody += chosen is None
     return took, nobody
+
+
+def time_index(
+    index: SkillIndex, requirements: list[SkillRequirement]
+) -> tuple[list[float], int, int]:
+    """Microseconds per choice through the skill index over all agents, how many found
+    nobody, and how many differed from `rank_agents`' first (checked outside the timing)."""
+    took, nobody, differ = [], 0, 0
+    for requirement in requirements:
+        start = time.perf_counter_ns()
+        chosen = index.best(requirement)
+        took.append((time.perf_counter_ns() - start) / 1000)
+        nobody += chosen is None
+        ranked = rank_agents(index.agents, requirement)
+        differ += chosen is not (ranked[0] if ranked else None)
+    return took, nobody, differ
 
 
 def time_evaluations(
@@ -123,6 +142,15 @@ def main() -> None:
     time_decisions([(agents, r) for r in requirements[:100]])  # warm up
     took, nobody = time_decisions([(agents, r) for r in requirements])
     print(line("all agents", took, nobody, len(agents)))
+    built = time.perf_counter()
+    index = SkillIndex(agents)
+    built = time.perf_counter() - built
+    time_index(index, requirements[:100])  # warm up
+    took, nobody, differ = time_index(index, requirements)
+    print(
+        line("all agents, skill index", took, nobody, len(agents))
+        + f"  differs from rank {differ}  (index built in {built * 1000:.0f} ms)"
+    )
     narrowed = [(candidates(agents, r), r) for r in requirements]
     took, nobody = time_decisions(narrowed)
     print(

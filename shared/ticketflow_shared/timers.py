@@ -6,11 +6,22 @@ that schedules one arms it on its `Scheduler`; every process polls the store eve
 restart and any live process fires it. On firing, `check` re-reads what the timer is about
 and returns the events it owes now (None: nothing, the timer is stale). The firing is
 claimed by inserting a document under the timer's key into the firings collection, with the
-events in its outbox: FerretDB makes no conditional update atomic across processes, but an
-insert under a unique `_id` is, so of two processes racing exactly one inserts and publishes.
-The firings collection belongs in the outbox relay's sweep, for a crash after the claim.
+events in its outbox: FerretDB makes no conditional update atomic across processes (so a
+lease set by `update_many` could be taken by two processes at once), but an insert under a
+unique `_id` is, so of two processes racing exactly one inserts and publishes. The firings
+collection belongs in the outbox relay's sweep, for a crash after the claim: the events are
+in the claim, and the timer, still stored, is forgotten by the next firing, which finds the
+claim taken.
+
+Timers coming due together fire in batches of up to `batch_size`: one read of their
+documents, one `insert_many` (unordered) of their claims, whose duplicate-key errors name
+the timers another process won, and one `delete_many` of the versions that fired or were
+stale (a timer re-scheduled meanwhile stays); `check`, `claimed` and `flush` run per timer.
+The first armed timer to come due runs the batches, and those coming due meanwhile join the
+next one, so a timer is not kept waiting for a fixed interval.
 """
 
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,7 +30,7 @@ from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
 from ticketflow_shared.events import Envelope
@@ -27,6 +38,7 @@ from ticketflow_shared.outbox import OutboxFlush, outbox_fields
 from ticketflow_shared.scheduling import Scheduler
 
 log = logging.getLogger(__name__)
+DUPLICATE_KEY = 11000
 
 
 @dataclass(frozen=True)
@@ -67,13 +79,18 @@ class DueTimers:
         clock: Clock = SYSTEM_CLOCK,
         poll_seconds: float = 1.0,
         horizon_seconds: float = 5.0,
+        batch_size: int = 500,
     ) -> None:
         self.name = name
         self.timers, self.firings = timers, firings
         self.scheduler, self.clock = scheduler, clock
         self.check, self.flush, self.claimed = check, flush, claimed
         self.poll_seconds, self.horizon = poll_seconds, timedelta(seconds=horizon_seconds)
+        self.batch_size = batch_size
         self.stats = TimerStats()
+        self._ready: dict[str, datetime] = {}  # due, waiting for the batch under way
+        self._firing: set[str] = set()  # in the batch under way
+        self._draining = False
 
     def start(self) -> None:
         """Poll the store on the scheduler from now on."""
@@ -106,43 +123,121 @@ class DueTimers:
 
     def _arm(self, timer: Timer) -> bool:
         job = self._job(timer.key)
-        if job in self.scheduler or timer.due > self.clock.now() + self.horizon:
+        if job in self.scheduler or timer.key in self._ready or timer.key in self._firing:
             return False
-        self.scheduler.at(job, timer.due, lambda: self.fire(timer.key, timer.due))
+        if timer.due > self.clock.now() + self.horizon:
+            return False
+        self.scheduler.at(job, timer.due, lambda: self._due(timer.key, timer.due))
         self.stats.armed += 1
         return True
 
+    async def _due(self, key: str, due: datetime) -> None:
+        """An armed timer's time came: fire it with whatever else is due, in batches.
+
+        The first timer due runs the batches; timers coming due meanwhile join the next one
+        and return at once, so a burst of timers costs a few round trips per batch.
+        """
+        self._ready[key] = due
+        if self._draining:
+            return
+        self._draining = True
+        try:
+            while self._ready:
+                batch = dict(itertools.islice(self._ready.items(), self.batch_size))
+                for fired in batch:
+                    del self._ready[fired]
+                self._firing.update(batch)
+                try:
+                    await self.fire_many(batch)
+                except Exception:
+                    # Still stored: the next poll arms these again.
+                    log.warning("%s: firing %d timers failed", self.name, len(batch), exc_info=True)
+                finally:
+                    self._firing.difference_update(batch)
+        except BaseException:
+            self._ready.clear()  # stopped: still stored, armed again by a poll after a start
+            raise
+        finally:
+            self._draining = False
+
     async def fire(self, key: str, due: datetime) -> bool:
         """Fire a timer if it is still stored with this due time; True if this process did."""
-        due = stored_time(due)
-        doc = await self.timers.find_one({"_id": key})
-        self.stats.round_trips += 1
-        if doc is None or doc["due"] != due:
-            return False
-        timer = Timer(key, due, doc.get("data") or {})
-        envelopes = await self.check(timer)
-        if not envelopes:
-            self.stats.stale += 1
-            await self._forget(key, due)
-            return False
-        fields, entries = outbox_fields(envelopes, self.clock.now())
-        try:
-            await self.firings.insert_one({"_id": key, "due": due, **fields})
-        except DuplicateKeyError:
-            self.stats.lost += 1
-            await self._forget(key, due)
-            return False
-        self.stats.round_trips += 1
-        self.stats.claimed += 1
-        if self.claimed is not None:
-            await self.claimed(timer, envelopes)
-        await self.flush(self.firings, key, entries)
-        await self._forget(key, due)
-        return True
+        return key in await self.fire_many({key: due})
 
-    async def _forget(self, key: str, due: datetime) -> None:
+    async def fire_many(self, due_times: dict[str, datetime]) -> set[str]:
+        """Fire the timers still stored with these due times; the keys this process fired.
+
+        One read of the timers, one insert of all their firings (each insert under the
+        timer's key either wins or finds the claim taken, also on FerretDB), one delete of
+        the versions that fired or were stale; `check`, `claimed` and `flush` per timer.
+        """
+        wanted = {key: stored_time(due) for key, due in due_times.items()}
+        if not wanted:
+            return set()
+        timers = []
+        async for doc in self.timers.find({"_id": {"$in": list(wanted)}}):
+            if doc["due"] == wanted[doc["_id"]]:
+                timers.append(Timer(doc["_id"], doc["due"], doc.get("data") or {}))
+        self.stats.round_trips += 1
+        owed: list[tuple[Timer, list[Envelope], list[dict[str, str]]]] = []
+        claims: list[dict[str, Any]] = []
+        done: list[Timer] = []
+        for timer in timers:
+            try:
+                envelopes = await self.check(timer)
+            except Exception:
+                # Left stored and armed again by a poll; the rest of the batch goes on.
+                log.warning("%s: checking timer %s failed", self.name, timer.key, exc_info=True)
+                continue
+            if not envelopes:
+                self.stats.stale += 1
+                done.append(timer)
+                continue
+            fields, entries = outbox_fields(envelopes, self.clock.now())
+            claims.append({"_id": timer.key, "due": timer.due, **fields})
+            owed.append((timer, envelopes, entries))
+        taken = await self._claim(claims)
+        fired: set[str] = set()
+        for timer, envelopes, entries in owed:
+            if timer.key in taken:
+                self.stats.lost += 1
+                done.append(timer)
+                continue
+            self.stats.claimed += 1
+            fired.add(timer.key)
+            try:
+                if self.claimed is not None:
+                    await self.claimed(timer, envelopes)
+                await self.flush(self.firings, timer.key, entries)
+            except Exception:
+                # Claimed: the outbox sweep publishes the firing; the timer stays stored, and
+                # its next firing finds the claim taken and forgets it.
+                log.warning("%s: after claiming %s", self.name, timer.key, exc_info=True)
+                continue
+            done.append(timer)
+        await self._forget(done)
+        return fired
+
+    async def _claim(self, claims: list[dict[str, Any]]) -> set[str]:
+        """Insert the firings; the keys whose firing another process claimed first."""
+        if not claims:
+            return set()
+        self.stats.round_trips += 1
+        try:
+            await self.firings.insert_many(claims, ordered=False)
+        except BulkWriteError as error:
+            errors = error.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            return {claims[e["index"]]["_id"] for e in errors}
+        return set()
+
+    async def _forget(self, timers: list[Timer]) -> None:
         # Only the version that fired: a timer re-scheduled meanwhile stays.
-        await self.timers.delete_one({"_id": key, "due": due})
+        if not timers:
+            return
+        versions = [{"_id": timer.key, "due": timer.due} for timer in timers]
+        await self.timers.delete_many({"$or": versions})
         self.stats.round_trips += 1
 
     @staticmethod

@@ -134,3 +134,90 @@ async def test_a_cancelled_or_rescheduled_timer_does_not_fire_at_its_old_time(
         assert await process.timers.timers.count_documents({}) == 1
     finally:
         await process.stop()
+
+
+async def test_two_processes_racing_over_many_timers_fire_each_once(namespace, published) -> None:
+    # Batches: each process reads the due timers in one find and claims them in one insert of
+    # many; the duplicate keys of that insert are the timers the other process won.
+    first, second = Process(namespace, published), Process(namespace, published)
+    await first.start()
+    await second.start()
+    try:
+        due = SYSTEM_CLOCK.now() + timedelta(seconds=1.5)
+        count = 300
+        for n in range(count):
+            await first.timers.schedule(f"TF-{n}:resolution:0:breach", due, {"ticket": f"TF-{n}"})
+        await wait_for(lambda: len(published) >= count, seconds=15)
+        await asyncio.sleep(0.5)
+        assert sorted(e.subject for e in published) == sorted(f"TF-{n}" for n in range(count))
+        assert first.timers.stats.claimed + second.timers.stats.claimed == count
+        await wait_for_count(first.timers.timers, 0)
+        assert await first.timers.timers.count_documents({}) == 0
+        assert await first.timers.firings.count_documents({}) == count
+    finally:
+        await first.stop()
+        await second.stop()
+
+
+async def wait_for_count(collection, expected: int, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.1)):
+        if await collection.count_documents({}) == expected:
+            return
+        await asyncio.sleep(0.1)
+
+
+async def test_a_batch_keeps_a_timer_rescheduled_while_it_fires(namespace, published) -> None:
+    process = Process(namespace, published)
+    await process.timers.timers.create_indexes(index_models())
+    try:
+        due = SYSTEM_CLOCK.now() - timedelta(seconds=1)
+        later = SYSTEM_CLOCK.now() + timedelta(seconds=60)
+        for key in ("TF-1:x", "TF-2:x", "TF-3:x"):
+            await process.timers.schedule(key, due, {"ticket": key[:4]})
+        original = process.check
+
+        async def check(timer: Timer) -> list[Envelope] | None:
+            if timer.key == "TF-2:x":  # re-scheduled by another handler after the batch read
+                await process.timers.schedule("TF-2:x", later, {"ticket": "TF-2"})
+            if timer.key == "TF-3:x":
+                raise RuntimeError("the ticket store did not answer")
+            return await original(timer)
+
+        process.timers.check = check
+        fired = await process.timers.fire_many({key: due for key in ("TF-1:x", "TF-2:x", "TF-3:x")})
+        assert fired == {"TF-1:x", "TF-2:x"}
+        left = {doc["_id"]: doc["due"] async for doc in process.timers.timers.find({})}
+        # TF-1 fired and is gone; TF-2's new time stays; TF-3, whose check failed, stays due.
+        assert set(left) == {"TF-2:x", "TF-3:x"}
+        assert left["TF-2:x"] > SYSTEM_CLOCK.now()
+        assert sorted(e.subject for e in published) == ["TF-1", "TF-2"]
+    finally:
+        await process.stop()
+
+
+async def test_a_firing_claimed_by_a_process_that_failed_after_the_claim_is_not_repeated(
+    namespace, published
+) -> None:
+    # The claim holds the events in its outbox (published by the outbox sweep); the timer
+    # stays until a later firing finds the claim taken and forgets it.
+    gone, after = Process(namespace, published), Process(namespace, published)
+
+    async def crash(timer: Timer, envelopes: list[Envelope]) -> None:
+        raise RuntimeError("process died after claiming")
+
+    gone.timers.claimed = crash
+    try:
+        due = SYSTEM_CLOCK.now() - timedelta(seconds=1)
+        await gone.timers.schedule("TF-7:x", due, {"ticket": "TF-7"})
+        assert await gone.timers.fire_many({"TF-7:x": due}) == {"TF-7:x"}
+        assert published == []
+        claim = await gone.timers.firings.find_one({"_id": "TF-7:x"})
+        assert claim is not None and len(claim["outbox"]) == 1
+        assert await gone.timers.timers.count_documents({}) == 1
+        assert await after.timers.fire_many({"TF-7:x": due}) == set()
+        assert after.timers.stats.lost == 1
+        assert await after.timers.timers.count_documents({}) == 0
+        assert published == []
+    finally:
+        await gone.stop()
+        await after.stop()

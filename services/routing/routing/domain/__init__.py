@@ -1,7 +1,7 @@
 """Pure routing model and rules: no I/O."""
 
 from routing.domain.agents import PROFILE_FIELDS, Agent, AgentCannotTake, Assignment
-from routing.domain.assignment import next_ticket_for, rank_agents
+from routing.domain.assignment import SkillIndex, next_ticket_for, rank_agents
 from routing.domain.commands import RegisterAgent, ReviseAgent, SetRule
 from routing.domain.departments import DepartmentSettings
 from routing.domain.desk import SlotChange, slot_change, transfer_requirement, why_cannot_take
@@ -31,6 +31,7 @@ __all__ = [
     "RoutingRule",
     "RoutingTicket",
     "SetRule",
+    "SkillIndex",
     "SkillRequirement",
     "SlotChange",
     "TicketRecord",

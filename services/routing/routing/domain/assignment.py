@@ -17,6 +17,45 @@ def rank_agents(agents: Iterable[Agent], requirement: SkillRequirement) -> list[
     return sorted(eligible, key=lambda agent: agent_rank(agent, requirement))
 
 
+class SkillIndex:
+    """Agents by skill and level, to choose the best agent for a requirement without ranking
+    every agent: the choice is `rank_agents(agents, requirement)[0]`, found by looking only at
+    the agents with the skill, highest level first, and stopping at the first level where one
+    can take the ticket (rank puts a higher level before anything else).
+
+    Skills are read when the index is built (build it again after they change); presence and
+    held tickets are read from the agents at each choice.
+    """
+
+    def __init__(self, agents: Iterable[Agent]) -> None:
+        self.agents = list(agents)
+        by_skill: dict[str, dict[int, list[Agent]]] = {}
+        for agent in self.agents:
+            for skill, level in agent.skills.items():
+                by_skill.setdefault(skill, {}).setdefault(level, []).append(agent)
+        self._levels = {
+            skill: sorted(levels.items(), key=_level_first, reverse=True)
+            for skill, levels in by_skill.items()
+        }
+
+    def best(self, requirement: SkillRequirement) -> Agent | None:
+        """The agent `rank_agents` would put first, or None when nobody can take it now."""
+        if requirement.min_level <= 0:  # agents without the skill qualify too: rank them all
+            ranked = rank_agents(self.agents, requirement)
+            return ranked[0] if ranked else None
+        for level, agents in self._levels.get(requirement.skill, ()):
+            if level < requirement.min_level:
+                break
+            free = [agent for agent in agents if agent.has_spare_capacity]
+            if free:
+                return min(free, key=lambda agent: agent_rank(agent, requirement))
+        return None
+
+
+def _level_first(item: tuple[int, list[Agent]]) -> int:
+    return item[0]
+
+
 def next_ticket_for(agent: Agent, queued: Iterable[RoutingTicket]) -> RoutingTicket | None:
     """The queued ticket `agent` should take next: first in service order that it can take,
     of its own department or of none, and not one it put back itself."""
