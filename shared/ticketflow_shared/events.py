@@ -167,12 +167,16 @@ class TicketAssignedV1(Payload):
 
 
 class TicketResolvedV1(Payload):
+    """`self_service_article`: the knowledge-base article the customer said solved it, when
+    the customer solved the ticket from the acknowledgement's link rather than an agent."""
+
     event_type: ClassVar[str] = "ticket.resolved.v1"
 
     ticket_id: str
     agent_id: str | None = None
     resolution: str | None = None
     resolved_at: datetime
+    self_service_article: str | None = None
 
 
 class TicketStatusChangedV1(Payload):

@@ -60,10 +60,9 @@ async def solve(
     if page.done:
         return page
     actor = f"customer:{ticket.customer.customer_id}" if ticket.customer.customer_id else "customer"
-    article = f"{page.title} ({link.article_id})"
 
     def solved(current: Ticket) -> bool:
-        return current.solve_by_self_service(article, actor=actor, now=clock())
+        return current.solve_by_self_service(link.article_id, page.title, actor=actor, now=clock())
 
     ticket = await _change(tickets, link.ticket_id, solved)
     return HelpPage(token, ticket.id, ticket.subject, page.title, page.body, done=True)

@@ -72,6 +72,7 @@ async def test_the_link_opens_the_article_and_its_button_solves_the_ticket_once(
         assert after["resolution"] == f"self-service: {RESET['title']} (reset)"
         [resolved] = await bus_probe.wait_for("ticket.resolved.v1", subject=ticket_id)
         assert resolved.data["agent_id"] is None
+        assert resolved.data["self_service_article"] == "reset"
 
         again = await customer.post(
             "/help/solved", params={"t": token}, headers={"Accept": "application/json"}

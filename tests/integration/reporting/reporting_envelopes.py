@@ -98,9 +98,13 @@ def queued(
     )
 
 
-def resolved(ticket_id: str) -> Envelope:
+def resolved(ticket_id: str, self_service_article: str | None = None) -> Envelope:
+    """Solved at 30 min: by agent Ada, or by the customer from a suggested article."""
     payload = TicketResolvedV1(
-        ticket_id=ticket_id, agent_id="agent-ada", resolved_at=CREATED_AT + timedelta(minutes=30)
+        ticket_id=ticket_id,
+        agent_id=None if self_service_article else "agent-ada",
+        resolved_at=CREATED_AT + timedelta(minutes=30),
+        self_service_article=self_service_article,
     )
     return Envelope.wrap(payload, source="/ticketflow/intake", subject=ticket_id, sequence=4)
 

@@ -82,6 +82,7 @@ def one_assigned_ticket_summary() -> dict:
         "time_to_first_notification_seconds": NO_TIMES,
         "time_in_status_seconds": dict.fromkeys(["new", "open", "pending", "on_hold"], NO_TIMES),
         "reopens": {"solved_tickets": 0, "reopened_tickets": 0, "reopens": 0, "rate": None},
+        "self_service": {"solved_tickets": 0, "self_served_tickets": 0, "rate": None},
         "handoffs": {"total": 0, "tickets_handed_off": 0, "per_ticket": 0.0},
         "conversation": dict.fromkeys(
             [
@@ -307,6 +308,20 @@ async def test_summary_since_leaves_out_older_tickets(
     assert (await summary_of(reporting, since=later))["total_tickets"] == 0
     earlier = (CREATED_AT - timedelta(seconds=1)).isoformat()
     assert (await summary_of(reporting, since=earlier))["total_tickets"] == 1
+
+
+async def test_tickets_the_customer_solved_from_an_article_count_as_self_service(
+    reporting: httpx.AsyncClient, bus_probe: BusProbe
+):
+    for ticket_id, article in (("T-1", "reset-password"), ("T-2", None), ("T-3", None)):
+        await bus_probe.publish(created(ticket_id))
+        await bus_probe.publish(resolved(ticket_id, self_service_article=article))
+        await ticket_when(reporting, ticket_id, events_applied(2))
+
+    summary = await summary_of(reporting)
+    assert summary["self_service"] == {"solved_tickets": 3, "self_served_tickets": 1, "rate": 0.333}
+    html = (await reporting.get("/")).text
+    assert '<div class="value" id="self-service-rate">33.3 %</div>' in html
 
 
 async def test_dashboard_shows_the_summary_numbers(

@@ -77,24 +77,24 @@ def test_the_customers_solve_skips_the_procedure_and_records_who_and_which_artic
     with pytest.raises(UndoneSteps):
         ticket.change_status(TicketStatus.solved, actor="user:ana", reason=None, now=T0)
 
-    solved = ticket.solve_by_self_service("Reset (reset)", actor=CUSTOMER, now=T0)
+    solved = ticket.solve_by_self_service("reset", "Reset", actor=CUSTOMER, now=T0)
 
     assert solved and ticket.status is TicketStatus.solved
     changed = next(e for e in ticket.events if isinstance(e, TicketStatusChangedV1))
     assert (changed.actor, changed.reason) == (CUSTOMER, "self-service: Reset (reset)")
     resolved = next(e for e in ticket.events if isinstance(e, TicketResolvedV1))
-    assert resolved.agent_id is None
+    assert (resolved.agent_id, resolved.self_service_article) == (None, "reset")
 
 
 def test_a_second_solve_or_one_on_a_closed_ticket_changes_nothing():
     ticket = new_ticket()
-    assert ticket.solve_by_self_service("Reset (reset)", actor=CUSTOMER, now=T0)
+    assert ticket.solve_by_self_service("reset", "Reset", actor=CUSTOMER, now=T0)
     ticket.events.clear()
 
-    assert not ticket.solve_by_self_service("Reset (reset)", actor=CUSTOMER, now=T0)
+    assert not ticket.solve_by_self_service("reset", "Reset", actor=CUSTOMER, now=T0)
     ticket.change_status(TicketStatus.closed, actor="system", reason=None, now=T0)
     ticket.events.clear()
-    assert not ticket.solve_by_self_service("Reset (reset)", actor=CUSTOMER, now=T0)
+    assert not ticket.solve_by_self_service("reset", "Reset", actor=CUSTOMER, now=T0)
     assert ticket.events == [] and ticket.status is TicketStatus.closed
 
 
@@ -103,5 +103,5 @@ def test_a_ticket_being_worked_or_waiting_is_solved_too(status):
     ticket = new_ticket()
     ticket.status = status
 
-    assert ticket.solve_by_self_service("Reset (reset)", actor=CUSTOMER, now=T0)
+    assert ticket.solve_by_self_service("reset", "Reset", actor=CUSTOMER, now=T0)
     assert ticket.status is TicketStatus.solved

@@ -103,8 +103,14 @@ def resolved(
     when: datetime,
     agent_id: str | None = None,
     sequence: int | None = 4,
+    self_service_article: str | None = None,
 ) -> Envelope:
-    payload = TicketResolvedV1(ticket_id=ticket_id, agent_id=agent_id, resolved_at=when)
+    payload = TicketResolvedV1(
+        ticket_id=ticket_id,
+        agent_id=agent_id,
+        resolved_at=when,
+        self_service_article=self_service_article,
+    )
     return wrap(payload, "intake", ticket_id, sequence)
 
 

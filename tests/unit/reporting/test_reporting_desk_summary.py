@@ -123,6 +123,24 @@ def test_reopen_rate_is_reopened_over_ever_solved():
     assert reopens.rate == 0.333
 
 
+def test_self_service_rate_is_tickets_the_customer_solved_over_ever_solved():
+    self_served = fold(
+        *opened("T-6"),
+        status_changed("T-6", when=at(700), sequence=3, status=SOLVED, previous=OPEN),
+        resolved("T-6", when=at(700), sequence=4, self_service_article="reset-password"),
+        message("T-6", when=at(900), sequence=5, kind=AuthorKind.customer),
+        status_changed("T-6", when=at(900), sequence=6, status=OPEN, previous=SOLVED),
+    )
+    summary = summarize([*desk(), self_served], generated_at=at(10_000))
+    assert self_served.self_served_at == at(700)  # reopening later does not undo it
+    assert summary.self_service.model_dump() == {
+        "solved_tickets": 4,
+        "self_served_tickets": 1,
+        "rate": 0.25,
+    }
+    assert summarize(desk(), generated_at=at(10_000)).self_service.self_served_tickets == 0
+
+
 def test_first_response_is_the_first_public_agent_reply():
     summary = summarize(desk(), generated_at=at(10_000))
     assert summary.time_to_first_response_seconds.model_dump() == {

@@ -227,7 +227,9 @@ class Ticket:
         """Solve the ticket (`POST /tickets/{id}/resolve`): the lifecycle's solve."""
         self.change_status(TicketStatus.solved, actor=actor or SYSTEM, reason=resolution, now=now)
 
-    def solve_by_self_service(self, article: str, *, actor: str, now: datetime) -> bool:
+    def solve_by_self_service(
+        self, article_id: str, title: str, *, actor: str, now: datetime
+    ) -> bool:
         """The customer says a suggested article solved their problem: solved now, without
         the procedure or fields an agent's solve needs (nobody worked the ticket); False when
         it is solved or closed already, so a second click changes nothing."""
@@ -236,7 +238,11 @@ class Ticket:
         lifecycle.check_transition(self.id, self.status, TicketStatus.solved)
         lifecycle.check_room(self.id, sum(entry.actor is not None for entry in self.history))
         self._transition(
-            TicketStatus.solved, actor=actor, reason=f"{SELF_SERVICE}: {article}", now=now
+            TicketStatus.solved,
+            actor=actor,
+            reason=f"{SELF_SERVICE}: {title} ({article_id})",
+            now=now,
+            self_service_article=article_id,
         )
         return True
 
@@ -611,7 +617,13 @@ class Ticket:
         return True
 
     def _transition(
-        self, status: TicketStatus, *, actor: str, reason: str | None, now: datetime
+        self,
+        status: TicketStatus,
+        *,
+        actor: str,
+        reason: str | None,
+        now: datetime,
+        self_service_article: str | None = None,
     ) -> None:
         previous = self.status
         reopened = lifecycle.is_reopen(previous, status)
@@ -631,7 +643,11 @@ class Ticket:
         self._record(self._status_changed(previous, actor, reason, now, reopened), now)
         if status is TicketStatus.solved:
             resolved = TicketResolvedV1(
-                ticket_id=self.id, agent_id=agent_id, resolution=reason, resolved_at=now
+                ticket_id=self.id,
+                agent_id=agent_id,
+                resolution=reason,
+                resolved_at=now,
+                self_service_article=self_service_article,
             )
             self._record(resolved, now)
 

@@ -107,7 +107,10 @@ def ticket_change(envelope: Envelope, payload: Payload) -> TicketChange:
                     "resolved_by": payload.agent_id,
                     "since": resolved_at,
                 },
-                earliest={"resolved_at": resolved_at},
+                earliest={
+                    "resolved_at": resolved_at,
+                    **({"self_served_at": resolved_at} if payload.self_service_article else {}),
+                },
             )
         case TicketStatusChangedV1():
             return _status_changed(ordered, payload)

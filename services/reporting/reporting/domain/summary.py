@@ -26,6 +26,15 @@ class Reopens(BaseModel):
     rate: float | None
 
 
+class SelfService(BaseModel):
+    """Tickets the customer solved from a suggested article, without an agent; `rate` is
+    those over tickets ever solved."""
+
+    solved_tickets: int
+    self_served_tickets: int
+    rate: float | None
+
+
 class Handoffs(BaseModel):
     total: int
     tickets_handed_off: int
@@ -58,6 +67,7 @@ class Summary(BaseModel):
     time_to_first_notification_seconds: DurationStats
     time_in_status_seconds: dict[str, DurationStats]
     reopens: Reopens
+    self_service: SelfService
     handoffs: Handoffs
     conversation: Conversation
     departments: list[DepartmentReport]
@@ -92,6 +102,7 @@ def summarize(
             for status in TIMED_STATUSES
         },
         reopens=_reopens(rows),
+        self_service=_self_service(rows),
         handoffs=_handoffs(rows),
         conversation=_conversation(rows),
         departments=department_reports(rows, now=generated_at),
@@ -115,6 +126,14 @@ def _reopens(rows: Sequence[TicketRow]) -> Reopens:
         reopened_tickets=len(reopened),
         reopens=sum(row.reopens for row in reopened),
         rate=ratio(len(reopened), len(solved)),
+    )
+
+
+def _self_service(rows: Sequence[TicketRow]) -> SelfService:
+    solved = sum(1 for row in rows if row.resolved_at is not None)
+    served = sum(1 for row in rows if row.self_served_at is not None)
+    return SelfService(
+        solved_tickets=solved, self_served_tickets=served, rate=ratio(served, solved)
     )
 
 

@@ -94,6 +94,8 @@ class TicketRow(BaseModel):
     queued_at: datetime | None = None
     assigned_at: datetime | None = None
     resolved_at: datetime | None = None
+    # When the customer first solved it from a suggested article (self-service).
+    self_served_at: datetime | None = None
     first_notified_at: datetime | None = None
     notifications: int = 0
     assignments: list[Assignment] = []
