@@ -138,6 +138,31 @@ MACROS = {
     },
 }
 
+ARTICLES = {
+    "reset-password": {
+        "title": "Reset your password",
+        "body": 'Open the login page and choose "Forgot password". We send a link to your'
+        " email address; it is good for one hour.\n\nNo mail after ten minutes? Check the spam"
+        " folder, then reply to our email and an agent will reset it for you.",
+        "language": "en",
+    },
+    "double-charge": {
+        "title": "Charged twice for one order",
+        "body": "A second charge for the same order is usually a card pre-authorisation that"
+        " your bank releases within 3 working days.\n\nStill there after that? Reply with the"
+        " order number and we refund it.",
+        "language": "en",
+    },
+    "refund-time": {
+        "title": "退款多久到账",
+        "body": "退款审核通过后原路退回。一般 3 到 5 个工作日到账。\n\n超过 5 个工作日仍未到账"
+        "请回复邮件并附上订单号。我们会为您查询。",
+        "language": "zh",
+    },
+}
+"""Knowledge-base articles: acknowledgements suggest them, and a customer can close the
+ticket from one (README: Self-service)."""
+
 
 def call(url: str, token: str, body: dict | None = None, method: str = "POST") -> tuple[int, dict]:
     """Send `body` as JSON with the bearer `token`; the HTTP status (4xx included) and the
@@ -262,6 +287,9 @@ def load_desk(intake: str, token: str) -> dict[str, str]:
     for macro_id, macro in MACROS.items():
         url = f"{intake}/macros/{macro_id}"
         outcome[f"macro {macro_id}"] = put_missing(url, token, macro, bool)
+    for article_id, article in ARTICLES.items():
+        url = f"{intake}/kb/articles/{article_id}"
+        outcome[f"article {article_id}"] = put_missing(url, token, article, bool)
     return outcome
 
 

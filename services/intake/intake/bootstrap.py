@@ -100,7 +100,14 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     triage_store = MongoTriageStore(runtime.db[TRIAGE], settings.triage_refresh_seconds)
     knowledge = MongoKnowledgeBase(runtime.db[KB_ARTICLES], settings.triage_refresh_seconds)
     links = settings.self_service_links()
-    triager = Triager(triage_store, settings.triage_default_category, knowledge, links=links)
+    triager = Triager(
+        triage_store,
+        settings.triage_default_category,
+        knowledge,
+        links=links,
+        min_suggestion_score=settings.triage_suggestion_min_score,
+        min_suggestion_share=settings.triage_suggestion_min_share,
+    )
     inbox = email_api.email_inbox(settings, tickets, categories, attachments, triager)
     smtp = SmtpListener(settings, inbox)
     # The lifecycle: solved tickets close by themselves.

@@ -51,6 +51,8 @@ class Triager:
     knowledge: KnowledgeSource | None = None
     suggestions: int = 3
     links: SelfServiceLinks | None = None
+    min_suggestion_score: float = 0.0
+    min_suggestion_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,14 @@ async def _suggestions(triager: Triager, text: str) -> list[dict]:
     if index is None:
         return []
     hits = index.rank(text, triager.suggestions)
-    return [{"article_id": h.article_id, "title": h.title, "score": h.score} for h in hits]
+    if not hits:
+        return []
+    floor = max(triager.min_suggestion_score, triager.min_suggestion_share * hits[0].score)
+    return [
+        {"article_id": h.article_id, "title": h.title, "score": h.score}
+        for h in hits
+        if h.score >= floor
+    ]
 
 
 async def _category(

@@ -10,6 +10,8 @@ from macro_helpers import intake_app
 from triage_helpers import create, ticket
 
 from credentials import headers
+from intake.bootstrap import create_app
+from intake.settings import IntakeSettings
 from support import Namespace, serve_in_process
 
 pytestmark = pytest.mark.integration
@@ -101,3 +103,37 @@ async def test_a_new_ticket_records_its_best_suggestions(app, client):
     assert suggestions[0]["title"] == RESET["title"]
     assert len(suggestions) <= 3
     assert "refund-time" not in [s["article_id"] for s in suggestions]
+
+
+async def test_only_articles_scoring_near_the_best_are_suggested(app, client):
+    """An article must score at least 1 and half the best one's (the intake defaults)."""
+    await put_articles(client)
+    await app.state.knowledge.ready()
+    text = "Forgot password: the login mail never came, and where is my invoice"
+    hits = (await client.get("/kb/search", params={"q": text})).json()["data"]
+    floor = max(1.0, 0.5 * hits[0]["score"])
+    kept = [hit["id"] for hit in hits if hit["score"] >= floor]
+    assert 0 < len(kept) < len(hits), hits
+
+    made = await create(client, ticket("Login", text))
+    fetched = (await client.get(f"/tickets/{made['id']}")).json()
+
+    assert [s["article_id"] for s in fetched["triage"]["suggestions"]] == kept
+
+
+async def test_below_the_least_score_no_article_is_suggested(namespace: Namespace):
+    settings = namespace.settings(
+        IntakeSettings, "intake", prefetch=1, triage_suggestion_min_score=50.0
+    )
+    app = create_app(settings)
+    async with serve_in_process(app) as client:
+        await put_articles(client)
+        await app.state.knowledge.ready()
+        text = "I cannot log in, forgot my password"
+        hits = (await client.get("/kb/search", params={"q": text})).json()["data"]
+        assert hits and hits[0]["score"] < 50.0, hits
+
+        made = await create(client, ticket("Forgot password", text))
+        fetched = (await client.get(f"/tickets/{made['id']}")).json()
+
+    assert fetched["triage"]["suggestions"] == []
