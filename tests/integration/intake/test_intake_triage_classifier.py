@@ -128,3 +128,31 @@ async def test_a_threshold_needs_a_classifier_and_lies_between_0_and_1(client):
     assert none_yet.status_code == 404
     assert too_high.status_code == 422
     assert too_high.json()["detail"][0]["loc"] == ["body", "threshold"]
+
+
+async def test_a_crm_push_without_a_category_takes_the_classifiers(app, client):
+    await resolved(client, "account", ACCOUNT)
+    await resolved(client, "technical", TECHNICAL)
+    await client.post("/triage/classifier/train")
+    await app.state.trainings.finished()
+    await client.put("/triage/classifier", json={"threshold": 0.4})
+    push = {
+        "event_id": "crm-evt-1",
+        "system": "SalesCRM",
+        "customer": {"external_id": "0042", "name": "Kim Ito", "email": "kim@example.com"},
+        "ticket": {
+            "case_id": "5002",
+            "subject": "Login",
+            "body": "I forgot my password and cannot log in to my account",
+            "fields": {"product": "app"},
+        },
+    }
+
+    made = await client.post("/channels/crm", json=push)
+
+    assert made.status_code == 201, made.text
+    fetched = (await client.get(f"/tickets/{made.json()['ticket_id']}")).json()
+    assert fetched["category"] == "account"
+    proposal = fetched["triage"]["proposal"]
+    assert (proposal["category"], proposal["applied"]) == ("account", True)
+    assert fetched["external_refs"] == {"salescrm": "5002"}
