@@ -41,9 +41,8 @@ async def open_link(
     articles: ArticleSource,
     clock: Clock = now_ms,
 ) -> HelpPage:
-    link = _checked(token, links, clock)
-    ticket = await _ticket(tickets, link)
-    return await _page(token, link, ticket, articles)
+    _, _, page = await _opened(token, links, tickets, articles, clock)
+    return page
 
 
 async def solve(
@@ -54,9 +53,7 @@ async def solve(
     clock: Clock = now_ms,
 ) -> HelpPage:
     """Solve the link's ticket as self-service (once: a solved or closed one stays as is)."""
-    link = _checked(token, links, clock)
-    ticket = await _ticket(tickets, link)
-    page = await _page(token, link, ticket, articles)
+    link, ticket, page = await _opened(token, links, tickets, articles, clock)
     if page.done:
         return page
     actor = f"customer:{ticket.customer.customer_id}" if ticket.customer.customer_id else "customer"
@@ -66,6 +63,19 @@ async def solve(
 
     ticket = await _change(tickets, link.ticket_id, solved)
     return HelpPage(token, ticket.id, ticket.subject, page.title, page.body, done=True)
+
+
+async def _opened(
+    token: str,
+    links: SelfServiceLinks | None,
+    tickets: TicketRepository,
+    articles: ArticleSource,
+    clock: Clock,
+) -> tuple[SelfServiceLink, Ticket, HelpPage]:
+    """The checked link, its ticket and the page it opens (one read of the ticket)."""
+    link = _checked(token, links, clock)
+    ticket = await _ticket(tickets, link)
+    return link, ticket, await _page(token, link, ticket, articles)
 
 
 def _checked(token: str, links: SelfServiceLinks | None, clock: Clock) -> SelfServiceLink:

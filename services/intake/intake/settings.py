@@ -64,10 +64,11 @@ class IntakeSettings(ServiceSettings):
     # category of a REST ticket that names none when triage decides none, and how many
     # resolved tickets training needs at least and reads at most.
     triage_refresh_seconds: float = Field(default=5.0, gt=0)
-    # What a knowledge-base article needs to be suggested on a new ticket: a BM25 score of at
-    # least `min_score`, and at least `min_share` of the best article's (an article sharing
-    # a word or two with the ticket scores far below one that answers it).
-    triage_suggestion_min_score: float = Field(default=1.0, ge=0)
+    # What a knowledge-base article needs to be suggested on a new ticket: at least
+    # `min_share` of the best article's BM25 score (an article sharing a word or two with the
+    # ticket scores far below one that answers it), and a score of at least `min_score` (off by
+    # default: scores grow with the number of articles, so a floor suits one knowledge base).
+    triage_suggestion_min_score: float = Field(default=0.0, ge=0)
     triage_suggestion_min_share: float = Field(default=0.5, ge=0, le=1)
     triage_default_category: str = "general"
     triage_train_min_examples: int = Field(default=20, ge=2)

@@ -1,15 +1,11 @@
 """Chat on the real servers: a new conversation repeating the customer's open ticket joins it,
 the decision is shown at /tickets/{id}/duplicates, and another problem opens a ticket."""
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-from fastapi import FastAPI
+from intake_apps import intake_app
 
-from intake.bootstrap import create_app
-from intake.settings import IntakeSettings
-from support import BusProbe, Namespace, serve_in_process
+from support import BusProbe, serve_in_process
 
 pytestmark = pytest.mark.integration
 
@@ -26,16 +22,6 @@ def _chat(event_id: str, text: str, conversation: str, user: str = "U-7") -> dic
         "user": {"id": user, "name": "Pat"},
         "text": text,
     }
-
-
-def intake_app(namespace: Namespace, **overrides: object) -> FastAPI:
-    return create_app(namespace.settings(IntakeSettings, "intake", **overrides))
-
-
-@pytest.fixture
-async def client(namespace: Namespace) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve_in_process(intake_app(namespace)) as http:
-        yield http
 
 
 async def _thread(client: httpx.AsyncClient, ticket_id: str) -> list[dict]:

@@ -2,15 +2,11 @@
 channels, and the decision is shown at /tickets/{id}/duplicates."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from email.message import EmailMessage
 
-import httpx
 import pytest
-from fastapi import FastAPI
+from intake_apps import intake_app
 
-from intake.bootstrap import create_app
-from intake.settings import IntakeSettings
 from support import BusProbe, Namespace, serve_in_process
 
 pytestmark = pytest.mark.integration
@@ -32,16 +28,6 @@ def ticket(email: str, text: tuple[str, str]) -> dict:
         "body": body,
         "category": "general",
     }
-
-
-def intake_app(namespace: Namespace, **overrides: object) -> FastAPI:
-    return create_app(namespace.settings(IntakeSettings, "intake", **overrides))
-
-
-@pytest.fixture
-async def client(namespace: Namespace) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve_in_process(intake_app(namespace)) as http:
-        yield http
 
 
 async def test_a_repeated_request_joins_the_open_ticket(client, bus_probe: BusProbe) -> None:

@@ -3,16 +3,14 @@ the ticket one step and publishes ticket.escalated.v1 once per window; a redeliv
 fourth contact does not raise it again, and with the setting off nothing is raised."""
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from intake_apps import intake_app
 from macro_helpers import stored
 from triage_helpers import create, ticket
 
-from intake.bootstrap import create_app
-from intake.settings import IntakeSettings
 from support import BusProbe, Namespace, serve_in_process
 
 pytestmark = pytest.mark.integration
@@ -21,16 +19,6 @@ CALM = ["Any news?", "Checking in on this one.", "Is there an update?", "Hello o
 REASON = "repeated contact: 3 messages in 24 h"
 # The outbox publishes within its poll; an escalation nobody should make has had time by then.
 SETTLE_SECONDS = 1.5
-
-
-def intake_app(namespace: Namespace, **overrides: object) -> FastAPI:
-    return create_app(namespace.settings(IntakeSettings, "intake", **overrides))
-
-
-@pytest.fixture
-async def client(namespace: Namespace) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve_in_process(intake_app(namespace)) as http:
-        yield http
 
 
 async def _opened(client: httpx.AsyncClient) -> dict:
