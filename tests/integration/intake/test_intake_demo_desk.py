@@ -37,9 +37,10 @@ async def test_desk_demo_data_is_added_once_and_an_operators_changes_are_kept(
     ):
         first = await load_desk(url)
         assert set(first.values()) == {"created"}
-        assert len(first) == len(demo_data.CHECKLISTS) + len(demo_data.PROCEDURES) + len(
-            demo_data.MACROS
-        )
+        loaded = (demo_data.CHECKLISTS, demo_data.PROCEDURES, demo_data.MACROS, demo_data.ARTICLES)
+        assert len(first) == sum(map(len, loaded))
+        articles = (await http.get("/kb/articles")).json()["data"]
+        assert sorted(a["id"] for a in articles) == sorted(demo_data.ARTICLES)
         technical = (await http.get("/handoff-checklists/technical")).json()
         assert [item["key"] for item in technical["items"]] == [
             item["key"] for item in demo_data.CHECKLISTS["technical"]["items"]
