@@ -55,6 +55,15 @@ async def resolved(client: httpx.AsyncClient, category: str, texts: list[str]) -
         assert answer.status_code == 200, answer.text
 
 
+async def trained(app: FastAPI, client: httpx.AsyncClient, threshold: float) -> None:
+    """A classifier trained on the account and technical examples, at `threshold`."""
+    await resolved(client, "account", ACCOUNT)
+    await resolved(client, "technical", TECHNICAL)
+    await client.post("/triage/classifier/train")
+    await app.state.trainings.finished()
+    await client.put("/triage/classifier", json={"threshold": threshold})
+
+
 async def test_training_is_refused_with_a_reason_until_there_are_two_categories(client):
     nothing = await client.post("/triage/classifier/train")
     await resolved(client, "account", ACCOUNT)
@@ -109,11 +118,7 @@ async def test_a_trained_classifier_is_stored_shown_and_proposes_categories(app,
 
 
 async def test_an_unsure_proposal_tags_the_ticket_for_a_person(app, client):
-    await resolved(client, "account", ACCOUNT)
-    await resolved(client, "technical", TECHNICAL)
-    await client.post("/triage/classifier/train")
-    await app.state.trainings.finished()
-    await client.put("/triage/classifier", json={"threshold": 1.0})
+    await trained(app, client, threshold=1.0)
 
     made = await create(client, ticket("Question", "I forgot my password"))
 
@@ -131,11 +136,7 @@ async def test_a_threshold_needs_a_classifier_and_lies_between_0_and_1(client):
 
 
 async def test_a_crm_push_without_a_category_takes_the_classifiers(app, client):
-    await resolved(client, "account", ACCOUNT)
-    await resolved(client, "technical", TECHNICAL)
-    await client.post("/triage/classifier/train")
-    await app.state.trainings.finished()
-    await client.put("/triage/classifier", json={"threshold": 0.4})
+    await trained(app, client, threshold=0.4)
     push = {
         "event_id": "crm-evt-1",
         "system": "SalesCRM",
