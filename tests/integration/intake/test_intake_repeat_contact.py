@@ -16,7 +16,7 @@ from support import BusProbe, Namespace, serve_in_process
 pytestmark = pytest.mark.integration
 
 CALM = ["Any news?", "Checking in on this one.", "Is there an update?", "Hello once more."]
-REASON = "repeated contact: 3 messages in 24 h"
+REASON = "repeated contact: 3 unanswered messages in 24 h"
 # The outbox publishes within its poll; an escalation nobody should make has had time by then.
 SETTLE_SECONDS = 1.5
 
@@ -126,7 +126,8 @@ async def test_only_contacts_within_the_window_count_and_a_new_window_may_raise_
         assert [t["priority"] for t in later] == ["high", "high", "urgent"]
         escalated = await bus_probe.wait_for("ticket.escalated.v1", subject=made["id"], count=2)
         assert [e.data["priority"] for e in escalated] == ["high", "urgent"]
-        assert all(e.data["reason"].startswith("repeated contact: 3 messages") for e in escalated)
+        reasons = [e.data["reason"] for e in escalated]
+        assert all(r.startswith("repeated contact: 3 unanswered messages") for r in reasons)
 
 
 REFUND = {

@@ -1,5 +1,6 @@
 """Repeated contact: a customer who writes about an open ticket again and again within a short
-window is counted, and the ticket is raised one step once per window."""
+window, with no public reply in between, is counted, and the ticket is raised one step once
+per window."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,22 +23,37 @@ class RepeatContactPolicy:
     window: timedelta = timedelta(hours=24)
 
     def describe(self, contacts: int) -> str:
-        hours = self.window.total_seconds() / 3600
-        return f"{REASON_PREFIX}{contacts} messages in {hours:g} h"
+        return f"{REASON_PREFIX}{contacts} unanswered messages in {spoken(self.window)}"
+
+
+def spoken(window: timedelta) -> str:
+    """A window as a person says it: `24 h`, `1.5 h`, `30 min`."""
+    minutes = window.total_seconds() / 60
+    if minutes < 60:
+        return f"{round(minutes, 1):g} min"
+    return f"{round(minutes / 60, 2):g} h"
 
 
 DEFAULT_POLICY = RepeatContactPolicy()
 
 
 def contacts_since(ticket: Ticket, since: datetime) -> int:
-    """The customer's contacts on the ticket at or after `since`: the request that opened it,
-    and each customer message (copies from a merged ticket are not new contacts)."""
-    opened = 1 if ticket.created_at >= since else 0
+    """The customer's unanswered contacts on the ticket at or after `since`: the request that
+    opened it and each customer message since the last public reply (an answer to an agent's
+    question is one contact, not a chase; copies from a merged ticket are not contacts)."""
+    answered = max(
+        (message.at for message in ticket.messages if message.is_public_reply), default=None
+    )
+    if answered is not None and answered >= since:
+        since, opened = answered, 0
+    else:
+        opened = 1 if ticket.created_at >= since else 0
     return opened + sum(
         1
         for message in ticket.messages
         if message.author_kind is AuthorKind.customer
         and message.at >= since
+        and not (answered is not None and message.at <= answered)
         and not (message.source_ref or "").startswith(_COPIED)
     )
 
