@@ -54,15 +54,20 @@ async def customer_view(
     limit: int,
 ) -> CustomerView:
     """The record and one page of its timeline, newest first, of the tickets `scope` sees
-    (a page may hold fewer than `limit` when some are another department's)."""
-    profile = await customers.profiles.get(customer_id)
+    (a page may hold fewer than `limit` when some are another department's).
+
+    The record and the customer's own timeline are read together; only the timelines of
+    records merged into this one wait for the record, which names them.
+    """
+    profile, own = await asyncio.gather(
+        customers.profiles.get(customer_id), customers.timelines.ticket_ids(customer_id)
+    )
     if profile is None:
         raise CustomerNotFound(customer_id)
     if profile.merged_into is not None:
         return CustomerView(profile, [], None)
-    filed = await asyncio.gather(
-        *(customers.timelines.ticket_ids(one) for one in (profile.id, *profile.merges))
-    )
+    merged = await asyncio.gather(*(customers.timelines.ticket_ids(m) for m in profile.merges))
+    filed = [own, *merged]
     page = timeline_page([entry for entries in filed for entry in entries], cursor, limit)
     found = await asyncio.gather(*(tickets.get(entry_ticket_id(e)) for e in page.entries))
     visible = [t for t in found if t is not None and scope.allows(t.departments, t.created_by)]
