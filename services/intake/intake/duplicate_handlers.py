@@ -86,6 +86,8 @@ class DuplicateCheck:
             return None
         now = now_ms()
         candidates = await self.store.candidates(customer_id, now - self.policy.window)
+        if keyed is not None:  # a concurrent request with the same key opened it: a replay
+            candidates = [c for c in candidates if c.ticket_id != keyed[0]]
         match = find_duplicate(
             command.subject, command.body, candidates, now=now, policy=self.policy
         )

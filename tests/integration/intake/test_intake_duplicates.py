@@ -7,6 +7,9 @@ from email.message import EmailMessage
 import pytest
 from intake_apps import intake_app
 
+from intake import handlers
+from intake.schemas import TicketCreate
+from intake.triage_step import triager_of
 from support import BusProbe, Namespace, serve_in_process
 
 pytestmark = pytest.mark.integration
@@ -82,6 +85,67 @@ async def test_a_retry_with_its_key_gets_the_same_answer(client) -> None:
     assert thread.json()["count"] == 1
     misuse = await client.post("/tickets", json=ticket("ed@example.com", LOGIN), headers=headers)
     assert misuse.status_code == 409
+
+
+async def test_concurrent_sends_of_one_keyed_request_open_one_ticket_and_join_nothing(
+    client,
+) -> None:
+    headers = {"Idempotency-Key": "double-click-1"}
+    body = ticket("flo@example.com", REFUND)
+    answers = await asyncio.gather(
+        *(client.post("/tickets", json=body, headers=headers) for _ in range(6))
+    )
+    assert sorted(a.status_code for a in answers) == [200] * 5 + [201]
+    assert {a.json()["id"] for a in answers} == {answers[0].json()["id"]}
+    assert all(a.json().get("duplicate") is None for a in answers)
+    thread = await client.get(f"/tickets/{answers[0].json()['id']}/messages")
+    assert thread.json()["count"] == 0
+
+
+class ReadsBeforeTheInsert:
+    """Tickets whose first read misses, as a concurrent request with the same key reads just
+    before the first request's insert lands."""
+
+    def __init__(self, tickets) -> None:
+        self.tickets, self.missed = tickets, False
+
+    async def get(self, ticket_id: str):
+        if not self.missed:
+            self.missed = True
+            return None
+        return await self.tickets.get(ticket_id)
+
+    def __getattr__(self, name: str):
+        return getattr(self.tickets, name)
+
+
+async def test_a_keyed_request_racing_its_own_first_send_is_a_replay_not_a_duplicate(
+    namespace: Namespace,
+) -> None:
+    app = intake_app(namespace)
+    state = app.state
+    command = TicketCreate.model_validate(ticket("gus@example.com", REFUND)).to_command(
+        "race-1", created_by="user:test"
+    )
+
+    async def send(tickets):
+        return await handlers.create_ticket(
+            command,
+            tickets,
+            state.categories,
+            identities=state.customer_identities,
+            triager=triager_of(state),
+            duplicates=state.duplicates,
+        )
+
+    async with serve_in_process(app) as client:
+        first = await send(state.tickets)
+        second = await send(ReadsBeforeTheInsert(state.tickets))
+
+        assert (second.ticket.id, second.replayed) == (first.ticket.id, True)
+        assert second.duplicate is None
+        thread = await client.get(f"/tickets/{first.ticket.id}/messages")
+        assert thread.json()["count"] == 0
 
 
 async def test_an_email_joins_the_web_ticket_of_the_same_customer(client) -> None:
