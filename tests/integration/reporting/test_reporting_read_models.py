@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 from reporting_envelopes import desk_story
 
@@ -214,3 +215,43 @@ async def test_a_desk_fact_taken_twice_is_reported_and_ignored(db: AsyncDatabase
     assert row is not None
     assert (row.status.value, len(row.thread), len(row.transitions)) == ("open", 2, 2)
     assert row.time_in_status == {"pending": 700.0}
+
+
+class Commands(monitoring.CommandListener):
+    """The names of the commands sent to one database."""
+
+    def __init__(self, database: str) -> None:
+        self.database, self.sent = database, []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.database_name == self.database:
+            self.sent.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_a_producers_first_word_on_an_existing_row_is_one_write(namespace: Namespace):
+    name = namespace.database("reporting")
+    commands = Commands(name)
+    client = AsyncMongoClient(
+        namespace.servers.mongo_url, tz_aware=True, event_listeners=[commands]
+    )
+    try:
+        tickets = MongoTicketRows(client[name])
+        created, queued, assigned, _ = changes_for("T-1")
+        assert await tickets.apply(created)
+        commands.sent.clear()
+
+        assert await tickets.apply(queued)  # routing's first word: the row exists
+        assert await tickets.apply(assigned)
+
+        assert commands.sent == ["update", "update"]
+        row = await tickets.get("T-1")
+        assert row is not None and (row.status.value, row.events_applied) == ("open", 3)
+    finally:
+        await client.drop_database(name)
+        await client.close()

@@ -51,7 +51,9 @@ class MongoTicketRows:
         news = _operators(change, news=True)
         for _ in range(UPSERT_ATTEMPTS):
             if change.sequence is not None:
-                above = {"_id": change.ticket_id, mark: {"$lt": change.sequence}}
+                # Below the mark or no mark yet (`$not` matches a missing field): the first
+                # event of a producer on an existing row needs no read either.
+                above = {"_id": change.ticket_id, mark: {"$not": {"$gte": change.sequence}}}
                 if (await self.collection.update_one(above, news)).matched_count:
                     return True
             # Only `_id` lookups here: on FerretDB an upsert whose filter misses an existing
