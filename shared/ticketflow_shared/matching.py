@@ -58,6 +58,10 @@ def _operator(value: Any, op: str, arg: Any) -> bool:
         return found if op == "$in" else not found
     if op == "$exists":
         return (value is not MISSING) == bool(arg)
+    if op == "$not":
+        if not (isinstance(arg, dict) and arg and all(str(k).startswith("$") for k in arg)):
+            raise Unsupported("$not needs an operator expression")
+        return not all(_operator(value, inner, inner_arg) for inner, inner_arg in arg.items())
     if op in COMPARISONS:
         candidates = value if isinstance(value, list) else [value]
         return any(_compare(op, item, arg) for item in candidates)

@@ -46,6 +46,11 @@ AT_WITH_MICROSECONDS = datetime(2026, 1, 1, 0, 0, 0, 123456, tzinfo=UTC)
         ({"at": {"$gte": AT_WITH_MICROSECONDS}}, True),
         ({"at": AT_WITH_MICROSECONDS}, True),
         ({"at": AT_WITH_MICROSECONDS.replace(tzinfo=None)}, True),
+        ({"version": {"$not": {"$gte": 3}}}, False),
+        ({"version": {"$not": {"$gte": 4}}}, True),
+        ({"missing": {"$not": {"$gte": 1}}}, True),  # a missing field is "not at or above"
+        ({"applied_events": {"$not": {"$in": ["e2"]}}}, False),
+        ({"version": {"$not": {"$gt": 1, "$lt": 3}}}, True),
     ],
 )
 def test_matches_like_mongodb(query: dict, expected: bool) -> None:
@@ -61,6 +66,8 @@ def test_matches_like_mongodb(query: dict, expected: bool) -> None:
         {"skills": {"billing": 7}},
         {"status": {"$in": "queued"}},
         {"version": {"$gte": None}},
+        {"version": {"$not": 3}},
+        {"status": {"$not": {}}},
     ],
 )
 def test_anything_else_is_left_to_the_server(query: dict) -> None:
