@@ -5,7 +5,6 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from intake import handlers, merge_handlers
 from intake.api import Categories, Tickets
 from intake.conversation import reads_internal_notes
-from intake.domain.links import copy_ref
 from intake.merge_handlers import TicketLinks
 from intake.merge_schemas import (
     LinksRead,
@@ -37,15 +36,13 @@ async def merge(
     merged = await merge_handlers.merge_ticket(
         tickets, _links(request), ticket_id, body.into, caller
     )
-    prefix = copy_ref(merged.source.id)
-    copied = sum(1 for m in merged.target.messages if (m.source_ref or "").startswith(prefix))
     return MergeRead(
         ticket_id=merged.source.id,
         into=merged.target.id,
         status=merged.source.status.value,
         merged_by=merged.link.actor,
         merged_at=merged.link.at,
-        messages_copied=copied,
+        messages_copied=merged.messages_copied,
     )
 
 

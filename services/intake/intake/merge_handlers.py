@@ -47,6 +47,12 @@ class Merged:
     target: Ticket
     link: MergeLink
 
+    @property
+    def messages_copied(self) -> int:
+        """The source's messages (its opening request included) now in the target's thread."""
+        prefix = copy_ref(self.source.id)
+        return sum(1 for m in self.target.messages if (m.source_ref or "").startswith(prefix))
+
 
 async def merge_ticket(
     tickets: TicketRepository,
