@@ -22,7 +22,10 @@ TICKET = {
 async def test_a_create_stuck_behind_the_store_gets_503_and_a_safe_retry(
     namespace: Namespace,
 ) -> None:
-    app = create_app(namespace.settings(IntakeSettings, "intake"))
+    product_deadline = IntakeSettings.model_fields["http_deadline_seconds"].default
+    app = create_app(
+        namespace.settings(IntakeSettings, "intake", http_deadline_seconds=product_deadline)
+    )
     headers = {"Idempotency-Key": "stuck-1"}
     async with serve_in_process(app) as client:
         db = app.state.runtime.db
