@@ -13,14 +13,18 @@ collection belongs in the outbox relay's sweep, for a crash after the claim: the
 in the claim, and the timer, still stored, is forgotten by the next firing, which finds the
 claim taken.
 
-Timers coming due together fire in batches of up to `batch_size`: one read of their
-documents, one `insert_many` (unordered) of their claims, whose duplicate-key errors name
-the timers another process won, and one `delete_many` of the versions that fired or were
-stale (a timer re-scheduled meanwhile stays); `check`, `claimed` and `flush` run per timer.
-The first armed timer to come due runs the batches, and those coming due meanwhile join the
-next one, so a timer is not kept waiting for a fixed interval.
+Timers coming due together fire in batches of up to `batch_size`, with only `_id` lookups
+(FerretDB 1.x answers nothing else from an index): a read of each timer by its `_id`, one
+`insert_many` (unordered) of their claims, whose duplicate-key errors name the timers another
+process won, one `flush` publishing all the claims' outboxes and emptying them, and one
+`bulk_write` deleting the claimed timers by `_id` (a claimed key never fires again, so no
+version of it is worth keeping); a stale timer is deleted only at the version read, so one
+re-scheduled meanwhile stays. `check` and `claimed` run per timer. Every bulk call carries at
+most `BULK_LIMIT` operations. The first armed timer to come due runs the batches, and those
+coming due meanwhile join the next one, so a timer is not kept waiting for a fixed interval.
 """
 
+import asyncio
 import itertools
 import logging
 from collections.abc import Awaitable, Callable
@@ -28,14 +32,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, DeleteOne, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
 from ticketflow_shared.events import Envelope
-from ticketflow_shared.outbox import OutboxFlush, outbox_fields
+from ticketflow_shared.outbox import InsertedFlush, outbox_fields
 from ticketflow_shared.scheduling import Scheduler
+from ticketflow_shared.store import BULK_LIMIT, batches
 
 log = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
@@ -73,13 +78,13 @@ class DueTimers:
         firings: AsyncCollection,
         scheduler: Scheduler,
         check: Check,
-        flush: OutboxFlush,
+        flush: InsertedFlush,
         *,
         claimed: Claimed | None = None,
         clock: Clock = SYSTEM_CLOCK,
         poll_seconds: float = 1.0,
         horizon_seconds: float = 5.0,
-        batch_size: int = 500,
+        batch_size: int = BULK_LIMIT,
     ) -> None:
         self.name = name
         self.timers, self.firings = timers, firings
@@ -167,22 +172,19 @@ class DueTimers:
     async def fire_many(self, due_times: dict[str, datetime]) -> set[str]:
         """Fire the timers still stored with these due times; the keys this process fired.
 
-        One read of the timers, one insert of all their firings (each insert under the
-        timer's key either wins or finds the claim taken, also on FerretDB), one delete of
-        the versions that fired or were stale; `check`, `claimed` and `flush` per timer.
+        The timers are read by `_id` one by one (FerretDB scans the whole collection for an
+        `_id` `$in`), their firings inserted together (each insert under the timer's key
+        either wins or finds the claim taken, also on FerretDB), the claims' outboxes
+        published together and emptied in one write, and the fired timers deleted in one;
+        `check` and `claimed` run per timer.
         """
         wanted = {key: stored_time(due) for key, due in due_times.items()}
         if not wanted:
             return set()
-        timers = []
-        async for doc in self.timers.find({"_id": {"$in": list(wanted)}}):
-            if doc["due"] == wanted[doc["_id"]]:
-                timers.append(Timer(doc["_id"], doc["due"], doc.get("data") or {}))
-        self.stats.round_trips += 1
         owed: list[tuple[Timer, list[Envelope], list[dict[str, str]]]] = []
         claims: list[dict[str, Any]] = []
-        done: list[Timer] = []
-        for timer in timers:
+        stale: list[Timer] = []
+        for timer in await self._read(wanted):
             try:
                 envelopes = await self.check(timer)
             except Exception:
@@ -191,54 +193,79 @@ class DueTimers:
                 continue
             if not envelopes:
                 self.stats.stale += 1
-                done.append(timer)
+                stale.append(timer)
                 continue
             fields, entries = outbox_fields(envelopes, self.clock.now())
             claims.append({"_id": timer.key, "due": timer.due, **fields})
             owed.append((timer, envelopes, entries))
         taken = await self._claim(claims)
         fired: set[str] = set()
+        spent: list[str] = []  # claimed, by this process or another: no version fires again
+        outboxes: dict[str, list[dict[str, str]]] = {}
         for timer, envelopes, entries in owed:
             if timer.key in taken:
                 self.stats.lost += 1
-                done.append(timer)
+                spent.append(timer.key)
                 continue
             self.stats.claimed += 1
             fired.add(timer.key)
             try:
                 if self.claimed is not None:
                     await self.claimed(timer, envelopes)
-                await self.flush(self.firings, timer.key, entries)
             except Exception:
                 # Claimed: the outbox sweep publishes the firing; the timer stays stored, and
                 # its next firing finds the claim taken and forgets it.
                 log.warning("%s: after claiming %s", self.name, timer.key, exc_info=True)
                 continue
-            done.append(timer)
-        await self._forget(done)
+            outboxes[timer.key] = entries
+        if outboxes:
+            try:
+                await self.flush(self.firings, outboxes)
+            except Exception:
+                # As after a failed `claimed`: the sweep publishes, a later firing forgets.
+                log.warning("%s: flushing %d firings", self.name, len(outboxes), exc_info=True)
+            else:
+                spent.extend(outboxes)
+        await self._forget(spent)
+        await self._forget_stale(stale)
         return fired
+
+    async def _read(self, wanted: dict[str, datetime]) -> list[Timer]:
+        """The timers still stored with the wanted due times, each read by its `_id` alone."""
+        docs = await asyncio.gather(*(self.timers.find_one({"_id": key}) for key in wanted))
+        self.stats.round_trips += len(wanted)
+        return [
+            Timer(doc["_id"], doc["due"], doc.get("data") or {})
+            for doc in docs
+            if doc is not None and doc["due"] == wanted[doc["_id"]]
+        ]
 
     async def _claim(self, claims: list[dict[str, Any]]) -> set[str]:
         """Insert the firings; the keys whose firing another process claimed first."""
-        if not claims:
-            return set()
-        self.stats.round_trips += 1
-        try:
-            await self.firings.insert_many(claims, ordered=False)
-        except BulkWriteError as error:
-            errors = error.details.get("writeErrors", [])
-            if any(e.get("code") != DUPLICATE_KEY for e in errors):
-                raise
-            return {claims[e["index"]]["_id"] for e in errors}
-        return set()
+        taken: set[str] = set()
+        for chunk in batches(claims):
+            self.stats.round_trips += 1
+            try:
+                await self.firings.insert_many(chunk, ordered=False)
+            except BulkWriteError as error:
+                errors = error.details.get("writeErrors", [])
+                if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                    raise
+                taken.update(chunk[e["index"]]["_id"] for e in errors)
+        return taken
 
-    async def _forget(self, timers: list[Timer]) -> None:
-        # Only the version that fired: a timer re-scheduled meanwhile stays.
-        if not timers:
-            return
-        versions = [{"_id": timer.key, "due": timer.due} for timer in timers]
-        await self.timers.delete_many({"$or": versions})
-        self.stats.round_trips += 1
+    async def _forget(self, keys: list[str]) -> None:
+        """Delete claimed timers by `_id` alone: their claim stays, so any version of the key,
+        even one re-scheduled meanwhile, would only find it taken."""
+        for chunk in batches(keys):
+            await self.timers.bulk_write([DeleteOne({"_id": key}) for key in chunk], ordered=False)
+            self.stats.round_trips += 1
+
+    async def _forget_stale(self, timers: list[Timer]) -> None:
+        # Only the version that was stale: one re-scheduled meanwhile (by `check`, say) stays.
+        for timer in timers:
+            await self.timers.delete_one({"_id": timer.key, "due": timer.due})
+            self.stats.round_trips += 1
 
     @staticmethod
     def _job(key: str) -> str:
