@@ -2,16 +2,16 @@
 
 A timer is one document (`_id` its key, `due` its time, `data` for the caller). The process
 that schedules one arms it on its `Scheduler`; every process polls the store every
-`poll_seconds` for timers due within `horizon_seconds` and arms those, so a timer survives a
-restart and any live process fires it. On firing, `check` re-reads what the timer is about
-and returns the events it owes now (None: nothing, the timer is stale). The firing is
-claimed by inserting a document under the timer's key into the firings collection, with the
-events in its outbox: FerretDB makes no conditional update atomic across processes (so a
-lease set by `update_many` could be taken by two processes at once), but an insert under a
-unique `_id` is, so of two processes racing exactly one inserts and publishes. The firings
-collection belongs in the outbox relay's sweep, for a crash after the claim: the events are
-in the claim, and the timer, still stored, is forgotten by the next firing, which finds the
-claim taken.
+`poll_seconds` (or less often while a poll is slow: `poll`) for timers due within
+`horizon_seconds` and arms those, so a timer survives a restart and any live process fires
+it. On firing, `check` re-reads what the timer is about and returns the events it owes now
+(None: nothing, the timer is stale). The firing is claimed by inserting a document under the
+timer's key into the firings collection, with the events in its outbox: FerretDB makes no
+conditional update atomic across processes (so a lease set by `update_many` could be taken
+by two processes at once), but an insert under a unique `_id` is, so of two processes racing
+exactly one inserts and publishes. The firings collection belongs in the outbox relay's
+sweep, for a crash after the claim: the events are in the claim, and the timer, still
+stored, is forgotten by the next firing, which finds the claim taken.
 
 Timers coming due together fire in batches of up to `batch_size`, with only `_id` lookups
 (FerretDB 1.x answers nothing else from an index): a read of each timer by its `_id`, one
@@ -29,7 +29,7 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DeleteOne, IndexModel
@@ -44,6 +44,7 @@ from ticketflow_shared.store import BULK_LIMIT, batches
 
 log = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
+POLL_PACE = 4  # a poll is followed by none for this many times as long as it took
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,8 @@ class DueTimers:
         self.poll_seconds, self.horizon = poll_seconds, timedelta(seconds=horizon_seconds)
         self.batch_size = batch_size
         self.stats = TimerStats()
+        self._pause = timedelta(0)  # before the next poll, for the last one's cost
+        self._next_poll = datetime.min.replace(tzinfo=UTC)
         self._ready: dict[str, datetime] = {}  # due, waiting for the batch under way
         self._firing: set[str] = set()  # in the batch under way
         self._draining = False
@@ -107,7 +110,7 @@ class DueTimers:
         doc = {"due": due, "data": data or {}}
         await self.timers.replace_one({"_id": key}, doc, upsert=True)
         self.stats.round_trips += 1
-        self._arm(Timer(key, due, doc["data"]))
+        self._arm(key, due, self.clock.now() + self._reach())
 
     async def cancel(self, key: str) -> None:
         await self.timers.delete_one({"_id": key})
@@ -115,24 +118,37 @@ class DueTimers:
         self.scheduler.cancel(self._job(key))
 
     async def poll(self) -> int:
-        """Arm every stored timer due within the horizon; how many were newly armed."""
+        """Arm every stored timer due before the next poll's horizon; how many were newly armed.
+
+        On FerretDB the read scans the whole collection whatever its filter, so it reads only
+        keys and due times, and a poll is followed by none for `POLL_PACE` times as long as it
+        took (the scans then take a fifth of the store's time at most, the rest is the
+        firings'); it arms that much further ahead, so no timer comes due unarmed meanwhile.
+        """
         started = self.clock.now()
-        until = started + self.horizon
+        if started < self._next_poll:
+            return 0
+        until = started + self._reach()
         found = 0
-        async for doc in self.timers.find({"due": {"$lte": until}}):
-            found += self._arm(Timer(doc["_id"], doc["due"], doc.get("data") or {}))
+        async for doc in self.timers.find({"due": {"$lte": until}}, {"due": 1}):
+            found += self._arm(doc["_id"], doc["due"], until)
+        finished = self.clock.now()
+        self._pause = (finished - started) * POLL_PACE
+        self._next_poll = finished + self._pause
         self.stats.polls += 1
         self.stats.round_trips += 1
-        self.stats.poll_seconds += (self.clock.now() - started).total_seconds()
+        self.stats.poll_seconds += (finished - started).total_seconds()
         return found
 
-    def _arm(self, timer: Timer) -> bool:
-        job = self._job(timer.key)
-        if job in self.scheduler or timer.key in self._ready or timer.key in self._firing:
+    def _reach(self) -> timedelta:
+        """How far ahead to arm: the horizon, and the pause before the next poll."""
+        return self.horizon + self._pause
+
+    def _arm(self, key: str, due: datetime, until: datetime) -> bool:
+        job = self._job(key)
+        if job in self.scheduler or key in self._ready or key in self._firing or due > until:
             return False
-        if timer.due > self.clock.now() + self.horizon:
-            return False
-        self.scheduler.at(job, timer.due, lambda: self._due(timer.key, timer.due))
+        self.scheduler.at(job, due, lambda: self._due(key, due))
         self.stats.armed += 1
         return True
 

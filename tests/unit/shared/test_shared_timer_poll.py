@@ -1,0 +1,69 @@
+"""The due timers' poll on a fake clock: a slow read spaces the polls out and arms further ahead."""
+
+from datetime import timedelta
+
+from ticketflow_shared.scheduling import Scheduler
+from ticketflow_shared.testing import START, FakeClock
+from ticketflow_shared.timers import DueTimers
+
+
+class SlowScan:
+    """A timers collection whose every read takes `seconds` on the clock, as a FerretDB scan."""
+
+    def __init__(self, clock: FakeClock, seconds: float, dues: dict[str, float]) -> None:
+        self.clock, self.seconds = clock, seconds
+        self.docs = {key: START + timedelta(seconds=due) for key, due in dues.items()}
+        self.reads: list[tuple[dict, dict | None]] = []
+
+    def find(self, query: dict, projection: dict | None = None):
+        self.reads.append((query, projection))
+        self.clock.advance(self.seconds)
+        return self._matching(query["due"]["$lte"])
+
+    async def _matching(self, until):
+        for key, due in self.docs.items():
+            if due <= until:
+                yield {"_id": key, "due": due}
+
+
+def timers_on(clock: FakeClock, scan: SlowScan) -> DueTimers:
+    async def never(*_):
+        raise AssertionError("nothing fires here")
+
+    return DueTimers(
+        "test",
+        scan,
+        scan,
+        Scheduler(clock),
+        never,
+        never,
+        clock=clock,
+        poll_seconds=1.0,
+        horizon_seconds=5.0,
+    )
+
+
+async def test_a_slow_poll_is_followed_by_none_for_four_times_as_long() -> None:
+    clock = FakeClock(START)
+    scan = SlowScan(clock, seconds=2.0, dues={"a": 3, "b": 10, "c": 20, "d": 40})
+    timers = timers_on(clock, scan)
+
+    assert await timers.poll() == 1  # at 0 s: "a", within the horizon
+    clock.advance(1)
+    assert await timers.poll() == 0  # at 3 s: paused until 2 + 8 s
+    assert len(scan.reads) == 1
+    clock.advance(7)
+    # At 10 s: armed as far as the horizon and the pause ahead (10 + 5 + 8), so "c" is armed
+    # before a poll that might come only after it is due.
+    assert await timers.poll() == 2
+    assert len(scan.reads) == 2
+    assert "timer:c" in timers.scheduler and "timer:d" not in timers.scheduler
+
+
+async def test_the_poll_reads_only_keys_and_due_times() -> None:
+    clock = FakeClock(START)
+    scan = SlowScan(clock, seconds=0.0, dues={"a": 1})
+    await timers_on(clock, scan).poll()
+    [(query, projection)] = scan.reads
+    assert projection == {"due": 1}
+    assert query == {"due": {"$lte": START + timedelta(seconds=5)}}
