@@ -110,6 +110,7 @@ class DueTimers:
         doc = {"due": due, "data": data or {}}
         await self.timers.replace_one({"_id": key}, doc, upsert=True)
         self.stats.round_trips += 1
+        self.scheduler.cancel(self._job(key))  # armed at its old time it would only be stale
         self._arm(key, due, self.clock.now() + self._reach())
 
     async def cancel(self, key: str) -> None:

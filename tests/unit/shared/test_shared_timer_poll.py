@@ -1,4 +1,5 @@
-"""The due timers' poll on a fake clock: a slow read spaces the polls out and arms further ahead."""
+"""The due timers' arming on a fake clock: a slow poll spaces the polls out and arms further
+ahead; a timer scheduled again is armed at its new time."""
 
 from datetime import timedelta
 
@@ -14,6 +15,9 @@ class SlowScan:
         self.clock, self.seconds = clock, seconds
         self.docs = {key: START + timedelta(seconds=due) for key, due in dues.items()}
         self.reads: list[tuple[dict, dict | None]] = []
+
+    async def replace_one(self, query: dict, doc: dict, upsert: bool = False) -> None:
+        self.docs[query["_id"]] = doc["due"]
 
     def find(self, query: dict, projection: dict | None = None):
         self.reads.append((query, projection))
@@ -67,3 +71,24 @@ async def test_the_poll_reads_only_keys_and_due_times() -> None:
     [(query, projection)] = scan.reads
     assert projection == {"due": 1}
     assert query == {"due": {"$lte": START + timedelta(seconds=5)}}
+
+
+async def test_a_timer_scheduled_earlier_is_armed_at_its_new_time() -> None:
+    clock = FakeClock(START)
+    scan = SlowScan(clock, seconds=0.0, dues={})
+    timers = timers_on(clock, scan)
+    fired: list[str] = []
+
+    async def fire_many(due_times):
+        fired.extend(f"{key}@{(due - START).total_seconds():.0f}" for key, due in due_times.items())
+        return set(due_times)
+
+    timers.fire_many = fire_many
+    timers.scheduler.start()
+    try:
+        await timers.schedule("a", START + timedelta(seconds=4))
+        await timers.schedule("a", START + timedelta(seconds=2))  # a priority raised, say
+        await clock.run_for(2)
+        assert fired == ["a@2"]
+    finally:
+        await timers.scheduler.stop()
