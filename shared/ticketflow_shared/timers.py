@@ -28,7 +28,7 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -71,6 +71,17 @@ class TimerStats:
     round_trips: int = 0
 
 
+@dataclass
+class _Firing:
+    """A batch claimed, with what is left to do: publish, then forget."""
+
+    keys: set[str]
+    fired: set[str] = field(default_factory=set)
+    outboxes: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    spent: list[str] = field(default_factory=list)  # claimed, here or elsewhere: none refires
+    stale: list[Timer] = field(default_factory=list)
+
+
 class DueTimers:
     def __init__(
         self,
@@ -97,7 +108,7 @@ class DueTimers:
         self._pause = timedelta(0)  # before the next poll, for the last one's cost
         self._next_poll = datetime.min.replace(tzinfo=UTC)
         self._ready: dict[str, datetime] = {}  # due, waiting for the batch under way
-        self._firing: set[str] = set()  # in the batch under way
+        self._firing: set[str] = set()  # in the batches under way
         self._draining = False
 
     def start(self) -> None:
@@ -157,30 +168,51 @@ class DueTimers:
         """An armed timer's time came: fire it with whatever else is due, in batches.
 
         The first timer due runs the batches; timers coming due meanwhile join the next one
-        and return at once, so a burst of timers costs a few round trips per batch.
+        and return at once, so a burst of timers costs a few round trips per batch. Each
+        batch is claimed while the one before it publishes and is forgotten, so its claims
+        need not wait for the other's writes.
         """
         self._ready[key] = due
         if self._draining:
             return
         self._draining = True
         try:
-            while self._ready:
+            settling: _Firing | None = None
+            while self._ready or settling is not None:
                 batch = dict(itertools.islice(self._ready.items(), self.batch_size))
                 for fired in batch:
                     del self._ready[fired]
-                self._firing.update(batch)
-                try:
-                    await self.fire_many(batch)
-                except Exception:
-                    # Still stored: the next poll arms these again.
-                    log.warning("%s: firing %d timers failed", self.name, len(batch), exc_info=True)
-                finally:
-                    self._firing.difference_update(batch)
+                steps = [self._claim_batch(batch)]
+                if settling is not None:
+                    steps.append(self._settle_batch(settling))
+                settling = (await asyncio.gather(*steps))[0]
         except BaseException:
-            self._ready.clear()  # stopped: still stored, armed again by a poll after a start
+            # Stopped: still stored, armed again by a poll after a start.
+            self._ready.clear()
+            self._firing.clear()
             raise
         finally:
             self._draining = False
+
+    async def _claim_batch(self, batch: dict[str, datetime]) -> _Firing | None:
+        if not batch:
+            return None
+        self._firing.update(batch)
+        try:
+            return await self._claim_due(batch)
+        except Exception:
+            # Still stored: the next poll arms these again.
+            log.warning("%s: firing %d timers failed", self.name, len(batch), exc_info=True)
+            self._firing.difference_update(batch)
+            return None
+
+    async def _settle_batch(self, firing: _Firing) -> None:
+        try:
+            await self._settle(firing)
+        except Exception:
+            log.warning("%s: settling %d timers failed", self.name, len(firing.keys), exc_info=True)
+        finally:
+            self._firing.difference_update(firing.keys)
 
     async def fire(self, key: str, due: datetime) -> bool:
         """Fire a timer if it is still stored with this due time; True if this process did."""
@@ -195,12 +227,16 @@ class DueTimers:
         published together and emptied in one write, and the fired timers deleted in one;
         `check` and `claimed` run per timer.
         """
+        firing = await self._claim_due(due_times)
+        await self._settle(firing)
+        return firing.fired
+
+    async def _claim_due(self, due_times: dict[str, datetime]) -> _Firing:
+        """Read, check and claim the timers; what is left to publish and forget."""
         wanted = {key: stored_time(due) for key, due in due_times.items()}
-        if not wanted:
-            return set()
+        firing = _Firing(keys=set(wanted))
         owed: list[tuple[Timer, list[Envelope], list[dict[str, str]]]] = []
         claims: list[dict[str, Any]] = []
-        stale: list[Timer] = []
         for timer in await self._read(wanted):
             try:
                 envelopes = await self.check(timer)
@@ -210,22 +246,19 @@ class DueTimers:
                 continue
             if not envelopes:
                 self.stats.stale += 1
-                stale.append(timer)
+                firing.stale.append(timer)
                 continue
             fields, entries = outbox_fields(envelopes, self.clock.now())
             claims.append({"_id": timer.key, "due": timer.due, **fields})
             owed.append((timer, envelopes, entries))
         taken = await self._claim(claims)
-        fired: set[str] = set()
-        spent: list[str] = []  # claimed, by this process or another: no version fires again
-        outboxes: dict[str, list[dict[str, str]]] = {}
         for timer, envelopes, entries in owed:
             if timer.key in taken:
                 self.stats.lost += 1
-                spent.append(timer.key)
+                firing.spent.append(timer.key)
                 continue
             self.stats.claimed += 1
-            fired.add(timer.key)
+            firing.fired.add(timer.key)
             try:
                 if self.claimed is not None:
                     await self.claimed(timer, envelopes)
@@ -234,18 +267,23 @@ class DueTimers:
                 # its next firing finds the claim taken and forgets it.
                 log.warning("%s: after claiming %s", self.name, timer.key, exc_info=True)
                 continue
-            outboxes[timer.key] = entries
-        if outboxes:
+            firing.outboxes[timer.key] = entries
+        return firing
+
+    async def _settle(self, firing: _Firing) -> None:
+        """Publish the claimed firings, then forget the timers that are done."""
+        if firing.outboxes:
             try:
-                await self.flush(self.firings, outboxes)
+                await self.flush(self.firings, firing.outboxes)
             except Exception:
                 # As after a failed `claimed`: the sweep publishes, a later firing forgets.
-                log.warning("%s: flushing %d firings", self.name, len(outboxes), exc_info=True)
+                log.warning(
+                    "%s: flushing %d firings", self.name, len(firing.outboxes), exc_info=True
+                )
             else:
-                spent.extend(outboxes)
-        await self._forget(spent)
-        await self._forget_stale(stale)
-        return fired
+                firing.spent.extend(firing.outboxes)
+        await self._forget(firing.spent)
+        await self._forget_stale(firing.stale)
 
     async def _read(self, wanted: dict[str, datetime]) -> list[Timer]:
         """The timers still stored with the wanted due times, each read by its `_id` alone."""
