@@ -135,7 +135,8 @@ class DueTimers:
         On FerretDB the read scans the whole collection whatever its filter, so it reads only
         keys and due times, and a poll is followed by none for `POLL_PACE` times as long as it
         took (the scans then take a fifth of the store's time at most, the rest is the
-        firings'); it arms that much further ahead, so no timer comes due unarmed meanwhile.
+        firings'). It arms as far ahead as the horizon and the last pause, and the next poll
+        comes before that is used up, so no timer comes due unarmed meanwhile.
         """
         started = self.clock.now()
         if started < self._next_poll:
@@ -146,7 +147,8 @@ class DueTimers:
             found += self._arm(doc["_id"], doc["due"], until)
         finished = self.clock.now()
         self._pause = (finished - started) * POLL_PACE
-        self._next_poll = finished + self._pause
+        # Never later than what this poll armed allows, less a horizon for the next one's read.
+        self._next_poll = min(finished + self._pause, until - self.horizon)
         self.stats.polls += 1
         self.stats.round_trips += 1
         self.stats.poll_seconds += (finished - started).total_seconds()

@@ -60,15 +60,17 @@ async def test_a_slow_poll_is_followed_by_none_for_four_times_as_long() -> None:
     scan = SlowScan(clock, seconds=2.0, dues={"a": 3, "b": 10, "c": 20, "d": 40})
     timers = timers_on(clock, scan)
 
-    assert await timers.poll() == 1  # at 0 s: "a", within the horizon
+    # At 0 s: "a", within the horizon. That poll took 2 s, but it armed only 5 s ahead, so
+    # the next one may not wait the 8 s its cost asks for.
+    assert await timers.poll() == 1
     clock.advance(1)
-    assert await timers.poll() == 0  # at 3 s: paused until 2 + 8 s
-    assert len(scan.reads) == 1
-    clock.advance(7)
-    # At 10 s: armed as far as the horizon and the pause ahead (10 + 5 + 8), so "c" is armed
-    # before a poll that might come only after it is due.
-    assert await timers.poll() == 2
+    assert await timers.poll() == 1  # at 3 s, armed 3 + 5 + 8 s ahead: "b"
+    clock.advance(1)
+    assert await timers.poll() == 0  # at 6 s: paused until 5 + 8 s, or 16 - 5 s
     assert len(scan.reads) == 2
+    clock.advance(5)
+    assert await timers.poll() == 1  # at 11 s: "c", before a poll that comes after it is due
+    assert len(scan.reads) == 3
     assert "timer:c" in timers.scheduler and "timer:d" not in timers.scheduler
 
 
