@@ -10,18 +10,20 @@ timer's key into the firings collection, with the events in its outbox: FerretDB
 conditional update atomic across processes (so a lease set by `update_many` could be taken
 by two processes at once), but an insert under a unique `_id` is, so of two processes racing
 exactly one inserts and publishes. The firings collection belongs in the outbox relay's
-sweep, for a crash after the claim: the events are in the claim, and the timer, still
+sweep, for a crash after the claim: the events are in the claim, and the timer, if still
 stored, is forgotten by the next firing, which finds the claim taken.
 
 Timers coming due together fire in batches of up to `batch_size`, with only `_id` lookups
 (FerretDB 1.x answers nothing else from an index): a read of each timer by its `_id`, one
 `insert_many` (unordered) of their claims, whose duplicate-key errors name the timers another
-process won, one `flush` publishing all the claims' outboxes and emptying them, and one
-`bulk_write` deleting the claimed timers by `_id` (a claimed key never fires again, so no
-version of it is worth keeping); a stale timer is deleted only at the version read, so one
-re-scheduled meanwhile stays. `check` and `claimed` run per timer. Every bulk call carries at
-most `BULK_LIMIT` operations. The first armed timer to come due runs the batches, and those
-coming due meanwhile join the next one, so a timer is not kept waiting for a fixed interval.
+process won, one `bulk_write` deleting the claimed timers by `_id` at once (a claimed key
+never fires again, so no version of it is worth keeping, and the claims hold the events),
+and one `flush` publishing all the claims' outboxes and emptying them; a stale timer is
+deleted only at the version read, so one re-scheduled meanwhile stays. `check` and `claimed`
+run per timer. Every bulk call carries at most `BULK_LIMIT` operations. The first armed timer
+to come due runs the batches, and those coming due meanwhile join the next one, so a timer
+is not kept waiting for a fixed interval; a batch is read and claimed while the one before it
+publishes.
 """
 
 import asyncio
@@ -73,13 +75,11 @@ class TimerStats:
 
 @dataclass
 class _Firing:
-    """A batch claimed, with what is left to do: publish, then forget."""
+    """A batch claimed and forgotten, with what is left to publish."""
 
     keys: set[str]
     fired: set[str] = field(default_factory=set)
     outboxes: dict[str, list[dict[str, str]]] = field(default_factory=dict)
-    spent: list[str] = field(default_factory=list)  # claimed, here or elsewhere: none refires
-    stale: list[Timer] = field(default_factory=list)
 
 
 class DueTimers:
@@ -171,8 +171,8 @@ class DueTimers:
 
         The first timer due runs the batches; timers coming due meanwhile join the next one
         and return at once, so a burst of timers costs a few round trips per batch. Each
-        batch is claimed while the one before it publishes and is forgotten, so its claims
-        need not wait for the other's writes.
+        batch is read and claimed while the one before it publishes, so neither waits for
+        the other's round trips.
         """
         self._ready[key] = due
         if self._draining:
@@ -212,7 +212,9 @@ class DueTimers:
         try:
             await self._settle(firing)
         except Exception:
-            log.warning("%s: settling %d timers failed", self.name, len(firing.keys), exc_info=True)
+            log.warning(
+                "%s: publishing %d firings failed", self.name, len(firing.keys), exc_info=True
+            )
         finally:
             self._firing.difference_update(firing.keys)
 
@@ -225,8 +227,8 @@ class DueTimers:
 
         The timers are read by `_id` one by one (FerretDB scans the whole collection for an
         `_id` `$in`), their firings inserted together (each insert under the timer's key
-        either wins or finds the claim taken, also on FerretDB), the claims' outboxes
-        published together and emptied in one write, and the fired timers deleted in one;
+        either wins or finds the claim taken, also on FerretDB), the claimed timers deleted
+        together, and the claims' outboxes published together and emptied in one write;
         `check` and `claimed` run per timer.
         """
         firing = await self._claim_due(due_times)
@@ -234,11 +236,16 @@ class DueTimers:
         return firing.fired
 
     async def _claim_due(self, due_times: dict[str, datetime]) -> _Firing:
-        """Read, check and claim the timers; what is left to publish and forget."""
+        """Read, check and claim the timers, and forget those done; what is left to publish.
+
+        A claimed timer is deleted at once: its events are in its claim, which the outbox
+        sweep publishes should this process stop before it does.
+        """
         wanted = {key: stored_time(due) for key, due in due_times.items()}
         firing = _Firing(keys=set(wanted))
         owed: list[tuple[Timer, list[Envelope], list[dict[str, str]]]] = []
         claims: list[dict[str, Any]] = []
+        stale: list[Timer] = []
         for timer in await self._read(wanted):
             try:
                 envelopes = await self.check(timer)
@@ -248,16 +255,17 @@ class DueTimers:
                 continue
             if not envelopes:
                 self.stats.stale += 1
-                firing.stale.append(timer)
+                stale.append(timer)
                 continue
             fields, entries = outbox_fields(envelopes, self.clock.now())
             claims.append({"_id": timer.key, "due": timer.due, **fields})
             owed.append((timer, envelopes, entries))
         taken = await self._claim(claims)
+        await self._forget([claim["_id"] for claim in claims])
+        await self._forget_stale(stale)
         for timer, envelopes, entries in owed:
             if timer.key in taken:
                 self.stats.lost += 1
-                firing.spent.append(timer.key)
                 continue
             self.stats.claimed += 1
             firing.fired.add(timer.key)
@@ -265,27 +273,16 @@ class DueTimers:
                 if self.claimed is not None:
                     await self.claimed(timer, envelopes)
             except Exception:
-                # Claimed: the outbox sweep publishes the firing; the timer stays stored, and
-                # its next firing finds the claim taken and forgets it.
+                # Claimed: the outbox sweep publishes the firing.
                 log.warning("%s: after claiming %s", self.name, timer.key, exc_info=True)
                 continue
             firing.outboxes[timer.key] = entries
         return firing
 
     async def _settle(self, firing: _Firing) -> None:
-        """Publish the claimed firings, then forget the timers that are done."""
+        """Publish the claimed firings (a failure is the outbox sweep's to make good)."""
         if firing.outboxes:
-            try:
-                await self.flush(self.firings, firing.outboxes)
-            except Exception:
-                # As after a failed `claimed`: the sweep publishes, a later firing forgets.
-                log.warning(
-                    "%s: flushing %d firings", self.name, len(firing.outboxes), exc_info=True
-                )
-            else:
-                firing.spent.extend(firing.outboxes)
-        await self._forget(firing.spent)
-        await self._forget_stale(firing.stale)
+            await self.flush(self.firings, firing.outboxes)
 
     async def _read(self, wanted: dict[str, datetime]) -> list[Timer]:
         """The timers still stored with the wanted due times, each read by its `_id` alone."""
