@@ -56,6 +56,7 @@ class Arrivals:
 
     def __init__(self) -> None:
         self.lateness: list[float] = []
+        self.worst: dict[int, float] = {}  # by 10 s of due time: the latest arrival
         self.tickets: Counter[str] = Counter()
 
     async def start(self, bus: Bus, queue_name: str) -> None:
@@ -68,7 +69,10 @@ class Arrivals:
 
     async def _received(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
         data = json.loads(message.body)["data"]
-        self.lateness.append(time.time() - datetime.fromisoformat(data["due_at"]).timestamp())
+        due = datetime.fromisoformat(data["due_at"]).timestamp()
+        late = time.time() - due
+        self.lateness.append(late)
+        self.worst[int(due // 10)] = max(self.worst.get(int(due // 10), 0.0), late)
         self.tickets[data["ticket_id"]] += 1
 
     async def close(self, bus: Bus) -> None:
@@ -142,6 +146,8 @@ def _report(count, earliest, latest, scheduled_in, arrivals, timers, cpu, full_p
             f"p99 {lateness[int(0.99 * (received - 1))] * 1000:.0f} ms, "
             f"max {lateness[-1] * 1000:.0f} ms"
         )
+        worst = " ".join(f"{arrivals.worst[w]:.1f}" for w in sorted(arrivals.worst))
+        print(f"worst lateness per 10 s of due time, in s: {worst}")
     print(f"CPU per timer (this process, while firing): {cpu * 1000 / count:.2f} ms")
     polls = max(timers.stats.polls, 1)
     print(
