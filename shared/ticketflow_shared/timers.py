@@ -46,7 +46,7 @@ from ticketflow_shared.store import BULK_LIMIT, batches
 
 log = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
-POLL_PACE = 4  # a poll is followed by none for this many times as long as it took
+POLL_PACE = 9  # a poll is followed by none for this many times as long as it took
 
 
 @dataclass(frozen=True)
@@ -134,9 +134,9 @@ class DueTimers:
 
         On FerretDB the read scans the whole collection whatever its filter, so it reads only
         keys and due times, and a poll is followed by none for `POLL_PACE` times as long as it
-        took (the scans then take a fifth of the store's time at most, the rest is the
-        firings'). It arms as far ahead as the horizon and the last pause, and the next poll
-        comes before that is used up, so no timer comes due unarmed meanwhile.
+        took (scans then take a tenth of the time at most, and the firings the rest). It arms
+        as far ahead as the horizon and the last pause, and the next poll comes before that is
+        used up, so no timer comes due unarmed meanwhile.
         """
         started = self.clock.now()
         if started < self._next_poll:
