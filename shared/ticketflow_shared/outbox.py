@@ -8,30 +8,36 @@ repeats an event, which consumers absorb by event id. The sweep is rare because 
 it scans whole collections; a publish that failed is retried by `_id` every poll. Both are
 jobs on the process's scheduler (`schedule`).
 `$pullAll` of the exact stored entries is used because FerretDB does not support `$pull`
-with a condition.
+with a condition. Documents inserted with their outbox and written to by nothing else (a
+timer's claim) are flushed in batches: published concurrently, then emptied by `_id` alone.
 """
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from opentelemetry import trace
-from pymongo import IndexModel
+from pymongo import IndexModel, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from ticketflow_shared.bus import Bus
 from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
 from ticketflow_shared.events import Envelope, Payload
 from ticketflow_shared.scheduling import Scheduler
+from ticketflow_shared.store import batches
 
 log = logging.getLogger(__name__)
 OUTBOX = "outbox"
 OUTBOX_SINCE = "outbox_since"
+EMPTIED = {"$set": {OUTBOX: []}, "$unset": {OUTBOX_SINCE: ""}}
 
 
 OutboxFlush = Callable[[AsyncCollection, Any, list[dict]], Awaitable[None]]
 """Publish the outbox entries just written to one document: `(collection, doc id, entries)`."""
+InsertedFlush = Callable[[AsyncCollection, Mapping[Any, list[dict]]], Awaitable[None]]
+"""Publish the outboxes of documents just inserted with them: `(collection, {doc id: entries})`."""
 
 
 def recorded_events(events: Iterable[Payload], *, source: str, subject: str) -> list[Envelope]:
@@ -117,6 +123,51 @@ class OutboxRelay:
         if (collection.name, doc_id) in self._failed:
             doc = await collection.find_one({"_id": doc_id}, {OUTBOX: 1})
             entries = (doc or {}).get(OUTBOX) or []
+        published = await self._publish(collection, doc_id, entries)
+        await self._remove(
+            collection, doc_id, published, all_published=len(published) == len(entries)
+        )
+
+    async def flush_inserted(
+        self, collection: AsyncCollection, outboxes: Mapping[Any, list[dict]]
+    ) -> None:
+        """Publish the outboxes of documents just inserted with them, then empty them together.
+
+        Only for documents nothing else writes to once inserted (a timer's claim): each is
+        emptied by `_id` alone, without checking what it holds, in one write per `BULK_LIMIT`
+        documents. The documents publish concurrently, each one's entries in order and all
+        with confirms, so a batch waits for about one confirm rather than one per event. A
+        document whose publish failed is left to `retry_failed`, as after `flush`.
+        """
+        complete = await asyncio.gather(
+            *(
+                self._publish_inserted(collection, doc_id, entries)
+                for doc_id, entries in outboxes.items()
+            )
+        )
+        emptied = [doc_id for doc_id, done in zip(outboxes, complete, strict=True) if done]
+        for chunk in batches(emptied):
+            await collection.bulk_write(
+                [UpdateOne({"_id": d}, EMPTIED) for d in chunk], ordered=False
+            )
+
+    async def _publish_inserted(
+        self, collection: AsyncCollection, doc_id: Any, entries: list[dict]
+    ) -> bool:
+        """Publish one inserted document's outbox; True if it is all out and may be emptied."""
+        if (collection.name, doc_id) in self._failed:
+            await self.flush(collection, doc_id, entries)
+            return False
+        published = await self._publish(collection, doc_id, entries)
+        if len(published) == len(entries):
+            return True
+        await self._remove(collection, doc_id, published, all_published=False)
+        return False
+
+    async def _publish(
+        self, collection: AsyncCollection, doc_id: Any, entries: list[dict]
+    ) -> list[dict]:
+        """Publish entries in order, each confirmed; those published, all unless one failed."""
         published: list[dict] = []
         try:
             for entry in entries:
@@ -127,18 +178,15 @@ class OutboxRelay:
             self._failed[(collection.name, doc_id)] = collection
         else:
             self._failed.pop((collection.name, doc_id), None)
-        await self._remove(
-            collection, doc_id, published, all_published=len(published) == len(entries)
-        )
+        return published
 
     async def _remove(
         self, collection: AsyncCollection, doc_id: Any, published: list[dict], all_published: bool
     ) -> None:
         """Take published entries out of the outbox; clear `outbox_since` once it is empty."""
-        emptied = {"$set": {OUTBOX: []}, "$unset": {OUTBOX_SINCE: ""}}
         if all_published:
             # Usually the outbox holds exactly what was just published: one write empties it.
-            result = await collection.update_one({"_id": doc_id, OUTBOX: published}, emptied)
+            result = await collection.update_one({"_id": doc_id, OUTBOX: published}, EMPTIED)
             if result.matched_count:
                 return
         if published:

@@ -2,43 +2,51 @@
 
 A timer is one document (`_id` its key, `due` its time, `data` for the caller). The process
 that schedules one arms it on its `Scheduler`; every process polls the store every
-`poll_seconds` for timers due within `horizon_seconds` and arms those, so a timer survives a
-restart and any live process fires it. On firing, `check` re-reads what the timer is about
-and returns the events it owes now (None: nothing, the timer is stale). The firing is
-claimed by inserting a document under the timer's key into the firings collection, with the
-events in its outbox: FerretDB makes no conditional update atomic across processes (so a
-lease set by `update_many` could be taken by two processes at once), but an insert under a
-unique `_id` is, so of two processes racing exactly one inserts and publishes. The firings
-collection belongs in the outbox relay's sweep, for a crash after the claim: the events are
-in the claim, and the timer, still stored, is forgotten by the next firing, which finds the
-claim taken.
+`poll_seconds` (or less often while a poll is slow: `poll`) for timers due within
+`horizon_seconds` and arms those, so a timer survives a restart and any live process fires
+it. On firing, `check` re-reads what the timer is about and returns the events it owes now
+(None: nothing, the timer is stale). The firing is claimed by inserting a document under the
+timer's key into the firings collection, with the events in its outbox: FerretDB makes no
+conditional update atomic across processes (so a lease set by `update_many` could be taken
+by two processes at once), but an insert under a unique `_id` is, so of two processes racing
+exactly one inserts and publishes. The firings collection belongs in the outbox relay's
+sweep, for a crash after the claim: the events are in the claim, and the timer, if still
+stored, is forgotten by the next firing, which finds the claim taken.
 
-Timers coming due together fire in batches of up to `batch_size`: one read of their
-documents, one `insert_many` (unordered) of their claims, whose duplicate-key errors name
-the timers another process won, and one `delete_many` of the versions that fired or were
-stale (a timer re-scheduled meanwhile stays); `check`, `claimed` and `flush` run per timer.
-The first armed timer to come due runs the batches, and those coming due meanwhile join the
-next one, so a timer is not kept waiting for a fixed interval.
+Timers coming due together fire in batches of up to `batch_size`, with only `_id` lookups
+(FerretDB 1.x answers nothing else from an index): a read of each timer by its `_id`, one
+`insert_many` (unordered) of their claims, whose duplicate-key errors name the timers another
+process won, one `bulk_write` deleting the claimed timers by `_id` at once (a claimed key
+never fires again, so no version of it is worth keeping, and the claims hold the events),
+and one `flush` publishing all the claims' outboxes and emptying them; a stale timer is
+deleted only at the version read, so one re-scheduled meanwhile stays. `check` and `claimed`
+run per timer. Every bulk call carries at most `BULK_LIMIT` operations. The first armed timer
+to come due runs the batches, and those coming due meanwhile join the next one, so a timer
+is not kept waiting for a fixed interval; a batch is read and claimed while the one before it
+publishes.
 """
 
+import asyncio
 import itertools
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, DeleteOne, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
 from ticketflow_shared.events import Envelope
-from ticketflow_shared.outbox import OutboxFlush, outbox_fields
+from ticketflow_shared.outbox import InsertedFlush, outbox_fields
 from ticketflow_shared.scheduling import Scheduler
+from ticketflow_shared.store import BULK_LIMIT, batches
 
 log = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
+POLL_PACE = 9  # a poll is followed by none for this many times as long as it took
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,15 @@ class TimerStats:
     round_trips: int = 0
 
 
+@dataclass
+class _Firing:
+    """A batch claimed and forgotten, with what is left to publish."""
+
+    keys: set[str]
+    fired: set[str] = field(default_factory=set)
+    outboxes: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+
+
 class DueTimers:
     def __init__(
         self,
@@ -73,13 +90,13 @@ class DueTimers:
         firings: AsyncCollection,
         scheduler: Scheduler,
         check: Check,
-        flush: OutboxFlush,
+        flush: InsertedFlush,
         *,
         claimed: Claimed | None = None,
         clock: Clock = SYSTEM_CLOCK,
         poll_seconds: float = 1.0,
         horizon_seconds: float = 5.0,
-        batch_size: int = 500,
+        batch_size: int = BULK_LIMIT,
     ) -> None:
         self.name = name
         self.timers, self.firings = timers, firings
@@ -88,8 +105,10 @@ class DueTimers:
         self.poll_seconds, self.horizon = poll_seconds, timedelta(seconds=horizon_seconds)
         self.batch_size = batch_size
         self.stats = TimerStats()
+        self._pause = timedelta(0)  # before the next poll, for the last one's cost
+        self._next_poll = datetime.min.replace(tzinfo=UTC)
         self._ready: dict[str, datetime] = {}  # due, waiting for the batch under way
-        self._firing: set[str] = set()  # in the batch under way
+        self._firing: set[str] = set()  # in the batches under way
         self._draining = False
 
     def start(self) -> None:
@@ -102,7 +121,8 @@ class DueTimers:
         doc = {"due": due, "data": data or {}}
         await self.timers.replace_one({"_id": key}, doc, upsert=True)
         self.stats.round_trips += 1
-        self._arm(Timer(key, due, doc["data"]))
+        self.scheduler.cancel(self._job(key))  # armed at its old time it would only be stale
+        self._arm(key, due, self.clock.now() + self._reach())
 
     async def cancel(self, key: str) -> None:
         await self.timers.delete_one({"_id": key})
@@ -110,24 +130,39 @@ class DueTimers:
         self.scheduler.cancel(self._job(key))
 
     async def poll(self) -> int:
-        """Arm every stored timer due within the horizon; how many were newly armed."""
+        """Arm every stored timer due before the next poll's horizon; how many were newly armed.
+
+        On FerretDB the read scans the whole collection whatever its filter, so it reads only
+        keys and due times, and a poll is followed by none for `POLL_PACE` times as long as it
+        took (scans then take a tenth of the time at most, and the firings the rest). It arms
+        as far ahead as the horizon and the last pause, and the next poll comes before that is
+        used up, so no timer comes due unarmed meanwhile.
+        """
         started = self.clock.now()
-        until = started + self.horizon
+        if started < self._next_poll:
+            return 0
+        until = started + self._reach()
         found = 0
-        async for doc in self.timers.find({"due": {"$lte": until}}):
-            found += self._arm(Timer(doc["_id"], doc["due"], doc.get("data") or {}))
+        async for doc in self.timers.find({"due": {"$lte": until}}, {"due": 1}):
+            found += self._arm(doc["_id"], doc["due"], until)
+        finished = self.clock.now()
+        self._pause = (finished - started) * POLL_PACE
+        # Never later than what this poll armed allows, less a horizon for the next one's read.
+        self._next_poll = min(finished + self._pause, until - self.horizon)
         self.stats.polls += 1
         self.stats.round_trips += 1
-        self.stats.poll_seconds += (self.clock.now() - started).total_seconds()
+        self.stats.poll_seconds += (finished - started).total_seconds()
         return found
 
-    def _arm(self, timer: Timer) -> bool:
-        job = self._job(timer.key)
-        if job in self.scheduler or timer.key in self._ready or timer.key in self._firing:
+    def _reach(self) -> timedelta:
+        """How far ahead to arm: the horizon, and the pause before the next poll."""
+        return self.horizon + self._pause
+
+    def _arm(self, key: str, due: datetime, until: datetime) -> bool:
+        job = self._job(key)
+        if job in self.scheduler or key in self._ready or key in self._firing or due > until:
             return False
-        if timer.due > self.clock.now() + self.horizon:
-            return False
-        self.scheduler.at(job, timer.due, lambda: self._due(timer.key, timer.due))
+        self.scheduler.at(job, due, lambda: self._due(key, due))
         self.stats.armed += 1
         return True
 
@@ -135,30 +170,53 @@ class DueTimers:
         """An armed timer's time came: fire it with whatever else is due, in batches.
 
         The first timer due runs the batches; timers coming due meanwhile join the next one
-        and return at once, so a burst of timers costs a few round trips per batch.
+        and return at once, so a burst of timers costs a few round trips per batch. Each
+        batch is read and claimed while the one before it publishes, so neither waits for
+        the other's round trips.
         """
         self._ready[key] = due
         if self._draining:
             return
         self._draining = True
         try:
-            while self._ready:
+            settling: _Firing | None = None
+            while self._ready or settling is not None:
                 batch = dict(itertools.islice(self._ready.items(), self.batch_size))
                 for fired in batch:
                     del self._ready[fired]
-                self._firing.update(batch)
-                try:
-                    await self.fire_many(batch)
-                except Exception:
-                    # Still stored: the next poll arms these again.
-                    log.warning("%s: firing %d timers failed", self.name, len(batch), exc_info=True)
-                finally:
-                    self._firing.difference_update(batch)
+                steps = [self._claim_batch(batch)]
+                if settling is not None:
+                    steps.append(self._settle_batch(settling))
+                settling = (await asyncio.gather(*steps))[0]
         except BaseException:
-            self._ready.clear()  # stopped: still stored, armed again by a poll after a start
+            # Stopped: still stored, armed again by a poll after a start.
+            self._ready.clear()
+            self._firing.clear()
             raise
         finally:
             self._draining = False
+
+    async def _claim_batch(self, batch: dict[str, datetime]) -> _Firing | None:
+        if not batch:
+            return None
+        self._firing.update(batch)
+        try:
+            return await self._claim_due(batch)
+        except Exception:
+            # Still stored: the next poll arms these again.
+            log.warning("%s: firing %d timers failed", self.name, len(batch), exc_info=True)
+            self._firing.difference_update(batch)
+            return None
+
+    async def _settle_batch(self, firing: _Firing) -> None:
+        try:
+            await self._settle(firing)
+        except Exception:
+            log.warning(
+                "%s: publishing %d firings failed", self.name, len(firing.keys), exc_info=True
+            )
+        finally:
+            self._firing.difference_update(firing.keys)
 
     async def fire(self, key: str, due: datetime) -> bool:
         """Fire a timer if it is still stored with this due time; True if this process did."""
@@ -167,22 +225,28 @@ class DueTimers:
     async def fire_many(self, due_times: dict[str, datetime]) -> set[str]:
         """Fire the timers still stored with these due times; the keys this process fired.
 
-        One read of the timers, one insert of all their firings (each insert under the
-        timer's key either wins or finds the claim taken, also on FerretDB), one delete of
-        the versions that fired or were stale; `check`, `claimed` and `flush` per timer.
+        The timers are read by `_id` one by one (FerretDB scans the whole collection for an
+        `_id` `$in`), their firings inserted together (each insert under the timer's key
+        either wins or finds the claim taken, also on FerretDB), the claimed timers deleted
+        together, and the claims' outboxes published together and emptied in one write;
+        `check` and `claimed` run per timer.
+        """
+        firing = await self._claim_due(due_times)
+        await self._settle(firing)
+        return firing.fired
+
+    async def _claim_due(self, due_times: dict[str, datetime]) -> _Firing:
+        """Read, check and claim the timers, and forget those done; what is left to publish.
+
+        A claimed timer is deleted at once: its events are in its claim, which the outbox
+        sweep publishes should this process stop before it does.
         """
         wanted = {key: stored_time(due) for key, due in due_times.items()}
-        if not wanted:
-            return set()
-        timers = []
-        async for doc in self.timers.find({"_id": {"$in": list(wanted)}}):
-            if doc["due"] == wanted[doc["_id"]]:
-                timers.append(Timer(doc["_id"], doc["due"], doc.get("data") or {}))
-        self.stats.round_trips += 1
+        firing = _Firing(keys=set(wanted))
         owed: list[tuple[Timer, list[Envelope], list[dict[str, str]]]] = []
         claims: list[dict[str, Any]] = []
-        done: list[Timer] = []
-        for timer in timers:
+        stale: list[Timer] = []
+        for timer in await self._read(wanted):
             try:
                 envelopes = await self.check(timer)
             except Exception:
@@ -191,54 +255,71 @@ class DueTimers:
                 continue
             if not envelopes:
                 self.stats.stale += 1
-                done.append(timer)
+                stale.append(timer)
                 continue
             fields, entries = outbox_fields(envelopes, self.clock.now())
             claims.append({"_id": timer.key, "due": timer.due, **fields})
             owed.append((timer, envelopes, entries))
         taken = await self._claim(claims)
-        fired: set[str] = set()
+        await self._forget([claim["_id"] for claim in claims])
+        await self._forget_stale(stale)
         for timer, envelopes, entries in owed:
             if timer.key in taken:
                 self.stats.lost += 1
-                done.append(timer)
                 continue
             self.stats.claimed += 1
-            fired.add(timer.key)
+            firing.fired.add(timer.key)
             try:
                 if self.claimed is not None:
                     await self.claimed(timer, envelopes)
-                await self.flush(self.firings, timer.key, entries)
             except Exception:
-                # Claimed: the outbox sweep publishes the firing; the timer stays stored, and
-                # its next firing finds the claim taken and forgets it.
+                # Claimed: the outbox sweep publishes the firing.
                 log.warning("%s: after claiming %s", self.name, timer.key, exc_info=True)
                 continue
-            done.append(timer)
-        await self._forget(done)
-        return fired
+            firing.outboxes[timer.key] = entries
+        return firing
+
+    async def _settle(self, firing: _Firing) -> None:
+        """Publish the claimed firings (a failure is the outbox sweep's to make good)."""
+        if firing.outboxes:
+            await self.flush(self.firings, firing.outboxes)
+
+    async def _read(self, wanted: dict[str, datetime]) -> list[Timer]:
+        """The timers still stored with the wanted due times, each read by its `_id` alone."""
+        docs = await asyncio.gather(*(self.timers.find_one({"_id": key}) for key in wanted))
+        self.stats.round_trips += len(wanted)
+        return [
+            Timer(doc["_id"], doc["due"], doc.get("data") or {})
+            for doc in docs
+            if doc is not None and doc["due"] == wanted[doc["_id"]]
+        ]
 
     async def _claim(self, claims: list[dict[str, Any]]) -> set[str]:
         """Insert the firings; the keys whose firing another process claimed first."""
-        if not claims:
-            return set()
-        self.stats.round_trips += 1
-        try:
-            await self.firings.insert_many(claims, ordered=False)
-        except BulkWriteError as error:
-            errors = error.details.get("writeErrors", [])
-            if any(e.get("code") != DUPLICATE_KEY for e in errors):
-                raise
-            return {claims[e["index"]]["_id"] for e in errors}
-        return set()
+        taken: set[str] = set()
+        for chunk in batches(claims):
+            self.stats.round_trips += 1
+            try:
+                await self.firings.insert_many(chunk, ordered=False)
+            except BulkWriteError as error:
+                errors = error.details.get("writeErrors", [])
+                if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                    raise
+                taken.update(chunk[e["index"]]["_id"] for e in errors)
+        return taken
 
-    async def _forget(self, timers: list[Timer]) -> None:
-        # Only the version that fired: a timer re-scheduled meanwhile stays.
-        if not timers:
-            return
-        versions = [{"_id": timer.key, "due": timer.due} for timer in timers]
-        await self.timers.delete_many({"$or": versions})
-        self.stats.round_trips += 1
+    async def _forget(self, keys: list[str]) -> None:
+        """Delete claimed timers by `_id` alone: their claim stays, so any version of the key,
+        even one re-scheduled meanwhile, would only find it taken."""
+        for chunk in batches(keys):
+            await self.timers.bulk_write([DeleteOne({"_id": key}) for key in chunk], ordered=False)
+            self.stats.round_trips += 1
+
+    async def _forget_stale(self, timers: list[Timer]) -> None:
+        # Only the version that was stale: one re-scheduled meanwhile (by `check`, say) stays.
+        for timer in timers:
+            await self.timers.delete_one({"_id": timer.key, "due": timer.due})
+            self.stats.round_trips += 1
 
     @staticmethod
     def _job(key: str) -> str:

@@ -29,7 +29,7 @@ def build_escalations(
         db[names.ESCALATIONS],
         runtime.scheduler,
         lambda timer: escalation.check(timer, deps),
-        runtime.publish_outbox,
+        runtime.relay.flush_inserted,
         clock=runtime.clock,
         poll_seconds=settings.sla_poll_seconds,
         horizon_seconds=settings.sla_horizon_seconds,

@@ -73,7 +73,7 @@ def build_shift_starts(runtime: Runtime, settings: RoutingSettings, stores: Stor
         collection,
         runtime.scheduler,
         starts.started,
-        runtime.publish_outbox,
+        runtime.relay.flush_inserted,
         clock=runtime.clock,
         poll_seconds=settings.sla_poll_seconds,
         horizon_seconds=settings.sla_horizon_seconds,

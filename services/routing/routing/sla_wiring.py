@@ -18,7 +18,7 @@ def build_sla(runtime: Runtime, settings: RoutingSettings) -> SlaDeps:
         db[names.SLA_FIRINGS],
         runtime.scheduler,
         lambda timer: sla_handlers.check(timer, deps),
-        runtime.publish_outbox,
+        runtime.relay.flush_inserted,
         claimed=lambda timer, _: sla_handlers.claimed(timer, deps),
         clock=runtime.clock,
         poll_seconds=settings.sla_poll_seconds,

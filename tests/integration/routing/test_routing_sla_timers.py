@@ -57,9 +57,10 @@ class RoutingProcess:
             horizon_seconds=3.0,
         )
 
-    async def flush(self, collection, doc_id, entries) -> None:
-        self.published.extend(Envelope.model_validate_json(e["body"]) for e in entries)
-        await collection.update_one({"_id": doc_id}, {"$set": {"outbox": []}})
+    async def flush(self, collection, outboxes) -> None:
+        for doc_id, entries in outboxes.items():
+            self.published.extend(Envelope.model_validate_json(e["body"]) for e in entries)
+            await collection.update_one({"_id": doc_id}, {"$set": {"outbox": []}})
 
     def start(self) -> None:
         self.deps.timers.start()

@@ -76,6 +76,50 @@ async def test_the_sweep_publishes_what_a_crash_left_in_an_outbox(parts, bus_pro
     assert (await docs.find_one({"_id": "T2"}))["outbox"] == []
 
 
+async def test_inserted_outboxes_go_out_together_and_are_emptied_in_one_write(parts, bus_probe):
+    bus, db = parts
+    docs = db["claims"]
+    relay = OutboxRelay(bus, [docs])
+    outboxes = {}
+    for n in range(60):  # more than one bulk write's worth
+        events = [resolved(f"C{n}", "first"), resolved(f"C{n}", "second")]
+        fields, outboxes[f"C{n}"] = outbox_fields(events)
+        await docs.insert_one({"_id": f"C{n}", **fields})
+
+    await relay.flush_inserted(docs, outboxes)
+
+    arrived = await bus_probe.wait_for("ticket.resolved.v1", count=120)
+    for n in (0, 59):
+        assert [e.data["resolution"] for e in arrived if e.subject == f"C{n}"] == [
+            "first",
+            "second",
+        ]
+    assert await docs.count_documents({"outbox_since": {"$exists": True}}) == 0
+    assert await docs.count_documents({"outbox": []}) == 60
+
+
+async def test_an_inserted_outbox_that_failed_to_publish_stays_for_the_retry(parts, namespace):
+    bus, db = parts
+    docs = db["claims"]
+    relay = OutboxRelay(bus, [docs])
+    fields, entries = outbox_fields([resolved("C1", "unroutable")])
+    await docs.insert_one({"_id": "C1", **fields})
+
+    await relay.flush_inserted(docs, {"C1": entries})  # nothing is bound yet
+
+    stored = await docs.find_one({"_id": "C1"})
+    assert [e["id"] for e in stored["outbox"]] == [entries[0]["id"]]
+    assert "outbox_since" in stored
+    probe = BusProbe(namespace)
+    await probe.start()
+    try:
+        await relay.retry_failed()
+        await probe.wait_for("ticket.resolved.v1", "C1")
+        assert (await docs.find_one({"_id": "C1"}))["outbox"] == []
+    finally:
+        await probe.close()
+
+
 async def test_the_relays_sweep_job_runs_on_the_scheduler_by_the_clock(parts, bus_probe):
     bus, db = parts
     docs = db["docs"]

@@ -48,9 +48,10 @@ class Process:
         )
         return [Envelope.wrap(event, source="routing", subject=timer.data["ticket"])]
 
-    async def flush(self, collection, doc_id, entries) -> None:
-        self.published.extend(Envelope.model_validate_json(e["body"]) for e in entries)
-        await collection.update_one({"_id": doc_id}, {"$set": {"outbox": []}})
+    async def flush(self, collection, outboxes) -> None:
+        for doc_id, entries in outboxes.items():
+            self.published.extend(Envelope.model_validate_json(e["body"]) for e in entries)
+            await collection.update_one({"_id": doc_id}, {"$set": {"outbox": []}})
 
     async def start(self) -> None:
         await self.timers.timers.create_indexes(index_models())
@@ -166,31 +167,52 @@ async def wait_for_count(collection, expected: int, seconds: float = 5.0) -> Non
         await asyncio.sleep(0.1)
 
 
-async def test_a_batch_keeps_a_timer_rescheduled_while_it_fires(namespace, published) -> None:
+async def test_a_batch_keeps_a_stale_timer_its_check_rescheduled(namespace, published) -> None:
     process = Process(namespace, published)
     await process.timers.timers.create_indexes(index_models())
+    keys = ("TF-1:x", "TF-2:x", "TF-3:x", "TF-4:x")
     try:
         due = SYSTEM_CLOCK.now() - timedelta(seconds=1)
         later = SYSTEM_CLOCK.now() + timedelta(seconds=60)
-        for key in ("TF-1:x", "TF-2:x", "TF-3:x"):
+        for key in keys:
             await process.timers.schedule(key, due, {"ticket": key[:4]})
         original = process.check
 
         async def check(timer: Timer) -> list[Envelope] | None:
-            if timer.key == "TF-2:x":  # re-scheduled by another handler after the batch read
+            if timer.key == "TF-2:x":  # arms its next time and owes nothing, as shift starts do
                 await process.timers.schedule("TF-2:x", later, {"ticket": "TF-2"})
+                return None
             if timer.key == "TF-3:x":
                 raise RuntimeError("the ticket store did not answer")
+            if timer.key == "TF-4:x":  # re-scheduled by another handler while it fires
+                await process.timers.schedule("TF-4:x", later, {"ticket": "TF-4"})
             return await original(timer)
 
         process.timers.check = check
-        fired = await process.timers.fire_many({key: due for key in ("TF-1:x", "TF-2:x", "TF-3:x")})
-        assert fired == {"TF-1:x", "TF-2:x"}
+        fired = await process.timers.fire_many({key: due for key in keys})
+        assert fired == {"TF-1:x", "TF-4:x"}
         left = {doc["_id"]: doc["due"] async for doc in process.timers.timers.find({})}
-        # TF-1 fired and is gone; TF-2's new time stays; TF-3, whose check failed, stays due.
+        # TF-1 fired and is gone; TF-2's next time stays; TF-3, whose check failed, stays due;
+        # TF-4 fired, and its claim would only make the new version find it taken: gone too.
         assert set(left) == {"TF-2:x", "TF-3:x"}
         assert left["TF-2:x"] > SYSTEM_CLOCK.now()
-        assert sorted(e.subject for e in published) == ["TF-1", "TF-2"]
+        assert sorted(e.subject for e in published) == ["TF-1", "TF-4"]
+    finally:
+        await process.stop()
+
+
+async def test_more_timers_than_one_bulk_call_fire_in_one_batch(namespace, published) -> None:
+    process = Process(namespace, published)
+    try:
+        due = SYSTEM_CLOCK.now() - timedelta(seconds=1)
+        keys = [f"TF-{n}:x" for n in range(120)]
+        for key in keys:
+            await process.timers.schedule(key, due, {"ticket": key.split(":")[0]})
+        fired = await process.timers.fire_many(dict.fromkeys(keys, due))
+        assert fired == set(keys)
+        assert await process.timers.timers.count_documents({}) == 0
+        assert await process.timers.firings.count_documents({}) == 120
+        assert len(published) == 120
     finally:
         await process.stop()
 
@@ -198,8 +220,8 @@ async def test_a_batch_keeps_a_timer_rescheduled_while_it_fires(namespace, publi
 async def test_a_firing_claimed_by_a_process_that_failed_after_the_claim_is_not_repeated(
     namespace, published
 ) -> None:
-    # The claim holds the events in its outbox (published by the outbox sweep); the timer
-    # stays until a later firing finds the claim taken and forgets it.
+    # The claim holds the events in its outbox (published by the outbox sweep); a timer left
+    # stored by a process that stopped before deleting it finds the claim taken next time.
     gone, after = Process(namespace, published), Process(namespace, published)
 
     async def crash(timer: Timer, envelopes: list[Envelope]) -> None:
@@ -212,8 +234,10 @@ async def test_a_firing_claimed_by_a_process_that_failed_after_the_claim_is_not_
         assert await gone.timers.fire_many({"TF-7:x": due}) == {"TF-7:x"}
         assert published == []
         claim = await gone.timers.firings.find_one({"_id": "TF-7:x"})
-        assert claim is not None and len(claim["outbox"]) == 1
-        assert await gone.timers.timers.count_documents({}) == 1
+        assert claim is not None and len(claim["outbox"]) == 1 and "outbox_since" in claim
+        assert await gone.timers.timers.count_documents({}) == 0
+
+        await after.timers.schedule("TF-7:x", due, {"ticket": "TF-7"})  # as if never deleted
         assert await after.timers.fire_many({"TF-7:x": due}) == set()
         assert after.timers.stats.lost == 1
         assert await after.timers.timers.count_documents({}) == 0
