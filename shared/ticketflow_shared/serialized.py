@@ -9,9 +9,16 @@ collection, and a write or read whose filter is `_id` plus conditions fetches th
 by `_id` and checks the conditions here. MongoDB applies each single-document update
 atomically and uses indexes, so there none of this is switched on. Across processes only
 inserts under a unique index are atomic on FerretDB, which is what cross-process claims use.
+The writes of a collection take turns in arrival order, except that a write made
+`ahead_of_queued_writes()` goes before every other one still waiting (one already under way
+finishes first).
 """
 
 import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -36,6 +43,54 @@ WRITE_METHODS = frozenset(
     }
 )
 BY_ID_METHODS = frozenset({"find_one", "update_one", "find_one_and_update", "delete_one"})
+_AHEAD: ContextVar[bool] = ContextVar("ahead_of_queued_writes", default=False)
+
+
+@contextlib.contextmanager
+def ahead_of_queued_writes() -> Iterator[None]:
+    """Writes made inside go before the collection's writes still waiting for their turn."""
+    token = _AHEAD.set(True)
+    try:
+        yield
+    finally:
+        _AHEAD.reset(token)
+
+
+class WriteTurns:
+    """One write at a time: in arrival order, writes made ahead of queued writes first."""
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._ahead: deque[asyncio.Future[None]] = deque()
+        self._queued: deque[asyncio.Future[None]] = deque()
+
+    async def __aenter__(self) -> None:
+        if not self._busy:
+            self._busy = True
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        line = self._ahead if _AHEAD.get() else self._queued
+        line.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._pass_on()  # given the turn just as it was cancelled: hand it on
+            elif waiter in line:
+                line.remove(waiter)
+            raise
+
+    async def __aexit__(self, *_: object) -> None:
+        self._pass_on()
+
+    def _pass_on(self) -> None:
+        for line in (self._ahead, self._queued):
+            while line:
+                waiter = line.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # straight to the next writer: still busy
+                    return
+        self._busy = False
 
 
 def _split_by_id(query: Any) -> tuple[Any, dict[str, Any]] | None:
@@ -119,11 +174,11 @@ class SerializedDatabase:
 
     def __init__(self, database: AsyncDatabase) -> None:
         self._database = database
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, WriteTurns] = {}
         self.serialize = False
 
-    def lock_for(self, collection: str) -> asyncio.Lock:
-        return self._locks.setdefault(collection, asyncio.Lock())
+    def lock_for(self, collection: str) -> WriteTurns:
+        return self._locks.setdefault(collection, WriteTurns())
 
     def __getitem__(self, name: str) -> SerializedCollection:
         return SerializedCollection(self._database[name], self)

@@ -19,6 +19,7 @@ from ticketflow_shared.access.principal import Scope, scope_filter
 from ticketflow_shared.events import Envelope
 from ticketflow_shared.pii import FieldCipher
 from ticketflow_shared.resealing import MIGRATIONS, Update, reseal_once
+from ticketflow_shared.serialized import ahead_of_queued_writes
 
 _ATTEMPT_FIELDS = ("status", "attempts", "abandoned_attempts", "leased_until", "updated_at")
 # Field -> purpose, for every field a delivery document seals.
@@ -102,10 +103,13 @@ class MongoDeliveryRepository:
         pushed, entries = outbox.push_outbox(envelopes)
         fields = self._fields(delivery, *_ATTEMPT_FIELDS, "error", "sent_at", "smtp_response")
         state = {"$set": fields}
-        result = await self.collection.update_one(
-            {"_id": delivery.id, "status": {"$ne": DeliveryStatus.sent.value}},
-            outbox.merge_updates(state, pushed),
-        )
+        # The email is out: until this write lands a crash sends it again, so it does not
+        # queue behind this process's other delivery writes (a backlog's inserts, mostly).
+        with ahead_of_queued_writes():
+            result = await self.collection.update_one(
+                {"_id": delivery.id, "status": {"$ne": DeliveryStatus.sent.value}},
+                outbox.merge_updates(state, pushed),
+            )
         # Not matched: an overlapping attempt marked it sent and recorded the event already.
         return entries if result.matched_count == 1 else []
 
