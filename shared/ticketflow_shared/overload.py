@@ -12,6 +12,7 @@ what happened. Two limits, as an ASGI middleware around every route but health c
 """
 
 import asyncio
+import contextlib
 import logging
 import math
 import re
@@ -66,36 +67,59 @@ class LoadShedding:
         except TimeoutError:
             await _refuse(send, limits, "busy: too many requests under way; try again shortly")
             return
-        answered = False
         try:
             seconds = self._deadline(scope["path"])
-            async with asyncio.timeout_at(started + seconds) as deadline:
-
-                async def watched_send(message: Message) -> None:
-                    nonlocal answered
-                    if not answered:
-                        answered = True
-                        deadline.reschedule(None)  # an answer under way is finished, not cut
-                    await send(message)
-
-                await self.app(scope, receive, watched_send)
-        except TimeoutError:
-            if answered:  # not our deadline (it stops once answering): the app's own
-                raise
-            log.warning(
-                "%s %s cut short after %.2f s",
-                scope["method"],
-                scope["path"],
-                loop.time() - started,
-            )
-            await _refuse(
-                send,
-                limits,
-                "not finished in time; retry with the same Idempotency-Key, which is safe "
-                "(without one, the request may have taken effect)",
-            )
+            if not await _answered_in_time(self.app, scope, receive, send, started + seconds):
+                log.warning(
+                    "%s %s cut short after %.2f s",
+                    scope["method"],
+                    scope["path"],
+                    loop.time() - started,
+                )
+                await _refuse(
+                    send,
+                    limits,
+                    "not finished in time; retry with the same Idempotency-Key, which is safe "
+                    "(without one, the request may have taken effect)",
+                )
         finally:
             self._slots.release()
+
+
+async def _answered_in_time(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, deadline: float
+) -> bool:
+    """Run the request; False if it had not begun its answer by `deadline` (it is then
+    cancelled, and nothing of it reaches the client). An answer begun in time is finished
+    whatever it takes. The choice is made in one step at the deadline, so an answer starting
+    at that very moment is either sent whole or not at all."""
+    answering = asyncio.Event()
+    cut = False
+
+    async def watched_send(message: Message) -> None:
+        if not answering.is_set():
+            if cut:
+                raise asyncio.CancelledError  # the 503 goes out instead
+            answering.set()
+        await send(message)
+
+    request = asyncio.create_task(app(scope, receive, watched_send))
+    begun = asyncio.create_task(answering.wait())
+    try:
+        remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+        await asyncio.wait({request, begun}, timeout=remaining, return_when="FIRST_COMPLETED")
+        if not (answering.is_set() or request.done()):
+            cut = True
+            request.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await request
+            return False
+        await request
+        return True
+    finally:
+        begun.cancel()
+        if not request.done():  # this request itself was cancelled (shutdown, disconnect)
+            request.cancel()
 
 
 async def _refuse(send: Send, limits: OverloadLimits, detail: str) -> None:

@@ -1,6 +1,7 @@
 """Load shedding: every request answered within its deadline, excess refused at once."""
 
 import asyncio
+import contextlib
 import time
 
 import httpx
@@ -62,3 +63,34 @@ async def test_a_slow_path_pattern_gets_its_own_deadline():
         slow_file = await http.get("/files/a", params={"seconds": 0.3})
         other = await http.get("/work", params={"seconds": 0.3})
     assert (slow_file.status_code, other.status_code) == (200, 503)
+
+
+async def answers_after_swallowing_the_cut(scope, receive, send):
+    """A route that catches the cancellation of its deadline and answers all the same, as
+    code catching every exception may."""
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.sleep(5)
+    await JSONResponse({"late": True})(scope, receive, send)
+
+
+async def test_an_answer_begun_after_the_cut_is_never_sent_and_the_client_gets_503():
+    shedding = LoadShedding(answers_after_swallowing_the_cut, OverloadLimits(deadline_seconds=0.1))
+    transport = httpx.ASGITransport(app=shedding)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.get("/work")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+
+
+async def test_an_answer_begun_in_time_is_finished_past_the_deadline():
+    async def slow_body(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await asyncio.sleep(0.3)
+        await send({"type": "http.response.body", "body": b"whole"})
+
+    transport = httpx.ASGITransport(
+        app=LoadShedding(slow_body, OverloadLimits(deadline_seconds=0.1))
+    )
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.get("/work")
+    assert (response.status_code, response.content) == (200, b"whole")
