@@ -1,5 +1,9 @@
 """Candidate evaluation: for one ticket and its needs, the ranked agents, and for every agent
-considered why it was passed over or what put it where it stands."""
+considered why it was passed over or what put it where it stands.
+
+`evaluate` is the plain reference: it keys and sorts every eligible agent.
+`selection.select` decides the same with less work.
+"""
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -51,8 +55,13 @@ class Considered(NamedTuple):
 
 @dataclass(frozen=True)
 class Evaluation:
-    ranked: list[Agent]  # eligible agents, best first
-    considered: list[Considered]  # the ranked ones first, in rank order, then the rest
+    ranked: Sequence[Agent]  # eligible agents, best first
+    considered: Sequence[Considered]  # the ranked ones first, in rank order, then the rest
+
+    @property
+    def passed(self) -> Sequence[Considered]:
+        """The agents passed over, each with its reasons."""
+        return self.considered[len(self.ranked) :]
 
     @property
     def chosen(self) -> Considered | None:
@@ -195,8 +204,8 @@ def evaluate(
     declined: Collection[str] = frozenset(),
     recent: Mapping[str, int] | None = None,
 ) -> Evaluation:
-    """Rank `agents` for a ticket with `needs` (see `screen`): every eligible one keyed and
-    sorted."""
+    """Rank `agents` for a ticket with `needs` (see `screen`), every eligible one keyed and
+    sorted: the reference `select` is checked against, and the benchmark's baseline."""
     eligible, passed = screen(
         agents, needs, language=language, on_shift=on_shift, declined=declined, recent=recent
     )
