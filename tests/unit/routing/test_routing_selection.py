@@ -196,6 +196,24 @@ def test_a_large_pool_is_ranked_as_evaluate_ranks_it_once_read_past_the_head() -
     assert_same(selected, evaluate(pool, needs, recent=recent))
 
 
+def test_reading_the_choice_and_its_explanation_leaves_the_rest_unsorted() -> None:
+    pool, needs = large_pool(11, 1500), POLICY.needs(timedelta())
+    selected = select(pool, needs)
+    assert len(selected.ranked) > EXPLAINED
+    with patch.object(Ranking, "ordered", side_effect=AssertionError("sorted the rest")):
+        walked = []
+        for agent in selected.ranked:  # as a claim does: it stops at the first it wins
+            walked.append(agent.agent_id)
+            if len(walked) == EXPLAINED:
+                break
+        assert selected.chosen is not None
+        ticket = RoutingTicket("TF-1", "billing", Priority.normal, T0, POLICY.required[0])
+        plan = explain.Plan(POLICY, False, needs, None, "billing")
+        explain.decision(ticket, plan, selected, selected.ranked[3], T0)
+    evaluated = evaluate(pool, needs)
+    assert walked == [agent.agent_id for agent in evaluated.ranked[:EXPLAINED]]
+
+
 def test_the_stored_explanation_is_the_same_whoever_the_claim_ends_with() -> None:
     pool, needs = large_pool(3, 1500), POLICY.needs(timedelta())
     ticket = RoutingTicket("TF-2", "billing", Priority.high, T0, POLICY.required[0])

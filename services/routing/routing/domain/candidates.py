@@ -1,8 +1,8 @@
 """Candidate evaluation: for one ticket and its needs, the ranked agents, and for every agent
 considered why it was passed over or what put it where it stands.
 
-`evaluate` is the plain reference: it keys and sorts every eligible agent.
-`selection.select` decides the same with less work.
+`evaluate` is the plain reference: it keys and sorts every eligible agent. `assign` runs
+`selection.select`, which decides the same with less work.
 """
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
