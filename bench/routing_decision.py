@@ -10,8 +10,14 @@ Store reads and the claim insert are not part of this; `bench/pipeline.py` count
 `SkillIndex` (agents by skill and level, built once) finds the agent ranked first over all
 agents while looking only at the highest levels of the skill; each of its choices is checked
 against `rank_agents` outside the timing.
-`evaluate` is what `assign` now runs: the candidates under a queue policy, with a reason
-for each agent passed over. Run: `.venv/bin/python bench/routing_decision.py`.
+`select` is what `assign` now runs over the store's candidates: they are screened under a
+queue policy (a reason for each agent passed over), and of the eligible only those whose
+first order key can put them among the 50 explained are keyed in full (a column at a time)
+and put in order; the rest would be only if a claimer fell back past the 50. `evaluate`,
+which `assign` ran before, shares the screening but keys each eligible agent on its own and
+sorts them all; it is timed in the same run on the same decisions as the baseline,
+alternating which goes first, and both must choose the same agent (checked outside the
+timing). Run: `.venv/bin/python bench/routing_decision.py`.
 """
 
 import argparse
@@ -24,6 +30,7 @@ from routing.domain import Agent, SkillIndex, SkillRequirement, rank_agents
 from routing.domain.calendars import DAYS, Calendar
 from routing.domain.candidates import evaluate
 from routing.domain.policies import QueuePolicy
+from routing.domain.selection import select
 from routing.domain.shifts import ShiftWindows
 from ticketflow_shared.events import Presence
 
@@ -87,37 +94,47 @@ def time_index(
     return took, nobody, differ
 
 
-def time_evaluations(
+def time_policy_decisions(
     pools: list[tuple[list[Agent], SkillRequirement]], now: datetime
-) -> tuple[list[float], int]:
-    """The same, through `evaluate` under a queue policy with a preferred skill, a fairness
-    cap and shifts (half the agents have one), with the reasons for every agent."""
-    took, nobody = [], 0
+) -> tuple[dict[str, list[float]], int, int]:
+    """Microseconds per decision through `select` and through `evaluate` under a queue policy
+    with a preferred skill, a fairness cap and shifts (half the agents have one), with the
+    new tickets this hour counted as `assign` counts them; how many decisions found nobody,
+    and how many chose differently (checked outside the timing)."""
+    took: dict[str, list[float]] = {"select": [], "evaluate": []}
+    nobody = differ = 0
     windows = ShiftWindows()
-    for agents, requirement in pools:
+    since = now - timedelta(hours=1)
+    for turn, (agents, requirement) in enumerate(pools):
         policy = QueuePolicy(
             "dept_0",
             required=(requirement,),
             preferred=(SkillRequirement("skill_000", 3),),
             fairness_cap=4,
         )
-        start = time.perf_counter_ns()
-        evaluation = evaluate(
-            agents,
-            policy.needs(timedelta(seconds=400)),
-            on_shift=lambda agent: windows.on_shift(agent, now),
-            recent={},
-        )
-        took.append((time.perf_counter_ns() - start) / 1000)
-        nobody += not evaluation.ranked
-    return took, nobody
+        needs = policy.needs(timedelta(seconds=400))
+        recent = {agent.agent_id: agent.assigned_since(since) for agent in agents}
+        chosen = {}
+        ways = [("select", select), ("evaluate", evaluate)]
+        for name, decide in ways if turn % 2 else ways[::-1]:
+            start = time.perf_counter_ns()
+            evaluation = decide(agents, needs, on_shift=windows.at(now), recent=recent)
+            took[name].append((time.perf_counter_ns() - start) / 1000)
+            chosen[name] = evaluation.chosen
+        nobody += chosen["select"] is None
+        differ += chosen["select"] != chosen["evaluate"]
+    return took, nobody, differ
+
+
+def percentiles(took: list[float]) -> tuple[float, float]:
+    ordered = sorted(took)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
 def line(name: str, took: list[float], nobody: int, pool: float) -> str:
-    ordered = sorted(took)
-    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    p50, p99 = percentiles(took)
     return (
-        f"{name:<28} agents/decision {pool:8.0f}  p50 {statistics.median(ordered):8.1f} µs  "
+        f"{name:<28} agents/decision {pool:8.0f}  p50 {p50:8.1f} µs  "
         f"p99 {p99:8.1f} µs  nobody free {nobody}/{len(took)}"
     )
 
@@ -136,7 +153,7 @@ def main() -> None:
         for _ in range(args.decisions)
     ]
     print(
-        f"routing decision: rank_agents (routing.domain.assignment), {args.agents} agents, "
+        f"routing decision: rank_agents, SkillIndex, evaluate, select; {args.agents} agents, "
         f"{args.skills} skills, {args.decisions} decisions, {datetime.now(UTC):%Y-%m-%d}"
     )
     time_decisions([(agents, r) for r in requirements[:100]])  # warm up
@@ -160,10 +177,26 @@ def main() -> None:
     for agent in agents[::2]:
         agent.shift = shift
     now = datetime(2026, 3, 4, 10, tzinfo=UTC)
-    time_evaluations(narrowed[:100], now)  # warm up
-    took, nobody = time_evaluations(narrowed, now)
+    lately = random.Random(args.seed + 1)  # leaves the agents above as they were
+    for agent in agents:
+        count = lately.choice((0, 0, 0, 1, 2, 4))  # a sixth of them at the cap of 4
+        agent.recent_assignments = tuple(
+            now - timedelta(minutes=lately.randint(1, 59)) for _ in range(count)
+        )
+    time_policy_decisions(narrowed[:100], now)  # warm up
+    took, nobody, differ = time_policy_decisions(narrowed, now)
     mean = statistics.mean(len(a) for a, _ in narrowed)
-    print(line("evaluate, policy + shifts", took, nobody, mean))
+    print(line("evaluate, policy + shifts", took["evaluate"], nobody, mean))
+    print(
+        line("select, policy + shifts", took["select"], nobody, mean)
+        + f"  chose differently {differ}"
+    )
+    select_p50, select_p99 = percentiles(took["select"])
+    evaluate_p50, evaluate_p99 = percentiles(took["evaluate"])
+    print(
+        f"select against evaluate: p50 {evaluate_p50 / select_p50:.1f}x, "
+        f"p99 {evaluate_p99 / select_p99:.1f}x faster"
+    )
 
 
 if __name__ == "__main__":

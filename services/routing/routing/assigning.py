@@ -13,8 +13,9 @@ from enum import StrEnum
 from routing import explain, offers
 from routing.domain import Agent, Assignment, RoutingTicket, SkillRequirement
 from routing.domain.assignment import queue_order
-from routing.domain.candidates import Evaluation, evaluate
+from routing.domain.candidates import Evaluation
 from routing.domain.offers import Offer, OfferSettings
+from routing.domain.selection import select
 from routing.domain.shifts import ShiftWindows
 from routing.ports import ClaimResult, Stores
 from ticketflow_shared.events import AgentUpdatedV1, Envelope, OfferOutcome, Payload, Position
@@ -129,14 +130,17 @@ async def choose(
         if ticket.department_only if own_department is None else own_department:
             pool = [agent for agent in pool if agent.serves(plan.department)]
         pool = await with_loads([agent for agent in pool if agent.may_get(ticket)], stores)
-    since = now - RECENT
-    evaluation = evaluate(
+    recent: dict[str, int] = {}
+    if plan.needs.fairness_cap is not None:  # the counts matter only to a cap
+        since = now - RECENT
+        recent = {agent.agent_id: agent.assigned_since(since) for agent in pool}
+    evaluation = select(
         pool,
         plan.needs,
         language=ticket.language,
-        on_shift=lambda agent: SHIFTS.on_shift(agent, now),
+        on_shift=SHIFTS.at(now),
         declined=declined,
-        recent={agent.agent_id: agent.assigned_since(since) for agent in pool},
+        recent=recent,
     )
     outcome, chosen = Outcome.no_agent, None
     for agent in evaluation.ranked:

@@ -54,9 +54,13 @@ def decision(
     """One decision as stored: policy, effective needs, steps, candidates, the choice."""
     needs, policy = plan.needs, plan.policy
     considered = evaluation.considered
-    counts = Counter(reason.value for c in considered for reason in c.reasons)
+    # Only the agents passed over have reasons, and the winner is among the ranked agents the
+    # claim tried: neither reads further down the ranking, which `select` sorts only if read.
+    counts = Counter(reason.value for c in evaluation.passed for reason in c.reasons)
     counts["eligible"] = len(evaluation.ranked)
-    winner = next((c for c in considered if chosen and c.agent_id == chosen.agent_id), None)
+    winner = None
+    if chosen is not None:
+        winner = next((c for c in considered if c.agent_id == chosen.agent_id), None)
     return {
         "ticket_id": ticket.ticket_id,
         "decided_at": now,

@@ -132,6 +132,15 @@ def test_shift_windows_are_reused_until_they_end_and_tell_the_next_start() -> No
     assert len(windows.cache) == 1
 
 
+def test_shift_windows_at_one_moment_answer_as_on_shift_does() -> None:
+    shift = Calendar.weekly("Europe/Berlin", {"mon": ["12:00-17:00"]}, country="DE")
+    windows = ShiftWindows()
+    agents = [agent("late", shift=shift), agent("always"), agent("also-late", shift=shift)]
+    for now in (T0, datetime(2026, 3, 2, 11, tzinfo=UTC), datetime(2026, 3, 2, 16, tzinfo=UTC)):
+        on_shift = windows.at(now)
+        assert [on_shift(a) for a in agents] == [windows.on_shift(a, now) for a in agents]
+
+
 agents_strategy = st.lists(
     st.builds(
         lambda i, lvl, cap, held, pres: agent(

@@ -1,5 +1,6 @@
 """Whether agents are on shift now, with each agent's calendar window cached until it ends."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,6 +30,21 @@ class ShiftWindows:
 
     def on_shift(self, agent: Agent, now: datetime) -> bool:
         return agent.shift is None or self.window(agent.shift, now)[0]
+
+    def at(self, now: datetime) -> Callable[[Agent], bool]:
+        """`on_shift` at `now` for the agents of one decision: each shift looked up once."""
+        known: dict[int, bool] = {}
+
+        def on_shift(agent: Agent) -> bool:
+            shift = agent.shift
+            if shift is None:
+                return True
+            open_ = known.get(id(shift))
+            if open_ is None:
+                open_ = known[id(shift)] = self.window(shift, now)[0]
+            return open_
+
+        return on_shift
 
     def next_start(self, agents: list[Agent], now: datetime) -> datetime | None:
         """The earliest moment one of `agents`, off shift now, comes on shift."""
