@@ -22,11 +22,11 @@ from opentelemetry import trace
 from pymongo import IndexModel, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
+from ticketflow_shared.bulk import batches
 from ticketflow_shared.bus import Bus
 from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
 from ticketflow_shared.events import Envelope, Payload
 from ticketflow_shared.scheduling import Scheduler
-from ticketflow_shared.store import batches
 
 log = logging.getLogger(__name__)
 OUTBOX = "outbox"

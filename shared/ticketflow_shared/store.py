@@ -1,8 +1,8 @@
 """MongoDB access on PyMongo's async API; works on MongoDB 7+ and FerretDB alike."""
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pymongo
 from pymongo import AsyncMongoClient, IndexModel
@@ -13,10 +13,6 @@ from ticketflow_shared.events import utcnow
 from ticketflow_shared.metrics import STORE_COMMANDS
 
 IndexSpec = Mapping[str, Sequence[IndexModel]]
-T = TypeVar("T")
-BULK_LIMIT = 50
-"""Most operations or documents one bulk call carries: FerretDB 1.24 leaves the whole server
-hung on a `bulk_write` of a couple of hundred updates, and 50 by `_id` return in tens of ms."""
 
 
 def mongo_client(url: str, app_name: str) -> AsyncMongoClient:
@@ -34,12 +30,6 @@ async def ensure_indexes(db: AsyncDatabase, specs: IndexSpec) -> None:
     for collection, indexes in specs.items():
         for index in indexes:
             await db[collection].create_indexes([index])
-
-
-def batches(items: Sequence[T], size: int = BULK_LIMIT) -> Iterator[Sequence[T]]:
-    """`items` in consecutive slices of at most `size`."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 async def ping(db: AsyncDatabase, timeout: float = 1.0) -> bool:

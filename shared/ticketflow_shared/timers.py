@@ -38,11 +38,11 @@ from pymongo import ASCENDING, DeleteOne, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
+from ticketflow_shared.bulk import BULK_LIMIT, batches
 from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
 from ticketflow_shared.events import Envelope
 from ticketflow_shared.outbox import InsertedFlush, outbox_fields
 from ticketflow_shared.scheduling import Scheduler
-from ticketflow_shared.store import BULK_LIMIT, batches
 
 log = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
