@@ -33,7 +33,9 @@ class Runtime:
         # The process's one scheduler: the outbox relay's jobs and the service's own run on it.
         self.scheduler = Scheduler(clock)
         self.client = mongo_client(settings.mongo_url, settings.service_name)
-        self.db = SerializedDatabase(self.client[settings.database_name])
+        self.db = SerializedDatabase(
+            self.client[settings.database_name], cross_process=settings.store_cross_process_locks
+        )
         self.bus = Bus(
             settings.amqp_url,
             exchange=settings.exchange,
@@ -61,6 +63,12 @@ class Runtime:
     async def start(self, attempts: int = 60) -> None:
         """Connect to store and broker, waiting for them while they come up."""
         await _retry("store", self.db.detect, attempts)
+        if self.db.serialize and not self.db.cross_process:
+            log.warning(
+                "FerretDB: updates of one document are atomic within this process only; to run "
+                "several %s processes on this store set TICKETFLOW_STORE_CROSS_PROCESS_LOCKS=true",
+                self.settings.service_name,
+            )
         await ensure_indexes(self.db, self.indexes)
         await _retry("broker", self.bus.connect, attempts)
         self.scheduler.start()

@@ -8,7 +8,11 @@ every write a process makes to a collection therefore goes through one lock per
 collection, and a write or read whose filter is `_id` plus conditions fetches the document
 by `_id` and checks the conditions here. MongoDB applies each single-document update
 atomically and uses indexes, so there none of this is switched on. Across processes only
-inserts under a unique index are atomic on FerretDB, which is what cross-process claims use.
+inserts under a unique index are atomic on FerretDB, which is what cross-process claims use;
+with `cross_process` on, each update, replace or delete that names its documents by `_id`
+also holds a store lock on each of them (`store_locks.py`), so several processes of a
+service may share the store. Writes naming no `_id` (e.g. `update_many` by category) are
+not locked.
 The writes of a collection take turns in arrival order, except that a write made
 `ahead_of_queued_writes()` goes before every other one still waiting (one already under way
 finishes first).
@@ -26,6 +30,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.results import DeleteResult, UpdateResult
 
 from ticketflow_shared.matching import Unsupported, matches
+from ticketflow_shared.store_locks import COLLECTION, StoreLocks, lock_key
 
 WRITE_METHODS = frozenset(
     {
@@ -42,6 +47,7 @@ WRITE_METHODS = frozenset(
         "bulk_write",
     }
 )
+INSERT_METHODS = frozenset({"insert_one", "insert_many"})
 BY_ID_METHODS = frozenset({"find_one", "update_one", "find_one_and_update", "delete_one"})
 _AHEAD: ContextVar[bool] = ContextVar("ahead_of_queued_writes", default=False)
 
@@ -93,6 +99,28 @@ class WriteTurns:
         self._busy = False
 
 
+def _plain_ids(query: Any) -> list[Any]:
+    """The `_id`s a filter names one by one: a plain `_id`, or an `_id` `$in` list."""
+    if not isinstance(query, dict) or "_id" not in query:
+        return []
+    doc_id = query["_id"]
+    if not isinstance(doc_id, dict):
+        return [doc_id]
+    if set(doc_id) == {"$in"} and isinstance(doc_id["$in"], list | tuple):
+        return [i for i in doc_id["$in"] if not isinstance(i, dict)]
+    return []
+
+
+def _locked_ids(name: str, args: tuple, kwargs: dict) -> list[Any]:
+    """The documents a write changes in place, by `_id`: those its process locks."""
+    if name in INSERT_METHODS:
+        return []  # an insert is atomic on its own
+    if name == "bulk_write":
+        requests = args[0] if args else kwargs.get("requests", [])
+        return [i for request in requests for i in _plain_ids(getattr(request, "_filter", None))]
+    return _plain_ids(args[0] if args else kwargs.get("filter"))
+
+
 def _split_by_id(query: Any) -> tuple[Any, dict[str, Any]] | None:
     """`(id, other conditions)` for a filter on one plain `_id` plus conditions."""
     if not isinstance(query, dict) or len(query) < 2 or "_id" not in query:
@@ -121,7 +149,12 @@ class SerializedCollection:
             if name not in WRITE_METHODS:
                 return await self._by_id(name, attribute, args, kwargs)
             async with self._owner.lock_for(self._collection.name):
-                return await self._by_id(name, attribute, args, kwargs)
+                locks = self._owner.store_locks
+                if locks is None:
+                    return await self._by_id(name, attribute, args, kwargs)
+                keys = _locked_ids(name, args, kwargs)
+                async with locks.holding(lock_key(self._collection.name, i) for i in keys):
+                    return await self._by_id(name, attribute, args, kwargs)
 
         return call
 
@@ -172,10 +205,12 @@ def _no_match(name: str) -> Any:
 class SerializedDatabase:
     """An AsyncDatabase handing out SerializedCollections."""
 
-    def __init__(self, database: AsyncDatabase) -> None:
+    def __init__(self, database: AsyncDatabase, *, cross_process: bool = False) -> None:
         self._database = database
         self._locks: dict[str, WriteTurns] = {}
         self.serialize = False
+        self.cross_process = cross_process
+        self.store_locks: StoreLocks | None = None
 
     def lock_for(self, collection: str) -> WriteTurns:
         return self._locks.setdefault(collection, WriteTurns())
@@ -195,4 +230,6 @@ class SerializedDatabase:
         """Switch the FerretDB behaviour on when the server is FerretDB."""
         info = await self._database.client.admin.command("buildInfo")
         self.serialize = "ferretdbVersion" in info
+        if self.serialize and self.cross_process:
+            self.store_locks = StoreLocks(self._database[COLLECTION])
         return self.serialize

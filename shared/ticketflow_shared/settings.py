@@ -25,6 +25,9 @@ class ServiceSettings(BaseSettings):
     publish_timeout_seconds: float = Field(default=5.0, gt=0)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     outbox_sweep_seconds: float = Field(default=60.0, gt=0)
+    # On FerretDB only: lock each updated document in the store, for several processes of
+    # this service on one store (two more round trips per update). Ignored on MongoDB.
+    store_cross_process_locks: bool = False
     # Every HTTP answer within a deadline: 503 + Retry-After rather than a hanging request.
     http_max_in_flight: int = Field(default=64, ge=1)
     http_queue_seconds: float = Field(default=0.25, gt=0)
