@@ -107,14 +107,15 @@ class Meter:
         snap = Snapshot(at=time.perf_counter())
         async with httpx.AsyncClient(timeout=10, headers=access.headers()) as http:
             texts = await asyncio.gather(*(http.get(f"{u}/metrics") for u in self.urls.values()))
-        for service, response in zip(self.urls, texts, strict=True):
+        for name, response in zip(self.urls, texts, strict=True):
             response.raise_for_status()
             commands, waited, cpu, children = parse_metrics(response.text)
-            snap.commands[service] = commands
-            snap.waited[service] = waited
-            snap.cpu[service] = cpu
+            service = name.split("#", 1)[0]  # `intake#2`: a second intake, counted with it
+            snap.commands[service] = snap.commands.get(service, Counter()) + commands
+            snap.waited[service] = snap.waited.get(service, Counter()) + waited
+            snap.cpu[name] = cpu
             if children:
-                snap.cpu[f"{service} workers"] = children
+                snap.cpu[f"{name} workers"] = children
         for name, pid in self.pids.items():
             seconds = proc_cpu_seconds(pid)
             if seconds is not None:

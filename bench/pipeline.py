@@ -13,7 +13,9 @@ tickets set off (assignment, every email, the read models) and the background wo
 stretch (outbox polls, the routing sweep), which the idle line shows on its own. Before the
 runs and after each one, every ticket routing holds or queues is resolved, untimed, so every
 run starts with free agents and an empty queue (tidy.py).
-`--preload N` first fills the store with N resolved tickets (see preload.py).
+`--preload N` first fills the store with N resolved tickets (see preload.py). `--processes N`
+measures a platform started with `TICKETFLOW_PROCESSES=N deploy/up`: tickets go to the intake
+processes in turn, round trips are summed per service and CPU is shown per process.
 Run the platform first (`deploy/up --detach`), then `.venv/bin/python bench/pipeline.py`.
 """
 
@@ -184,11 +186,26 @@ async def run_baseline(rates: list[float], seconds: float) -> list[Result]:
         await server.wait()
 
 
+def process_urls(host: str, processes: int) -> dict[str, str]:
+    """Every process's address by name (`intake#2` the second intake), as deploy/up runs them."""
+    return {
+        service if k == 1 else f"{service}#{k}": f"http://{host}:{port + 10 * (k - 1)}"
+        for service, port in PORTS.items()
+        for k in range(1, processes + 1)
+    }
+
+
 async def run_ticketflow(
-    rates: list[float], seconds: float, urls: dict[str, str], exchange: str, resolve: bool
+    rates: list[float],
+    seconds: float,
+    processes: dict[str, str],
+    exchange: str,
+    resolve: bool,
 ) -> tuple[list[Result], Cost]:
     """The ticketflow runs, each with its cost; and the cost of an idle stretch before them."""
-    meter = Meter(urls, {**server_pids(), "bench": os.getpid()})
+    urls = {service: processes[service] for service in PORTS}
+    intakes = [url for name, url in processes.items() if name.split("#")[0] == "intake"]
+    meter = Meter(processes, {**server_pids(), "bench": os.getpid()})
     queues = [f"{QUEUE_PREFIX}{service}.events" for service in SERVICES]
     await wait_quiet(AMQP_URL, queues)
     if resolve:
@@ -204,11 +221,9 @@ async def run_ticketflow(
         return data["ticket_id"] if data["cause_event_type"] == "ticket.created.v1" else None
 
     await arrivals.watch(exchange, "notification.sent.v1", notified)
+    turn = iter(range(sys.maxsize))
     async with httpx.AsyncClient(
-        base_url=urls["intake"],
-        limits=httpx.Limits(max_connections=200),
-        timeout=30,
-        headers=access.headers(),
+        limits=httpx.Limits(max_connections=200), timeout=30, headers=access.headers()
     ) as http:
 
         async def send() -> str:
@@ -216,6 +231,7 @@ async def run_ticketflow(
             # document without end), and a client that honours 503 + Retry-After, retrying
             # with the same Idempotency-Key as a real integration would.
             key = uuid.uuid4().hex
+            intake = intakes[next(turn) % len(intakes)]
             ticket = {
                 "channel": "api",
                 "customer": {"email": f"bench-{key[:12]}@example.com"},
@@ -225,7 +241,7 @@ async def run_ticketflow(
             }
             for _ in range(SHED_RETRIES):
                 response = await http.post(
-                    "/tickets", json=ticket, headers={"Idempotency-Key": key}
+                    f"{intake}/tickets", json=ticket, headers={"Idempotency-Key": key}
                 )
                 if response.status_code != 503:
                     break
@@ -292,18 +308,26 @@ async def main() -> None:
     parser.add_argument(
         "--keep-tickets", action="store_true", help="resolve no held or queued ticket"
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=int(os.environ.get("TICKETFLOW_PROCESSES", "1")),
+        help="processes of each service (TICKETFLOW_PROCESSES=N deploy/up)",
+    )
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
-    urls = {service: f"http://{args.host}:{port}" for service, port in PORTS.items()}
+    processes = process_urls(args.host, args.processes)
+    urls = {service: processes[service] for service in PORTS}
     machine = f"{platform.platform()}, {os.cpu_count()} cores"
     print(f"machine: {machine}, python {platform.python_version()}")
+    print(f"processes per service: {args.processes}")
     if args.preload:
         import preload
 
         print(await preload.preload(args.preload, urls, AMQP_URL, args.exchange), flush=True)
     baseline = await run_baseline(rates, args.seconds)
     system, idle = await run_ticketflow(
-        rates, args.seconds, urls, args.exchange, resolve=not args.keep_tickets
+        rates, args.seconds, processes, args.exchange, resolve=not args.keep_tickets
     )
     report("baseline", baseline)
     report("ticketflow", system)

@@ -23,15 +23,18 @@ def otlp_receiver() -> Iterator[OtlpReceiver]:
 
 @asynccontextmanager
 async def _running(
-    namespace: Namespace, otlp_endpoint: str, extra_env: dict[str, dict[str, str]] | None = None
+    namespace: Namespace,
+    otlp_endpoint: str,
+    extra_env: dict[str, dict[str, str]] | None = None,
+    processes: tuple[str, ...] = SERVICES,
 ) -> AsyncIterator[Platform]:
     running = Platform(namespace, otlp_endpoint, extra_env=extra_env or {})
     await running.declare_exchanges()
     try:
-        for service in SERVICES:
-            running.start(service)
-        for service in SERVICES:
-            await running.wait_ready(service)
+        for process in processes:
+            running.start(process)
+        for process in processes:
+            await running.wait_ready(process)
         yield running
     finally:
         running.stop_all()
@@ -44,10 +47,21 @@ def platform_env() -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture
+def platform_processes() -> tuple[str, ...]:
+    """The processes `platform` runs: one per service unless a test module says otherwise."""
+    return SERVICES
+
+
+@pytest.fixture
 async def platform(
-    namespace: Namespace, otlp_receiver: OtlpReceiver, platform_env: dict[str, dict[str, str]]
+    namespace: Namespace,
+    otlp_receiver: OtlpReceiver,
+    platform_env: dict[str, dict[str, str]],
+    platform_processes: tuple[str, ...],
 ) -> AsyncIterator[Platform]:
-    async with _running(namespace, otlp_receiver.endpoint, platform_env) as running:
+    async with _running(
+        namespace, otlp_receiver.endpoint, platform_env, platform_processes
+    ) as running:
         yield running
 
 

@@ -19,6 +19,11 @@ SERVICES = ("intake", "routing", "notify", "reporting")
 LOG_DIR = Path(__file__).resolve().parents[2] / ".run" / "e2e-logs"
 
 
+def service_of(process: str) -> str:
+    """The service a process name belongs to: `intake#2` is a second intake."""
+    return process.split("#", 1)[0]
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -55,24 +60,27 @@ class Platform:
             )
 
     def start(self, service: str) -> None:
+        """Start `service`'s process; `intake#2` names a second process of intake."""
+        kind = service_of(service)
         port = self.ports.setdefault(service, _free_port())
         env = {
             **os.environ,
-            **self.namespace.env(service),
-            "TICKETFLOW_AMQP_URL": self.namespace.servers.amqp_url_of(service),
+            **self.namespace.env(kind),
+            "TICKETFLOW_AMQP_URL": self.namespace.servers.amqp_url_of(kind),
             "TICKETFLOW_OTEL_EXPORTER": "otlp",
             "TICKETFLOW_OTEL_ENDPOINT": self.otlp_endpoint,
             "OTEL_BSP_SCHEDULE_DELAY": "200",
-            **self.extra_env.get(service, {}),
+            **self.extra_env.get(kind, {}),
         }
         LOG_DIR.mkdir(parents=True, exist_ok=True)
-        log = open(LOG_DIR / f"{self.namespace.token}-{service}.log", "ab")  # noqa: SIM115
+        log_name = f"{self.namespace.token}-{service.replace('#', '-')}.log"
+        log = open(LOG_DIR / log_name, "ab")  # noqa: SIM115
         self.processes[service] = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "uvicorn",
-                f"{service}.bootstrap:create_app",
+                f"{kind}.bootstrap:create_app",
                 "--factory",
                 "--host",
                 "127.0.0.1",
