@@ -13,4 +13,7 @@ async def subscribe(runtime: Runtime, models: handlers.ReadModels) -> None:
             envelope, payload, tickets=models.tickets, agents=models.agents
         )
 
-    await runtime.consume(EventHandlers().on(*TICKET_EVENTS, AgentUpdatedV1, handler=project))
+    # No inbox: each write says itself whether it was applied (the producer's sequence, or a
+    # once-only guard), so a redelivery changes nothing without two more round trips.
+    events = EventHandlers().on(*TICKET_EVENTS, AgentUpdatedV1, handler=project)
+    await runtime.consume(events, inbox=False)
