@@ -9,7 +9,7 @@ import pytest
 
 from credentials import admin_headers
 from e2e_platform import SERVICES, Platform
-from journey import REQUIRED_FIELDS, eventually, mails_to, put_agent, unique_email
+from journey import REQUIRED_FIELDS, eventually, mails_to, unique_email
 from support import BusProbe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -55,10 +55,7 @@ async def test_two_of_each_route_once_mail_once_and_keep_every_edit(
             assert response.status_code == 201, response.text
         emails = [unique_email("pair") for _ in range(TICKETS)]
         ticket_ids = await asyncio.gather(
-            *(
-                post_through(http, platform, INTAKES[n % 2], email)
-                for n, email in enumerate(emails)
-            )
+            *(post_through(http, platform, INTAKES[n % 2], email) for n, email in enumerate(emails))
         )
 
         async def all_mailed() -> bool:
