@@ -34,7 +34,9 @@ class Runtime:
         self.scheduler = Scheduler(clock)
         self.client = mongo_client(settings.mongo_url, settings.service_name)
         self.db = SerializedDatabase(
-            self.client[settings.database_name], cross_process=settings.store_cross_process_locks
+            self.client[settings.database_name],
+            cross_process=settings.store_cross_process_locks,
+            workarounds=settings.ferretdb_workarounds,
         )
         self.bus = Bus(
             settings.amqp_url,
@@ -63,7 +65,9 @@ class Runtime:
     async def start(self, attempts: int = 60) -> None:
         """Connect to store and broker, waiting for them while they come up."""
         await _retry("store", self.db.detect, attempts)
-        if self.db.serialize and not self.db.cross_process:
+        if self.db.ferretdb and not self.db.serialize:
+            log.warning("FerretDB with its workarounds off: fit for a one-process test pass only")
+        elif self.db.serialize and not self.db.cross_process:
             log.warning(
                 "FerretDB: updates of one document are atomic within this process only; to run "
                 "several %s processes on this store set TICKETFLOW_STORE_CROSS_PROCESS_LOCKS=true",

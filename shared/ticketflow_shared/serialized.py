@@ -205,11 +205,15 @@ def _no_match(name: str) -> Any:
 class SerializedDatabase:
     """An AsyncDatabase handing out SerializedCollections."""
 
-    def __init__(self, database: AsyncDatabase, *, cross_process: bool = False) -> None:
+    def __init__(
+        self, database: AsyncDatabase, *, cross_process: bool = False, workarounds: bool = True
+    ) -> None:
         self._database = database
         self._locks: dict[str, WriteTurns] = {}
+        self.ferretdb = False
         self.serialize = False
         self.cross_process = cross_process
+        self.workarounds = workarounds
         self.store_locks: StoreLocks | None = None
 
     def lock_for(self, collection: str) -> WriteTurns:
@@ -229,7 +233,8 @@ class SerializedDatabase:
     async def detect(self) -> bool:
         """Switch the FerretDB behaviour on when the server is FerretDB."""
         info = await self._database.client.admin.command("buildInfo")
-        self.serialize = "ferretdbVersion" in info
+        self.ferretdb = "ferretdbVersion" in info
+        self.serialize = self.ferretdb and self.workarounds
         if self.serialize and self.cross_process:
             self.store_locks = StoreLocks(self._database[COLLECTION])
         return self.serialize

@@ -87,6 +87,7 @@ async def test_a_retry_with_its_key_gets_the_same_answer(client) -> None:
     assert misuse.status_code == 409
 
 
+@pytest.mark.concurrent
 async def test_concurrent_sends_of_one_keyed_request_open_one_ticket_and_join_nothing(
     client,
 ) -> None:

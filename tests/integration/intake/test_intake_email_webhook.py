@@ -49,6 +49,7 @@ async def test_a_mail_becomes_an_email_ticket_once(client):
     assert ticket["customer"]["name"] == "Pat Doe"
 
 
+@pytest.mark.concurrent
 async def test_concurrent_deliveries_make_one_ticket(client):
     mail = MAIL.replace(b"<m-1@", b"<m-2@")
     answers = await asyncio.gather(

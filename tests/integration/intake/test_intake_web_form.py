@@ -119,6 +119,7 @@ async def test_categories_show_names_labels_and_fields_and_nothing_internal(publ
     assert [(f["name"], f["required"]) for f in billing["fields"]] == [("order_id", True)]
 
 
+@pytest.mark.concurrent
 async def test_a_submission_opens_a_web_ticket_once_however_often_it_is_sent(public_admin):
     public, admin = public_admin
     first, second = await asyncio.gather(submit(public, "click-1"), submit(public, "click-1"))

@@ -93,6 +93,7 @@ async def test_a_redelivery_after_the_email_was_sent_sends_nothing_more(
     assert len(bus_probe.of_type(SENT, ticket_id)) == 1
 
 
+@pytest.mark.concurrent
 async def test_assigned_before_created_is_delivered_once_created_arrives(
     namespace: Namespace, bus_probe: BusProbe, caplog: pytest.LogCaptureFixture
 ) -> None:
