@@ -69,7 +69,7 @@ async def _stats(stores: Stores, sla: SlaDeps | None, scope: Scope) -> list[Queu
         entries,
         agents,
         now=now,
-        on_shift=lambda agent: SHIFTS.on_shift(agent, now),
+        on_shift=SHIFTS.at(now),
         offers_by_department=by_department,
         at_risk=await _at_risk(sla, [e.ticket.ticket_id for e in entries]),
     )
