@@ -3,9 +3,11 @@
 A timer is one document (`_id` its key, `due` its time, `data` for the caller). The process
 that schedules one arms it on its `Scheduler`; every process polls the store every
 `poll_seconds` (or less often while a poll is slow: `poll`) for timers due within
-`horizon_seconds` and arms those, so a timer survives a restart and any live process fires
-it. On firing, `check` re-reads what the timer is about and returns the events it owes now
-(None: nothing, the timer is stale). The firing is claimed by inserting a document under the
+`horizon_seconds` and arms those, with the due time and data the poll read, so a timer
+survives a restart and any live process fires it. On firing, `check` re-reads what the timer
+is about and returns the events it owes now (None: nothing, the timer is stale); it decides
+alone, since the timer's own document is not read again (it could change after any read, up
+to the claim, in any case). The firing is claimed by inserting a document under the
 timer's key into the firings collection, with the events in its outbox: FerretDB makes no
 conditional update atomic across processes (so a lease set by `update_many` could be taken
 by two processes at once), but an insert under a unique `_id` is, so of two processes racing
@@ -14,16 +16,15 @@ sweep, for a crash after the claim: the events are in the claim, and the timer, 
 stored, is forgotten by the next firing, which finds the claim taken.
 
 Timers coming due together fire in batches of up to `batch_size`, with only `_id` lookups
-(FerretDB 1.x answers nothing else from an index): a read of each timer by its `_id`, one
-`insert_many` (unordered) of their claims, whose duplicate-key errors name the timers another
-process won, one `bulk_write` deleting the claimed timers by `_id` at once (a claimed key
-never fires again, so no version of it is worth keeping, and the claims hold the events),
-and one `flush` publishing all the claims' outboxes and emptying them; a stale timer is
-deleted only at the version read, so one re-scheduled meanwhile stays. `check` and `claimed`
-run per timer. Every bulk call carries at most `BULK_LIMIT` operations. The first armed timer
-to come due runs the batches, and those coming due meanwhile join the next one, so a timer
-is not kept waiting for a fixed interval; a batch is read and claimed while the one before it
-publishes.
+(FerretDB 1.x answers nothing else from an index): one `insert_many` (unordered) of their
+claims, whose duplicate-key errors name the timers another process won, one `bulk_write`
+deleting the claimed timers by `_id` at once (a claimed key never fires again, so no version
+of it is worth keeping, and the claims hold the events), and one `flush` publishing all the
+claims' outboxes and emptying them; a stale timer is deleted only at the version armed, so
+one re-scheduled meanwhile stays. `check` and `claimed` run per timer. Every bulk call
+carries at most `BULK_LIMIT` operations. The first armed timer to come due runs the batches,
+and those coming due meanwhile join the next one, so a timer is not kept waiting for a fixed
+interval; a batch is claimed while the one before it publishes.
 """
 
 import asyncio
@@ -107,7 +108,7 @@ class DueTimers:
         self.stats = TimerStats()
         self._pause = timedelta(0)  # before the next poll, for the last one's cost
         self._next_poll = datetime.min.replace(tzinfo=UTC)
-        self._ready: dict[str, datetime] = {}  # due, waiting for the batch under way
+        self._ready: dict[str, Timer] = {}  # due, waiting for the batch under way
         self._firing: set[str] = set()  # in the batches under way
         self._draining = False
 
@@ -117,12 +118,12 @@ class DueTimers:
 
     async def schedule(self, key: str, due: datetime, data: dict[str, Any] | None = None) -> None:
         """Store the timer (replacing one of the same key) and arm it if it is due soon."""
-        due = stored_time(due)
-        doc = {"due": due, "data": data or {}}
+        timer = Timer(key, stored_time(due), data or {})
+        doc = {"due": timer.due, "data": timer.data}
         await self.timers.replace_one({"_id": key}, doc, upsert=True)
         self.stats.round_trips += 1
         self.scheduler.cancel(self._job(key))  # armed at its old time it would only be stale
-        self._arm(key, due, self.clock.now() + self._reach())
+        self._arm(timer, self.clock.now() + self._reach())
 
     async def cancel(self, key: str) -> None:
         await self.timers.delete_one({"_id": key})
@@ -132,19 +133,19 @@ class DueTimers:
     async def poll(self) -> int:
         """Arm every stored timer due before the next poll's horizon; how many were newly armed.
 
-        On FerretDB the read scans the whole collection whatever its filter, so it reads only
-        keys and due times, and a poll is followed by none for `POLL_PACE` times as long as it
-        took (scans then take a tenth of the time at most, and the firings the rest). It arms
-        as far ahead as the horizon and the last pause, and the next poll comes before that is
-        used up, so no timer comes due unarmed meanwhile.
+        On FerretDB the read scans the whole collection whatever its filter, so a poll is
+        followed by none for `POLL_PACE` times as long as it took (scans then take a tenth of
+        the time at most, and the firings the rest). It arms as far ahead as the horizon and
+        the last pause, and the next poll comes before that is used up, so no timer comes due
+        unarmed meanwhile. What it reads (due time and data) is what the timer fires with.
         """
         started = self.clock.now()
         if started < self._next_poll:
             return 0
         until = started + self._reach()
         found = 0
-        async for doc in self.timers.find({"due": {"$lte": until}}, {"due": 1}):
-            found += self._arm(doc["_id"], doc["due"], until)
+        async for doc in self.timers.find({"due": {"$lte": until}}, {"due": 1, "data": 1}):
+            found += self._arm(Timer(doc["_id"], doc["due"], doc.get("data") or {}), until)
         finished = self.clock.now()
         self._pause = (finished - started) * POLL_PACE
         # Never later than what this poll armed allows, less a horizon for the next one's read.
@@ -158,32 +159,32 @@ class DueTimers:
         """How far ahead to arm: the horizon, and the pause before the next poll."""
         return self.horizon + self._pause
 
-    def _arm(self, key: str, due: datetime, until: datetime) -> bool:
-        job = self._job(key)
-        if job in self.scheduler or key in self._ready or key in self._firing or due > until:
+    def _arm(self, timer: Timer, until: datetime) -> bool:
+        job, key = self._job(timer.key), timer.key
+        if job in self.scheduler or key in self._ready or key in self._firing or timer.due > until:
             return False
-        self.scheduler.at(job, due, lambda: self._due(key, due))
+        self.scheduler.at(job, timer.due, lambda: self._due(timer))
         self.stats.armed += 1
         return True
 
-    async def _due(self, key: str, due: datetime) -> None:
+    async def _due(self, timer: Timer) -> None:
         """An armed timer's time came: fire it with whatever else is due, in batches.
 
         The first timer due runs the batches; timers coming due meanwhile join the next one
         and return at once, so a burst of timers costs a few round trips per batch. Each
-        batch is read and claimed while the one before it publishes, so neither waits for
-        the other's round trips.
+        batch is claimed while the one before it publishes, so neither waits for the other's
+        round trips.
         """
-        self._ready[key] = due
+        self._ready[timer.key] = timer
         if self._draining:
             return
         self._draining = True
         try:
             settling: _Firing | None = None
             while self._ready or settling is not None:
-                batch = dict(itertools.islice(self._ready.items(), self.batch_size))
+                batch = list(itertools.islice(self._ready.values(), self.batch_size))
                 for fired in batch:
-                    del self._ready[fired]
+                    del self._ready[fired.key]
                 steps = [self._claim_batch(batch)]
                 if settling is not None:
                     steps.append(self._settle_batch(settling))
@@ -196,16 +197,16 @@ class DueTimers:
         finally:
             self._draining = False
 
-    async def _claim_batch(self, batch: dict[str, datetime]) -> _Firing | None:
+    async def _claim_batch(self, batch: list[Timer]) -> _Firing | None:
         if not batch:
             return None
-        self._firing.update(batch)
+        self._firing.update(timer.key for timer in batch)
         try:
             return await self._claim_due(batch)
         except Exception:
             # Still stored: the next poll arms these again.
             log.warning("%s: firing %d timers failed", self.name, len(batch), exc_info=True)
-            self._firing.difference_update(batch)
+            self._firing.difference_update(timer.key for timer in batch)
             return None
 
     async def _settle_batch(self, firing: _Firing) -> None:
@@ -226,27 +227,26 @@ class DueTimers:
         """Fire the timers still stored with these due times; the keys this process fired.
 
         The timers are read by `_id` one by one (FerretDB scans the whole collection for an
-        `_id` `$in`), their firings inserted together (each insert under the timer's key
-        either wins or finds the claim taken, also on FerretDB), the claimed timers deleted
-        together, and the claims' outboxes published together and emptied in one write;
-        `check` and `claimed` run per timer.
+        `_id` `$in`), then fired as armed ones are: their firings inserted together (each
+        insert under the timer's key either wins or finds the claim taken, also on FerretDB),
+        the claimed timers deleted together, and the claims' outboxes published together and
+        emptied in one write; `check` and `claimed` run per timer.
         """
-        firing = await self._claim_due(due_times)
+        firing = await self._claim_due(await self._read(due_times))
         await self._settle(firing)
         return firing.fired
 
-    async def _claim_due(self, due_times: dict[str, datetime]) -> _Firing:
-        """Read, check and claim the timers, and forget those done; what is left to publish.
+    async def _claim_due(self, timers: list[Timer]) -> _Firing:
+        """Check and claim the timers, and forget those done; what is left to publish.
 
         A claimed timer is deleted at once: its events are in its claim, which the outbox
         sweep publishes should this process stop before it does.
         """
-        wanted = {key: stored_time(due) for key, due in due_times.items()}
-        firing = _Firing(keys=set(wanted))
+        firing = _Firing(keys={timer.key for timer in timers})
         owed: list[tuple[Timer, list[Envelope], list[dict[str, str]]]] = []
         claims: list[dict[str, Any]] = []
         stale: list[Timer] = []
-        for timer in await self._read(wanted):
+        for timer in timers:
             try:
                 envelopes = await self.check(timer)
             except Exception:
@@ -286,6 +286,7 @@ class DueTimers:
 
     async def _read(self, wanted: dict[str, datetime]) -> list[Timer]:
         """The timers still stored with the wanted due times, each read by its `_id` alone."""
+        wanted = {key: stored_time(due) for key, due in wanted.items()}
         docs = await asyncio.gather(*(self.timers.find_one({"_id": key}) for key in wanted))
         self.stats.round_trips += len(wanted)
         return [
@@ -316,7 +317,7 @@ class DueTimers:
             self.stats.round_trips += 1
 
     async def _forget_stale(self, timers: list[Timer]) -> None:
-        # Only the version that was stale: one re-scheduled meanwhile (by `check`, say) stays.
+        # Only the version armed: one re-scheduled meanwhile (by `check`, say) stays.
         for timer in timers:
             await self.timers.delete_one({"_id": timer.key, "due": timer.due})
             self.stats.round_trips += 1

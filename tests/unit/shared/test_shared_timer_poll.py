@@ -1,5 +1,6 @@
 """The due timers' arming on a fake clock: a slow poll spaces the polls out and arms further
-ahead; a timer scheduled again is armed at its new time."""
+ahead; a timer scheduled again is armed at its new time; an armed timer fires with what the
+poll read."""
 
 from datetime import timedelta
 
@@ -15,11 +16,13 @@ class SlowScan:
         self.clock, self.seconds = clock, seconds
         self.docs = {key: START + timedelta(seconds=due) for key, due in dues.items()}
         self.reads: list[tuple[dict, dict | None]] = []
+        self.lookups: list[str] = []
 
     async def replace_one(self, query: dict, doc: dict, upsert: bool = False) -> None:
         self.docs[query["_id"]] = doc["due"]
 
     async def find_one(self, query: dict) -> dict | None:
+        self.lookups.append(query["_id"])
         due = self.docs.get(query["_id"])
         return None if due is None else {"_id": query["_id"], "due": due}
 
@@ -35,7 +38,7 @@ class SlowScan:
     async def _matching(self, until):
         for key, due in self.docs.items():
             if due <= until:
-                yield {"_id": key, "due": due}
+                yield {"_id": key, "due": due, "data": {"ticket": key.upper()}}
 
 
 def timers_on(clock: FakeClock, scan: SlowScan, check=None) -> DueTimers:
@@ -73,12 +76,12 @@ async def test_a_slow_poll_is_followed_by_none_for_nine_times_as_long() -> None:
     assert len(scan.reads) == 3
 
 
-async def test_the_poll_reads_only_keys_and_due_times() -> None:
+async def test_the_poll_reads_keys_due_times_and_data() -> None:
     clock = FakeClock(START)
     scan = SlowScan(clock, seconds=0.0, dues={"a": 1})
     await timers_on(clock, scan).poll()
     [(query, projection)] = scan.reads
-    assert projection == {"due": 1}
+    assert projection == {"due": 1, "data": 1}
     assert query == {"due": {"$lte": START + timedelta(seconds=5)}}
 
 
@@ -97,5 +100,27 @@ async def test_a_timer_scheduled_earlier_is_armed_at_its_new_time() -> None:
         await timers.schedule("a", START + timedelta(seconds=2))  # a priority raised, say
         await clock.run_for(2)
         assert checked == ["a@2"]
+    finally:
+        await timers.scheduler.stop()
+
+
+async def test_an_armed_timer_fires_with_what_the_poll_read_without_reading_it_again() -> None:
+    clock = FakeClock(START)
+    scan = SlowScan(clock, seconds=0.0, dues={"a": 2, "b": 3})
+    checked: list[Timer] = []
+
+    async def check(timer: Timer) -> None:
+        checked.append(timer)
+
+    timers = timers_on(clock, scan, check)
+    timers.scheduler.start()
+    try:
+        assert await timers.poll() == 2
+        await clock.run_for(3)
+        assert checked == [
+            Timer("a", START + timedelta(seconds=2), {"ticket": "A"}),
+            Timer("b", START + timedelta(seconds=3), {"ticket": "B"}),
+        ]
+        assert scan.lookups == []  # nor by `_id`: `check` alone says whether it is stale
     finally:
         await timers.scheduler.stop()
