@@ -117,6 +117,7 @@ class DueTimers:
         self._next_poll = datetime.min.replace(tzinfo=UTC)
         self._ready: dict[str, Timer] = {}  # due, waiting for the batch under way
         self._firing: set[str] = set()  # in the batches being claimed or settled
+        self._gone: dict[str, datetime] = {}  # claimed and deleted lately: when each delete was
         self._draining = False
         self._woken = asyncio.Event()  # more came due while the batches settle
 
@@ -145,7 +146,9 @@ class DueTimers:
         followed by none for `POLL_PACE` times as long as it took (scans then take a tenth of
         the time at most, and the firings the rest). It arms as far ahead as the horizon and
         the last pause, and the next poll comes before that is used up, so no timer comes due
-        unarmed meanwhile. What it reads (due time and data) is what the timer fires with.
+        unarmed meanwhile. What it reads (due time and data) is what the timer fires with. A
+        timer this process claimed and deleted while the read was under way is not armed
+        again from it (its firing would only find the claim taken).
         """
         started = self.clock.now()
         if started < self._next_poll:
@@ -153,8 +156,11 @@ class DueTimers:
         until = started + self._reach()
         found = 0
         async for doc in self.timers.find({"due": {"$lte": until}}, {"due": 1, "data": 1}):
-            found += self._arm(Timer(doc["_id"], doc["due"], doc.get("data") or {}), until)
+            if doc["_id"] not in self._gone:  # read before its delete: it would find it taken
+                found += self._arm(Timer(doc["_id"], doc["due"], doc.get("data") or {}), until)
         finished = self.clock.now()
+        # Deleted before now: no later poll reads them.
+        self._gone = {key: when for key, when in self._gone.items() if when >= finished}
         self._pause = (finished - started) * POLL_PACE
         # Never later than what this poll armed allows, less a horizon for the next one's read.
         self._next_poll = min(finished + self._pause, until - self.horizon)
@@ -352,6 +358,7 @@ class DueTimers:
         for chunk in batches(firing.forget):
             await self.timers.bulk_write([DeleteOne({"_id": key}) for key in chunk], ordered=False)
             self.stats.round_trips += 1
+            self._gone.update(dict.fromkeys(chunk, self.clock.now()))
         for timer in firing.stale:
             await self.timers.delete_one({"_id": timer.key, "due": timer.due})
             self.stats.round_trips += 1

@@ -1,9 +1,10 @@
 """The due timers' arming on a fake clock: a slow poll spaces the polls out and arms further
 ahead; a timer scheduled again is armed at its new time; an armed timer fires with what the
-poll read."""
+poll read, and a timer deleted while a poll read is not armed again by it."""
 
 from datetime import timedelta
 
+from ticketflow_shared.events import Envelope, SlaBreachedV1, SlaTarget
 from ticketflow_shared.scheduling import Scheduler
 from ticketflow_shared.testing import START, FakeClock
 from ticketflow_shared.timers import DueTimers, Timer
@@ -122,5 +123,61 @@ async def test_an_armed_timer_fires_with_what_the_poll_read_without_reading_it_a
             Timer("b", START + timedelta(seconds=3), {"ticket": "B"}),
         ]
         assert scan.lookups == []  # nor by `_id`: `check` alone says whether it is stale
+    finally:
+        await timers.scheduler.stop()
+
+
+class LateScan(SlowScan):
+    """A store whose scans return what was stored when the first one began, as a read under
+    way while timers are deleted does; it takes claims and deletes."""
+
+    def __init__(self, clock: FakeClock, dues: dict[str, float]) -> None:
+        super().__init__(clock, seconds=0.0, dues=dues)
+        self.snapshot = dict(self.docs)
+        self.claims: list[str] = []
+
+    async def _matching(self, until):
+        for key, due in self.snapshot.items():
+            if due <= until:
+                yield {"_id": key, "due": due, "data": {}}
+
+    async def insert_many(self, docs: list[dict], ordered: bool = True) -> None:
+        self.claims.extend(doc["_id"] for doc in docs)
+
+    async def bulk_write(self, operations: list, ordered: bool = True) -> None:
+        for operation in operations:
+            self.docs.pop(operation._filter["_id"], None)
+
+
+async def test_a_poll_does_not_arm_again_a_timer_deleted_while_it_read() -> None:
+    clock = FakeClock(START)
+    scan = LateScan(clock, dues={"a": 1})
+
+    async def owes(timer: Timer) -> list[Envelope]:
+        breach = SlaBreachedV1(
+            ticket_id="TF-1",
+            target=SlaTarget.first_response,
+            policy="p",
+            policy_version=1,
+            priority="high",
+            target_seconds=1,
+            due_at=timer.due,
+            at=START,
+        )
+        return [Envelope.wrap(breach, source="routing", subject="TF-1")]
+
+    async def published(collection, outboxes) -> None:
+        return None
+
+    timers = DueTimers(
+        "test", scan, scan, Scheduler(clock), owes, published, clock=clock, poll_seconds=60
+    )
+    timers.scheduler.start()
+    try:
+        assert await timers.poll() == 1
+        await clock.run_for(1)
+        assert scan.claims == ["a"] and scan.docs == {}
+        assert await timers.poll() == 0  # its read began before the delete: "a" is still in it
+        assert scan.claims == ["a"]
     finally:
         await timers.scheduler.stop()
