@@ -148,6 +148,11 @@ def _report(count, earliest, latest, scheduled_in, arrivals, timers, cpu, full_p
         )
         worst = " ".join(f"{arrivals.worst[w]:.1f}" for w in sorted(arrivals.worst))
         print(f"worst lateness per 10 s of due time, in s: {worst}")
+    stats = timers.stats
+    print(
+        f"firings: {stats.claimed} claimed, {stats.lost} found taken (armed again by a poll"
+        f" that read the timer before its delete), {stats.stale} stale"
+    )
     print(f"CPU per timer (this process, while firing): {cpu * 1000 / count:.2f} ms")
     polls = max(timers.stats.polls, 1)
     print(

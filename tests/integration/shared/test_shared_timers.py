@@ -245,3 +245,37 @@ async def test_a_firing_claimed_by_a_process_that_failed_after_the_claim_is_not_
     finally:
         await gone.stop()
         await after.stop()
+
+
+async def test_timers_coming_due_are_claimed_while_an_earlier_batch_still_publishes(
+    namespace, published
+) -> None:
+    # The first batch's publish hangs (a broker slow to confirm); the timers due after it are
+    # claimed all the same. Stopped meanwhile, the hung batch's events wait in its claims for
+    # the outbox sweep.
+    process = Process(namespace, published)
+    hung = asyncio.Event()
+    flush = process.flush
+
+    async def slow_first_flush(collection, outboxes) -> None:
+        if "TF-1:x" in outboxes:
+            await hung.wait()
+        await flush(collection, outboxes)
+
+    process.timers.flush = slow_first_flush
+    process.scheduler.grace_seconds = 0.5  # the hung publish is cancelled at the stop
+    await process.start()
+    try:
+        now = SYSTEM_CLOCK.now()
+        await process.timers.schedule("TF-1:x", now + timedelta(seconds=0.3), {"ticket": "TF-1"})
+        await asyncio.sleep(0.8)
+        for n in (2, 3):
+            due = now + timedelta(seconds=1.0)
+            await process.timers.schedule(f"TF-{n}:x", due, {"ticket": f"TF-{n}"})
+        await wait_for(lambda: len(published) >= 2)
+        assert sorted(e.subject for e in published) == ["TF-2", "TF-3"]
+        await process.scheduler.stop()
+        claim = await process.timers.firings.find_one({"_id": "TF-1:x"})
+        assert claim is not None and len(claim["outbox"]) == 1 and "outbox_since" in claim
+    finally:
+        await process.stop()
