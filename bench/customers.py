@@ -10,6 +10,12 @@ request sends (a pymongo command listener).
     source /tmp/infra.env   # or any TICKETFLOW_MONGO_URL / TICKETFLOW_AMQP_URL
     .venv/bin/python bench/customers.py                 # 200,000 tickets, 500 requests
     .venv/bin/python bench/customers.py --tickets 20000 --requests 200
+    .venv/bin/python bench/customers.py --keep          # prints the run id to reuse:
+    .venv/bin/python bench/customers.py --reuse RUN     # the kept store, no load; --drop RUN
+
+Before the requests intake's start sweep of the outbox (a full scan on FerretDB) is awaited,
+and a bare `_id` lookup of a profile is timed 500 times: the store's own latency in the same
+run, the floor under any request that reads it.
 """
 
 import argparse
@@ -21,11 +27,13 @@ import secrets
 import socket
 import statistics
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import aio_pika
 import httpx
 import uvicorn
+from pydantic import SecretStr
 from pymongo import AsyncMongoClient, monitoring
 
 from intake.adapters import handoff_views
@@ -33,11 +41,13 @@ from intake.adapters import tickets as ticket_store
 from intake.adapters.customer_profiles import CUSTOMER_PROFILES, CUSTOMER_TIMELINES
 from intake.adapters.customers import CUSTOMERS, MIGRATIONS, TICKET_IDS
 from intake.adapters.documents import EMAIL, customer_index, to_document
+from intake.adapters.timelines import SUMMARIES, MongoTimelines
 from intake.bootstrap import TICKETS, create_app
 from intake.customer_linking import new_customer_id
 from intake.domain.categories import DEFAULT_CATEGORIES
 from intake.domain.customer_profiles import entry_ticket_id, timeline_entry
 from intake.domain.ticket import Ticket
+from intake.domain.timelines import TimelineTicket
 from intake.settings import IntakeSettings
 from ticketflow_shared.access.tokens import mint_local_token
 from ticketflow_shared.events import Channel, Customer
@@ -48,6 +58,7 @@ TICKETS_PER_CUSTOMER = 4
 BATCH = 5000
 STORE_COLLECTIONS = {TICKETS, CUSTOMER_PROFILES, CUSTOMER_TIMELINES}
 START = datetime(2026, 1, 1, tzinfo=UTC)
+KEPT = "bench_kept"
 
 
 class RoundTrips(monitoring.CommandListener):
@@ -105,6 +116,8 @@ async def preload(settings: IntakeSettings, tickets: int) -> list[str]:
     cipher = settings.field_cipher()
     db = AsyncMongoClient(settings.mongo_url)[settings.database_name]
     base = to_document(template(cipher), cipher)
+    shown = TimelineTicket.of(template(cipher))
+    summaries = MongoTimelines(db[CUSTOMER_TIMELINES], db[MIGRATIONS], cipher)
     customers = [new_customer_id() for _ in range(tickets // TICKETS_PER_CUSTOMER)]
     step = timedelta(days=90) / max(tickets, 1)
     await _build_indexes(settings)
@@ -113,7 +126,7 @@ async def preload(settings: IntakeSettings, tickets: int) -> list[str]:
     for number, customer_id in enumerate(customers):
         email = f"customer{number}@example.com"
         sealed, index = cipher.seal(email, EMAIL), customer_index(email, cipher)
-        entries = []
+        entries, kept = [], {}
         for _ in range(TICKETS_PER_CUSTOMER):
             at = START + step * n
             ticket_id = f"TF-B{n:010d}"
@@ -133,8 +146,10 @@ async def preload(settings: IntakeSettings, tickets: int) -> list[str]:
                 }
             )
             entries.append(timeline_entry(at, ticket_id))
+            item = replace(shown, id=ticket_id, created_at=at, customer_email=email)
+            kept[ticket_id] = summaries.summary(item)
             n += 1
-        timelines.append({"_id": customer_id, TICKET_IDS: entries})
+        timelines.append({"_id": customer_id, TICKET_IDS: entries, SUMMARIES: kept})
         listings.append({"_id": index, TICKET_IDS: [entry_ticket_id(e) for e in entries]})
         profiles.append({"_id": customer_id, "name": f"Customer {number}", "tier": "gold"})
         if len(batch) >= BATCH:
@@ -177,8 +192,12 @@ async def measure(settings: IntakeSettings, customers: list[str], requests: int)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
+    began = time.perf_counter()
     while not server.started:
         await asyncio.sleep(0.05)
+    await _start_sweep_done(app)
+    print(f"intake started and swept its outboxes in {time.perf_counter() - began:.1f} s")
+    await _store_floor(settings, customers)
     token = mint_local_token(
         settings.auth_jwt_secret.get_secret_value(), subject="bench", roles=("admin",)
     )
@@ -211,6 +230,29 @@ async def measure(settings: IntakeSettings, customers: list[str], requests: int)
     )
 
 
+async def _start_sweep_done(app) -> None:
+    """Wait for the relay's one full sweep at start."""
+    while "outbox-start-sweep" in app.state.runtime.scheduler:
+        await asyncio.sleep(0.1)
+
+
+async def _store_floor(settings: IntakeSettings, customers: list[str]) -> None:
+    """A bare `_id` lookup of a profile, 500 times: the store's latency in this run."""
+    client = AsyncMongoClient(settings.mongo_url)
+    profiles = client[settings.database_name][CUSTOMER_PROFILES]
+    took = []
+    for _ in range(550):
+        began = time.perf_counter()
+        await profiles.find_one({"_id": random.choice(customers)})
+        took.append((time.perf_counter() - began) * 1000)
+    await client.close()
+    took = sorted(took[50:])
+    print(
+        f"baseline, one bare _id find_one: p50 {statistics.median(took):.1f} ms, "
+        f"p99 {took[int(len(took) * 0.99)]:.1f} ms"
+    )
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -222,20 +264,67 @@ async def main() -> None:
     parser.add_argument("--tickets", type=int, default=200_000)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--keep", action="store_true", help="keep the bench's database")
+    parser.add_argument("--reuse", metavar="RUN", help="measure a kept store again; kept")
+    parser.add_argument("--drop", metavar="RUN", help="drop a kept store and stop")
     args = parser.parse_args()
-    settings = settings_for(secrets.token_hex(4))
-    began = time.perf_counter()
-    customers = await preload(settings, args.tickets)
-    print(
-        f"loaded {args.tickets} tickets of {len(customers)} customers "
-        f"in {time.perf_counter() - began:.0f} s"
-    )
+    if args.drop:
+        await _drop_kept(args.drop)
+        return
+    if args.reuse:
+        settings, customers = await _kept(args.reuse)
+    else:
+        run = secrets.token_hex(4)
+        settings = settings_for(run)
+        began = time.perf_counter()
+        customers = await preload(settings, args.tickets)
+        print(
+            f"loaded {args.tickets} tickets of {len(customers)} customers "
+            f"in {time.perf_counter() - began:.0f} s"
+        )
+        if args.keep:
+            await _remember(settings, run)
+            print(f"kept as run {run}: --reuse {run}, then --drop {run}")
     try:
         await measure(settings, customers, args.requests)
     finally:
-        if not args.keep:
+        if not (args.keep or args.reuse):
             await AsyncMongoClient(settings.mongo_url).drop_database(settings.database_name)
         await _drop_broker_objects(settings)
+
+
+async def _remember(settings: IntakeSettings, run: str) -> None:
+    """The keys a kept store was sealed with, in the store, for --reuse."""
+    db = AsyncMongoClient(settings.mongo_url)[settings.database_name]
+    keys = {
+        "pii_keys": settings.pii_keys.get_secret_value(),
+        "pii_index_key": settings.pii_index_key.get_secret_value(),
+    }
+    await db[KEPT].insert_one({"_id": run, **keys})
+
+
+async def _kept(run: str) -> tuple[IntakeSettings, list[str]]:
+    settings = settings_for(run)
+    db = AsyncMongoClient(settings.mongo_url)[settings.database_name]
+    keys = await db[KEPT].find_one({"_id": run})
+    if keys is None:
+        raise SystemExit(f"no kept store of run {run}")
+    settings = settings.model_copy(update=_keys(keys))
+    customers = [doc["_id"] async for doc in db[CUSTOMER_PROFILES].find({}, {"_id": 1})]
+    print(f"reusing run {run}: {len(customers)} customers")
+    return settings, customers
+
+
+def _keys(keys: dict) -> dict:
+    return {
+        "pii_keys": SecretStr(keys["pii_keys"]),
+        "pii_index_key": SecretStr(keys["pii_index_key"]),
+    }
+
+
+async def _drop_kept(run: str) -> None:
+    settings = settings_for(run)
+    await AsyncMongoClient(settings.mongo_url).drop_database(settings.database_name)
+    print(f"dropped {settings.database_name}")
 
 
 async def _drop_broker_objects(settings: IntakeSettings) -> None:

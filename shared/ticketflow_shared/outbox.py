@@ -7,6 +7,12 @@ sweep at the next start, or the periodic one, finds the entries); a crash after 
 repeats an event, which consumers absorb by event id. The sweep is rare because on FerretDB
 it scans whole collections; a publish that failed is retried by `_id` every poll. Both are
 jobs on the process's scheduler (`schedule`).
+A *tracked* collection is one whose every writer calls `expect` before a write that adds to
+an outbox: the relay then knows what it has yet to flush (a write cancelled or failed before
+its flush included), retries those by `_id` every poll, and sweeps the collection only once,
+at start, for what a crash left there. Its steady-state cost then does not grow with the
+collection. A collection may name a `prepare` step: work its outbox entries wait for (a
+projection written before the flush), rerun before leftover entries are published.
 `$pullAll` of the exact stored entries is used because FerretDB does not support `$pull`
 with a condition. Documents inserted with their outbox and written to by nothing else (a
 timer's claim) are flushed in batches: published concurrently, then emptied by `_id` alone.
@@ -38,6 +44,8 @@ OutboxFlush = Callable[[AsyncCollection, Any, list[dict]], Awaitable[None]]
 """Publish the outbox entries just written to one document: `(collection, doc id, entries)`."""
 InsertedFlush = Callable[[AsyncCollection, Mapping[Any, list[dict]]], Awaitable[None]]
 """Publish the outboxes of documents just inserted with them: `(collection, {doc id: entries})`."""
+Prepare = Callable[[Any], Awaitable[None]]
+"""Redo what a document's outbox entries wait for, before leftovers are published: `(doc id)`."""
 
 
 def recorded_events(events: Iterable[Payload], *, source: str, subject: str) -> list[Envelope]:
@@ -94,8 +102,9 @@ def merge_updates(*updates: dict[str, Any]) -> dict[str, Any]:
 
 
 class OutboxRelay:
-    """Publishes outbox entries: at once after a write, again for writes whose publish failed,
-    and by a full sweep at start and every `sweep_seconds` for what a crash left behind."""
+    """Publishes outbox entries: at once after a write, again for writes whose publish failed
+    or that were never flushed, and by a full sweep at start (and, for collections not
+    tracked, every `sweep_seconds`) for what a crash left behind."""
 
     def __init__(
         self,
@@ -105,6 +114,7 @@ class OutboxRelay:
         sweep_seconds: float = 60.0,
         grace_seconds: float = 5.0,
         clock: Clock = SYSTEM_CLOCK,
+        tracked: Iterable[str] = (),
     ) -> None:
         self.bus = bus
         self.collections = list(collections)
@@ -112,21 +122,40 @@ class OutboxRelay:
         self.sweep_seconds = sweep_seconds
         self.grace = timedelta(seconds=grace_seconds)
         self.clock = clock
+        self.tracked = frozenset(tracked)
+        self.started_at = clock.now()
         self._failed: dict[tuple[str, Any], AsyncCollection] = {}
+        # Documents written (or about to be) whose flush has not finished: (collection, since).
+        self._expected: dict[tuple[str, Any], tuple[AsyncCollection, datetime]] = {}
+        self._prepare: dict[str, Prepare] = {}
+
+    def prepare_with(self, collection: str, prepare: Prepare) -> None:
+        """Run `prepare` on a document of `collection` before publishing what it left behind."""
+        self._prepare[collection] = prepare
+
+    def expect(self, collection: AsyncCollection, doc_id: Any) -> None:
+        """Note, before a write that adds to a document's outbox, that a flush must follow."""
+        self._expected[(collection.name, doc_id)] = (collection, self.clock.now())
 
     async def flush(self, collection: AsyncCollection, doc_id: Any, entries: list[dict]) -> None:
         """Publish entries just written to one document, then remove them from its outbox.
 
         After an earlier failed publish for this document, its whole stored outbox goes out
-        in order, so a newer event never overtakes an older one.
+        in order, so a newer event never overtakes an older one. The document's `expect`
+        note is dropped once done, unless a newer write noted it again meanwhile.
         """
-        if (collection.name, doc_id) in self._failed:
+        key = (collection.name, doc_id)
+        noted = self._expected.get(key)
+        if key in self._failed:
             doc = await collection.find_one({"_id": doc_id}, {OUTBOX: 1})
             entries = (doc or {}).get(OUTBOX) or []
-        published = await self._publish(collection, doc_id, entries)
-        await self._remove(
-            collection, doc_id, published, all_published=len(published) == len(entries)
-        )
+        if entries:
+            published = await self._publish(collection, doc_id, entries)
+            await self._remove(
+                collection, doc_id, published, all_published=len(published) == len(entries)
+            )
+        if noted is not None and self._expected.get(key) is noted:
+            del self._expected[key]
 
     async def flush_inserted(
         self, collection: AsyncCollection, outboxes: Mapping[Any, list[dict]]
@@ -194,30 +223,70 @@ class OutboxRelay:
             await collection.update_one({"_id": doc_id, OUTBOX: []}, {"$unset": {OUTBOX_SINCE: ""}})
 
     async def retry_failed(self) -> None:
-        """Publish again what a failed publish left, looking documents up by `_id` only."""
+        """Publish again what a failed publish left, and what was written but not flushed
+        for longer than the grace period, looking documents up by `_id` only."""
         for (_, doc_id), collection in list(self._failed.items()):
             doc = await collection.find_one({"_id": doc_id}, {OUTBOX: 1})
             if doc is None:
                 self._failed.pop((collection.name, doc_id), None)
                 continue
             await self.flush(collection, doc_id, doc.get(OUTBOX) or [])
+        cutoff = self.clock.now() - self.grace
+        for key, (collection, since) in list(self._expected.items()):
+            if since < cutoff and key not in self._failed:
+                await self._left_behind(collection, key[1])
+
+    async def _left_behind(self, collection: AsyncCollection, doc_id: Any) -> int:
+        """Prepare and flush a document that may hold entries nobody flushed; how many."""
+        prepare = self._prepare.get(collection.name)
+        if prepare is not None:
+            try:
+                await prepare(doc_id)
+            except Exception:
+                # Noted for a later poll: its entries wait for what prepare does.
+                log.warning("outbox prepare failed for %s; will retry", doc_id, exc_info=True)
+                self.expect(collection, doc_id)
+                return 0
+        doc = await collection.find_one({"_id": doc_id}, {OUTBOX: 1})
+        entries = (doc or {}).get(OUTBOX) or []
+        await self.flush(collection, doc_id, entries)
+        return len(entries)
 
     async def sweep(self) -> int:
-        """Publish whatever stayed in an outbox longer than the grace period."""
+        """Publish whatever stayed in any outbox since before this process started, or
+        longer than the grace period; every such document, in one pass."""
+        return await self._sweep(self.collections, self._cutoff(), limit=0)
+
+    async def sweep_untracked(self) -> int:
+        """The periodic sweep: collections not tracked, at most 500 documents each."""
+        untracked = [c for c in self.collections if c.name not in self.tracked]
+        return await self._sweep(untracked, self.clock.now() - self.grace, limit=500)
+
+    def _cutoff(self) -> datetime:
+        # What this process wrote itself it tracks; anything older is a predecessor's.
+        return max(self.started_at, self.clock.now() - self.grace)
+
+    async def _sweep(self, collections: list[AsyncCollection], cutoff: datetime, limit: int) -> int:
         count = 0
-        cutoff = self.clock.now() - self.grace
-        for collection in self.collections:
-            cursor = collection.find({OUTBOX_SINCE: {"$lt": cutoff}}, {OUTBOX: 1}).limit(500)
+        for collection in collections:
+            cursor = collection.find({OUTBOX_SINCE: {"$lt": cutoff}}, {OUTBOX: 1}).limit(limit)
             async for doc in cursor:
+                if collection.name in self._prepare:
+                    count += await self._left_behind(collection, doc["_id"])
+                    continue
                 entries = doc.get(OUTBOX) or []
                 await self.flush(collection, doc["_id"], entries)
                 count += len(entries)
         return count
 
     def schedule(self, scheduler: Scheduler) -> None:
-        """Retry failed publishes every poll, and sweep at start and every `sweep_seconds`."""
+        """Retry failed and unflushed publishes every poll; sweep every collection at start,
+        and those not tracked again every `sweep_seconds`."""
         scheduler.every("outbox-retry", self.poll_seconds, self.retry_failed)
-        scheduler.every("outbox-sweep", self.sweep_seconds, self.sweep)
+        scheduler.at("outbox-start-sweep", self.clock.now(), self.sweep)
+        if any(c.name not in self.tracked for c in self.collections):
+            every = self.sweep_seconds
+            scheduler.every("outbox-sweep", every, self.sweep_untracked, first_in=every)
 
 
 def index_models() -> list[IndexModel]:

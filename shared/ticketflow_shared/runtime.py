@@ -27,7 +27,10 @@ class Runtime:
         indexes: IndexSpec,
         outbox_collections: Iterable[str] = (),
         clock: Clock = SYSTEM_CLOCK,
+        tracked_outboxes: Iterable[str] = (),
     ) -> None:
+        """`tracked_outboxes`: outbox collections whose every writer calls `expect_outbox`
+        before its write, so that they are swept at start only (`outbox.OutboxRelay`)."""
         self.settings = settings
         self.clock = clock
         # The process's one scheduler: the outbox relay's jobs and the service's own run on it.
@@ -58,6 +61,7 @@ class Runtime:
             poll_seconds=settings.outbox_poll_seconds,
             sweep_seconds=settings.outbox_sweep_seconds,
             clock=clock,
+            tracked=tracked_outboxes,
         )
         if self.outbox_collections:
             self.relay.schedule(self.scheduler)
@@ -90,6 +94,9 @@ class Runtime:
             _within(self.bus.ping(), limit), _within(ping(self.db, timeout), limit)
         )
         return {"broker": broker, "store": store}
+
+    def expect_outbox(self, collection: AsyncCollection, doc_id: object) -> None:
+        self.relay.expect(collection, doc_id)
 
     async def publish_outbox(
         self, collection: AsyncCollection, doc_id: object, entries: list[dict]

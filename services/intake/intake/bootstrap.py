@@ -49,6 +49,7 @@ from intake.adapters.links import INDEXES as TICKET_LINK_INDEXES
 from intake.adapters.links import TICKET_LINKS, MongoTicketLinks
 from intake.adapters.macros import MACROS, MongoMacroRepository
 from intake.adapters.tickets import MongoTicketRepository
+from intake.adapters.timelines import MongoTimelines
 from intake.adapters.triage_examples import MongoTrainingExamples
 from intake.adapters.triage_store import TRIAGE, MongoTriageStore
 from intake.customer_handlers import Customers
@@ -85,12 +86,20 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         },
         outbox_collections=[TICKETS, API_KEYS],
         clock=clock,
+        # Every write of a ticket's outbox goes through MongoTicketRepository, which tells.
+        tracked_outboxes=[TICKETS],
     )
     customers = CustomerTickets(runtime.db[CUSTOMERS], runtime.db[MIGRATIONS])
-    timelines = CustomerTickets(runtime.db[CUSTOMER_TIMELINES], runtime.db[MIGRATIONS])
+    timelines = MongoTimelines(runtime.db[CUSTOMER_TIMELINES], runtime.db[MIGRATIONS], cipher)
     tickets = MongoTicketRepository(
-        runtime.db[TICKETS], customers, runtime.publish_outbox, cipher, timelines=timelines
+        runtime.db[TICKETS],
+        customers,
+        runtime.publish_outbox,
+        cipher,
+        timelines=timelines,
+        expect=runtime.expect_outbox,
     )
+    runtime.relay.prepare_with(TICKETS, tickets.refile)
     categories = MongoCategoryRepository(runtime.db[CATEGORIES])
     profiles = MongoCustomerProfiles(runtime.db[CUSTOMER_PROFILES], cipher)
     app_identities = MongoCustomerIdentities(runtime.db[CUSTOMER_IDENTITIES], cipher, profiles)
@@ -161,6 +170,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     app.state.customer_identities = app_identities
     app.state.customers = Customers(profiles, app_identities, timelines)
     app.state.intake_settings = settings
+    app.state.runtime = runtime
     handoffs_api.install_handoffs(
         app,
         MongoChecklistRepository(runtime.db[HANDOFF_CHECKLISTS]),

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from intake.adapters.customer_identities import MongoCustomerIdentities
 from intake.adapters.customer_profiles import MongoCustomerProfiles
-from intake.adapters.customers import CustomerTickets
+from intake.adapters.timelines import Filed, MongoTimelines
 from intake.customer_linking import new_customer_id
 from intake.domain.customer_identities import (
     Identity,
@@ -24,7 +24,7 @@ from intake.domain.customer_profiles import (
     owners_in_conflict,
     timeline_page,
 )
-from intake.domain.ticket import Ticket
+from intake.domain.timelines import TimelineTicket
 from intake.ports import TicketRepository
 from ticketflow_shared.access.principal import Scope
 
@@ -32,7 +32,7 @@ from ticketflow_shared.access.principal import Scope
 @dataclass(frozen=True)
 class CustomerView:
     profile: CustomerProfile
-    tickets: list[Ticket]
+    tickets: list[TimelineTicket]
     next_cursor: str | None
 
 
@@ -42,7 +42,7 @@ class Customers:
 
     profiles: MongoCustomerProfiles
     identities: MongoCustomerIdentities
-    timelines: CustomerTickets
+    timelines: MongoTimelines
 
 
 async def customer_view(
@@ -57,21 +57,34 @@ async def customer_view(
     (a page may hold fewer than `limit` when some are another department's).
 
     The record and the customer's own timeline are read together; only the timelines of
-    records merged into this one wait for the record, which names them.
+    records merged into this one wait for the record, which names them. A ticket is shown
+    from the summary kept on the timeline, and read itself only when none is kept.
     """
     profile, own = await asyncio.gather(
-        customers.profiles.get(customer_id), customers.timelines.ticket_ids(customer_id)
+        customers.profiles.get(customer_id), customers.timelines.filed(customer_id)
     )
     if profile is None:
         raise CustomerNotFound(customer_id)
     if profile.merged_into is not None:
         return CustomerView(profile, [], None)
-    merged = await asyncio.gather(*(customers.timelines.ticket_ids(m) for m in profile.merges))
-    filed = [own, *merged]
-    page = timeline_page([entry for entries in filed for entry in entries], cursor, limit)
-    found = await asyncio.gather(*(tickets.get(entry_ticket_id(e)) for e in page.entries))
+    merged = await asyncio.gather(*(customers.timelines.filed(m) for m in profile.merges))
+    filed: list[Filed] = [own, *merged]
+    page = timeline_page([entry for f in filed for entry in f.entries], cursor, limit)
+    summaries = {key: summary for f in filed for key, summary in f.summaries.items()}
+    ids = [entry_ticket_id(entry) for entry in page.entries]
+    shown = {i: _summarised(customers, summaries, i) for i in ids}
+    read = await asyncio.gather(*(tickets.get(i) for i, item in shown.items() if item is None))
+    shown.update({t.id: TimelineTicket.of(t) for t in read if t is not None})
+    found = [shown[i] for i in ids]
     visible = [t for t in found if t is not None and scope.allows(t.departments, t.created_by)]
     return CustomerView(profile, visible, page.next_cursor)
+
+
+def _summarised(
+    customers: Customers, summaries: dict[str, dict], ticket_id: str
+) -> TimelineTicket | None:
+    summary = summaries.get(ticket_id)
+    return None if summary is None else customers.timelines.opened(summary)
 
 
 async def customers_named(customers: Customers, identity: Identity) -> list[str]:

@@ -6,8 +6,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from intake.customer_handlers import CustomerView
-from intake.domain.messages import visible_to
-from intake.domain.ticket import Ticket, TicketStatus
+from intake.domain.ticket import TicketStatus
+from intake.domain.timelines import TimelineTicket
 from intake.schemas import MailAddress, OneLine
 from ticketflow_shared.events import AuthorKind, Channel
 
@@ -50,11 +50,11 @@ class TimelineItem(BaseModel):
     messages: list[TimelineMessage]
 
     @classmethod
-    def of(cls, ticket: Ticket) -> "TimelineItem":
+    def of(cls, ticket: TimelineTicket) -> "TimelineItem":
         # A message keeps no channel of its own: it came in on its ticket's.
         messages = [
             TimelineMessage(author_kind=m.author_kind, body=m.body, at=m.at, channel=ticket.channel)
-            for m in visible_to(ticket.messages, internal=False)
+            for m in ticket.messages
         ]
         return cls(
             ticket_id=ticket.id,
@@ -88,11 +88,11 @@ class CustomerRead(BaseModel):
         profile, newest = view.profile, view.tickets[0] if view.tickets else None
         return cls(
             id=profile.id,
-            name=profile.name or (newest.customer.name if newest else None),
+            name=profile.name or (newest.customer_name if newest else None),
             tier=profile.tier,
             company=profile.company,
             owner=profile.owner,
-            email=profile.email or (newest.customer.email if newest else None),
+            email=profile.email or (newest.customer_email if newest else None),
             phone=profile.phone,
             external_ids=list(profile.external_ids),
             merged=list(profile.merges),

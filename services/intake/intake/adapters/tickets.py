@@ -1,6 +1,7 @@
 """Tickets in MongoDB; each write carries the events it causes in the same document."""
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -17,9 +18,10 @@ from intake.adapters.documents import (
     resealed,
     to_document,
 )
-from intake.domain.customer_profiles import timeline_entry
+from intake.adapters.timelines import MongoTimelines
 from intake.domain.errors import ConcurrentUpdate, TicketIdTaken
 from intake.domain.ticket import Ticket, TicketStatus
+from intake.domain.timelines import TimelineTicket
 from ticketflow_shared import outbox
 from ticketflow_shared.access.principal import Scope, scope_filter
 from ticketflow_shared.events import Envelope
@@ -52,34 +54,37 @@ class MongoTicketRepository:
         flush: outbox.OutboxFlush,
         cipher: FieldCipher,
         source: str = SOURCE,
-        timelines: CustomerTickets | None = None,
+        timelines: MongoTimelines | None = None,
+        expect: Callable[[AsyncCollection, Any], None] | None = None,
     ) -> None:
         self.collection = collection
         self.customers = customers
-        # Each unified customer's tickets, filed by time (`customer_profiles.timeline_entry`).
+        # Each unified customer's tickets, filed by time, each with what its timeline shows.
         self.timelines = timelines
+        # Told before each write with outbox entries: the relay then tracks it until flushed.
+        self.expect = expect
         self.flush = flush
         self.cipher = cipher
         self.source = source
 
     async def add(self, ticket: Ticket) -> None:
-        """File the id under its customer, then insert ticket and outbox in one write.
+        """File the id under its address, insert ticket and outbox in one write, then file
+        the ticket on its customer's timeline before the outbox is flushed.
 
         The insert is also the id uniqueness check.
         """
         filed_under = customer_index(ticket.customer.email, self.cipher)
         if filed_under is not None:
             await self.customers.remember(filed_under, ticket.id)
-        if self.timelines is not None and ticket.customer.customer_id:
-            entry = timeline_entry(ticket.created_at, ticket.id)
-            await self.timelines.remember(ticket.customer.customer_id, entry)
         pending, entries = outbox.outbox_fields(self._envelopes(ticket))
         doc = {**to_document(ticket, self.cipher), **pending}
+        self._expect(ticket.id)
         try:
             await self.collection.insert_one(doc)
         except DuplicateKeyError as exc:
             raise TicketIdTaken(ticket.id) from exc
         ticket.events.clear()
+        await self._file(ticket)
         await self.flush(self.collection, ticket.id, entries)
 
     async def get(self, ticket_id: str) -> Ticket | None:
@@ -93,6 +98,7 @@ class MongoTicketRepository:
             "$set": {**mutable_fields(ticket, self.cipher), "version": ticket.version},
             "$unset": dict.fromkeys(LEGACY_FIELDS, ""),
         }
+        self._expect(ticket.id)
         result = await self.collection.update_one(
             {"_id": ticket.id, "version": expected_version},
             outbox.merge_updates(changes, record_events),
@@ -100,8 +106,24 @@ class MongoTicketRepository:
         if result.matched_count == 0:
             raise ConcurrentUpdate(ticket.id)
         ticket.events.clear()
-        if entries:
-            await self.flush(self.collection, ticket.id, entries)
+        await self._file(ticket)
+        # Even with no entries: the relay then drops its note of this write.
+        await self.flush(self.collection, ticket.id, entries)
+
+    async def refile(self, ticket_id: str) -> None:
+        """File a stored ticket on its customer's timeline again: what its outbox entries
+        wait for, redone before the relay publishes entries a crash left behind."""
+        doc = await self.collection.find_one({"_id": ticket_id}, _READ_PROJECTION)
+        if doc is not None:
+            await self._file(from_document(doc, self.cipher))
+
+    async def _file(self, ticket: Ticket) -> None:
+        if self.timelines is not None and ticket.customer.customer_id:
+            await self.timelines.file(ticket.customer.customer_id, TimelineTicket.of(ticket))
+
+    def _expect(self, ticket_id: str) -> None:
+        if self.expect is not None:
+            self.expect(self.collection, ticket_id)
 
     async def for_agent(
         self, agent_id: str, statuses: tuple[TicketStatus, ...], limit: int

@@ -1,0 +1,101 @@
+"""A tracked outbox collection on the real store and broker: what the relay was told of and
+not flushed goes out by `_id` after its prepare step; crash leftovers by the start sweep only."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from support import BusProbe, Namespace
+from ticketflow_shared.bus import Bus
+from ticketflow_shared.events import Envelope, TicketResolvedV1, utcnow
+from ticketflow_shared.outbox import OutboxRelay, outbox_fields
+from ticketflow_shared.scheduling import Scheduler
+from ticketflow_shared.serialized import SerializedDatabase
+from ticketflow_shared.store import mongo_client
+from ticketflow_shared.testing import START, FakeClock
+
+pytestmark = pytest.mark.integration
+
+
+def resolved(ticket_id: str, resolution: str) -> Envelope:
+    payload = TicketResolvedV1(ticket_id=ticket_id, resolution=resolution, resolved_at=utcnow())
+    return Envelope.wrap(payload, source="/test", subject=ticket_id)
+
+
+@pytest.fixture
+async def parts(namespace: Namespace) -> AsyncIterator[tuple[Bus, SerializedDatabase]]:
+    client = mongo_client(namespace.servers.mongo_url, "outbox-tracking-tests")
+    db = SerializedDatabase(client[namespace.database("outbox")])
+    await db.detect()
+    bus = Bus(namespace.servers.amqp_url, exchange=namespace.exchange, namespace="outbox-test")
+    await bus.connect()
+    yield bus, db
+    await bus.close()
+    await client.close()
+
+
+async def test_a_write_told_of_and_never_flushed_goes_out_after_its_prepare(parts, bus_probe):
+    bus, db = parts
+    docs = db["docs"]
+    clock = FakeClock(START)
+    relay = OutboxRelay(bus, [docs], grace_seconds=5, clock=clock, tracked=["docs"])
+    prepared: list[str] = []
+
+    async def prepare(doc_id: str) -> None:
+        prepared.append(doc_id)
+
+    relay.prepare_with("docs", prepare)
+    flushed, cut = resolved("T5", "flushed"), resolved("T6", "cut short")
+    written = {}
+    for doc_id, event in (("T5", flushed), ("T6", cut)):
+        relay.expect(docs, doc_id)
+        fields, written[doc_id] = outbox_fields([event], clock.now())
+        await docs.insert_one({"_id": doc_id, **fields})
+    await relay.flush(docs, "T5", written["T5"])
+    # T6's write landed but its flush never ran (cancelled, say): nobody swept.
+
+    await relay.retry_failed()  # within the grace period: left to the writer
+    assert prepared == []
+    assert (await docs.find_one({"_id": "T6"}))["outbox"]
+
+    clock.advance(timedelta(seconds=6))
+    await relay.retry_failed()
+    (arrived,) = await bus_probe.wait_for("ticket.resolved.v1", "T6")
+    assert arrived == cut
+    assert prepared == ["T6"]  # T5 was flushed: no note of it was left
+    assert (await docs.find_one({"_id": "T6"}))["outbox"] == []
+
+    clock.advance(timedelta(seconds=6))
+    await relay.retry_failed()
+    assert prepared == ["T6"]  # done with: not looked at again
+
+
+async def test_a_tracked_collection_is_swept_at_start_and_then_never(parts, bus_probe: BusProbe):
+    bus, db = parts
+    docs = db["docs"]
+    clock = FakeClock(START)
+    # Left by a process that crashed a second before this one started: within the grace.
+    before = resolved("T7", "left by the last process")
+    fields, _ = outbox_fields([before], clock.now())
+    await docs.insert_one({"_id": "T7", **fields})
+    clock.advance(timedelta(seconds=1))
+    relay = OutboxRelay(bus, [docs], sweep_seconds=60, clock=clock, tracked=["docs"])
+    scheduler = Scheduler(clock)
+    relay.schedule(scheduler)
+    scheduler.start()
+    try:
+        (arrived,) = await bus_probe.wait_for("ticket.resolved.v1", "T7")
+        assert arrived == before
+        # Written later without telling the relay (no writer of a tracked collection does):
+        # no periodic sweep looks for it, however long the process runs.
+        stray = resolved("T8", "never told")
+        fields, _ = outbox_fields([stray], clock.now())
+        await docs.insert_one({"_id": "T8", **fields})
+        await clock.run_for(600)
+        await asyncio.sleep(0.5)
+        assert not bus_probe.of_type("ticket.resolved.v1", "T8")
+        assert (await docs.find_one({"_id": "T8"}))["outbox"]
+    finally:
+        await scheduler.stop()
