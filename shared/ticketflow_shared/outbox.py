@@ -123,6 +123,10 @@ class OutboxRelay:
         self.grace = timedelta(seconds=grace_seconds)
         self.clock = clock
         self.tracked = frozenset(tracked)
+        # Tracked collections skip the periodic sweep only while this is on: a process that
+        # is the only writer of its store, on FerretDB (where a sweep is a full scan). With
+        # several processes a crashed one's leftovers would otherwise wait for a restart.
+        self.sweep_tracked_at_start_only = True
         self.started_at = clock.now()
         self._failed: dict[tuple[str, Any], AsyncCollection] = {}
         # Documents written (or about to be) whose flush has not finished: (collection, since).
@@ -258,8 +262,10 @@ class OutboxRelay:
         return await self._sweep(self.collections, self._cutoff(), limit=0)
 
     async def sweep_untracked(self) -> int:
-        """The periodic sweep: collections not tracked, at most 500 documents each."""
-        untracked = [c for c in self.collections if c.name not in self.tracked]
+        """The periodic sweep: collections not tracked (all of them, unless tracked ones are
+        swept at start only), at most 500 documents each."""
+        skipped = self.tracked if self.sweep_tracked_at_start_only else frozenset()
+        untracked = [c for c in self.collections if c.name not in skipped]
         return await self._sweep(untracked, self.clock.now() - self.grace, limit=500)
 
     def _cutoff(self) -> datetime:
@@ -284,7 +290,7 @@ class OutboxRelay:
         and those not tracked again every `sweep_seconds`."""
         scheduler.every("outbox-retry", self.poll_seconds, self.retry_failed)
         scheduler.at("outbox-start-sweep", self.clock.now(), self.sweep)
-        if any(c.name not in self.tracked for c in self.collections):
+        if self.collections:
             every = self.sweep_seconds
             scheduler.every("outbox-sweep", every, self.sweep_untracked, first_in=every)
 
