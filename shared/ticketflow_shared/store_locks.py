@@ -37,16 +37,18 @@ class StoreLocks:
     @contextlib.asynccontextmanager
     async def holding(self, keys: Iterable[str]) -> AsyncIterator[None]:
         """Hold every lock in `keys`, taken in sorted order so two processes never deadlock."""
-        taken: list[str] = []
+        # Every key this may hold: a cancel during an insert may leave the lock taken
+        # without the insert's answer, so the key being taken counts too.
+        tried: list[str] = []
         try:
             for key in sorted(set(keys)):
+                tried.append(key)
                 await self._acquire(key)
-                taken.append(key)
             yield
         finally:
-            if taken:
+            if tried:
                 # Given back even when the caller is cancelled: others would wait a lease.
-                await asyncio.shield(self._release(taken))
+                await asyncio.shield(self._release(tried))
 
     async def _acquire(self, key: str) -> None:
         wait = FIRST_WAIT_SECONDS
@@ -68,5 +70,6 @@ class StoreLocks:
             wait = min(wait * 2, LONGEST_WAIT_SECONDS)
 
     async def _release(self, keys: list[str]) -> None:
+        """Delete this process's locks among `keys`; one held by another is left alone."""
         for key in keys:
-            await self.collection.delete_one({"_id": key})
+            await self.collection.delete_one({"_id": key, "owner": self.owner})

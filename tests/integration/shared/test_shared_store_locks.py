@@ -91,3 +91,22 @@ async def test_a_lock_waits_for_its_holder_and_a_dead_holders_lock_is_broken(pro
     await asyncio.wait_for(second["docs"].update_one({"_id": "w"}, {"$inc": {"n": 1}}), 5)
     assert (await first["docs"].find_one({"_id": "w"}))["n"] == 2
     assert await first[COLLECTION].find_one({"_id": key}) is None
+
+
+async def test_a_write_cancelled_at_any_point_leaves_no_lock_behind(processes):
+    first, second = processes
+    if first.store_locks is None:
+        pytest.skip("MongoDB makes each update atomic: no store locks are taken")
+    await first["docs"].insert_one({"_id": "c", "n": 0})
+    for step in range(30):  # cut short after 0, 0.5, 1, ... ms: before, during and after
+        bumps = [
+            asyncio.create_task(handle["docs"].update_one({"_id": "c"}, {"$inc": {"n": 1}}))
+            for handle in processes
+        ]
+        await asyncio.sleep(step / 2000)
+        for bump in bumps:
+            bump.cancel()
+        await asyncio.gather(*bumps, return_exceptions=True)
+    await asyncio.sleep(0.1)  # the shielded give-backs finish
+    assert await first[COLLECTION].count_documents({}) == 0
+    await asyncio.wait_for(second["docs"].update_one({"_id": "c"}, {"$inc": {"n": 1}}), 2)
