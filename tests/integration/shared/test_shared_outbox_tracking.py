@@ -2,38 +2,17 @@
 not flushed goes out by `_id` after its prepare step; crash leftovers by the start sweep only."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from outbox_events import resolved
 
-from support import BusProbe, Namespace
-from ticketflow_shared.bus import Bus
-from ticketflow_shared.events import Envelope, TicketResolvedV1, utcnow
+from support import BusProbe
 from ticketflow_shared.outbox import OutboxRelay, outbox_fields
 from ticketflow_shared.scheduling import Scheduler
-from ticketflow_shared.serialized import SerializedDatabase
-from ticketflow_shared.store import mongo_client
 from ticketflow_shared.testing import START, FakeClock
 
 pytestmark = pytest.mark.integration
-
-
-def resolved(ticket_id: str, resolution: str) -> Envelope:
-    payload = TicketResolvedV1(ticket_id=ticket_id, resolution=resolution, resolved_at=utcnow())
-    return Envelope.wrap(payload, source="/test", subject=ticket_id)
-
-
-@pytest.fixture
-async def parts(namespace: Namespace) -> AsyncIterator[tuple[Bus, SerializedDatabase]]:
-    client = mongo_client(namespace.servers.mongo_url, "outbox-tracking-tests")
-    db = SerializedDatabase(client[namespace.database("outbox")])
-    await db.detect()
-    bus = Bus(namespace.servers.amqp_url, exchange=namespace.exchange, namespace="outbox-test")
-    await bus.connect()
-    yield bus, db
-    await bus.close()
-    await client.close()
 
 
 async def test_a_write_told_of_and_never_flushed_goes_out_after_its_prepare(parts, bus_probe):

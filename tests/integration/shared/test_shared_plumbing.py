@@ -1,37 +1,18 @@
 """Shared plumbing on the real broker and store: outbox order and crash sweep, queue set-up."""
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
+from outbox_events import resolved
 
-from support import BusProbe, Namespace
+from support import BusProbe
 from ticketflow_shared.bus import Bus
-from ticketflow_shared.events import Envelope, TicketResolvedV1, utcnow
+from ticketflow_shared.events import Envelope
 from ticketflow_shared.outbox import OutboxRelay, outbox_fields, push_outbox
 from ticketflow_shared.scheduling import Scheduler
-from ticketflow_shared.serialized import SerializedDatabase
-from ticketflow_shared.store import mongo_client
 from ticketflow_shared.testing import START, FakeClock
 
 pytestmark = pytest.mark.integration
-
-
-def resolved(ticket_id: str, resolution: str) -> Envelope:
-    payload = TicketResolvedV1(ticket_id=ticket_id, resolution=resolution, resolved_at=utcnow())
-    return Envelope.wrap(payload, source="/test", subject=ticket_id)
-
-
-@pytest.fixture
-async def parts(namespace: Namespace) -> AsyncIterator[tuple[Bus, SerializedDatabase]]:
-    client = mongo_client(namespace.servers.mongo_url, "outbox-tests")
-    db = SerializedDatabase(client[namespace.database("outbox")])
-    await db.detect()
-    bus = Bus(namespace.servers.amqp_url, exchange=namespace.exchange, namespace="outbox-test")
-    await bus.connect()
-    yield bus, db
-    await bus.close()
-    await client.close()
 
 
 async def test_an_event_that_failed_to_publish_goes_out_before_later_ones(parts, namespace):
