@@ -7,12 +7,15 @@ filter down to SQLite: `{_id: v, version: 3}` scans the whole collection. On Fer
 every write a process makes to a collection therefore goes through one lock per
 collection, and a write or read whose filter is `_id` plus conditions fetches the document
 by `_id` and checks the conditions here. MongoDB applies each single-document update
-atomically and uses indexes, so there none of this is switched on. Across processes only
-inserts under a unique index are atomic on FerretDB, which is what cross-process claims use;
-with `cross_process` on, each update, replace or delete that names its documents by `_id`
-also holds a store lock on each of them (`store_locks.py`), so several processes of a
-service may share the store. Writes naming no `_id` (e.g. `update_many` by category) are
-not locked.
+atomically and uses indexes, so there none of this is switched on. With the workarounds off
+(a test pass running on FerretDB the code MongoDB runs) filters go to the server as written,
+but writes still take turns: FerretDB would otherwise lose one of two concurrent updates of a
+document, e.g. a handler's and the outbox relay's, which no code of ours can make up for.
+Across processes only inserts under a unique index are atomic on FerretDB, which is what
+cross-process claims use; with `cross_process` on, each update, replace or delete that names
+its documents by `_id` also holds a store lock on each of them (`store_locks.py`), so several
+processes of a service may share the store. Writes naming no `_id` (e.g. `update_many` by
+category) are not locked.
 The writes of a collection take turns in arrival order, except that a write made
 `ahead_of_queued_writes()` goes before every other one still waiting (one already under way
 finishes first).
@@ -144,7 +147,7 @@ class SerializedCollection:
             return attribute
 
         async def call(*args: Any, **kwargs: Any) -> Any:
-            if not self._owner.serialize:
+            if not self._owner.ferretdb:
                 return await attribute(*args, **kwargs)
             if name not in WRITE_METHODS:
                 return await self._by_id(name, attribute, args, kwargs)
@@ -160,7 +163,8 @@ class SerializedCollection:
 
     async def _by_id(self, name: str, method: Any, args: tuple, kwargs: dict) -> Any:
         split = _split_by_id(args[0] if args else kwargs.get("filter"))
-        if name not in BY_ID_METHODS or split is None or kwargs.get("sort"):
+        rewrite = self._owner.serialize and name in BY_ID_METHODS and not kwargs.get("sort")
+        if not rewrite or split is None:
             return await method(*args, **kwargs)
         doc_id, conditions = split
         current = await self._collection.find_one({"_id": doc_id})

@@ -28,8 +28,8 @@ class ServiceSettings(BaseSettings):
     # On FerretDB only: lock each updated document in the store, for several processes of
     # this service on one store (two more round trips per update). Ignored on MongoDB.
     store_cross_process_locks: bool = False
-    # Off: run on FerretDB the code MongoDB runs (no write turns, no `_id` rewrites). Only for
-    # a test pass in one process with one consumer at a time; FerretDB loses writes otherwise.
+    # Off: run on FerretDB the code MongoDB runs (no `_id` rewrites, no store locks; writes
+    # still take turns in the process). Only for a test pass with one consumer at a time.
     ferretdb_workarounds: bool = True
     # Every HTTP answer within a deadline: 503 + Retry-After rather than a hanging request.
     http_max_in_flight: int = Field(default=64, ge=1)
