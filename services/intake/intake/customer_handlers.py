@@ -4,9 +4,6 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
-from intake.adapters.customer_identities import MongoCustomerIdentities
-from intake.adapters.customer_profiles import MongoCustomerProfiles
-from intake.adapters.timelines import Filed, MongoTimelines
 from intake.customer_linking import new_customer_id
 from intake.domain.customer_identities import (
     Identity,
@@ -25,7 +22,13 @@ from intake.domain.customer_profiles import (
     timeline_page,
 )
 from intake.domain.timelines import TimelineTicket
-from intake.ports import TicketRepository
+from intake.ports import (
+    CustomerIdentities,
+    CustomerProfiles,
+    CustomerTimelines,
+    Filed,
+    TicketRepository,
+)
 from ticketflow_shared.access.principal import Scope
 
 
@@ -40,9 +43,9 @@ class CustomerView:
 class Customers:
     """What the customer routes work with, built once in bootstrap."""
 
-    profiles: MongoCustomerProfiles
-    identities: MongoCustomerIdentities
-    timelines: MongoTimelines
+    profiles: CustomerProfiles
+    identities: CustomerIdentities
+    timelines: CustomerTimelines
 
 
 async def customer_view(

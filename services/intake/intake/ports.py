@@ -1,12 +1,16 @@
 """What the handlers need from storage; MongoDB adapters and test fakes both fit."""
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from intake.domain.categories import CategoryRule
+from intake.domain.customer_identities import Identity
+from intake.domain.customer_profiles import CustomerProfile
 from intake.domain.macros import Macro
 from intake.domain.procedure import ProcedureStep
 from intake.domain.ticket import Ticket, TicketStatus
+from intake.domain.timelines import TimelineTicket
 from ticketflow_shared.access.principal import Scope
 
 
@@ -67,3 +71,50 @@ class MacroRepository(Protocol):
 
     async def delete(self, macro_id: str) -> bool:
         """True if there was a macro to delete."""
+
+
+class CustomerProfiles(Protocol):
+    async def get(self, customer_id: str) -> CustomerProfile | None: ...
+
+    async def identity_keys(self, customer_id: str) -> list[str]:
+        """The stored keys of the identities listed on the customer's record."""
+
+    async def list_identities(self, customer_id: str, keys: list[str]) -> None:
+        """Note identity keys as the customer's, before they are claimed."""
+
+    async def save_crm_record(self, profile: CustomerProfile) -> None: ...
+
+    async def record_merge(self, survivor: str, merged: CustomerProfile) -> None:
+        """First step of a merge: the survivor's timeline holds the merged record's from now."""
+
+    async def mark_merged(self, merged: str, survivor: str) -> None: ...
+
+
+class CustomerIdentities(Protocol):
+    def stored_key(self, identity: Identity) -> str:
+        """The identity's key as stored (addresses and phones as keyed hashes)."""
+
+    async def owner(self, identity: Identity) -> str | None: ...
+
+    async def claim(self, identity: Identity, customer_id: str, now: datetime) -> str:
+        """The identity's customer: `customer_id` if this call claimed it, else its owner."""
+
+    async def move(self, key: str, from_customer: str, to_customer: str) -> None:
+        """Give a stored identity to another customer, if `from_customer` still holds it."""
+
+
+@dataclass(frozen=True)
+class Filed:
+    """One customer's timeline as stored: its entries, and the summaries kept, unopened."""
+
+    entries: list[str] = field(default_factory=list)
+    summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class CustomerTimelines(Protocol):
+    async def file(self, customer_id: str, ticket: TimelineTicket) -> None: ...
+
+    async def filed(self, customer_id: str) -> Filed: ...
+
+    def opened(self, summary: dict[str, Any]) -> TimelineTicket | None:
+        """The summary as the timeline shows it; None if it keeps no messages."""

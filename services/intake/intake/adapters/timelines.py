@@ -9,7 +9,6 @@ between leaves the outbox entries, and the relay's start sweep files the ticket 
 too long to keep, or a ticket filed before summaries were kept, is read from the ticket.
 """
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -20,6 +19,7 @@ from intake.adapters.documents import MESSAGE_BODY as BODY
 from intake.domain.customer_profiles import timeline_entry
 from intake.domain.ticket import TicketStatus
 from intake.domain.timelines import TimelineMessage, TimelineTicket
+from intake.ports import Filed
 from ticketflow_shared.events import AuthorKind, Channel
 from ticketflow_shared.pii import FieldCipher
 
@@ -27,14 +27,6 @@ SUMMARIES = "summaries"
 # Past this many characters of messages a ticket is shown from the ticket itself, so that a
 # customer's timeline document stays small however long its threads grow.
 MESSAGES_KEPT_CHARS = 16_000
-
-
-@dataclass(frozen=True)
-class Filed:
-    """One customer's timeline as stored: its entries, and the summaries kept, unopened."""
-
-    entries: list[str] = field(default_factory=list)
-    summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class MongoTimelines(CustomerTickets):
