@@ -4,7 +4,8 @@ poll read, and a timer deleted while a poll read is not armed again by it."""
 
 from datetime import timedelta
 
-from ticketflow_shared.events import Envelope, SlaBreachedV1, SlaTarget
+from factories import sla_envelope
+from ticketflow_shared.events import Envelope
 from ticketflow_shared.scheduling import Scheduler
 from ticketflow_shared.testing import START, FakeClock
 from ticketflow_shared.timers import DueTimers, Timer
@@ -154,17 +155,7 @@ async def test_a_poll_does_not_arm_again_a_timer_deleted_while_it_read() -> None
     scan = LateScan(clock, dues={"a": 1})
 
     async def owes(timer: Timer) -> list[Envelope]:
-        breach = SlaBreachedV1(
-            ticket_id="TF-1",
-            target=SlaTarget.first_response,
-            policy="p",
-            policy_version=1,
-            priority="high",
-            target_seconds=1,
-            due_at=timer.due,
-            at=START,
-        )
-        return [Envelope.wrap(breach, source="routing", subject="TF-1")]
+        return [sla_envelope("TF-1", at=START, due_at=timer.due)]
 
     async def published(collection, outboxes) -> None:
         return None
