@@ -27,6 +27,11 @@ insert goes ahead of the settling writes still queued. Every bulk call carries a
 `BULK_LIMIT` operations. The first armed timer to come due runs the batches, and those
 coming due meanwhile join the next one, so a timer is not kept waiting for a fixed interval;
 at most `settling` batches settle at once, after which claiming waits for one to finish.
+
+With `keep_firings_seconds` set, claims whose events are out are deleted once their due time
+is that old, a few by `_id` at a time so that claims are not kept waiting behind one long
+write. The caller must then also record a firing itself (as `claimed` does for SLA clocks),
+since a key scheduled again after its claim is gone would fire again.
 """
 
 import asyncio
@@ -44,7 +49,7 @@ from pymongo.errors import BulkWriteError
 from ticketflow_shared.bulk import BULK_LIMIT, batches
 from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
 from ticketflow_shared.events import Envelope
-from ticketflow_shared.outbox import InsertedFlush, outbox_fields
+from ticketflow_shared.outbox import OUTBOX_SINCE, InsertedFlush, outbox_fields
 from ticketflow_shared.scheduling import Scheduler
 from ticketflow_shared.serialized import ahead_of_queued_writes
 
@@ -52,6 +57,8 @@ log = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
 POLL_PACE = 9  # a poll is followed by none for this many times as long as it took
 SETTLING = 4  # batches publishing and being forgotten at once, before claiming waits
+PRUNE_EVERY_SECONDS = 3600.0
+PRUNE_CHUNKS = 200  # at most this many chunks of claims deleted per pass
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,7 @@ class DueTimers:
         horizon_seconds: float = 5.0,
         batch_size: int = BULK_LIMIT,
         settling: int = SETTLING,
+        keep_firings_seconds: float | None = None,
     ) -> None:
         self.name = name
         self.timers, self.firings = timers, firings
@@ -112,6 +120,9 @@ class DueTimers:
         self.check, self.flush, self.claimed = check, flush, claimed
         self.poll_seconds, self.horizon = poll_seconds, timedelta(seconds=horizon_seconds)
         self.batch_size, self.settling = batch_size, settling
+        self.keep_firings = (
+            None if keep_firings_seconds is None else timedelta(seconds=keep_firings_seconds)
+        )
         self.stats = TimerStats()
         self._pause = timedelta(0)  # before the next poll, for the last one's cost
         self._next_poll = datetime.min.replace(tzinfo=UTC)
@@ -124,6 +135,26 @@ class DueTimers:
     def start(self) -> None:
         """Poll the store on the scheduler from now on."""
         self.scheduler.every(f"{self.name}:poll", self.poll_seconds, self.poll)
+        if self.keep_firings is not None:
+            self.scheduler.every(
+                f"{self.name}:prune", PRUNE_EVERY_SECONDS, self.prune_firings, first_in=60.0
+            )
+
+    async def prune_firings(self) -> int:
+        """Delete the claims published and due longer ago than they are kept; how many."""
+        if self.keep_firings is None:
+            return 0
+        settled = {"due": {"$lt": self.clock.now() - self.keep_firings}, OUTBOX_SINCE: None}
+        deleted = 0
+        for _ in range(PRUNE_CHUNKS):
+            docs = await self.firings.find(settled, {"_id": 1}).limit(BULK_LIMIT).to_list()
+            if not docs:
+                break
+            requests = [DeleteOne({"_id": doc["_id"]}) for doc in docs]
+            deleted += (await self.firings.bulk_write(requests, ordered=False)).deleted_count
+            if len(docs) < BULK_LIMIT:
+                break
+        return deleted
 
     async def schedule(self, key: str, due: datetime, data: dict[str, Any] | None = None) -> None:
         """Store the timer (replacing one of the same key) and arm it if it is due soon."""
@@ -366,6 +397,11 @@ class DueTimers:
     @staticmethod
     def _job(key: str) -> str:
         return f"timer:{key}"
+
+
+def firings_index_models() -> list[IndexModel]:
+    """What pruning the claims reads on MongoDB."""
+    return [IndexModel([("due", ASCENDING)], name="due")]
 
 
 def index_models() -> list[IndexModel]:

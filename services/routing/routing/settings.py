@@ -13,3 +13,6 @@ class RoutingSettings(ServiceSettings):
     offer_poll_seconds: float = Field(default=1.0, gt=0)
     sla_poll_seconds: float = Field(default=1.0, gt=0)
     sla_horizon_seconds: float = Field(default=5.0, gt=0)
+    # A breach or warning claim is kept this long past its due time, then deleted; the
+    # clock records it too, so a late event scheduling the same timer again finds it done.
+    sla_firings_kept_days: float = Field(default=30.0, gt=0)

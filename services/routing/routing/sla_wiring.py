@@ -23,5 +23,6 @@ def build_sla(runtime: Runtime, settings: RoutingSettings) -> SlaDeps:
         clock=runtime.clock,
         poll_seconds=settings.sla_poll_seconds,
         horizon_seconds=settings.sla_horizon_seconds,
+        keep_firings_seconds=settings.sla_firings_kept_days * 86400,
     )
     return deps

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from factories import sla_envelope
 from support import Namespace
 from ticketflow_shared.clock import SYSTEM_CLOCK
-from ticketflow_shared.events import Envelope, SlaBreachedV1, SlaTarget
+from ticketflow_shared.events import Envelope
 from ticketflow_shared.scheduling import Scheduler
 from ticketflow_shared.store import mongo_client
 from ticketflow_shared.timers import DueTimers, Timer, index_models
@@ -36,17 +37,7 @@ class Process:
         )
 
     async def check(self, timer: Timer) -> list[Envelope]:
-        event = SlaBreachedV1(
-            ticket_id=timer.data["ticket"],
-            target=SlaTarget.first_response,
-            policy="p",
-            policy_version=1,
-            priority="high",
-            target_seconds=1,
-            due_at=timer.due,
-            at=SYSTEM_CLOCK.now(),
-        )
-        return [Envelope.wrap(event, source="routing", subject=timer.data["ticket"])]
+        return [sla_envelope(timer.data["ticket"], at=SYSTEM_CLOCK.now(), due_at=timer.due)]
 
     async def flush(self, collection, outboxes) -> None:
         for doc_id, entries in outboxes.items():
@@ -279,3 +270,34 @@ async def test_timers_coming_due_are_claimed_while_an_earlier_batch_still_publis
         assert claim is not None and len(claim["outbox"]) == 1 and "outbox_since" in claim
     finally:
         await process.stop()
+
+
+async def test_old_published_claims_are_pruned_and_the_rest_kept(namespace) -> None:
+    client = mongo_client(namespace.servers.mongo_url, "timer-tests")
+    firings = client[namespace.database("timers")]["firings"]
+    now = SYSTEM_CLOCK.now()
+    old, recent = now - timedelta(days=31), now - timedelta(days=29)
+    settled = [{"_id": f"old:{n}", "due": old, "outbox": []} for n in range(120)]
+    pending = [
+        {"_id": f"pending:{n}", "due": old, "outbox": [{"id": "e"}], "outbox_since": old}
+        for n in range(3)
+    ]
+    kept = [{"_id": f"recent:{n}", "due": recent, "outbox": []} for n in range(3)]
+    for chunk in (settled[:50], settled[50:100], settled[100:], pending, kept):
+        await firings.insert_many(chunk)
+    timers = DueTimers(
+        "test",
+        client[namespace.database("timers")]["timers"],
+        firings,
+        Scheduler(),
+        lambda timer: None,
+        lambda collection, outboxes: None,
+        keep_firings_seconds=30 * 86400,
+    )
+    try:
+        assert await timers.prune_firings() == 120
+        left = sorted(doc["_id"] for doc in await firings.find({}, {"_id": 1}).to_list())
+        assert left == sorted(d["_id"] for d in pending + kept)
+        assert await timers.prune_firings() == 0
+    finally:
+        await client.close()

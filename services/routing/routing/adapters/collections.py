@@ -62,6 +62,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     TICKETS: [IndexModel([("routed", ASCENDING), ("received_at", ASCENDING)], name="unrouted")],
     SLA_TIMERS: timers.index_models(),
+    SLA_FIRINGS: timers.firings_index_models(),
     ESCALATION_TIMERS: timers.index_models(),
     SHIFT_TIMERS: timers.index_models(),
     ESCALATIONS: [IndexModel([("ticket_id", ASCENDING)], name="ticket")],
