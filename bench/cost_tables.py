@@ -18,24 +18,35 @@ PROCESSES = (
 
 
 def round_trips(title: str, cost: Cost, tickets: int) -> list[str]:
-    """Store round trips per ticket: one row per command, one column per service, and all."""
+    """Store round trips per ticket: one row per command, one column per service, and all;
+    then those FerretDB's store layer added, what the code itself sends (what MongoDB would
+    get), and the store's answer time."""
     per_service = {service: cost.by_command(service) for service in SERVICES}
     commands = sorted(
         {command for counts in per_service.values() for command in counts},
         key=lambda command: -sum(counts[command] for counts in per_service.values()),
     )
+
+    def row(label: str, values: list[float], digits: int = 2) -> str:
+        cells = [*values, sum(values)]
+        return f"  {label:<15}" + "".join(f"{v / tickets:>10.{digits}f}" for v in cells)
+
     lines = [f"{title}: store round trips per ticket"]
     lines.append(f"  {'command':<15}" + "".join(f"{s:>10}" for s in (*SERVICES, "all")))
     for command in [*commands, "all"]:
-        values = [
-            sum(counts.values()) if command == "all" else counts[command]
-            for counts in per_service.values()
-        ]
-        cells = [*values, sum(values)]
-        lines.append(f"  {command:<15}" + "".join(f"{v / tickets:>10.2f}" for v in cells))
-    waited = [sum(cost.waited.get(service, {}).values()) * 1000 for service in SERVICES]
-    cells = [*waited, sum(waited)]
-    lines.append(f"  {'store ms':<15}" + "".join(f"{v / tickets:>10.1f}" for v in cells))
+        lines.append(
+            row(
+                command,
+                [
+                    sum(counts.values()) if command == "all" else counts[command]
+                    for counts in per_service.values()
+                ],
+            )
+        )
+    lines.append(row("FerretDB layer", [sum(cost.layer.get(s, {}).values()) for s in SERVICES]))
+    lines.append(row("code sends", [cost.as_code_sends(s) for s in SERVICES]))
+    waited = [sum(cost.waited.get(s, {}).values()) * 1000 for s in SERVICES]
+    lines.append(row("store ms", waited, digits=1))
     return lines
 
 

@@ -25,6 +25,15 @@ SERVICES = ("intake", "routing", "notify", "reporting")
 RUN_DIR = Path(os.environ.get("TICKETFLOW_HOME", Path.home() / ".cache/ticketflow")) / "run"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 Commands = Counter[tuple[str, str]]  # (command, collection) -> count
+# `/metrics` samples read, by the `Snapshot`/`Cost` field each goes to: commands sent, seconds
+# until answered, those of the sent that FerretDB's store layer added, and the code's
+# commands that layer answered without sending.
+COUNTERS = {
+    "ticketflow_store_commands_total": "commands",
+    "ticketflow_store_command_seconds_total": "waited",
+    "ticketflow_store_layer_commands_total": "layer",
+    "ticketflow_store_layer_answered_total": "answered",
+}
 
 
 def _pid_file(name: str) -> int | None:
@@ -69,23 +78,21 @@ def proc_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def parse_metrics(text: str) -> tuple[Commands, Commands, float, float]:
-    """Store commands, their seconds until answered, own CPU seconds and children's CPU
+def parse_metrics(text: str) -> tuple[dict[str, Commands], float, float]:
+    """Store command counters by family (see `COUNTERS`), own CPU seconds and children's CPU
     seconds, from `/metrics`."""
-    commands: Commands = Counter()
-    waited: Commands = Counter()
+    counters: dict[str, Commands] = {name: Counter() for name in COUNTERS.values()}
     cpu = children = 0.0
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if sample.name == "ticketflow_store_commands_total":
-                commands[sample.labels["command"], sample.labels["collection"]] += sample.value
-            elif sample.name == "ticketflow_store_command_seconds_total":
-                waited[sample.labels["command"], sample.labels["collection"]] += sample.value
+            if sample.name in COUNTERS:
+                key = sample.labels["command"], sample.labels["collection"]
+                counters[COUNTERS[sample.name]][key] += sample.value
             elif sample.name == "process_cpu_seconds_total":
                 cpu = sample.value
             elif sample.name == "ticketflow_child_processes_cpu_seconds_total":
                 children = sample.value
-    return commands, waited, cpu, children
+    return counters, cpu, children
 
 
 @dataclass
@@ -93,6 +100,8 @@ class Snapshot:
     at: float
     commands: dict[str, Commands] = field(default_factory=dict)  # by service
     waited: dict[str, Commands] = field(default_factory=dict)  # seconds until answered
+    layer: dict[str, Commands] = field(default_factory=dict)
+    answered: dict[str, Commands] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)  # seconds, by process name
 
 
@@ -109,10 +118,11 @@ class Meter:
             texts = await asyncio.gather(*(http.get(f"{u}/metrics") for u in self.urls.values()))
         for name, response in zip(self.urls, texts, strict=True):
             response.raise_for_status()
-            commands, waited, cpu, children = parse_metrics(response.text)
+            counters, cpu, children = parse_metrics(response.text)
             service = name.split("#", 1)[0]  # `intake#2`: a second intake, counted with it
-            snap.commands[service] = snap.commands.get(service, Counter()) + commands
-            snap.waited[service] = snap.waited.get(service, Counter()) + waited
+            for field_name, counts in counters.items():
+                by_service = getattr(snap, field_name)
+                by_service[service] = by_service.get(service, Counter()) + counts
             snap.cpu[name] = cpu
             if children:
                 snap.cpu[f"{name} workers"] = children
@@ -131,6 +141,8 @@ class Cost:
     commands: dict[str, Commands]
     waited: dict[str, Commands]
     cpu: dict[str, float]
+    layer: dict[str, Commands] = field(default_factory=dict)
+    answered: dict[str, Commands] = field(default_factory=dict)
 
     @classmethod
     def between(cls, before: Snapshot, after: Snapshot) -> "Cost":
@@ -140,6 +152,8 @@ class Cost:
             _minus(after.commands, before.commands),
             _minus(after.waited, before.waited),
             cpu,
+            _minus(after.layer, before.layer),
+            _minus(after.answered, before.answered),
         )
 
     def plus(self, other: "Cost") -> "Cost":
@@ -148,6 +162,8 @@ class Cost:
             _plus(self.commands, other.commands),
             _plus(self.waited, other.waited),
             {n: self.cpu.get(n, 0.0) + other.cpu.get(n, 0.0) for n in {*self.cpu, *other.cpu}},
+            _plus(self.layer, other.layer),
+            _plus(self.answered, other.answered),
         )
 
     def by_command(self, service: str) -> Counter[str]:
@@ -155,6 +171,15 @@ class Cost:
         for (command, _), count in self.commands.get(service, Counter()).items():
             counts[command] += count
         return counts
+
+    def as_code_sends(self, service: str) -> float:
+        """The service's commands as the code sends them, which is what MongoDB would get:
+        those sent, less the FerretDB layer's own, plus the code's it answered unsent."""
+
+        def total(by_service: dict[str, Commands]) -> float:
+            return sum(by_service.get(service, Counter()).values())
+
+        return total(self.commands) - total(self.layer) + total(self.answered)
 
 
 def _minus(after: dict[str, Commands], before: dict[str, Commands]) -> dict[str, Commands]:

@@ -104,3 +104,31 @@ def _compare(op: str, value: Any, arg: Any) -> bool:
         return COMPARISONS[op](value, arg)
     except TypeError:  # different BSON type brackets never compare in a query
         return False
+
+
+def projected(doc: dict[str, Any], projection: Any) -> dict[str, Any] | None:
+    """What a find with `projection` returns of `doc`, for no projection or one naming only
+    top-level fields; None for any other (left to the server)."""
+    if projection is None:
+        return doc
+    if isinstance(projection, list | tuple):
+        projection = dict.fromkeys(projection, 1)
+    if not isinstance(projection, dict) or any(
+        "." in key or "$" in key or isinstance(value, dict) for key, value in projection.items()
+    ):
+        return None
+    if not projection:
+        return doc
+    shown = {key: bool(value) for key, value in projection.items()}
+    keep_id = shown.pop("_id", True)
+    included = {key for key, value in shown.items() if value}
+    if included and len(included) != len(shown):
+        return None  # mixed inclusion and exclusion: the server's error to give
+    if not shown:  # `_id` alone: 1 shows only it, 0 all else
+        answer = {} if keep_id else dict(doc)
+    elif included:
+        answer = {key: value for key, value in doc.items() if key in included}
+    else:
+        answer = {key: value for key, value in doc.items() if key not in shown}
+    answer.pop("_id", None)
+    return {"_id": doc["_id"], **answer} if keep_id else answer

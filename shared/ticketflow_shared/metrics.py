@@ -6,12 +6,20 @@ is a couple of dict operations on the event loop's thread; the Prometheus famili
 only when `/metrics` is read. CPU time comes from prometheus_client's process collector
 (`process_cpu_seconds_total`, user + system, from `/proc/self/stat`), plus the service's
 child processes (notify renders in workers).
+
+On FerretDB the store layer (`serialized.py`, `store_locks.py`) adds commands of its own (a
+read before a conditional update, lock inserts and deletes) and answers some of the code's
+writes without sending them (an update whose conditions the read showed missing). Both are
+counted apart too, so that what the code itself would send to MongoDB can be told: all
+commands, less those the layer added, plus those it answered here.
 """
 
+import contextlib
 import os
 import resource
 from collections import Counter
 from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 
 from fastapi import APIRouter, Response
@@ -23,6 +31,17 @@ from pymongo import monitoring
 _PROC = Path("/proc")
 # A command's first key names it; for most its value is the collection, for these it is not.
 _COLLECTION_FIELD = {"getMore": "collection"}
+_ADDED_BY_LAYER: ContextVar[bool] = ContextVar("added_by_store_layer", default=False)
+
+
+@contextlib.contextmanager
+def added_by_store_layer() -> Iterator[None]:
+    """Commands sent inside are the FerretDB layer's own, not the code's."""
+    token = _ADDED_BY_LAYER.set(True)
+    try:
+        yield
+    finally:
+        _ADDED_BY_LAYER.reset(token)
 
 
 class StoreCommands(monitoring.CommandListener):
@@ -32,6 +51,8 @@ class StoreCommands(monitoring.CommandListener):
     def __init__(self) -> None:
         self.counts: Counter[tuple[str, str]] = Counter()
         self.micros: Counter[tuple[str, str]] = Counter()
+        self.added: Counter[tuple[str, str]] = Counter()  # by the FerretDB layer, in `counts`
+        self.answered: Counter[tuple[str, str]] = Counter()  # the code's, never sent
         self._in_flight: dict[tuple[int, object], tuple[str, str]] = {}
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
@@ -39,7 +60,13 @@ class StoreCommands(monitoring.CommandListener):
         target = event.command.get(_COLLECTION_FIELD.get(name, name))
         key = (name, target if isinstance(target, str) else "")
         self.counts[key] += 1
+        if _ADDED_BY_LAYER.get():
+            self.added[key] += 1
         self._in_flight[event.request_id, event.connection_id] = key
+
+    def answered_by_layer(self, command: str, collection: str) -> None:
+        """The FerretDB layer answered this command of the code's without sending it."""
+        self.answered[command, collection] += 1
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         self._finished(event)
@@ -68,12 +95,28 @@ class StoreCommandsCollector(Collector):
             "Time from sending each command to its reply, summed, in seconds",
             labels=["command", "collection"],
         )
+        added = CounterMetricFamily(
+            "ticketflow_store_layer_commands",
+            "Of the commands sent, those FerretDB's store layer added (reads, locks)",
+            labels=["command", "collection"],
+        )
+        answered = CounterMetricFamily(
+            "ticketflow_store_layer_answered",
+            "Commands of the code that FerretDB's store layer answered without sending",
+            labels=["command", "collection"],
+        )
         for (command, collection), count in sorted(self.commands.counts.items()):
             family.add_metric([command, collection], count)
             micros = self.commands.micros.get((command, collection), 0)
             seconds.add_metric([command, collection], micros / 1e6)
+        for (command, collection), count in sorted(self.commands.added.items()):
+            added.add_metric([command, collection], count)
+        for (command, collection), count in sorted(self.commands.answered.items()):
+            answered.add_metric([command, collection], count)
         yield family
         yield seconds
+        yield added
+        yield answered
 
 
 class ChildProcessesCollector(Collector):

@@ -32,7 +32,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.results import DeleteResult, UpdateResult
 
-from ticketflow_shared.matching import Unsupported, matches
+from ticketflow_shared.matching import Unsupported, matches, projected
+from ticketflow_shared.metrics import STORE_COMMANDS, added_by_store_layer
 from ticketflow_shared.store_locks import COLLECTION, StoreLocks, lock_key
 
 WRITE_METHODS = frozenset(
@@ -51,6 +52,12 @@ WRITE_METHODS = frozenset(
     }
 )
 INSERT_METHODS = frozenset({"insert_one", "insert_many"})
+# The command each by-`_id` write method sends, for counting those answered here.
+_COMMAND_OF = {
+    "update_one": "update",
+    "delete_one": "delete",
+    "find_one_and_update": "findAndModify",
+}
 BY_ID_METHODS = frozenset({"find_one", "update_one", "find_one_and_update", "delete_one"})
 _AHEAD: ContextVar[bool] = ContextVar("ahead_of_queued_writes", default=False)
 
@@ -167,12 +174,20 @@ class SerializedCollection:
         if not rewrite or split is None:
             return await method(*args, **kwargs)
         doc_id, conditions = split
-        current = await self._collection.find_one({"_id": doc_id})
+        if name == "find_one":
+            current = await self._collection.find_one({"_id": doc_id})
+        else:
+            with added_by_store_layer():
+                current = await self._collection.find_one({"_id": doc_id})
         try:
             matched = current is not None and matches(current, conditions)
         except Unsupported:
             return await method(*args, **kwargs)
         rest = args[1:]
+        if matched and name == "find_one":
+            answer = projected(current, rest[0] if rest else kwargs.get("projection"))
+            if answer is not None:
+                return answer
         if matched:
             return await method(
                 {"_id": doc_id}, *rest, **{k: v for k, v in kwargs.items() if k != "filter"}
@@ -181,6 +196,8 @@ class SerializedCollection:
             if current is None and _only_operators(conditions):
                 return await method({"_id": doc_id}, *rest, **kwargs)
             return await method(*args, **kwargs)
+        if name in _COMMAND_OF:
+            STORE_COMMANDS.answered_by_layer(_COMMAND_OF[name], self._collection.name)
         return _no_match(name)
 
     def __eq__(self, other: object) -> bool:

@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Iterable
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from ticketflow_shared.metrics import added_by_store_layer
+
 COLLECTION = "store_locks"
 # Far longer than one update takes, even behind a backlog of the process's queued writes.
 LEASE_SECONDS = 30.0
@@ -51,6 +53,10 @@ class StoreLocks:
                 await asyncio.shield(self._release(tried))
 
     async def _acquire(self, key: str) -> None:
+        with added_by_store_layer():
+            await self._take(key)
+
+    async def _take(self, key: str) -> None:
         wait = FIRST_WAIT_SECONDS
         while True:
             try:
@@ -71,5 +77,6 @@ class StoreLocks:
 
     async def _release(self, keys: list[str]) -> None:
         """Delete this process's locks among `keys`; one held by another is left alone."""
-        for key in keys:
-            await self.collection.delete_one({"_id": key, "owner": self.owner})
+        with added_by_store_layer():
+            for key in keys:
+                await self.collection.delete_one({"_id": key, "owner": self.owner})

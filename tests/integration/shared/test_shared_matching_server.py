@@ -9,7 +9,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
 from support import Namespace
-from ticketflow_shared.matching import matches
+from ticketflow_shared.matching import matches, projected
 
 pytestmark = pytest.mark.integration
 
@@ -61,6 +61,20 @@ FILTERS = [
     {"streams.routing.sequence": {"$lt": 1}},
 ]
 
+PROJECTIONS = [
+    {"_id": 1},
+    {"_id": 0},
+    {"status": 1},
+    {"status": 1, "_id": 0},
+    {"status": True, "skills": 1},
+    {"outbox": 0},
+    {"outbox": 0, "streams": False},
+    {"outbox": 0, "_id": 0},
+    {"missing": 1},
+    {},
+    ["status", "version"],
+]
+
 
 @pytest.fixture
 async def stored(namespace: Namespace) -> AsyncIterator[AsyncCollection]:
@@ -79,3 +93,11 @@ async def test_the_matcher_answers_every_filter_as_the_server_does(stored: Async
     ours = [matches(DOC, query) for query in FILTERS]
 
     assert list(zip(FILTERS, ours, strict=True)) == list(zip(FILTERS, server, strict=True))
+
+
+async def test_a_find_answered_from_the_document_read_matches_the_servers(stored):
+    server = [await stored.find_one({"_id": "T1"}, projection) for projection in PROJECTIONS]
+    ours = [projected(DOC, projection) for projection in PROJECTIONS]
+
+    assert list(zip(PROJECTIONS, ours, strict=True)) == list(zip(PROJECTIONS, server, strict=True))
+    assert projected(DOC, {"skills.billing": 1}) is None  # left to the server

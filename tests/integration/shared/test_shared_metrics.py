@@ -70,3 +70,42 @@ async def test_metrics_count_each_store_command_by_name_and_collection(namespace
     assert after_plain[f"seconds find {collection}"] > 0
     assert after_plain["process_cpu_seconds_total"] > before_plain["process_cpu_seconds_total"]
     assert "ticketflow_child_processes_cpu_seconds_total" in after_plain
+
+
+def layer_counts(text: str) -> dict[tuple[str, str, str], float]:
+    """The store layer's counters by (family, command, collection)."""
+    found: dict[tuple[str, str, str], float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name.startswith("ticketflow_store_layer_"):
+                key = sample.name, sample.labels["command"], sample.labels["collection"]
+                found[key] = sample.value
+    return found
+
+
+async def test_the_store_layers_own_commands_and_answers_are_counted_apart(namespace):
+    collection = f"probe_{uuid.uuid4().hex[:8]}"
+    runtime = Runtime(namespace.settings(ServiceSettings, "metrics"), indexes={})
+    app = service_app(runtime, title="probe", description="", routers=[])
+
+    async with serve_in_process(app) as http:
+        db = runtime.db
+        await db[collection].insert_one({"_id": "a", "version": 1})
+        hit = await db[collection].update_one({"_id": "a", "version": 1}, {"$set": {"version": 2}})
+        miss = await db[collection].update_one({"_id": "a", "version": 1}, {"$set": {"x": 1}})
+        found = await db[collection].find_one({"_id": "a", "version": 2})
+        commands, _ = scrape((await http.get("/metrics")).text)
+        layer = layer_counts((await http.get("/metrics")).text)
+
+    assert (hit.modified_count, miss.matched_count, found["version"]) == (1, 0, 2)
+    added = layer.get(("ticketflow_store_layer_commands_total", "find", collection), 0)
+    answered = layer.get(("ticketflow_store_layer_answered_total", "update", collection), 0)
+    sent = commands.get(("update", collection), 0), commands.get(("find", collection), 0)
+    if db.serialize:
+        # FerretDB: each conditional update is read first by `_id` (the layer's find), the
+        # miss is answered from that read, and the conditional find is the code's own.
+        assert (added, answered, sent) == (2, 1, (1, 3))
+    else:
+        assert (added, answered, sent) == (0, 0, (2, 1))
+    # Either way the code sent two updates and one find.
+    assert sum(sent) - added + answered == 3
