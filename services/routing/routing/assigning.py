@@ -7,6 +7,7 @@ ticket twice. Whoever loses a race looks again.
 
 import logging
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -73,24 +74,37 @@ async def route(
     """
     outcome = await assign(ticket, stores, own_department=own_department)
     if outcome is Outcome.no_agent:
-        now = await enqueue(ticket, stores)
+        queued = await enqueue(ticket, stores)
         # An agent freed while we looked could not see this ticket in the queue yet; and
         # another copy of this ticket may have claimed it, with a lower sequence number than
         # this ticket.queued: announcing it then would leave "queued" as the last word.
         outcome = await assign(ticket, stores, own_department=own_department)
         if outcome is Outcome.no_agent:
-            await stores.queue.announce(ticket.ticket_id, now)
+            await announce_queued(ticket.ticket_id, queued, stores)
     await stores.tickets.mark_routed(ticket.ticket_id, position)
     return outcome
 
 
-async def enqueue(ticket: RoutingTicket, stores: Stores) -> datetime:
-    """Put `ticket` in the queue, its ticket.queued held back until announced; when."""
+@dataclass(frozen=True)
+class Queued:
+    """A ticket put in the queue: when, and its held events if this very call queued it."""
+
+    at: datetime
+    held: list[Envelope] | None
+
+
+async def enqueue(ticket: RoutingTicket, stores: Stores) -> Queued:
+    """Put `ticket` in the queue, its ticket.queued held back until announced."""
     now = stores.now()  # one reading: the queue entry's time is the event's
     version = await stores.tickets.next_version(ticket.ticket_id)
     queued = recorded([ticket.queued(now)], ticket_version=version)
-    await stores.queue.enqueue(ticket, queued, now)
-    return now
+    inserted = await stores.queue.enqueue(ticket, queued, now)
+    return Queued(now, queued if inserted else None)
+
+
+async def announce_queued(ticket_id: str, queued: Queued, stores: Stores) -> None:
+    """Publish the ticket.queued held by the queue entry `queued` made (once)."""
+    await stores.queue.announce(ticket_id, queued.at, held=queued.held)
 
 
 async def assign(

@@ -161,8 +161,13 @@ class QueueRepository(Protocol):
         """Insert, queued at `now`, its events held back until `announce`; False if the
         ticket was queued before."""
 
-    async def announce(self, ticket_id: str, now: datetime) -> None:
-        """Publish the entry's held ticket.queued.v1 (once; nothing if it left the queue)."""
+    async def announce(
+        self, ticket_id: str, now: datetime, held: list[Envelope] | None = None
+    ) -> None:
+        """Publish the entry's held ticket.queued.v1 (once; nothing if it left the queue).
+
+        `held`: the events the caller's own `enqueue` of this entry held, which need not be
+        read again; they are published only if the entry still holds exactly them."""
 
     async def get(self, ticket_id: str) -> QueueEntry | None: ...
 

@@ -242,8 +242,10 @@ class FakeQueue:
             await self.on_enqueued(ticket)
         return True
 
-    async def announce(self, ticket_id: str, now: datetime) -> None:
-        if ticket_id in self.rows:
+    async def announce(
+        self, ticket_id: str, now: datetime, held: list[Envelope] | None = None
+    ) -> None:
+        if ticket_id in self.rows and (held is None or self.held.get(ticket_id) == held):
             self.published.envelopes.extend(self.held.pop(ticket_id, []))
 
     async def get(self, ticket_id: str) -> QueueEntry | None:

@@ -168,21 +168,30 @@ class MongoQueue:
             await self.on_enter(ticket, now)
         return True
 
-    async def announce(self, ticket_id: str, now: datetime) -> None:
-        doc = await self.collection.find_one({"_id": ticket_id}, {HELD_EVENTS: 1})
-        held = (doc or {}).get(HELD_EVENTS)
-        if not held:
+    async def announce(
+        self, ticket_id: str, now: datetime, held: list[Envelope] | None = None
+    ) -> None:
+        if held is not None:
+            # Known from the caller's enqueue: the filter checks the entry still holds them,
+            # rather than a read before the write.
+            entries = [outbox.outbox_entry(envelope) for envelope in held]
+            still_held: Any = entries
+        else:
+            doc = await self.collection.find_one({"_id": ticket_id}, {HELD_EVENTS: 1})
+            entries = (doc or {}).get(HELD_EVENTS) or []
+            still_held = {"$exists": True}
+        if not entries:
             return  # gone (assigned meanwhile), or announced already
         result = await self.collection.update_one(
-            {"_id": ticket_id, HELD_EVENTS: {"$exists": True}},
+            {"_id": ticket_id, HELD_EVENTS: still_held},
             {
                 "$unset": {HELD_EVENTS: ""},
-                "$push": {outbox.OUTBOX: {"$each": held}},
+                "$push": {outbox.OUTBOX: {"$each": entries}},
                 "$min": {outbox.OUTBOX_SINCE: now},
             },
         )
         if result.matched_count == 1:
-            await self.publish(self.collection, ticket_id, held)
+            await self.publish(self.collection, ticket_id, entries)
 
     async def get(self, ticket_id: str) -> QueueEntry | None:
         doc = await self.collection.find_one({"_id": ticket_id}, {outbox.OUTBOX: 0, HELD_EVENTS: 0})
