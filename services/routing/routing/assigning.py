@@ -66,19 +66,39 @@ async def route(
     *,
     own_department: bool | None = None,
     position: Position | None = None,
+    unseen: bool = False,
 ) -> Outcome:
     """Assign a ticket, or queue it, look once more, and only then announce it queued.
 
     `own_department`: only agents of the ticket's department (default: if the ticket says
     so). `position`: the event that asked for this, recorded as applied once it is done.
+    `unseen`: routing recorded the ticket just now, so nobody holds, resolved, queued or
+    declined it yet and the first look skips reading that; the look after queueing it reads
+    holder and resolution again, for whatever raced with this.
     """
-    outcome = await assign(ticket, stores, own_department=own_department)
+    # Read once for both looks, milliseconds apart: a decline in between would need an offer
+    # of this ticket made and answered meanwhile.
+    declined = set() if unseen else await declined_recently(ticket.ticket_id, stores)
+    outcome = await assign(
+        ticket,
+        stores,
+        own_department=own_department,
+        declined=declined,
+        unseen=unseen,
+    )
     if outcome is Outcome.no_agent:
         queued = await enqueue(ticket, stores)
         # An agent freed while we looked could not see this ticket in the queue yet; and
         # another copy of this ticket may have claimed it, with a lower sequence number than
         # this ticket.queued: announcing it then would leave "queued" as the last word.
-        outcome = await assign(ticket, stores, own_department=own_department)
+        outcome = await assign(
+            ticket,
+            stores,
+            own_department=own_department,
+            declined=declined,
+            queued_at=queued.at if queued.held is not None else None,
+            queue_known=queued.held is not None,
+        )
         if outcome is Outcome.no_agent:
             await announce_queued(ticket.ticket_id, queued, stores)
     await stores.tickets.mark_routed(ticket.ticket_id, position)
@@ -108,20 +128,41 @@ async def announce_queued(ticket_id: str, queued: Queued, stores: Stores) -> Non
 
 
 async def assign(
-    ticket: RoutingTicket, stores: Stores, *, own_department: bool | None = None
+    ticket: RoutingTicket,
+    stores: Stores,
+    *,
+    own_department: bool | None = None,
+    declined: Collection[str] | None = None,
+    unseen: bool = False,
+    queued_at: datetime | None = None,
+    queue_known: bool = False,
 ) -> Outcome:
     """Give `ticket` to the best agent able to take it now (of its department only, if
-    `own_department`, by default if the ticket says so)."""
-    if await stores.resolutions.get(ticket.ticket_id) is not None:
-        await stores.queue.remove(ticket.ticket_id)
-        return Outcome.taken
-    if await stores.assignments.of_ticket(ticket.ticket_id) is not None:
-        # Held already; if a crash cut its claimer short (a redelivery or a retry brings us
-        # here), announce it now. Announcing an announced claim publishes nothing new.
-        await confirm(ticket.ticket_id, stores)
-        return Outcome.taken
-    declined = await declined_recently(ticket.ticket_id, stores)
-    outcome, _ = await choose(ticket, stores, own_department=own_department, declined=declined)
+    `own_department`, by default if the ticket says so).
+
+    `declined`: agents not to offer it to, read here when not given. `unseen`: the ticket is
+    new to routing (see `route`). `queue_known`: the caller knows when the ticket was queued
+    (`queued_at`, None if it is not).
+    """
+    if not unseen:
+        if await stores.resolutions.get(ticket.ticket_id) is not None:
+            await stores.queue.remove(ticket.ticket_id)
+            return Outcome.taken
+        if await stores.assignments.of_ticket(ticket.ticket_id) is not None:
+            # Held already; if a crash cut its claimer short (a redelivery or a retry brings
+            # us here), announce it now. Announcing an announced claim publishes nothing new.
+            await confirm(ticket.ticket_id, stores)
+            return Outcome.taken
+    if declined is None:
+        declined = await declined_recently(ticket.ticket_id, stores)
+    outcome, _ = await choose(
+        ticket,
+        stores,
+        own_department=own_department,
+        declined=declined,
+        queued_at=queued_at,
+        queue_known=queue_known or unseen,
+    )
     return outcome
 
 
@@ -132,11 +173,14 @@ async def choose(
     own_department: bool | None = None,
     only: Agent | None = None,
     declined: Collection[str] = frozenset(),
+    queued_at: datetime | None = None,
+    queue_known: bool = False,
 ) -> tuple[Outcome, Evaluation]:
     """Evaluate the candidates under the ticket's policy, claim for the best one that still
-    can, and record the decision. `only`: consider that agent alone (a drain)."""
+    can, and record the decision. `only`: consider that agent alone (a drain).
+    `queue_known`, `queued_at`: as for `assign`."""
     now = stores.now()
-    plan = await explain.plan_for(ticket, stores, now)
+    plan = await explain.plan_for(ticket, stores, now, queued_at=queued_at, look_up=not queue_known)
     if only is not None:
         pool = [only]
     else:
