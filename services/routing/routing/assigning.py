@@ -85,6 +85,8 @@ async def route(
         own_department=own_department,
         declined=declined,
         unseen=unseen,
+        # The second look records the decision of a ticket nobody could take.
+        record_miss=False,
     )
     if outcome is Outcome.no_agent:
         queued = await enqueue(ticket, stores)
@@ -136,13 +138,14 @@ async def assign(
     unseen: bool = False,
     queued_at: datetime | None = None,
     queue_known: bool = False,
+    record_miss: bool = True,
 ) -> Outcome:
     """Give `ticket` to the best agent able to take it now (of its department only, if
     `own_department`, by default if the ticket says so).
 
     `declined`: agents not to offer it to, read here when not given. `unseen`: the ticket is
     new to routing (see `route`). `queue_known`: the caller knows when the ticket was queued
-    (`queued_at`, None if it is not).
+    (`queued_at`, None if it is not). `record_miss`: record the decision when nobody can take it.
     """
     if not unseen:
         if await stores.resolutions.get(ticket.ticket_id) is not None:
@@ -162,6 +165,7 @@ async def assign(
         declined=declined,
         queued_at=queued_at,
         queue_known=queue_known or unseen,
+        record_miss=record_miss,
     )
     return outcome
 
@@ -175,10 +179,11 @@ async def choose(
     declined: Collection[str] = frozenset(),
     queued_at: datetime | None = None,
     queue_known: bool = False,
+    record_miss: bool = True,
 ) -> tuple[Outcome, Evaluation]:
     """Evaluate the candidates under the ticket's policy, claim for the best one that still
     can, and record the decision. `only`: consider that agent alone (a drain).
-    `queue_known`, `queued_at`: as for `assign`."""
+    `queue_known`, `queued_at`, `record_miss`: as for `assign`."""
     now = stores.now()
     plan = await explain.plan_for(ticket, stores, now, queued_at=queued_at, look_up=not queue_known)
     if only is not None:
@@ -207,7 +212,7 @@ async def choose(
             chosen = agent if outcome is Outcome.assigned else None
             break
     # A drain looks at one agent only: its misses would hide the ticket's full decision.
-    if chosen is not None or (only is None and outcome is Outcome.no_agent):
+    if chosen is not None or (only is None and record_miss and outcome is Outcome.no_agent):
         await explain.record(
             stores, ticket, explain.decision(ticket, plan, evaluation, chosen, now)
         )
