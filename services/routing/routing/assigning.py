@@ -89,7 +89,7 @@ async def route(
         record_miss=False,
     )
     if outcome is Outcome.no_agent:
-        queued = await enqueue(ticket, stores)
+        queued = await enqueue(ticket, stores, new=unseen)
         # An agent freed while we looked could not see this ticket in the queue yet; and
         # another copy of this ticket may have claimed it, with a lower sequence number than
         # this ticket.queued: announcing it then would leave "queued" as the last word.
@@ -115,12 +115,13 @@ class Queued:
     held: list[Envelope] | None
 
 
-async def enqueue(ticket: RoutingTicket, stores: Stores) -> Queued:
-    """Put `ticket` in the queue, its ticket.queued held back until announced."""
+async def enqueue(ticket: RoutingTicket, stores: Stores, *, new: bool = False) -> Queued:
+    """Put `ticket` in the queue, its ticket.queued held back until announced. `new`: as
+    `unseen` for `route`."""
     now = stores.now()  # one reading: the queue entry's time is the event's
     version = await stores.tickets.next_version(ticket.ticket_id)
     queued = recorded([ticket.queued(now)], ticket_version=version)
-    inserted = await stores.queue.enqueue(ticket, queued, now)
+    inserted = await stores.queue.enqueue(ticket, queued, now, new)
     return Queued(now, queued if inserted else None)
 
 

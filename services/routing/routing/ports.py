@@ -157,9 +157,12 @@ class TicketRepository(Protocol):
 
 
 class QueueRepository(Protocol):
-    async def enqueue(self, ticket: RoutingTicket, events: list[Envelope], now: datetime) -> bool:
+    async def enqueue(
+        self, ticket: RoutingTicket, events: list[Envelope], now: datetime, new: bool = False
+    ) -> bool:
         """Insert, queued at `now`, its events held back until `announce`; False if the
-        ticket was queued before."""
+        ticket was queued before. `new`: routing recorded the ticket just now, from the
+        ticket.created still being handled (see `assigning.route`)."""
 
     async def announce(
         self, ticket_id: str, now: datetime, held: list[Envelope] | None = None

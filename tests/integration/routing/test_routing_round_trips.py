@@ -60,6 +60,8 @@ async def test_a_new_ticket_nobody_can_take_is_queued_without_needless_reads(nam
     # One decision, the last look's, and one queue entry.
     assert counts["update", "routing_decisions"] == 1
     assert counts["insert", "queue"] == 1
+    # Its SLA clocks start after this and place it in the queue themselves.
+    assert counts["find", "sla_tickets"] == 0
     # What remains are the writes' own look-ups on FerretDB (none on MongoDB): announcing
     # the held ticket.queued and emptying the outbox after publishing it.
     assert counts["find", "queue"] <= 2

@@ -233,7 +233,9 @@ class FakeQueue:
         self.published = published
         self.on_enqueued = None  # hook: runs right after an entry is inserted
 
-    async def enqueue(self, ticket: RoutingTicket, events: list[Envelope], now: datetime) -> bool:
+    async def enqueue(
+        self, ticket: RoutingTicket, events: list[Envelope], now: datetime, new: bool = False
+    ) -> bool:
         if ticket.ticket_id in self.rows:
             return False
         self.rows[ticket.ticket_id] = QueueEntry(ticket, now)

@@ -23,7 +23,10 @@ from ticketflow_shared.events import Envelope, Position, Priority, TicketStatus
 
 Lane = tuple[SkillRequirement, str | None]
 QueueHook = Callable[[RoutingTicket, datetime], Awaitable[None]]
-"""What else happens when a ticket enters (with its queue time) or leaves the queue."""
+"""What else happens when a ticket leaves the queue (with its queue time)."""
+EnterHook = Callable[[RoutingTicket, datetime, bool], Awaitable[None]]
+"""What else happens when a ticket enters the queue (with its queue time, and whether the
+ticket is new to routing)."""
 HELD_EVENTS = "held_events"  # a queue entry's ticket.queued until it is announced
 APPLIED = "applied"  # producer -> highest sequence of its events applied to the ticket
 DUE_RANK = "due_rank"  # the SLA due time, MOVED_UP when moved to the front, else NO_DUE
@@ -146,10 +149,12 @@ class MongoQueue:
     def __init__(self, collection: AsyncCollection, publish: outbox.OutboxFlush) -> None:
         self.collection = collection
         self.publish = publish
-        self.on_enter: QueueHook | None = None
+        self.on_enter: EnterHook | None = None
         self.on_leave: QueueHook | None = None
 
-    async def enqueue(self, ticket: RoutingTicket, events: list[Envelope], now: datetime) -> bool:
+    async def enqueue(
+        self, ticket: RoutingTicket, events: list[Envelope], now: datetime, new: bool = False
+    ) -> bool:
         # Its events wait outside the outbox (no sweep sees them) until `announce`.
         held = [outbox.outbox_entry(envelope) for envelope in events]
         doc = {
@@ -165,7 +170,7 @@ class MongoQueue:
         except DuplicateKeyError:
             return False
         if self.on_enter is not None:
-            await self.on_enter(ticket, now)
+            await self.on_enter(ticket, now, new)
         return True
 
     async def announce(
