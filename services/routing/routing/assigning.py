@@ -393,7 +393,9 @@ async def retry_queue(stores: Stores, limit: int) -> int:
                 # Nobody can take this lane now; an entry settled elsewhere is dropped when it
                 # reaches the front (assign checks), not by a lookup per entry per tick.
                 continue
-            outcome = await assign(ticket, stores, own_department=True)
+            outcome = await assign(
+                ticket, stores, own_department=True, queued_at=entry.queued_at, queue_known=True
+            )
             if outcome is Outcome.no_agent and ticket.released_by is None:
                 # (One put back by its agent may wait for another while that agent is free.)
                 blocked.add(ticket.lane)
