@@ -332,10 +332,18 @@ async def drain(agent_id: str, stores: Stores) -> int:
         if agent is None or not (await with_loads([agent], stores))[0].has_spare_capacity:
             break
         waiting = await stores.queue.waiting_for(agent, limit=agent.free_slots + 10)
+        queued_at = {entry.ticket.ticket_id: entry.queued_at for entry in waiting}
         outcome = Outcome.no_agent
-        for ticket in queue_order(agent, waiting):
+        for ticket in queue_order(agent, [entry.ticket for entry in waiting]):
             declined = await declined_recently(ticket.ticket_id, stores)
-            outcome, _ = await choose(ticket, stores, only=agent, declined=declined)
+            outcome, _ = await choose(
+                ticket,
+                stores,
+                only=agent,
+                declined=declined,
+                queued_at=queued_at[ticket.ticket_id],
+                queue_known=True,
+            )
             if outcome is not Outcome.no_agent:
                 break
         if outcome is Outcome.no_agent:

@@ -192,7 +192,7 @@ class QueueRepository(Protocol):
     ) -> int:
         """How many tickets wait (needing `skill`, of `departments`, when given)."""
 
-    async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
+    async def waiting_for(self, agent: Agent, limit: int) -> list[QueueEntry]:
         """Queued tickets `agent` has the skills for, of its department or of none, in
         service order."""
 

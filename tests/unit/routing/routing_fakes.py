@@ -276,11 +276,11 @@ class FakeQueue:
     async def size(self, skill: str | None = None) -> int:
         return len(await self.waiting(len(self._in_service_order()), skill))
 
-    async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
+    async def waiting_for(self, agent: Agent, limit: int) -> list[QueueEntry]:
         """Like the Mongo queue: tickets whose skill and level `agent` has, of its department
         or of none, presence aside."""
         return [
-            entry.ticket
+            entry
             for entry in self._in_service_order()
             if entry.ticket.requirement.skill in agent.skills
             and entry.ticket.requirement.min_level <= agent.skills[entry.ticket.requirement.skill]

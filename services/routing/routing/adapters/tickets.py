@@ -236,7 +236,7 @@ class MongoQueue:
     ) -> int:
         return await self.collection.count_documents(_queue_filter(skill, departments))
 
-    async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
+    async def waiting_for(self, agent: Agent, limit: int) -> list[QueueEntry]:
         if not agent.skills:
             return []
         takeable = [
@@ -246,7 +246,7 @@ class MongoQueue:
         served = [{"department": agent.department}, {"department": None}]
         query = {"$and": [{"$or": takeable}, {"$or": served}]}
         cursor = self.collection.find(query, {outbox.OUTBOX: 0}).sort(SERVICE_ORDER).limit(limit)
-        return [_ticket(doc) async for doc in cursor]
+        return [QueueEntry(_ticket(doc), doc["queued_at"]) async for doc in cursor]
 
     async def reprioritize(self, ticket_id: str, priority: Priority) -> bool:
         fields = {"priority": priority.value, "priority_rank": priority.rank}
