@@ -7,6 +7,7 @@ ticket twice. Whoever loses a race looks again.
 
 import logging
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -65,49 +66,108 @@ async def route(
     *,
     own_department: bool | None = None,
     position: Position | None = None,
+    unseen: bool = False,
 ) -> Outcome:
     """Assign a ticket, or queue it, look once more, and only then announce it queued.
 
     `own_department`: only agents of the ticket's department (default: if the ticket says
     so). `position`: the event that asked for this, recorded as applied once it is done.
+    `unseen`: routing recorded the ticket just now, so nobody holds, resolved, queued or
+    declined it yet and the first look skips reading that; the look after queueing it reads
+    holder and resolution again, for whatever raced with this.
     """
-    outcome = await assign(ticket, stores, own_department=own_department)
+    # Read once for both looks, milliseconds apart: a decline in between would need an offer
+    # of this ticket made and answered meanwhile.
+    declined = set() if unseen else await declined_recently(ticket.ticket_id, stores)
+    outcome = await assign(
+        ticket,
+        stores,
+        own_department=own_department,
+        declined=declined,
+        unseen=unseen,
+        # The second look records the decision of a ticket nobody could take.
+        record_miss=False,
+    )
     if outcome is Outcome.no_agent:
-        now = await enqueue(ticket, stores)
+        queued = await enqueue(ticket, stores, new=unseen)
         # An agent freed while we looked could not see this ticket in the queue yet; and
         # another copy of this ticket may have claimed it, with a lower sequence number than
         # this ticket.queued: announcing it then would leave "queued" as the last word.
-        outcome = await assign(ticket, stores, own_department=own_department)
+        outcome = await assign(
+            ticket,
+            stores,
+            own_department=own_department,
+            declined=declined,
+            queued_at=queued.at if queued.held is not None else None,
+            queue_known=queued.held is not None,
+        )
         if outcome is Outcome.no_agent:
-            await stores.queue.announce(ticket.ticket_id, now)
+            await announce_queued(ticket.ticket_id, queued, stores)
     await stores.tickets.mark_routed(ticket.ticket_id, position)
     return outcome
 
 
-async def enqueue(ticket: RoutingTicket, stores: Stores) -> datetime:
-    """Put `ticket` in the queue, its ticket.queued held back until announced; when."""
+@dataclass(frozen=True)
+class Queued:
+    """A ticket put in the queue: when, and its held events if this very call queued it."""
+
+    at: datetime
+    held: list[Envelope] | None
+
+
+async def enqueue(ticket: RoutingTicket, stores: Stores, *, new: bool = False) -> Queued:
+    """Put `ticket` in the queue, its ticket.queued held back until announced. `new`: as
+    `unseen` for `route`."""
     now = stores.now()  # one reading: the queue entry's time is the event's
     version = await stores.tickets.next_version(ticket.ticket_id)
     queued = recorded([ticket.queued(now)], ticket_version=version)
-    await stores.queue.enqueue(ticket, queued, now)
-    return now
+    inserted = await stores.queue.enqueue(ticket, queued, now, new)
+    return Queued(now, queued if inserted else None)
+
+
+async def announce_queued(ticket_id: str, queued: Queued, stores: Stores) -> None:
+    """Publish the ticket.queued held by the queue entry `queued` made (once)."""
+    await stores.queue.announce(ticket_id, queued.at, held=queued.held)
 
 
 async def assign(
-    ticket: RoutingTicket, stores: Stores, *, own_department: bool | None = None
+    ticket: RoutingTicket,
+    stores: Stores,
+    *,
+    own_department: bool | None = None,
+    declined: Collection[str] | None = None,
+    unseen: bool = False,
+    queued_at: datetime | None = None,
+    queue_known: bool = False,
+    record_miss: bool = True,
 ) -> Outcome:
     """Give `ticket` to the best agent able to take it now (of its department only, if
-    `own_department`, by default if the ticket says so)."""
-    if await stores.resolutions.get(ticket.ticket_id) is not None:
-        await stores.queue.remove(ticket.ticket_id)
-        return Outcome.taken
-    if await stores.assignments.of_ticket(ticket.ticket_id) is not None:
-        # Held already; if a crash cut its claimer short (a redelivery or a retry brings us
-        # here), announce it now. Announcing an announced claim publishes nothing new.
-        await confirm(ticket.ticket_id, stores)
-        return Outcome.taken
-    declined = await declined_recently(ticket.ticket_id, stores)
-    outcome, _ = await choose(ticket, stores, own_department=own_department, declined=declined)
+    `own_department`, by default if the ticket says so).
+
+    `declined`: agents not to offer it to, read here when not given. `unseen`: the ticket is
+    new to routing (see `route`). `queue_known`: the caller knows when the ticket was queued
+    (`queued_at`, None if it is not). `record_miss`: record the decision when nobody can take it.
+    """
+    if not unseen:
+        if await stores.resolutions.get(ticket.ticket_id) is not None:
+            await stores.queue.remove(ticket.ticket_id)
+            return Outcome.taken
+        if await stores.assignments.of_ticket(ticket.ticket_id) is not None:
+            # Held already; if a crash cut its claimer short (a redelivery or a retry brings
+            # us here), announce it now. Announcing an announced claim publishes nothing new.
+            await confirm(ticket.ticket_id, stores)
+            return Outcome.taken
+    if declined is None:
+        declined = await declined_recently(ticket.ticket_id, stores)
+    outcome, _ = await choose(
+        ticket,
+        stores,
+        own_department=own_department,
+        declined=declined,
+        queued_at=queued_at,
+        queue_known=queue_known or unseen,
+        record_miss=record_miss,
+    )
     return outcome
 
 
@@ -118,11 +178,15 @@ async def choose(
     own_department: bool | None = None,
     only: Agent | None = None,
     declined: Collection[str] = frozenset(),
+    queued_at: datetime | None = None,
+    queue_known: bool = False,
+    record_miss: bool = True,
 ) -> tuple[Outcome, Evaluation]:
     """Evaluate the candidates under the ticket's policy, claim for the best one that still
-    can, and record the decision. `only`: consider that agent alone (a drain)."""
+    can, and record the decision. `only`: consider that agent alone (a drain).
+    `queue_known`, `queued_at`, `record_miss`: as for `assign`."""
     now = stores.now()
-    plan = await explain.plan_for(ticket, stores, now)
+    plan = await explain.plan_for(ticket, stores, now, queued_at=queued_at, look_up=not queue_known)
     if only is not None:
         pool = [only]
     else:
@@ -149,7 +213,7 @@ async def choose(
             chosen = agent if outcome is Outcome.assigned else None
             break
     # A drain looks at one agent only: its misses would hide the ticket's full decision.
-    if chosen is not None or (only is None and outcome is Outcome.no_agent):
+    if chosen is not None or (only is None and record_miss and outcome is Outcome.no_agent):
         await explain.record(
             stores, ticket, explain.decision(ticket, plan, evaluation, chosen, now)
         )
@@ -268,10 +332,18 @@ async def drain(agent_id: str, stores: Stores) -> int:
         if agent is None or not (await with_loads([agent], stores))[0].has_spare_capacity:
             break
         waiting = await stores.queue.waiting_for(agent, limit=agent.free_slots + 10)
+        queued_at = {entry.ticket.ticket_id: entry.queued_at for entry in waiting}
         outcome = Outcome.no_agent
-        for ticket in queue_order(agent, waiting):
+        for ticket in queue_order(agent, [entry.ticket for entry in waiting]):
             declined = await declined_recently(ticket.ticket_id, stores)
-            outcome, _ = await choose(ticket, stores, only=agent, declined=declined)
+            outcome, _ = await choose(
+                ticket,
+                stores,
+                only=agent,
+                declined=declined,
+                queued_at=queued_at[ticket.ticket_id],
+                queue_known=True,
+            )
             if outcome is not Outcome.no_agent:
                 break
         if outcome is Outcome.no_agent:
@@ -329,7 +401,9 @@ async def retry_queue(stores: Stores, limit: int) -> int:
                 # Nobody can take this lane now; an entry settled elsewhere is dropped when it
                 # reaches the front (assign checks), not by a lookup per entry per tick.
                 continue
-            outcome = await assign(ticket, stores, own_department=True)
+            outcome = await assign(
+                ticket, stores, own_department=True, queued_at=entry.queued_at, queue_known=True
+            )
             if outcome is Outcome.no_agent and ticket.released_by is None:
                 # (One put back by its agent may wait for another while that agent is free.)
                 blocked.add(ticket.lane)

@@ -20,6 +20,7 @@ from ticketflow_shared.runtime import Runtime
 async def subscribe(runtime: Runtime, stores: Stores, sla: SlaDeps | None = None) -> None:
     async def created(envelope: Envelope, payload: TicketCreatedV1) -> None:
         await handlers.ticket_created(payload, stores, envelope.position())
+        # Second: the clocks it starts place a new ticket already queued by its due time.
         if sla:
             await sla_handlers.ticket_created(payload, sla, envelope.position())
 

@@ -63,7 +63,7 @@ async def release(ticket_id: str, caller: Principal, stores: Stores) -> TicketSt
     released = await assigning.release(ticket_id, stores)
     if released is not None:
         ticket = replace(state.ticket, released_by=released.agent_id)
-        await stores.queue.announce(ticket_id, await assigning.enqueue(ticket, stores))
+        await assigning.announce_queued(ticket_id, await assigning.enqueue(ticket, stores), stores)
         await assigning.drain(released.agent_id, stores)
     return await views.ticket(ticket_id, stores)
 

@@ -34,9 +34,15 @@ class Escalations:
     sla: SlaStore | None = None  # for the SLA due time a ticket entering the queue has
 
 
-async def entered(ticket: RoutingTicket, queued_at: datetime, deps: Escalations) -> None:
-    """A ticket entered the queue: its place by SLA due time, its steps' timers."""
-    if deps.sla is not None and (found := await deps.sla.get(ticket.ticket_id)):
+async def entered(
+    ticket: RoutingTicket, queued_at: datetime, deps: Escalations, *, new: bool = False
+) -> None:
+    """A ticket entered the queue: its place by SLA due time, its steps' timers.
+
+    `new`: queued while its ticket.created is handled, before the SLA clocks that event
+    starts, which then set its place themselves (`timings_changed`): nothing to read yet.
+    """
+    if not new and deps.sla is not None and (found := await deps.sla.get(ticket.ticket_id)):
         await deps.stores.queue.set_sla_due(ticket.ticket_id, sla_due(found[0]))
     await schedule(ticket, queued_at, deps)
 

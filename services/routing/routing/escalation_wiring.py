@@ -36,6 +36,8 @@ def build_escalations(
     )
     queue = stores.queue
     if isinstance(queue, MongoQueue):
-        queue.on_enter = lambda ticket, queued_at: escalation.entered(ticket, queued_at, deps)
+        queue.on_enter = lambda ticket, queued_at, new: escalation.entered(
+            ticket, queued_at, deps, new=new
+        )
         queue.on_leave = lambda ticket, queued_at: escalation.settle(ticket, queued_at, deps)
     return deps

@@ -29,13 +29,25 @@ class Plan:
         return replace(ticket, requirement=self.needs.required[0])
 
 
-async def plan_for(ticket: RoutingTicket, stores: Stores, now: datetime) -> Plan:
-    """The ticket's policy (or its rule's) with the steps due for its time in the queue."""
+async def plan_for(
+    ticket: RoutingTicket,
+    stores: Stores,
+    now: datetime,
+    *,
+    queued_at: datetime | None = None,
+    look_up: bool = True,
+) -> Plan:
+    """The ticket's policy (or its rule's) with the steps due for its time in the queue.
+
+    `look_up`: read that time from the queue; False when the caller knows it already
+    (`queued_at`, None for a ticket not queued).
+    """
     policy = None
     if stores.policies is not None:
         policy = await stores.policies.for_ticket(ticket.department, ticket.category)
-    entry = await stores.queue.get(ticket.ticket_id)
-    queued_at = entry.queued_at if entry else None
+    if look_up:
+        entry = await stores.queue.get(ticket.ticket_id)
+        queued_at = entry.queued_at if entry else None
     if policy is None:
         fallback = QueuePolicy.fallback(ticket.department, ticket.requirement)
         return Plan(fallback, True, fallback.needs(timedelta()), queued_at, ticket.department)

@@ -134,11 +134,12 @@ async def ticket_created(
         created_by=event.created_by,
         language=ticket_language(event),
     )
-    if not await stores.tickets.add(ticket, stores.now(), position):
+    unseen = await stores.tickets.add(ticket, stores.now(), position)
+    if not unseen:
         if await stores.tickets.is_routed(ticket.ticket_id):
             return
         ticket = await stores.tickets.get(ticket.ticket_id) or ticket
-    await assigning.route(ticket, stores)
+    await assigning.route(ticket, stores, unseen=unseen)
 
 
 async def ticket_resolved(

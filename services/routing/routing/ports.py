@@ -157,12 +157,20 @@ class TicketRepository(Protocol):
 
 
 class QueueRepository(Protocol):
-    async def enqueue(self, ticket: RoutingTicket, events: list[Envelope], now: datetime) -> bool:
+    async def enqueue(
+        self, ticket: RoutingTicket, events: list[Envelope], now: datetime, new: bool = False
+    ) -> bool:
         """Insert, queued at `now`, its events held back until `announce`; False if the
-        ticket was queued before."""
+        ticket was queued before. `new`: routing recorded the ticket just now, from the
+        ticket.created still being handled (see `assigning.route`)."""
 
-    async def announce(self, ticket_id: str, now: datetime) -> None:
-        """Publish the entry's held ticket.queued.v1 (once; nothing if it left the queue)."""
+    async def announce(
+        self, ticket_id: str, now: datetime, held: list[Envelope] | None = None
+    ) -> None:
+        """Publish the entry's held ticket.queued.v1 (once; nothing if it left the queue).
+
+        `held`: the events the caller's own `enqueue` of this entry held, which need not be
+        read again; they are published only if the entry still holds exactly them."""
 
     async def get(self, ticket_id: str) -> QueueEntry | None: ...
 
@@ -184,7 +192,7 @@ class QueueRepository(Protocol):
     ) -> int:
         """How many tickets wait (needing `skill`, of `departments`, when given)."""
 
-    async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
+    async def waiting_for(self, agent: Agent, limit: int) -> list[QueueEntry]:
         """Queued tickets `agent` has the skills for, of its department or of none, in
         service order."""
 

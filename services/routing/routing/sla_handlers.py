@@ -40,8 +40,8 @@ class SlaDeps:
 
 
 async def ticket_created(event: TicketCreatedV1, deps: SlaDeps, position: Position | None) -> None:
-    if await deps.store.get(event.ticket_id) is not None:
-        return
+    """Start the clocks of the policy that covers the ticket. A repeat changes nothing: the
+    document is inserted at version 0, which the store refuses once it exists."""
     policies = await deps.store.policy_list()
     policy = select_policy(
         policies, event.priority, event.category, event.department, event.customer_tier

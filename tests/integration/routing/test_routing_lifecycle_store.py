@@ -56,7 +56,7 @@ async def test_a_freed_agent_is_offered_its_departments_tickets_and_those_of_non
 
         waiting = await stores.queue.waiting_for(agent, limit=10)
 
-        assert [t.ticket_id for t in waiting] == ["q2", "q3"]
+        assert [entry.ticket.ticket_id for entry in waiting] == ["q2", "q3"]
         blocked = {(BILLING, None), (BILLING, "technical")}
         entries = await stores.queue.waiting(10, excluding=blocked)
         assert [entry.ticket.ticket_id for entry in entries] == ["q3"]

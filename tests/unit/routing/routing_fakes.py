@@ -233,7 +233,9 @@ class FakeQueue:
         self.published = published
         self.on_enqueued = None  # hook: runs right after an entry is inserted
 
-    async def enqueue(self, ticket: RoutingTicket, events: list[Envelope], now: datetime) -> bool:
+    async def enqueue(
+        self, ticket: RoutingTicket, events: list[Envelope], now: datetime, new: bool = False
+    ) -> bool:
         if ticket.ticket_id in self.rows:
             return False
         self.rows[ticket.ticket_id] = QueueEntry(ticket, now)
@@ -242,8 +244,10 @@ class FakeQueue:
             await self.on_enqueued(ticket)
         return True
 
-    async def announce(self, ticket_id: str, now: datetime) -> None:
-        if ticket_id in self.rows:
+    async def announce(
+        self, ticket_id: str, now: datetime, held: list[Envelope] | None = None
+    ) -> None:
+        if ticket_id in self.rows and (held is None or self.held.get(ticket_id) == held):
             self.published.envelopes.extend(self.held.pop(ticket_id, []))
 
     async def get(self, ticket_id: str) -> QueueEntry | None:
@@ -272,11 +276,11 @@ class FakeQueue:
     async def size(self, skill: str | None = None) -> int:
         return len(await self.waiting(len(self._in_service_order()), skill))
 
-    async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
+    async def waiting_for(self, agent: Agent, limit: int) -> list[QueueEntry]:
         """Like the Mongo queue: tickets whose skill and level `agent` has, of its department
         or of none, presence aside."""
         return [
-            entry.ticket
+            entry
             for entry in self._in_service_order()
             if entry.ticket.requirement.skill in agent.skills
             and entry.ticket.requirement.min_level <= agent.skills[entry.ticket.requirement.skill]

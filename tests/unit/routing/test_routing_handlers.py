@@ -429,7 +429,7 @@ async def test_drain_takes_what_the_queue_offers_in_service_order(world):
     await handlers.ticket_created(created("billing", age=60), stores)
 
     offered = await stores.queue.waiting_for(await views.agent("a1", stores), limit=10)
-    assert [t.ticket_id for t in offered] == ["billing", "shipping"]
+    assert [entry.ticket.ticket_id for entry in offered] == ["billing", "shipping"]
     await handlers.ticket_resolved(resolved("busy-t"), stores)
     assert list(assigned_to(published)) == ["busy-t", "billing"]
 

@@ -23,7 +23,10 @@ from ticketflow_shared.events import Envelope, Position, Priority, TicketStatus
 
 Lane = tuple[SkillRequirement, str | None]
 QueueHook = Callable[[RoutingTicket, datetime], Awaitable[None]]
-"""What else happens when a ticket enters (with its queue time) or leaves the queue."""
+"""What else happens when a ticket leaves the queue (with its queue time)."""
+EnterHook = Callable[[RoutingTicket, datetime, bool], Awaitable[None]]
+"""What else happens when a ticket enters the queue (with its queue time, and whether the
+ticket is new to routing)."""
 HELD_EVENTS = "held_events"  # a queue entry's ticket.queued until it is announced
 APPLIED = "applied"  # producer -> highest sequence of its events applied to the ticket
 DUE_RANK = "due_rank"  # the SLA due time, MOVED_UP when moved to the front, else NO_DUE
@@ -146,10 +149,12 @@ class MongoQueue:
     def __init__(self, collection: AsyncCollection, publish: outbox.OutboxFlush) -> None:
         self.collection = collection
         self.publish = publish
-        self.on_enter: QueueHook | None = None
+        self.on_enter: EnterHook | None = None
         self.on_leave: QueueHook | None = None
 
-    async def enqueue(self, ticket: RoutingTicket, events: list[Envelope], now: datetime) -> bool:
+    async def enqueue(
+        self, ticket: RoutingTicket, events: list[Envelope], now: datetime, new: bool = False
+    ) -> bool:
         # Its events wait outside the outbox (no sweep sees them) until `announce`.
         held = [outbox.outbox_entry(envelope) for envelope in events]
         doc = {
@@ -165,24 +170,33 @@ class MongoQueue:
         except DuplicateKeyError:
             return False
         if self.on_enter is not None:
-            await self.on_enter(ticket, now)
+            await self.on_enter(ticket, now, new)
         return True
 
-    async def announce(self, ticket_id: str, now: datetime) -> None:
-        doc = await self.collection.find_one({"_id": ticket_id}, {HELD_EVENTS: 1})
-        held = (doc or {}).get(HELD_EVENTS)
-        if not held:
+    async def announce(
+        self, ticket_id: str, now: datetime, held: list[Envelope] | None = None
+    ) -> None:
+        if held is not None:
+            # Known from the caller's enqueue: the filter checks the entry still holds them,
+            # rather than a read before the write.
+            entries = [outbox.outbox_entry(envelope) for envelope in held]
+            still_held: Any = entries
+        else:
+            doc = await self.collection.find_one({"_id": ticket_id}, {HELD_EVENTS: 1})
+            entries = (doc or {}).get(HELD_EVENTS) or []
+            still_held = {"$exists": True}
+        if not entries:
             return  # gone (assigned meanwhile), or announced already
         result = await self.collection.update_one(
-            {"_id": ticket_id, HELD_EVENTS: {"$exists": True}},
+            {"_id": ticket_id, HELD_EVENTS: still_held},
             {
                 "$unset": {HELD_EVENTS: ""},
-                "$push": {outbox.OUTBOX: {"$each": held}},
+                "$push": {outbox.OUTBOX: {"$each": entries}},
                 "$min": {outbox.OUTBOX_SINCE: now},
             },
         )
         if result.matched_count == 1:
-            await self.publish(self.collection, ticket_id, held)
+            await self.publish(self.collection, ticket_id, entries)
 
     async def get(self, ticket_id: str) -> QueueEntry | None:
         doc = await self.collection.find_one({"_id": ticket_id}, {outbox.OUTBOX: 0, HELD_EVENTS: 0})
@@ -222,7 +236,7 @@ class MongoQueue:
     ) -> int:
         return await self.collection.count_documents(_queue_filter(skill, departments))
 
-    async def waiting_for(self, agent: Agent, limit: int) -> list[RoutingTicket]:
+    async def waiting_for(self, agent: Agent, limit: int) -> list[QueueEntry]:
         if not agent.skills:
             return []
         takeable = [
@@ -232,7 +246,7 @@ class MongoQueue:
         served = [{"department": agent.department}, {"department": None}]
         query = {"$and": [{"$or": takeable}, {"$or": served}]}
         cursor = self.collection.find(query, {outbox.OUTBOX: 0}).sort(SERVICE_ORDER).limit(limit)
-        return [_ticket(doc) async for doc in cursor]
+        return [QueueEntry(_ticket(doc), doc["queued_at"]) async for doc in cursor]
 
     async def reprioritize(self, ticket_id: str, priority: Priority) -> bool:
         fields = {"priority": priority.value, "priority_rank": priority.rank}
