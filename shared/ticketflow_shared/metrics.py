@@ -85,38 +85,40 @@ class StoreCommandsCollector(Collector):
         self.commands = commands
 
     def collect(self) -> Iterator[Metric]:
-        family = CounterMetricFamily(
-            "ticketflow_store_commands",
-            "Commands this process sent to the store (each is one round trip)",
-            labels=["command", "collection"],
-        )
-        seconds = CounterMetricFamily(
-            "ticketflow_store_command_seconds",
-            "Time from sending each command to its reply, summed, in seconds",
-            labels=["command", "collection"],
-        )
-        added = CounterMetricFamily(
-            "ticketflow_store_layer_commands",
-            "Of the commands sent, those FerretDB's store layer added (reads, locks)",
-            labels=["command", "collection"],
-        )
-        answered = CounterMetricFamily(
-            "ticketflow_store_layer_answered",
-            "Commands of the code that FerretDB's store layer answered without sending",
-            labels=["command", "collection"],
-        )
-        for (command, collection), count in sorted(self.commands.counts.items()):
-            family.add_metric([command, collection], count)
-            micros = self.commands.micros.get((command, collection), 0)
-            seconds.add_metric([command, collection], micros / 1e6)
-        for (command, collection), count in sorted(self.commands.added.items()):
-            added.add_metric([command, collection], count)
-        for (command, collection), count in sorted(self.commands.answered.items()):
-            answered.add_metric([command, collection], count)
-        yield family
-        yield seconds
-        yield added
-        yield answered
+        for name, documentation, attribute, scale in _STORE_FAMILIES:
+            family = CounterMetricFamily(name, documentation, labels=["command", "collection"])
+            for (command, collection), value in sorted(getattr(self.commands, attribute).items()):
+                family.add_metric([command, collection], value * scale)
+            yield family
+
+
+# Name, help, the StoreCommands counter it shows, and the factor to its unit.
+_STORE_FAMILIES = (
+    (
+        "ticketflow_store_commands",
+        "Commands this process sent to the store (each is one round trip)",
+        "counts",
+        1,
+    ),
+    (
+        "ticketflow_store_command_seconds",
+        "Time from sending each command to its reply, summed, in seconds",
+        "micros",
+        1e-6,
+    ),
+    (
+        "ticketflow_store_layer_commands",
+        "Of the commands sent, those FerretDB's store layer added (reads, locks)",
+        "added",
+        1,
+    ),
+    (
+        "ticketflow_store_layer_answered",
+        "Commands of the code that FerretDB's store layer answered without sending",
+        "answered",
+        1,
+    ),
+)
 
 
 class ChildProcessesCollector(Collector):
