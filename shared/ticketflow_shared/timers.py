@@ -128,7 +128,8 @@ class DueTimers:
         self._next_poll = datetime.min.replace(tzinfo=UTC)
         self._ready: dict[str, Timer] = {}  # due, waiting for the batch under way
         self._firing: set[str] = set()  # in the batches being claimed or settled
-        self._gone: dict[str, datetime] = {}  # claimed and deleted lately: when each delete was
+        # Claimed and deleted, cancelled or scheduled again lately: when each write was.
+        self._gone: dict[str, datetime] = {}
         self._draining = False
         self._woken = asyncio.Event()  # more came due while the batches settle
 
@@ -163,11 +164,13 @@ class DueTimers:
         await self.timers.replace_one({"_id": key}, doc, upsert=True)
         self.stats.round_trips += 1
         self.scheduler.cancel(self._job(key))  # armed at its old time it would only be stale
+        self._gone[key] = self.clock.now()  # a poll's read from before has the old one
         self._arm(timer, self.clock.now() + self._reach())
 
     async def cancel(self, key: str) -> None:
         await self.timers.delete_one({"_id": key})
         self.stats.round_trips += 1
+        self._gone[key] = self.clock.now()  # a poll's read from before still has it
         self.scheduler.cancel(self._job(key))
 
     async def poll(self) -> int:
@@ -179,7 +182,9 @@ class DueTimers:
         the last pause, and the next poll comes before that is used up, so no timer comes due
         unarmed meanwhile. What it reads (due time and data) is what the timer fires with. A
         timer this process claimed and deleted while the read was under way is not armed
-        again from it (its firing would only find the claim taken).
+        again from it (its firing would only find the claim taken), nor one it cancelled or
+        scheduled again meanwhile (the read may hold the old version; `schedule` armed the
+        new one itself, and the next poll reads it).
         """
         started = self.clock.now()
         if started < self._next_poll:
@@ -187,7 +192,7 @@ class DueTimers:
         until = started + self._reach()
         found = 0
         async for doc in self.timers.find({"due": {"$lte": until}}, {"due": 1, "data": 1}):
-            if doc["_id"] not in self._gone:  # read before its delete: it would find it taken
+            if doc["_id"] not in self._gone:  # read before its last write here: out of date
                 found += self._arm(Timer(doc["_id"], doc["due"], doc.get("data") or {}), until)
         finished = self.clock.now()
         # Deleted before now: no later poll reads them.
