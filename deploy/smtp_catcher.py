@@ -13,9 +13,14 @@ X-MailFrom / X-RcptTo headers. A stdlib HTTP API (default 127.0.0.1:8025) reads 
   GET    /api/messages?to=ADDR  only messages with ADDR (case-insensitive) among the recipients
   DELETE /api/messages          delete every stored message, answers {"deleted": N}
 
-Usage: smtp_catcher.py [--host H] [--smtp-port N] [--api-port N] [--store DIR]; the defaults
-come from TICKETFLOW_SMTP_HOST, TICKETFLOW_SMTP_PORT, TICKETFLOW_SMTP_API_PORT and
-TICKETFLOW_SMTP_STORE (else $TICKETFLOW_HOME/smtp).
+Messages are parsed when first listed, not at start, and a `?to=` listing reads only the
+envelope line of the others, so start-up and lookups stay quick however much is kept. At
+start the store is cut to the newest --keep messages.
+
+Usage: smtp_catcher.py [--host H] [--smtp-port N] [--api-port N] [--store DIR] [--keep N]; the
+defaults come from TICKETFLOW_SMTP_HOST, TICKETFLOW_SMTP_PORT, TICKETFLOW_SMTP_API_PORT,
+TICKETFLOW_SMTP_STORE (else $TICKETFLOW_HOME/smtp) and TICKETFLOW_SMTP_KEEP (else 10000; 0
+keeps all).
 """
 
 import argparse
@@ -78,32 +83,59 @@ def load(path: Path) -> dict:
     }
 
 
+def envelope_recipients(path: Path) -> list[str]:
+    """The lower-cased X-RcptTo addresses, read from the file's head without parsing the rest."""
+    with path.open("rb") as file:
+        for _ in range(2):
+            line = file.readline().decode(errors="replace")
+            if line.lower().startswith("x-rcptto:"):
+                return [a.strip().lower() for a in line.split(":", 1)[1].split(",") if a.strip()]
+    return []
+
+
 class ParsedMessages:
-    """Parsed messages by file name, so each file is parsed once however often it is listed."""
+    """Parsed messages and their recipients by file name: each file is read once however often
+    it is listed, and a listing by recipient parses only the messages it returns."""
 
     def __init__(self) -> None:
         self._parsed: dict[str, dict] = {}
+        self._recipients: dict[str, list[str]] = {}
         self._lock = threading.Lock()
 
-    def of(self, paths: list[Path]) -> list[dict]:
+    def of(self, paths: list[Path], to: str = "") -> list[dict]:
         with self._lock:
             names = {path.name for path in paths}
-            for gone in self._parsed.keys() - names:
-                del self._parsed[gone]
+            for cache in (self._parsed, self._recipients):
+                for gone in cache.keys() - names:
+                    del cache[gone]
             items = []
             for path in paths:
-                if path.name not in self._parsed:
-                    try:
-                        self._parsed[path.name] = load(path)
-                    except FileNotFoundError:  # deleted while listing
+                try:
+                    if to and to not in self._recipients_of(path):
                         continue
+                    if path.name not in self._parsed:
+                        self._parsed[path.name] = load(path)
+                except FileNotFoundError:  # deleted while listing
+                    continue
                 items.append(self._parsed[path.name])
             return items
+
+    def _recipients_of(self, path: Path) -> list[str]:
+        if path.name not in self._recipients:
+            self._recipients[path.name] = envelope_recipients(path)
+        return self._recipients[path.name]
+
+
+def keep_newest(store: Path, keep: int) -> int:
+    """Delete all but the newest `keep` messages (names sort in arrival order); returns how many."""
+    old = sorted(store.glob("*.eml"))[:-keep] if keep > 0 else []
+    for path in old:
+        path.unlink(missing_ok=True)
+    return len(old)
 
 
 def make_api(store: Path) -> type[BaseHTTPRequestHandler]:
     parsed = ParsedMessages()
-    parsed.of(sorted(store.glob("*.eml")))  # parse what is kept before the API answers
 
     class Api(BaseHTTPRequestHandler):
         def reply(self, status: int, payload: object) -> None:
@@ -125,13 +157,8 @@ def make_api(store: Path) -> type[BaseHTTPRequestHandler]:
             paths = self.files()
             if paths is None:
                 return
-            want = parse_qs(urlsplit(self.path).query).get("to", [""])[0].lower()
-            messages = [
-                item
-                for item in parsed.of(paths)
-                if not want or want in (a.lower() for a in item["to"])
-            ]
-            self.reply(200, messages)
+            want = parse_qs(urlsplit(self.path).query).get("to", [""])[0].strip().lower()
+            self.reply(200, parsed.of(paths, to=want))
 
         def do_DELETE(self) -> None:
             paths = self.files()
@@ -151,8 +178,10 @@ def main() -> None:
     parser.add_argument("--smtp-port", type=int, default=env("TICKETFLOW_SMTP_PORT", "1025"))
     parser.add_argument("--api-port", type=int, default=env("TICKETFLOW_SMTP_API_PORT", "8025"))
     parser.add_argument("--store", type=Path, default=env("TICKETFLOW_SMTP_STORE") or home / "smtp")
+    parser.add_argument("--keep", type=int, default=env("TICKETFLOW_SMTP_KEEP", "10000"))
     args = parser.parse_args()
     args.store.mkdir(parents=True, exist_ok=True)
+    dropped = keep_newest(args.store, args.keep)
 
     smtp = Controller(
         StoreHandler(args.store),
@@ -165,7 +194,10 @@ def main() -> None:
     smtp.start()
     api = ThreadingHTTPServer((args.host, args.api_port), make_api(args.store))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(f"smtp {args.host}:{args.smtp_port}, api port {args.api_port}, store {args.store}")
+    print(
+        f"smtp {args.host}:{args.smtp_port}, api port {args.api_port}, store {args.store}"
+        f" (dropped the {dropped} oldest messages beyond {args.keep})"
+    )
     sys.stdout.flush()
     try:
         api.serve_forever()

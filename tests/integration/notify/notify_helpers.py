@@ -175,9 +175,9 @@ def _free_port() -> int:
 
 
 @asynccontextmanager
-async def own_catcher(store: Path) -> AsyncIterator[Catcher]:
-    """This checkout's SMTP catcher (deploy/smtp_catcher.py) on free ports: the shared one may
-    run an older copy, without the threading headers in its API."""
+async def own_catcher(store: Path, *options: str) -> AsyncIterator[Catcher]:
+    """This checkout's SMTP catcher (deploy/smtp_catcher.py) on free ports, given `options` as
+    well: the shared one may run an older copy, without the threading headers in its API."""
     catcher = Catcher(smtp_port=_free_port(), api=f"http://127.0.0.1:{_free_port()}")
     api_port = catcher.api.rsplit(":", 1)[1]
     process = await asyncio.create_subprocess_exec(
@@ -185,6 +185,7 @@ async def own_catcher(store: Path) -> AsyncIterator[Catcher]:
         str(ROOT / "deploy" / "smtp_catcher.py"),
         *("--host", "127.0.0.1", "--smtp-port", str(catcher.smtp_port)),
         *("--api-port", api_port, "--store", str(store)),
+        *options,
         stdout=asyncio.subprocess.DEVNULL,
     )
     try:
