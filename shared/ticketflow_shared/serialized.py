@@ -30,6 +30,7 @@ from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 from pymongo.results import DeleteResult, UpdateResult
 
 from ticketflow_shared.matching import Unsupported, matches, projected
@@ -195,6 +196,11 @@ class SerializedCollection:
         if kwargs.get("upsert"):
             if current is None and _only_operators(conditions):
                 return await method({"_id": doc_id}, *rest, **kwargs)
+            if current is not None:
+                # What the server answers too (it would insert a second row with this `_id`),
+                # after scanning the collection on FerretDB.
+                STORE_COMMANDS.answered_by_layer(_COMMAND_OF[name], self._collection.name)
+                raise _duplicate_id(doc_id)
             return await method(*args, **kwargs)
         if name in _COMMAND_OF:
             STORE_COMMANDS.answered_by_layer(_COMMAND_OF[name], self._collection.name)
@@ -213,6 +219,17 @@ def _only_operators(conditions: dict[str, Any]) -> bool:
         isinstance(value, dict) and value and all(str(k).startswith("$") for k in value)
         for value in conditions.values()
     )
+
+
+def _duplicate_id(doc_id: Any) -> DuplicateKeyError:
+    """The error an upsert gets whose filter misses the existing document with its `_id`."""
+    details = {
+        "code": 11000,
+        "errmsg": f"E11000 duplicate key error dup key: {{ _id: {doc_id!r} }}",
+        "keyPattern": {"_id": 1},
+        "keyValue": {"_id": doc_id},
+    }
+    return DuplicateKeyError(details["errmsg"], 11000, details)
 
 
 def _no_match(name: str) -> Any:

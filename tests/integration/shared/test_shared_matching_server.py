@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 from support import Namespace
 from ticketflow_shared.matching import matches, projected
+from ticketflow_shared.serialized import SerializedDatabase
 
 pytestmark = pytest.mark.integration
 
@@ -101,3 +103,44 @@ async def test_a_find_answered_from_the_document_read_matches_the_servers(stored
 
     assert list(zip(PROJECTIONS, ours, strict=True)) == list(zip(PROJECTIONS, server, strict=True))
     assert projected(DOC, {"skills.billing": 1}) is None  # left to the server
+
+
+UPSERTS = [
+    ("T1", {"version": 3}),
+    ("T1", {"version": 4}),
+    ("T1", {"streams.intake.sequence": {"$not": {"$gte": 5}}}),
+    ("T1", {"streams.intake.sequence": {"$not": {"$gte": 4}}}),
+    ("T1", {"applied_events": {"$ne": "e1"}}),
+    ("T2", {"streams.intake.sequence": {"$not": {"$gte": 1}}}),
+    ("T3", {"missing": {"$exists": False}}),
+    ("T4", {"status": "new"}),
+]
+
+
+async def upsert_outcome(collection, doc_id: str, conditions: dict) -> object:
+    """What a guarded upsert answers, and the document it leaves."""
+    update = {"$set": {"touched": True}, "$inc": {"n": 1}}
+    try:
+        result = await collection.update_one({"_id": doc_id, **conditions}, update, upsert=True)
+        answer: object = (result.matched_count, result.upserted_id)
+    except DuplicateKeyError as error:
+        answer = ("duplicate key", error.code)
+    return answer, await collection.find_one({"_id": doc_id})
+
+
+@pytest.mark.parametrize(("doc_id", "conditions"), UPSERTS)
+async def test_a_guarded_upsert_through_the_layer_answers_as_the_server_does(
+    namespace: Namespace, doc_id, conditions
+):
+    name = namespace.database("upserts")
+    client: AsyncMongoClient = AsyncMongoClient(namespace.servers.mongo_url, tz_aware=True)
+    layered = SerializedDatabase(client[name])
+    await layered.detect()
+    outcomes = []
+    for collection in (client[name]["plain"], layered["layered"]):
+        await collection.insert_one(DOC)
+        outcomes.append(await upsert_outcome(collection, doc_id, conditions))
+    await client.drop_database(name)
+    await client.close()
+
+    assert outcomes[0] == outcomes[1]
