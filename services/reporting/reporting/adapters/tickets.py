@@ -18,8 +18,8 @@ from ticketflow_shared.events import is_newer
 
 TICKETS = "tickets"
 INDEXES = {TICKETS: [IndexModel([("created_at", 1)], name="created_at")]}
-# A clash can only come from another replica creating the same row at the same instant,
-# so the second attempt always finds the row; the third is plain caution.
+# A clash on a row that should take the event can only come from another event creating the
+# same row at the same instant, so the second attempt finds the row; the third is caution.
 UPSERT_ATTEMPTS = 3
 # Id lists a row may hold that no report reads: notifications and intake facts counted, and
 # the event ids of rows written before sequences.
@@ -49,27 +49,24 @@ class MongoTicketRows:
         """The producer's word if newer than its mark; else only the facts. True if newer."""
         mark = f"streams.{change.producer}.sequence"
         news = _operators(change, news=True)
+        # Below the mark or no mark yet (`$not` matches a missing field), upserted: one write
+        # applies the event to a new row, to a row without this producer's word yet and to
+        # one holding an older word. A row at or above the sequence makes the upsert clash.
+        if change.sequence is not None:
+            guarded = {"_id": change.ticket_id, mark: {"$not": {"$gte": change.sequence}}}
+        else:
+            guarded = {"_id": change.ticket_id, mark: {"$exists": False}}
         for _ in range(UPSERT_ATTEMPTS):
-            if change.sequence is not None:
-                # Below the mark or no mark yet (`$not` matches a missing field): the first
-                # event of a producer on an existing row needs no read either.
-                above = {"_id": change.ticket_id, mark: {"$not": {"$gte": change.sequence}}}
-                if (await self.collection.update_one(above, news)).matched_count:
-                    return True
-            # Only `_id` lookups here: on FerretDB an upsert whose filter misses an existing
-            # row scans the whole collection, so it is sent only when it should match.
+            try:
+                await self.collection.update_one(guarded, news, upsert=True)
+                return True
+            except DuplicateKeyError:
+                pass  # the row holds a newer word, or another event created it just now
             doc = await self.collection.find_one({"_id": change.ticket_id}, {"streams": 1})
             if doc is not None and not is_newer(
                 change.sequence, applied_sequence(doc, change.producer)
             ):
                 break
-            unmarked = {"_id": change.ticket_id, mark: {"$exists": False}}
-            try:
-                result = await self.collection.update_one(unmarked, news, upsert=True)
-            except DuplicateKeyError:
-                continue  # another event created the row just now: look again
-            if result.matched_count or result.upserted_id is not None:
-                return True
         await self.collection.update_one({"_id": change.ticket_id}, _operators(change, news=False))
         return False
 
