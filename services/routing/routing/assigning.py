@@ -218,7 +218,7 @@ async def choose(
             stores, ticket, explain.decision(ticket, plan, evaluation, chosen, now)
         )
     if chosen is not None:
-        await stores.agents.note_assigned(chosen.agent_id, now)
+        await stores.agents.note_assigned(chosen, now)
     return outcome, evaluation
 
 

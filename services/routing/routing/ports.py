@@ -70,8 +70,9 @@ class AgentRepository(Protocol):
     ) -> bool:
         """Store an agent's languages and/or shift (`clear_shift`: none); False if unknown."""
 
-    async def note_assigned(self, agent_id: str, now: datetime) -> None:
-        """The agent got a new ticket at `now` (for the fairness cap and the idle order)."""
+    async def note_assigned(self, agent: Agent, now: datetime) -> None:
+        """`agent`, as read for the choice, got a new ticket at `now` (for the fairness cap
+        and the idle order)."""
 
 
 class AssignmentRepository(Protocol):

@@ -48,8 +48,8 @@ class FakeAgents:
         found = self.rows.get(agent_id)
         return copy.deepcopy(found) if found else None
 
-    async def note_assigned(self, agent_id: str, now: datetime) -> None:
-        if agent := self.rows.get(agent_id):
+    async def note_assigned(self, chosen: Agent, now: datetime) -> None:
+        if agent := self.rows.get(chosen.agent_id):
             kept = tuple(at for at in agent.recent_assignments if at > now - timedelta(hours=1))
             agent.recent_assignments, agent.last_assigned_at = (*kept, now), now
 

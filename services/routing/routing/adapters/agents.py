@@ -20,6 +20,7 @@ def _profile(agent: Agent) -> dict[str, Any]:
 
 
 RECENT_WINDOW = timedelta(hours=1)
+TRIM_AT = 100  # recent assignment times an agent holds before the old ones are dropped
 
 
 @lru_cache(maxsize=4096)
@@ -130,19 +131,24 @@ class MongoAgents:
         }
         return [_agent(doc) async for doc in self.collection.find(query, {outbox.OUTBOX: 0})]
 
-    async def note_assigned(self, agent_id: str, now: datetime) -> None:
-        """Remember a new ticket for `agent_id` at `now`, keeping the last hour's.
+    async def note_assigned(self, agent: Agent, now: datetime) -> None:
+        """Remember a new ticket for `agent` (as read for this choice) at `now`.
 
-        Read, then written whole: FerretDB 1.24 ignores `$slice` and conditional `$pull`.
-        Two at once may keep one of their times only; the fairness cap is a soft limit.
+        One `$push`, so two at once both count. Times older than the window are dropped
+        only once the agent holds `TRIM_AT` of them, by a read and a whole write: FerretDB
+        1.24 ignores `$slice` and conditional `$pull`. Counting looks at the window only.
         """
-        doc = await self.collection.find_one({"_id": agent_id}, {"recent_assignments": 1})
+        if len(agent.recent_assignments) < TRIM_AT:
+            update = {"$push": {"recent_assignments": now}, "$set": {"last_assigned_at": now}}
+            await self.collection.update_one({"_id": agent.agent_id}, update)
+            return
+        doc = await self.collection.find_one({"_id": agent.agent_id}, {"recent_assignments": 1})
         if doc is None:
             return
         since = now - RECENT_WINDOW
         kept = [at for at in doc.get("recent_assignments") or [] if at > since]
-        update = {"recent_assignments": [*kept, now], "last_assigned_at": now}
-        await self.collection.update_one({"_id": agent_id}, {"$set": update})
+        trimmed = {"recent_assignments": [*kept, now], "last_assigned_at": now}
+        await self.collection.update_one({"_id": agent.agent_id}, {"$set": trimmed})
 
     async def set_extras(
         self,
