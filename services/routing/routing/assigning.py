@@ -207,8 +207,9 @@ async def choose(
         recent=recent,
     )
     outcome, chosen = Outcome.no_agent, None
+    queued = not (queue_known and queued_at is None)
     for agent in evaluation.ranked:
-        outcome = await claim(agent, plan.effective(ticket), stores)
+        outcome = await claim(agent, plan.effective(ticket), stores, queued=queued)
         if outcome is not Outcome.no_agent:
             chosen = agent if outcome is Outcome.assigned else None
             break
@@ -237,13 +238,14 @@ async def _offer_settings(agent: Agent, ticket: RoutingTicket, stores: Stores) -
 
 
 async def claim(
-    agent: Agent, ticket: RoutingTicket, stores: Stores, *, offer: bool = True
+    agent: Agent, ticket: RoutingTicket, stores: Stores, *, offer: bool = True, queued: bool = True
 ) -> Outcome:
     """Put `ticket` into a free slot of `agent`; `no_agent` once the agent cannot take it.
 
     In a department that offers tickets (and unless `offer` is False: someone chose the
     agent by hand) the claim is an offer: it holds the slot and the ticket, and is announced
-    only when the agent accepts it.
+    only when the agent accepts it. `queued`: False when the caller knows the ticket is not
+    in the queue, which then is not looked at.
     """
     settings = await _offer_settings(agent, ticket, stores) if offer else OfferSettings()
     version: int | None = None
@@ -271,8 +273,8 @@ async def claim(
             result = await stores.assignments.claim(assignment, events)
         if result is ClaimResult.claimed:
             if made is None:
-                return await _announce(ticket.ticket_id, stores)
-            return await _offered(made, stores)
+                return await _announce(ticket.ticket_id, stores, queued=queued)
+            return await _offered(made, stores, queued=queued)
         if result is ClaimResult.ticket_taken:
             await stores.queue.remove(ticket.ticket_id)
             return Outcome.taken
@@ -280,14 +282,15 @@ async def claim(
     return Outcome.no_agent
 
 
-async def _offered(offer: Offer, stores: Stores) -> Outcome:
+async def _offered(offer: Offer, stores: Stores, *, queued: bool = True) -> Outcome:
     """A fresh offer: out of the queue (it is reserved now), its timer armed; unless the
     ticket was resolved meanwhile, as `_announce` checks for a claim."""
     if await stores.resolutions.get(offer.ticket_id) is not None:
         await release(offer.ticket_id, stores)  # withdraws the offer
         await stores.queue.remove(offer.ticket_id)
         return Outcome.taken
-    await stores.queue.remove(offer.ticket_id)  # publishes a pending ticket.queued.v1 first
+    if queued:
+        await stores.queue.remove(offer.ticket_id)  # publishes a pending ticket.queued.v1 first
     assert stores.offers is not None
     await stores.offers.publish_offered(offer.ticket_id)
     if stores.offer_timers is not None:
@@ -312,14 +315,16 @@ async def confirm(ticket_id: str, stores: Stores) -> Outcome:
     return await _announce(ticket_id, stores)
 
 
-async def _announce(ticket_id: str, stores: Stores) -> Outcome:
+async def _announce(ticket_id: str, stores: Stores, *, queued: bool = True) -> Outcome:
+    """Announce a claim unless its ticket was resolved; `queued` as for `claim`."""
     # A resolve records itself and then frees the holder; we claim and then look for the
     # resolve. Whichever runs second sees the other, so a resolved ticket never stays held.
     if await stores.resolutions.get(ticket_id) is not None:
         await release(ticket_id, stores)  # unannounced: silently; announced by another: -1
         await stores.queue.remove(ticket_id)
         return Outcome.taken
-    await stores.queue.remove(ticket_id)  # publishes a pending ticket.queued.v1 first
+    if queued:
+        await stores.queue.remove(ticket_id)  # publishes a pending ticket.queued.v1 first
     await stores.assignments.announce(ticket_id, stores.now())
     return Outcome.assigned
 

@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 from pymongo import monitoring
-from routing_harness import QUEUED, created, new_id, routing_app
+from routing_harness import ASSIGNED, QUEUED, created, new_id, put_agent, routing_app
 
 from routing import handlers
 from support import serve_in_process
@@ -65,3 +65,31 @@ async def test_a_new_ticket_nobody_can_take_is_queued_without_needless_reads(nam
     # What remains are the writes' own look-ups on FerretDB (none on MongoDB): announcing
     # the held ticket.queued and emptying the outbox after publishing it.
     assert counts["find", "queue"] <= 2
+
+
+async def test_a_new_ticket_given_at_once_reads_back_nothing_it_wrote(namespace, bus_probe):
+    app = routing_app(namespace, sweep_seconds=3600)
+    async with serve_in_process(app) as http:
+        await put_agent(http, new_id("ana"))
+        ticket_id = new_id("T")
+        envelope = created(ticket_id)
+        COMMANDS.ticket_id, COMMANDS.counts = ticket_id, Counter()
+        try:
+            payload = TicketCreatedV1.model_validate(envelope.data)
+            await handlers.ticket_created(payload, app.state.stores, envelope.position())
+        finally:
+            COMMANDS.ticket_id = None
+        await bus_probe.wait_for(ASSIGNED, subject=ticket_id)
+
+    counts = COMMANDS.counts
+    # Never queued: the queue is not looked at, and nothing goes into it.
+    assert counts["find", "queue"] == 0
+    assert counts["insert", "queue"] == 0
+    # The claim is inserted, announced and emptied after publishing without the code reading
+    # it back; FerretDB's layer reads it once before each of the two conditional writes.
+    assert counts["insert", "assignments"] == 1
+    assert counts["update", "assignments"] == 2
+    assert counts["find", "assignments"] <= 2
+    # The resolve check that makes a claim and a resolve see each other stays.
+    assert counts["find", "resolutions"] == 1
+    assert counts["update", "routing_decisions"] == 1

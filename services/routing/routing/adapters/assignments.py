@@ -16,6 +16,7 @@ only if it is still unannounced, so when they race exactly one wins: the claim i
 and then released with its agent.updated, or deleted unannounced and never heard of.
 """
 
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
@@ -91,10 +92,29 @@ def _announcing(held: list[dict], now: datetime) -> dict[str, Any]:
     return update
 
 
+class FreshClaims:
+    """Claims this process made and has not announced yet, by ticket: their token and held
+    events, so announcing one needs no read back. Bounded; a claim forgotten is read."""
+
+    LIMIT = 1024
+
+    def __init__(self) -> None:
+        self._claims: OrderedDict[str, tuple[str, list[dict]]] = OrderedDict()
+
+    def note(self, doc: dict[str, Any]) -> None:
+        self._claims[doc["_id"]] = (doc[CLAIM], doc[HELD_EVENTS])
+        while len(self._claims) > self.LIMIT:
+            self._claims.popitem(last=False)
+
+    def take(self, ticket_id: str) -> tuple[str, list[dict]] | None:
+        return self._claims.pop(ticket_id, None)
+
+
 class MongoAssignments:
     def __init__(self, collection: AsyncCollection, publish: outbox.OutboxFlush) -> None:
         self.collection = collection
         self.publish = publish
+        self.fresh = FreshClaims()
 
     async def held_by(self, agent_ids: list[str]) -> dict[str, dict[int, str]]:
         held: dict[str, dict[int, str]] = {agent_id: {} for agent_id in agent_ids}
@@ -123,9 +143,21 @@ class MongoAssignments:
             if await self.collection.find_one({"_id": assignment.ticket_id}, {"_id": 1}):
                 return ClaimResult.ticket_taken
             return ClaimResult.slot_taken
+        if offer is None:
+            self.fresh.note(doc)
         return ClaimResult.claimed
 
     async def announce(self, ticket_id: str, now: datetime) -> None:
+        fresh = self.fresh.take(ticket_id)
+        if fresh is not None:
+            # Our own claim, as inserted: while unannounced nothing adds to its outbox, so if
+            # it is still this claim and unannounced, its held events are all it has to send.
+            token, held = fresh
+            this_claim = {"_id": ticket_id, CLAIM: token, ANNOUNCED: False}
+            if (await self.collection.update_one(this_claim, _announcing(held, now))).matched_count:
+                if held:
+                    await self.publish(self.collection, ticket_id, held)
+                return
         doc = await self.collection.find_one(
             {"_id": ticket_id}, {CLAIM: 1, ANNOUNCED: 1, HELD_EVENTS: 1, outbox.OUTBOX: 1}
         )
@@ -166,6 +198,7 @@ class MongoAssignments:
     async def release(
         self, ticket_id: str, events_for: ReleaseEvents, now: datetime
     ) -> Assignment | None:
+        self.fresh.take(ticket_id)
         doc = await self.collection.find_one({"_id": ticket_id})
         if doc is None:
             return None
