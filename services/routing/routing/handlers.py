@@ -123,7 +123,7 @@ async def ticket_created(
     event: TicketCreatedV1, stores: Stores, position: Position | None = None
 ) -> None:
     """Assign the new ticket or queue it. A repeat only finishes what a crash left undone."""
-    rule = await views.rule(event.category, stores)
+    rule = await views.rule(event.category, stores, in_force=True)
     ticket = RoutingTicket(
         ticket_id=event.ticket_id,
         category=rule.category,

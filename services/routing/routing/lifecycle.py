@@ -57,7 +57,7 @@ async def status_changed(
     settings = None
     if event.status in (TicketStatus.pending, TicketStatus.on_hold):
         department = event.department or record.ticket.department
-        settings = await views.department(department, stores) if department else None
+        settings = await views.department(department, stores, in_force=True) if department else None
     parked = await stores.resolutions.get(event.ticket_id)
     change = slot_change(event.status, settings, parked=parked is not None, routed=record.routed)
     if change is SlotChange.release:
@@ -129,7 +129,7 @@ async def transferred(
     record = await applicable(event.ticket_id, position, stores)
     if record is None:
         return
-    rule = await views.rule(event.category, stores)
+    rule = await views.rule(event.category, stores, in_force=True)
     ticket = replace(
         record.ticket,
         department=event.to_department,

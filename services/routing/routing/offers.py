@@ -34,7 +34,7 @@ class OfferEnded(Conflict):
 
 
 async def settings_for(department: str | None, stores: Stores) -> OfferSettings:
-    found = await stores.departments.get(department) if department else None
+    found = await stores.departments.in_force(department) if department else None
     return (found or DepartmentSettings.default(department or "")).offer
 
 

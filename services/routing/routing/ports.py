@@ -230,6 +230,9 @@ class ResolutionRepository(Protocol):
 class RuleRepository(Protocol):
     async def get(self, category: str) -> RoutingRule | None: ...
 
+    async def in_force(self, category: str) -> RoutingRule | None:
+        """As `get`, from a copy another process's writes reach within seconds (tickets)."""
+
     async def put(self, rule: RoutingRule, now: datetime) -> None: ...
 
     async def all(self) -> list[RoutingRule]: ...
@@ -237,6 +240,9 @@ class RuleRepository(Protocol):
 
 class DepartmentRepository(Protocol):
     async def get(self, name: str) -> DepartmentSettings | None: ...
+
+    async def in_force(self, name: str) -> DepartmentSettings | None:
+        """As `get`, from a copy another process's writes reach within seconds (tickets)."""
 
     async def put(self, settings: DepartmentSettings, now: datetime) -> None: ...
 

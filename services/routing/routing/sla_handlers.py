@@ -42,7 +42,7 @@ class SlaDeps:
 async def ticket_created(event: TicketCreatedV1, deps: SlaDeps, position: Position | None) -> None:
     """Start the clocks of the policy that covers the ticket. A repeat changes nothing: the
     document is inserted at version 0, which the store refuses once it exists."""
-    policies = await deps.store.policy_list()
+    policies = await deps.store.policies_in_force()
     policy = select_policy(
         policies, event.priority, event.category, event.department, event.customer_tier
     )

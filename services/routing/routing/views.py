@@ -48,19 +48,24 @@ async def agents(
     return await with_loads(visible, stores)
 
 
-async def rule(category: str, stores: Stores) -> RoutingRule:
-    """The stored rule for `category`, or the default: the category's own name as skill."""
+async def rule(category: str, stores: Stores, *, in_force: bool = False) -> RoutingRule:
+    """The stored rule for `category`, or the default: the category's own name as skill.
+    `in_force`: from the copy tickets are routed by (see `RuleRepository.in_force`)."""
     key = category_key(category)
-    return await stores.rules.get(key) or RoutingRule.default(key)
+    found = await (stores.rules.in_force(key) if in_force else stores.rules.get(key))
+    return found or RoutingRule.default(key)
 
 
 async def rules(stores: Stores) -> list[RoutingRule]:
     return await stores.rules.all()
 
 
-async def department(name: str, stores: Stores) -> DepartmentSettings:
-    """The department's stored settings, or the default: waiting tickets keep their slot."""
-    return await stores.departments.get(name) or DepartmentSettings.default(name)
+async def department(name: str, stores: Stores, *, in_force: bool = False) -> DepartmentSettings:
+    """The department's stored settings, or the default: waiting tickets keep their slot.
+    `in_force`: as for `rule`."""
+    departments = stores.departments
+    found = await (departments.in_force(name) if in_force else departments.get(name))
+    return found or DepartmentSettings.default(name)
 
 
 async def departments(stores: Stores) -> list[DepartmentSettings]:

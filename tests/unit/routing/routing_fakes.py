@@ -349,6 +349,9 @@ class FakeDepartments:
     async def get(self, name: str) -> DepartmentSettings | None:
         return self.rows.get(name)
 
+    async def in_force(self, name: str) -> DepartmentSettings | None:
+        return self.rows.get(name)
+
     async def put(self, settings: DepartmentSettings, now: datetime) -> None:
         self.rows[settings.name] = settings
 
@@ -361,6 +364,9 @@ class FakeRules:
         self.rows: dict[str, RoutingRule] = {}
 
     async def get(self, category: str) -> RoutingRule | None:
+        return self.rows.get(category)
+
+    async def in_force(self, category: str) -> RoutingRule | None:
         return self.rows.get(category)
 
     async def put(self, rule: RoutingRule, now: datetime) -> None:

@@ -1,9 +1,7 @@
 """Category rules in MongoDB, one document per category, keyed by name, with a per-process
 copy for the ticket path re-read every few seconds (as triage's rules are)."""
 
-import asyncio
 import contextlib
-import time
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
@@ -12,6 +10,7 @@ from intake.domain.categories import CategoryRule
 from intake.domain.form_fields import FieldKind, FieldSpec
 from intake.domain.procedure import ProcedureStep
 from ticketflow_shared.events import Priority, utcnow
+from ticketflow_shared.refreshed import RefreshedCopy
 
 REFRESH_SECONDS = 5.0
 
@@ -24,20 +23,10 @@ class MongoCategoryRepository:
 
     def __init__(self, collection: AsyncCollection, refresh_seconds: float = REFRESH_SECONDS):
         self.collection = collection
-        self.refresh_seconds = refresh_seconds
-        self._copy: dict[str, CategoryRule] = {}
-        self._read_at: float | None = None
-        self._reading = asyncio.Lock()
-        self._writes = 0  # this process's writes so far: a read begun before one is stale
+        self.copy = RefreshedCopy(self._by_name, refresh_seconds)
 
     async def get(self, name: str) -> CategoryRule | None:
-        if not self._fresh():
-            async with self._reading:  # one re-read however many tickets wait on it
-                if not self._fresh():
-                    started, writes = time.monotonic(), self._writes
-                    self._copy = {rule.name: rule for rule in await self.all()}
-                    self._read_at = started if writes == self._writes else None
-        rule = self._copy.get(name)
+        rule = (await self.copy.current()).get(name)
         if rule is not None:
             return rule
         doc = await self.collection.find_one({"_id": name})
@@ -47,9 +36,12 @@ class MongoCategoryRepository:
         docs = await self.collection.find().sort("_id", 1).to_list()
         return [_rule(doc) for doc in docs]
 
+    async def _by_name(self) -> dict[str, CategoryRule]:
+        return {rule.name: rule for rule in await self.all()}
+
     async def put(self, rule: CategoryRule) -> None:
         await self.collection.update_one({"_id": rule.name}, {"$set": _fields(rule)}, upsert=True)
-        self._forget_copy()
+        self.copy.forget()
 
     async def put_procedure(self, name: str, steps: tuple[ProcedureStep, ...]) -> bool:
         """Replace the category's procedure, kept apart from its rule (which `put` rewrites);
@@ -58,7 +50,7 @@ class MongoCategoryRepository:
             {"_id": name},
             {"$set": {PROCEDURE: [_step(step) for step in steps], "updated_at": utcnow()}},
         )
-        self._forget_copy()
+        self.copy.forget()
         return result.matched_count == 1
 
     async def seed(self, rules: tuple[CategoryRule, ...]) -> None:
@@ -69,14 +61,7 @@ class MongoCategoryRepository:
             # Another instance starting at the same moment may have written it first.
             with contextlib.suppress(DuplicateKeyError):
                 await self.collection.insert_one({"_id": rule.name, **_fields(rule)})
-        self._forget_copy()
-
-    def _fresh(self) -> bool:
-        return self._read_at is not None and time.monotonic() - self._read_at < self.refresh_seconds
-
-    def _forget_copy(self) -> None:
-        self._writes += 1
-        self._read_at = None
+        self.copy.forget()
 
 
 PROCEDURE = "procedure"

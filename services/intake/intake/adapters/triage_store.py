@@ -2,7 +2,6 @@
 a per-process copy re-read every few seconds (as routing keeps its queue policies)."""
 
 import asyncio
-import time
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -16,6 +15,7 @@ from intake.domain.classifier import LinearModel
 from intake.domain.triage import DEFAULT_THRESHOLD
 from intake.domain.triage_config import Classifier, RuleSet, TriageConfig
 from intake.domain.triage_rules import TriageRule
+from ticketflow_shared.refreshed import RefreshedCopy
 
 TRIAGE = "triage"
 RULES_ID = "rules"
@@ -26,25 +26,12 @@ REFRESH_SECONDS = 5.0
 class MongoTriageStore:
     def __init__(self, collection: AsyncCollection, refresh_seconds: float = REFRESH_SECONDS):
         self.collection = collection
-        self.refresh_seconds = refresh_seconds
-        self._copy = TriageConfig()
-        self._read_at: float | None = None
-        self._reading: asyncio.Lock | None = None
-        self._writes = 0  # this process's writes so far: a read begun before one is stale
+        self.copy = RefreshedCopy(self.read, refresh_seconds)
         self._warming: asyncio.Task | None = None
 
     async def current(self) -> TriageConfig:
         """The rules and classifier in force, from the copy while it is fresh (no round trip)."""
-        if self._fresh():
-            return self._copy
-        if self._reading is None:
-            self._reading = asyncio.Lock()
-        async with self._reading:  # one re-read however many tickets wait on it
-            if not self._fresh():
-                started, writes = time.monotonic(), self._writes
-                self._copy = await self.read()
-                self._read_at = started if writes == self._writes else None
-        return self._usable(self._copy)
+        return self._usable(await self.copy.current())
 
     async def prime(self) -> None:
         """Read the copy, and load what the stored classifier needs, before the first ticket."""
@@ -84,7 +71,7 @@ class MongoTriageStore:
                 "$inc": {"version": 1},
             },
         )
-        self._forget_copy()
+        self.copy.forget()
         return _rule_set(doc)
 
     async def put_classifier(self, trained: Classifier) -> Classifier:
@@ -106,7 +93,7 @@ class MongoTriageStore:
                 "$setOnInsert": {"threshold": trained.threshold},
             },
         )
-        self._forget_copy()
+        self.copy.forget()
         return _classifier(doc)
 
     async def put_threshold(self, threshold: float) -> Classifier | None:
@@ -116,15 +103,8 @@ class MongoTriageStore:
             {"$set": {"threshold": threshold}, "$inc": {"version": 1}},
             return_document=ReturnDocument.AFTER,
         )
-        self._forget_copy()
+        self.copy.forget()
         return _classifier(doc) if doc else None
-
-    def _fresh(self) -> bool:
-        return self._read_at is not None and time.monotonic() - self._read_at < self.refresh_seconds
-
-    def _forget_copy(self) -> None:
-        self._writes += 1
-        self._read_at = None
 
 
 async def _upsert(collection: AsyncCollection, key: str, update: dict) -> dict[str, Any]:

@@ -6,8 +6,6 @@ most every `REFRESH_SECONDS`, not from the store per ticket; this process's own 
 drop the copy at once, another routing process's show within that interval.
 """
 
-import asyncio
-import time
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +15,7 @@ from pymongo.errors import DuplicateKeyError
 from routing.domain import SkillRequirement
 from routing.domain.policies import EscalationStep, OrderKey, QueuePolicy
 from ticketflow_shared.events import Priority
+from ticketflow_shared.refreshed import RefreshedCopy
 
 DELETED = "deleted"
 REFRESH_SECONDS = 2.0
@@ -78,11 +77,7 @@ def policy_of(doc: dict[str, Any]) -> QueuePolicy:
 class MongoPolicies:
     def __init__(self, collection: AsyncCollection, refresh_seconds: float = REFRESH_SECONDS):
         self.collection = collection
-        self.refresh_seconds = refresh_seconds
-        self._copy: dict[str, QueuePolicy] = {}
-        self._read_at: float | None = None
-        self._reading: asyncio.Lock | None = None
-        self._writes = 0  # this process's writes so far: a read begun before one is stale
+        self.copy = RefreshedCopy(self._by_key, refresh_seconds)
 
     async def get(self, key: str) -> QueuePolicy | None:
         doc = await self.collection.find_one({"_id": key})
@@ -92,23 +87,11 @@ class MongoPolicies:
         """The category's own policy in the department, else the department's."""
         if department is None:
             return None
-        policies = await self._current()
+        policies = await self.copy.current()
         return policies.get(f"{department}/{category}") or policies.get(department)
 
-    async def _current(self) -> dict[str, QueuePolicy]:
-        if self._fresh():
-            return self._copy
-        if self._reading is None:
-            self._reading = asyncio.Lock()
-        async with self._reading:  # one re-read however many decisions wait on it
-            if not self._fresh():
-                started, writes = time.monotonic(), self._writes
-                self._copy = {policy.key: policy for policy in await self.all()}
-                self._read_at = started if writes == self._writes else None
-        return self._copy
-
-    def _fresh(self) -> bool:
-        return self._read_at is not None and time.monotonic() - self._read_at < self.refresh_seconds
+    async def _by_key(self) -> dict[str, QueuePolicy]:
+        return {policy.key: policy for policy in await self.all()}
 
     async def all(self) -> list[QueuePolicy]:
         cursor = self.collection.find({DELETED: {"$ne": True}}).sort("_id", 1)
@@ -124,7 +107,7 @@ class MongoPolicies:
             await self.collection.replace_one({"_id": policy.key}, doc, upsert=True)
         except DuplicateKeyError:
             await self.collection.replace_one({"_id": policy.key}, doc)
-        self._forget_copy()
+        self.copy.forget()
         return saved
 
     async def delete(self, key: str, now: datetime) -> bool:
@@ -132,9 +115,5 @@ class MongoPolicies:
             {"_id": key, DELETED: False},
             {"$set": {DELETED: True, "updated_at": now}, "$inc": {"version": 1}},
         )
-        self._forget_copy()
+        self.copy.forget()
         return result.matched_count == 1
-
-    def _forget_copy(self) -> None:
-        self._writes += 1
-        self._read_at = None

@@ -10,6 +10,9 @@ from routing.domain.calendars import Calendar
 from routing.domain.sla import BreachAction, ClockState, SlaClock, SlaPolicy
 from routing.domain.sla_ticket import TicketSla
 from ticketflow_shared.events import Priority, SlaTarget, TicketStatus
+from ticketflow_shared.refreshed import RefreshedCopy
+
+POLICIES_REFRESH_SECONDS = 2.0
 
 CLOCK_FIELDS = (
     "ticket_id", "cycle", "policy", "policy_version", "target_seconds", "started_at",
@@ -121,11 +124,22 @@ def ticket_from(doc: dict[str, Any]) -> TicketSla:
 class SlaStore:
     """Ticket SLA documents, written whole under a version, with the applied sequences."""
 
-    def __init__(self, tickets: AsyncCollection, policies: AsyncCollection) -> None:
+    def __init__(
+        self,
+        tickets: AsyncCollection,
+        policies: AsyncCollection,
+        refresh_seconds: float = POLICIES_REFRESH_SECONDS,
+    ) -> None:
         self.tickets, self.policies = tickets, policies
+        self.policy_copy = RefreshedCopy(self.policy_list, refresh_seconds)
 
     async def policy_list(self) -> list[SlaPolicy]:
         return [policy_from(doc) async for doc in self.policies.find({}).sort("_id", 1)]
+
+    async def policies_in_force(self) -> list[SlaPolicy]:
+        """As `policy_list`, from a copy (`RefreshedCopy`): this process's writes show at
+        once, another's within `POLICIES_REFRESH_SECONDS`."""
+        return await self.policy_copy.current()
 
     async def get(self, ticket_id: str) -> tuple[TicketSla, int, dict[str, int]] | None:
         doc = await self.tickets.find_one({"_id": ticket_id})
@@ -158,10 +172,13 @@ class SlaStore:
 
     async def put_policy(self, policy: SlaPolicy) -> None:
         await self.policies.replace_one({"_id": policy.name}, policy_doc(policy), upsert=True)
+        self.policy_copy.forget()
 
     async def policy(self, name: str) -> SlaPolicy | None:
         doc = await self.policies.find_one({"_id": name})
         return policy_from(doc) if doc else None
 
     async def delete_policy(self, name: str) -> bool:
-        return (await self.policies.delete_one({"_id": name})).deleted_count == 1
+        deleted = (await self.policies.delete_one({"_id": name})).deleted_count == 1
+        self.policy_copy.forget()
+        return deleted
