@@ -21,9 +21,12 @@ async def subscribe(runtime: Runtime, tickets: TicketRepository) -> None:
     async def escalated(envelope: Envelope, payload: TicketEscalatedV1) -> None:
         await handlers.ticket_escalated(payload, tickets)
 
+    # No inbox: the ticket takes routing's events in routing's order and drops one at or
+    # below the sequence it holds, and an escalation never lowers a priority, so a
+    # redelivery changes nothing without two more round trips per event.
     events = (
         EventHandlers()
         .on(TicketQueuedV1, TicketAssignedV1, handler=routing_event)
         .on(TicketEscalatedV1, handler=escalated)
     )
-    await runtime.consume(events)
+    await runtime.consume(events, inbox=False)

@@ -203,7 +203,9 @@ async def handled_in_order(client: httpx.AsyncClient, bus_probe: BusProbe) -> No
     await ticket_when(client, marker["id"], lambda t: len(t["history"]) == 2)
 
 
-async def test_the_same_assigned_event_twice_leaves_one_history_entry(client, bus_probe: BusProbe):
+async def test_the_same_assigned_event_twice_leaves_one_history_entry(
+    app, client, bus_probe: BusProbe
+):
     ticket = await open_ticket(client)
     assigned = assigned_event(ticket["id"])
 
@@ -215,6 +217,8 @@ async def test_the_same_assigned_event_twice_leaves_one_history_entry(client, bu
     kinds = [entry["event_type"] for entry in current["history"]]
     assert kinds.count("ticket.assigned.v1") == 1
     assert current["status"] == "open"
+    # The ticket's own sequence refused the copy: intake keeps no inbox of handled events.
+    assert await app.state.runtime.db["inbox"].find_one({"_id": assigned.id}) is None
 
 
 async def test_routing_events_out_of_order_and_repeated_apply_in_routings_order(
