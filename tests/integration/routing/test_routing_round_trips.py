@@ -37,20 +37,26 @@ COMMANDS = AboutTicket()
 monitoring.register(COMMANDS)  # for the clients made from here on: the apps below
 
 
+async def counted_new_ticket(app, bus_probe, outcome: str) -> Counter[tuple[str, str]]:
+    """The store commands about one new ticket while routing handles its ticket.created,
+    once routing has published `outcome` for it."""
+    ticket_id = new_id("T")
+    envelope = created(ticket_id)
+    COMMANDS.ticket_id, COMMANDS.counts = ticket_id, Counter()
+    try:
+        payload = TicketCreatedV1.model_validate(envelope.data)
+        await handlers.ticket_created(payload, app.state.stores, envelope.position())
+    finally:
+        COMMANDS.ticket_id = None
+    await bus_probe.wait_for(outcome, subject=ticket_id)
+    return COMMANDS.counts
+
+
 async def test_a_new_ticket_nobody_can_take_is_queued_without_needless_reads(namespace, bus_probe):
     app = routing_app(namespace, sweep_seconds=3600)
     async with serve_in_process(app):
-        ticket_id = new_id("T")
-        envelope = created(ticket_id)
-        COMMANDS.ticket_id, COMMANDS.counts = ticket_id, Counter()
-        try:
-            payload = TicketCreatedV1.model_validate(envelope.data)
-            await handlers.ticket_created(payload, app.state.stores, envelope.position())
-        finally:
-            COMMANDS.ticket_id = None
-        await bus_probe.wait_for(QUEUED, subject=ticket_id)
+        counts = await counted_new_ticket(app, bus_probe, QUEUED)
 
-    counts = COMMANDS.counts
     # Only the look after queueing reads holder and resolution: the first one knows that
     # nobody can hold or resolve a ticket routing has just recorded.
     assert counts["find", "resolutions"] == 1
@@ -71,17 +77,8 @@ async def test_a_new_ticket_given_at_once_reads_back_nothing_it_wrote(namespace,
     app = routing_app(namespace, sweep_seconds=3600)
     async with serve_in_process(app) as http:
         await put_agent(http, new_id("ana"))
-        ticket_id = new_id("T")
-        envelope = created(ticket_id)
-        COMMANDS.ticket_id, COMMANDS.counts = ticket_id, Counter()
-        try:
-            payload = TicketCreatedV1.model_validate(envelope.data)
-            await handlers.ticket_created(payload, app.state.stores, envelope.position())
-        finally:
-            COMMANDS.ticket_id = None
-        await bus_probe.wait_for(ASSIGNED, subject=ticket_id)
+        counts = await counted_new_ticket(app, bus_probe, ASSIGNED)
 
-    counts = COMMANDS.counts
     # Never queued: the queue is not looked at, and nothing goes into it.
     assert counts["find", "queue"] == 0
     assert counts["insert", "queue"] == 0
