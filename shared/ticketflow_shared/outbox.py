@@ -131,6 +131,9 @@ class OutboxRelay:
         self._failed: dict[tuple[str, Any], AsyncCollection] = {}
         # Documents written (or about to be) whose flush has not finished: (collection, since).
         self._expected: dict[tuple[str, Any], tuple[AsyncCollection, datetime]] = {}
+        # Documents noted again before an earlier write's flush finished (or when it never
+        # will: a request cut short): their next flush publishes the whole stored outbox.
+        self._overlapped: set[tuple[str, Any]] = set()
         self._prepare: dict[str, Prepare] = {}
 
     def prepare_with(self, collection: str, prepare: Prepare) -> None:
@@ -138,19 +141,30 @@ class OutboxRelay:
         self._prepare[collection] = prepare
 
     def expect(self, collection: AsyncCollection, doc_id: Any) -> None:
-        """Note, before a write that adds to a document's outbox, that a flush must follow."""
-        self._expected[(collection.name, doc_id)] = (collection, self.clock.now())
+        """Note, before a write that adds to a document's outbox, that a flush must follow.
+
+        A note still there is an earlier write's whose flush has not finished: the next
+        flush then sends what that write left too, and the retry's grace runs from it."""
+        key = (collection.name, doc_id)
+        earlier = self._expected.get(key)
+        since = self.clock.now()
+        if earlier is not None:
+            self._overlapped.add(key)
+            since = min(since, earlier[1])
+        self._expected[key] = (collection, since)
 
     async def flush(self, collection: AsyncCollection, doc_id: Any, entries: list[dict]) -> None:
         """Publish entries just written to one document, then remove them from its outbox.
 
-        After an earlier failed publish for this document, its whole stored outbox goes out
-        in order, so a newer event never overtakes an older one. The document's `expect`
-        note is dropped once done, unless a newer write noted it again meanwhile.
+        After an earlier failed publish for this document, or a write of it noted before an
+        earlier one was flushed, its whole stored outbox goes out in order, so a newer event
+        never overtakes an older one and none is left behind. The document's `expect` note
+        is dropped once done, unless a newer write noted it again meanwhile.
         """
         key = (collection.name, doc_id)
         noted = self._expected.get(key)
-        if key in self._failed:
+        if key in self._failed or key in self._overlapped:
+            self._overlapped.discard(key)
             doc = await collection.find_one({"_id": doc_id}, {OUTBOX: 1})
             entries = (doc or {}).get(OUTBOX) or []
         if entries:

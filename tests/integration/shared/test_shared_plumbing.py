@@ -42,6 +42,30 @@ async def test_an_event_that_failed_to_publish_goes_out_before_later_ones(parts,
         await probe.close()
 
 
+async def test_a_write_cut_short_before_its_flush_goes_out_with_the_next_write(parts, bus_probe):
+    """A request cut short between its write and its flush, then a later write of the same
+    document with nothing to publish: the first write's events still go out, in order."""
+    bus, db = parts
+    docs = db["tickets"]
+    relay = OutboxRelay(bus, [docs], tracked=["tickets"])
+    solved, resolved_too = resolved("T5", "solved"), resolved("T5", "resolved")
+    await docs.insert_one({"_id": "T5", "version": 1, "outbox": []})
+
+    relay.expect(docs, "T5")
+    update, _ = push_outbox([solved, resolved_too])
+    await docs.update_one({"_id": "T5"}, {**update, "$set": {"version": 2}})
+    # ... cut short here: no flush. A later event changes the ticket and publishes nothing.
+    relay.expect(docs, "T5")
+    await docs.update_one({"_id": "T5"}, {"$set": {"version": 3}})
+    await relay.flush(docs, "T5", [])
+
+    arrived = await bus_probe.wait_for("ticket.resolved.v1", "T5", count=2)
+    assert [e.id for e in arrived] == [solved.id, resolved_too.id]
+    stored = await docs.find_one({"_id": "T5"})
+    assert (stored["outbox"], stored["version"]) == ([], 3)
+    assert "outbox_since" not in stored
+
+
 async def test_the_sweep_publishes_what_a_crash_left_in_an_outbox(parts, bus_probe):
     bus, db = parts
     docs = db["docs"]
