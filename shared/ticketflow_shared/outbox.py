@@ -7,12 +7,14 @@ sweep at the next start, or the periodic one, finds the entries); a crash after 
 repeats an event, which consumers absorb by event id. The sweep is rare because on FerretDB
 it scans whole collections; a publish that failed is retried by `_id` every poll. Both are
 jobs on the process's scheduler (`schedule`).
-A *tracked* collection is one whose every writer calls `expect` before a write that adds to
-an outbox: the relay then knows what it has yet to flush (a write cancelled or failed before
-its flush included), retries those by `_id` every poll, and sweeps the collection only once,
-at start, for what a crash left there. Its steady-state cost then does not grow with the
-collection. A collection may name a `prepare` step: work its outbox entries wait for (a
-projection written before the flush), rerun before leftover entries are published.
+A *tracked* collection is one whose every write that adds to an outbox is first told to the
+relay (`expect`; the runtime does it for every write its store layer sends, see
+`outbox_additions`): the relay then knows what it has yet to flush (a write cancelled or
+failed before its flush included), retries those by `_id` every poll, and sweeps the
+collection only once, at start, for what a crash left there. Its steady-state cost then
+does not grow with the collection. A collection may name a `prepare` step: work its outbox
+entries wait for (a projection written before the flush), rerun before leftover entries are
+published.
 `$pullAll` of the exact stored entries is used because FerretDB does not support `$pull`
 with a condition. Documents inserted with their outbox and written to by nothing else (a
 timer's claim) are flushed in batches: published concurrently, then emptied by `_id` alone.
@@ -197,6 +199,8 @@ class OutboxRelay:
             await collection.bulk_write(
                 [UpdateOne({"_id": d}, EMPTIED) for d in chunk], ordered=False
             )
+            for doc_id in chunk:
+                self._expected.pop((collection.name, doc_id), None)
 
     async def _publish_inserted(
         self, collection: AsyncCollection, doc_id: Any, entries: list[dict]
@@ -307,6 +311,52 @@ class OutboxRelay:
         if self.collections:
             every = self.sweep_seconds
             scheduler.every("outbox-sweep", every, self.sweep_untracked, first_in=every)
+
+
+def outbox_additions(method: str, args: tuple, kwargs: dict) -> list[Any]:
+    """The `_id`s of the documents a store write puts outbox entries into: inserts of
+    documents holding entries, and updates or replacements by `_id` that push entries or set
+    a non-empty outbox (bulk writes' requests included). What the relay is told of (`expect`)."""
+    first = args[0] if args else None
+    if method == "insert_one":
+        return _ids_holding([first if first is not None else kwargs.get("document")])
+    if method == "insert_many":
+        return _ids_holding(first if first is not None else kwargs.get("documents", []))
+    if method in ("update_one", "find_one_and_update", "replace_one", "find_one_and_replace"):
+        query = first if first is not None else kwargs.get("filter")
+        change = args[1] if len(args) > 1 else kwargs.get("update", kwargs.get("replacement"))
+        return _id_if_added(query, change, replaces="replace" in method)
+    if method == "bulk_write":
+        requests = first if first is not None else kwargs.get("requests", [])
+        ids: list[Any] = []
+        for request in requests:
+            query, change = getattr(request, "_filter", None), getattr(request, "_doc", None)
+            if query is None:
+                ids += _ids_holding([change])
+            else:
+                ids += _id_if_added(query, change, replaces=type(request).__name__ == "ReplaceOne")
+        return ids
+    return []
+
+
+def _ids_holding(docs: Iterable[Any]) -> list[Any]:
+    return [
+        doc["_id"] for doc in docs if isinstance(doc, dict) and doc.get(OUTBOX) and "_id" in doc
+    ]
+
+
+def _id_if_added(query: Any, change: Any, *, replaces: bool) -> list[Any]:
+    if not isinstance(query, dict) or not isinstance(change, dict):
+        return []
+    doc_id = query.get("_id")
+    if doc_id is None or isinstance(doc_id, dict):
+        return []
+    if replaces:
+        added = bool(change.get(OUTBOX))
+    else:
+        pushed, set_ = change.get("$push") or {}, change.get("$set") or {}
+        added = OUTBOX in pushed or bool(set_.get(OUTBOX))
+    return [doc_id] if added else []
 
 
 def index_models() -> list[IndexModel]:

@@ -27,10 +27,10 @@ class Runtime:
         indexes: IndexSpec,
         outbox_collections: Iterable[str] = (),
         clock: Clock = SYSTEM_CLOCK,
-        tracked_outboxes: Iterable[str] = (),
     ) -> None:
-        """`tracked_outboxes`: outbox collections whose every writer calls `expect_outbox`
-        before its write, so that they are swept at start only (`outbox.OutboxRelay`)."""
+        """`outbox_collections`: those whose documents keep an outbox. Every write the store
+        layer sends that adds to one is told to the relay first, so all are tracked (swept at
+        start only on a lone FerretDB process, see `outbox.OutboxRelay`)."""
         self.settings = settings
         self.clock = clock
         # The process's one scheduler: the outbox relay's jobs and the service's own run on it.
@@ -61,10 +61,17 @@ class Runtime:
             poll_seconds=settings.outbox_poll_seconds,
             sweep_seconds=settings.outbox_sweep_seconds,
             clock=clock,
-            tracked=tracked_outboxes,
+            tracked=self.outbox_collections,
         )
+        self.db.observe_writes(self.outbox_collections, self._note_outbox_write)
         if self.outbox_collections:
             self.relay.schedule(self.scheduler)
+
+    def _note_outbox_write(
+        self, collection: AsyncCollection, method: str, args: tuple, kwargs: dict
+    ) -> None:
+        for doc_id in outbox.outbox_additions(method, args, kwargs):
+            self.relay.expect(collection, doc_id)
 
     async def start(self, attempts: int = 60) -> None:
         """Connect to store and broker, waiting for them while they come up."""
@@ -98,9 +105,6 @@ class Runtime:
             _within(self.bus.ping(), limit), _within(ping(self.db, timeout), limit)
         )
         return {"broker": broker, "store": store}
-
-    def expect_outbox(self, collection: AsyncCollection, doc_id: object) -> None:
-        self.relay.expect(collection, doc_id)
 
     async def publish_outbox(
         self, collection: AsyncCollection, doc_id: object, entries: list[dict]

@@ -24,7 +24,7 @@ finishes first).
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -61,6 +61,8 @@ _COMMAND_OF = {
 }
 BY_ID_METHODS = frozenset({"find_one", "update_one", "find_one_and_update", "delete_one"})
 _AHEAD: ContextVar[bool] = ContextVar("ahead_of_queued_writes", default=False)
+WriteObserver = Callable[["SerializedCollection", str, tuple, dict], None]
+"""Told of a write before it is sent: `(collection, method name, args, kwargs)`."""
 
 
 @contextlib.contextmanager
@@ -155,6 +157,9 @@ class SerializedCollection:
             return attribute
 
         async def call(*args: Any, **kwargs: Any) -> Any:
+            observer = self._owner.observers.get(self._collection.name)
+            if observer is not None and name in WRITE_METHODS:
+                observer(self, name, args, kwargs)
             if not self._owner.ferretdb:
                 return await attribute(*args, **kwargs)
             if name not in WRITE_METHODS:
@@ -253,6 +258,12 @@ class SerializedDatabase:
         self.cross_process = cross_process
         self.workarounds = workarounds
         self.store_locks: StoreLocks | None = None
+        self.observers: dict[str, WriteObserver] = {}
+
+    def observe_writes(self, collections: Iterable[str], observer: WriteObserver) -> None:
+        """Call `observer` before each write to one of `collections` is sent, on any server."""
+        for name in collections:
+            self.observers[name] = observer
 
     def lock_for(self, collection: str) -> WriteTurns:
         return self._locks.setdefault(collection, WriteTurns())

@@ -86,8 +86,6 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         },
         outbox_collections=[TICKETS, API_KEYS],
         clock=clock,
-        # Every write of a ticket's outbox goes through MongoTicketRepository, which tells.
-        tracked_outboxes=[TICKETS],
     )
     customers = CustomerTickets(runtime.db[CUSTOMERS], runtime.db[MIGRATIONS])
     timelines = MongoTimelines(runtime.db[CUSTOMER_TIMELINES], runtime.db[MIGRATIONS], cipher)
@@ -97,7 +95,6 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         runtime.publish_outbox,
         cipher,
         timelines=timelines,
-        expect=runtime.expect_outbox,
     )
     runtime.relay.prepare_with(TICKETS, tickets.refile)
     categories = MongoCategoryRepository(runtime.db[CATEGORIES])

@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from outbox_events import resolved
 
-from support import BusProbe
-from ticketflow_shared.outbox import OutboxRelay, outbox_fields
+from support import BusProbe, Namespace
+from ticketflow_shared.outbox import OutboxRelay, outbox_fields, push_outbox
+from ticketflow_shared.runtime import Runtime
 from ticketflow_shared.scheduling import Scheduler
+from ticketflow_shared.settings import ServiceSettings
 from ticketflow_shared.testing import START, FakeClock
 
 pytestmark = pytest.mark.integration
@@ -78,3 +80,35 @@ async def test_a_tracked_collection_is_swept_at_start_and_then_never(parts, bus_
         assert (await docs.find_one({"_id": "T8"}))["outbox"]
     finally:
         await scheduler.stop()
+
+
+async def test_every_write_a_runtime_sends_that_adds_to_an_outbox_is_tracked(
+    namespace: Namespace, bus_probe: BusProbe
+):
+    """No adapter tells the relay anything here: the runtime's store layer does, for an insert
+    and an update whose flushes never ran, and its retry job publishes both after the grace."""
+    clock = FakeClock(START)
+    settings = namespace.settings(ServiceSettings, "outbox")
+    runtime = Runtime(settings, indexes={}, outbox_collections=["docs"], clock=clock)
+    await runtime.start()
+    try:
+        docs = runtime.db["docs"]
+        inserted, pushed = resolved("T9", "inserted"), resolved("T9", "pushed")
+        fields, _ = outbox_fields([inserted], clock.now())
+        await docs.insert_one({"_id": "T9", **fields})
+        update, _ = push_outbox([pushed], clock.now())
+        await docs.update_one({"_id": "T9"}, update)
+        await docs.insert_one({"_id": "T10", "outbox": []})  # nothing to track
+
+        await clock.run_for(runtime.relay.grace.total_seconds() + 2)
+
+        arrived = await bus_probe.wait_for("ticket.resolved.v1", "T9", count=2)
+        assert [e.id for e in arrived] == [inserted.id, pushed.id]
+        for _ in range(50):  # published, then emptied: give the emptying its moment
+            if (await docs.find_one({"_id": "T9"}))["outbox"] == []:
+                break
+            await asyncio.sleep(0.1)
+        assert (await docs.find_one({"_id": "T9"}))["outbox"] == []
+        assert not runtime.relay._expected  # all settled: nothing left to look at
+    finally:
+        await runtime.stop()

@@ -1,7 +1,6 @@
 """Tickets in MongoDB; each write carries the events it causes in the same document."""
 
 import asyncio
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -55,14 +54,11 @@ class MongoTicketRepository:
         cipher: FieldCipher,
         source: str = SOURCE,
         timelines: MongoTimelines | None = None,
-        expect: Callable[[AsyncCollection, Any], None] | None = None,
     ) -> None:
         self.collection = collection
         self.customers = customers
         # Each unified customer's tickets, filed by time, each with what its timeline shows.
         self.timelines = timelines
-        # Told before each write with outbox entries: the relay then tracks it until flushed.
-        self.expect = expect
         self.flush = flush
         self.cipher = cipher
         self.source = source
@@ -78,7 +74,6 @@ class MongoTicketRepository:
             await self.customers.remember(filed_under, ticket.id)
         pending, entries = outbox.outbox_fields(self._envelopes(ticket))
         doc = {**to_document(ticket, self.cipher), **pending}
-        self._expect(ticket.id)
         try:
             await self.collection.insert_one(doc)
         except DuplicateKeyError as exc:
@@ -98,7 +93,6 @@ class MongoTicketRepository:
             "$set": {**mutable_fields(ticket, self.cipher), "version": ticket.version},
             "$unset": dict.fromkeys(LEGACY_FIELDS, ""),
         }
-        self._expect(ticket.id)
         result = await self.collection.update_one(
             {"_id": ticket.id, "version": expected_version},
             outbox.merge_updates(changes, record_events),
@@ -120,10 +114,6 @@ class MongoTicketRepository:
     async def _file(self, ticket: Ticket) -> None:
         if self.timelines is not None and ticket.customer.customer_id:
             await self.timelines.file(ticket.customer.customer_id, TimelineTicket.of(ticket))
-
-    def _expect(self, ticket_id: str) -> None:
-        if self.expect is not None:
-            self.expect(self.collection, ticket_id)
 
     async def for_agent(
         self, agent_id: str, statuses: tuple[TicketStatus, ...], limit: int
