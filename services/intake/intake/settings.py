@@ -34,9 +34,9 @@ class IntakeSettings(ServiceSettings):
     # gets 503 + Retry-After retries with its Idempotency-Key instead of hanging.
     http_deadline_seconds: float = Field(default=1.0, gt=0)
     # The lifecycle: a solved ticket closes by itself this long after it was solved (4 days),
-    # looked for every `close_sweep_seconds`.
+    # looked for every `close_sweep_seconds` (hourly: on FerretDB each look reads every ticket).
     close_solved_after_seconds: float = Field(default=4 * 24 * 3600, gt=0)
-    close_sweep_seconds: float = Field(default=60.0, gt=0)
+    close_sweep_seconds: float = Field(default=3600.0, gt=0)
     # Inbound email: the largest raw message taken (webhook 413), the category a new email
     # ticket gets (one with no required fields, so nothing blocks an email).
     inbound_email_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
