@@ -218,6 +218,16 @@ class SerializedCollection:
         return hash(self._collection)
 
 
+def lone_on_ferretdb(collection: Any) -> bool:
+    """Whether `collection` is on FerretDB behind the workarounds, in a process that is its
+    service's only one (store locks off): a query other than by `_id` then reads the whole
+    collection, and only this process writes it, so it may keep track of what it wrote."""
+    if not isinstance(collection, SerializedCollection):
+        return False
+    owner = collection._owner
+    return owner.serialize and not owner.cross_process
+
+
 def _only_operators(conditions: dict[str, Any]) -> bool:
     """True when an upsert would insert nothing from these conditions but the `_id`."""
     return all(

@@ -1,7 +1,8 @@
 """Tickets routing has seen, the queue of those waiting, and the resolved ones."""
 
+import asyncio
 from collections.abc import Awaitable, Callable, Collection
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -20,6 +21,7 @@ from routing.domain import (
 from routing.domain.tickets import MOVED_UP, NO_DUE
 from ticketflow_shared import outbox
 from ticketflow_shared.events import Envelope, Position, Priority, TicketStatus
+from ticketflow_shared.serialized import lone_on_ferretdb
 
 Lane = tuple[SkillRequirement, str | None]
 QueueHook = Callable[[RoutingTicket, datetime], Awaitable[None]]
@@ -31,6 +33,7 @@ HELD_EVENTS = "held_events"  # a queue entry's ticket.queued until it is announc
 APPLIED = "applied"  # producer -> highest sequence of its events applied to the ticket
 DUE_RANK = "due_rank"  # the SLA due time, MOVED_UP when moved to the front, else NO_DUE
 SERVICE_ORDER = [("priority_rank", 1), (DUE_RANK, 1), ("created_at", 1), ("_id", 1)]
+LOOKUPS_AT_ONCE = 50
 
 
 def _ticket_fields(ticket: RoutingTicket) -> dict[str, Any]:
@@ -81,8 +84,16 @@ def _queue_filter(skill: str | None, departments: Collection[str] | None) -> dic
 
 
 class MongoTickets:
+    """Routing's record of each ticket. On a lone FerretDB process (`lone_on_ferretdb`) the
+    tickets this process has yet to finish routing are also kept in memory: `unrouted` then
+    reads the whole collection until it has all an earlier process left (one read, unless
+    that was more than `limit`), and after that only those tickets by `_id`, so the stale
+    pass costs the same however many tickets there are."""
+
     def __init__(self, collection: AsyncCollection) -> None:
         self.collection = collection
+        self._unrouted: dict[str, datetime] = {}  # ticket id -> when routing received it
+        self._read_all_once = False
 
     async def add(
         self, ticket: RoutingTicket, now: datetime, position: Position | None = None
@@ -90,6 +101,7 @@ class MongoTickets:
         doc = {**_ticket_fields(ticket), "received_at": now, "routed": False}
         if position is not None and position.sequence is not None:
             doc[APPLIED] = {position.producer: position.sequence}
+        self._unrouted[ticket.ticket_id] = now  # before the insert: a cut leaves the note
         try:
             await self.collection.insert_one(doc)
         except DuplicateKeyError:
@@ -114,12 +126,14 @@ class MongoTickets:
     async def mark_routed(self, ticket_id: str, position: Position | None = None) -> None:
         update = {"$set": {"routed": True}, **_applying(position)}
         await self.collection.update_one({"_id": ticket_id}, update)
+        self._unrouted.pop(ticket_id, None)
 
     async def advance(self, ticket_id: str, position: Position | None) -> None:
         if update := _applying(position):
             await self.collection.update_one({"_id": ticket_id}, update)
 
     async def revise(self, ticket: RoutingTicket) -> None:
+        self._unrouted[ticket.ticket_id] = datetime.min.replace(tzinfo=UTC)  # received long ago
         fields = {k: v for k, v in _ticket_fields(ticket).items() if k != "_id"}
         await self.collection.update_one(
             {"_id": ticket.ticket_id}, {"$set": {**fields, "routed": False}}
@@ -133,9 +147,26 @@ class MongoTickets:
         await self.collection.update_one({"_id": ticket_id}, update)
 
     async def unrouted(self, received_before: datetime, limit: int) -> list[RoutingTicket]:
+        if lone_on_ferretdb(self.collection) and self._read_all_once:
+            return await self._noted_unrouted(received_before, limit)
         query = {"routed": False, "received_at": {"$lt": received_before}}
         cursor = self.collection.find(query).sort("received_at", 1).limit(limit)
-        return [_ticket(doc) async for doc in cursor]
+        found = [_ticket(doc) async for doc in cursor]
+        # Once a read comes back short, everything left before this process started is in hand.
+        self._read_all_once = len(found) < limit
+        return found
+
+    async def _noted_unrouted(self, received_before: datetime, limit: int) -> list[RoutingTicket]:
+        due = sorted((at, ticket_id) for ticket_id, at in self._unrouted.items())
+        ids = [ticket_id for at, ticket_id in due if at < received_before][:limit]
+        docs = await asyncio.gather(*(self.collection.find_one({"_id": i}) for i in ids))
+        stale = []
+        for ticket_id, doc in zip(ids, docs, strict=True):
+            if doc is None or doc.get("routed"):
+                self._unrouted.pop(ticket_id, None)  # never inserted, or routed elsewhere
+            else:
+                stale.append(_ticket(doc))
+        return stale
 
     async def next_version(self, ticket_id: str) -> int | None:
         # No projection: FerretDB 1.24 does not implement one on findAndModify.
@@ -284,8 +315,16 @@ class MongoResolutions:
         self.publish = publish
 
     async def resolved_among(self, ticket_ids: list[str]) -> set[str]:
-        cursor = self.collection.find({"_id": {"$in": ticket_ids}}, {"_id": 1})
-        return {doc["_id"] async for doc in cursor}
+        # One `_id` lookup each, LOOKUPS_AT_ONCE together: FerretDB reads the whole collection
+        # for an `_id` `$in`, and held tickets number at most the agents' capacity.
+        found: set[str] = set()
+        for start in range(0, len(ticket_ids), LOOKUPS_AT_ONCE):
+            chunk = ticket_ids[start : start + LOOKUPS_AT_ONCE]
+            docs = await asyncio.gather(
+                *(self.collection.find_one({"_id": ticket_id}, {"_id": 1}) for ticket_id in chunk)
+            )
+            found.update(doc["_id"] for doc in docs if doc is not None)
+        return found
 
     async def record(self, resolution: Resolution, events: list[Envelope], now: datetime) -> bool:
         fields, entries = outbox.outbox_fields(events, now)
