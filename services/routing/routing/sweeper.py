@@ -3,8 +3,9 @@
 Wake-ups (a ticket queued, an agent freed) already assign at once; the sweep catches the
 few that race past each other, claims whose claimer died before announcing them, slots still
 held for resolved tickets (their release could not publish), and tickets whose first routing
-never completed. The queue is small and retried every `sweep_seconds`; the stale passes read
-whole collections on FerretDB, so they run once per `stale_after`. Both are jobs on the
+never completed. The queue is small and retried every `sweep_seconds`; the stale passes run
+once per `stale_after` (on a lone FerretDB process they read no whole collection once caught
+up, see `MongoTickets`). Both are jobs on the
 process's scheduler, which logs a failed run and runs it again next time.
 """
 
