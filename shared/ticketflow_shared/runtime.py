@@ -79,10 +79,10 @@ class Runtime:
         # Only a lone FerretDB process may leave tracked outboxes to its start sweep: on
         # MongoDB the sweep is an index lookup, and beside other processes a crash's leftovers
         # must not wait for a restart.
-        self.relay.sweep_tracked_at_start_only = self.db.serialize and not self.db.cross_process
+        self.relay.sweep_tracked_at_start_only = self.db.alone_on_ferretdb
         if self.db.ferretdb and not self.db.serialize:
             log.warning("FerretDB with its workarounds off: fit for a one-process test pass only")
-        elif self.db.serialize and not self.db.cross_process:
+        elif self.db.alone_on_ferretdb:
             log.warning(
                 "FerretDB: updates of one document are atomic within this process only; to run "
                 "several %s processes on this store set TICKETFLOW_STORE_CROSS_PROCESS_LOCKS=true",

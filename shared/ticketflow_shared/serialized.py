@@ -222,10 +222,7 @@ def lone_on_ferretdb(collection: Any) -> bool:
     """Whether `collection` is on FerretDB behind the workarounds, in a process that is its
     service's only one (store locks off): a query other than by `_id` then reads the whole
     collection, and only this process writes it, so it may keep track of what it wrote."""
-    if not isinstance(collection, SerializedCollection):
-        return False
-    owner = collection._owner
-    return owner.serialize and not owner.cross_process
+    return isinstance(collection, SerializedCollection) and collection._owner.alone_on_ferretdb
 
 
 def _only_operators(conditions: dict[str, Any]) -> bool:
@@ -274,6 +271,12 @@ class SerializedDatabase:
         """Call `observer` before each write to one of `collections` is sent, on any server."""
         for name in collections:
             self.observers[name] = observer
+
+    @property
+    def alone_on_ferretdb(self) -> bool:
+        """FerretDB with its workarounds, store locks off: this process is its service's
+        only one, and a query other than by `_id` reads whole collections."""
+        return self.serialize and not self.cross_process
 
     def lock_for(self, collection: str) -> WriteTurns:
         return self._locks.setdefault(collection, WriteTurns())
