@@ -61,3 +61,44 @@ def test_escalation_steps_up_when_angry_and_jumps_to_urgent_on_crisis():
     assert escalated_priority(Priority.low, score("律师函见")) == Priority.urgent
     assert escalated_priority(Priority.urgent, angry) is None
     assert escalated_priority(Priority.normal, score("thanks, great help")) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("I'm sick and tired of waiting", "sick and tired"),
+        ("Absolutely FED up with this", "fed up"),
+        ("What a rip-off", "rip off"),
+        ("Third time I'm writing and still no answer", "still no answer"),
+    ],
+)
+def test_phrases_count_where_no_single_word_would(text, phrase):
+    emotion = score(text)
+    assert phrase in emotion.words and emotion.angry
+
+
+def test_a_phrase_inside_a_longer_word_does_not_count():
+    assert "had enough" not in score("we had enoughness").words
+
+
+def test_a_message_in_capitals_counts_as_shouting():
+    assert score("STOP SENDING ME THE SAME REPLY").angry
+    assert not score("The SKU and the EAN on the invoice differ").angry
+
+
+def test_threats_to_go_public_are_crisis():
+    assert "going public" in score("I'm posting the whole thread on Twitter").crisis_words
+    assert "going public" in score("再不退款我就发微博").crisis_words
+    assert score("I saw your announcement on Twitter").crisis_words == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我已经第三次反映了\uff0c太过分了\uff01",
+        "你们的客服简直是在敷衍我",
+        "乱扣费\uff0c给我一个说法",
+    ],
+)
+def test_chinese_phrases_of_exasperation(text):
+    assert score(text).angry

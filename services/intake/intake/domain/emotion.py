@@ -27,6 +27,41 @@ NEG_EN = {
     "frustrated": 2,
     "disgusting": 3,
     "pathetic": 3,
+    "livid": 3,
+    "fuming": 3,
+    "outrageous": 3,
+    "disgraceful": 3,
+    "horrible": 3,
+    "appalling": 3,
+    "atrocious": 3,
+    "incompetent": 3,
+    "shocking": 2,
+    "rude": 2,
+    "nonsense": 2,
+    "unbelievable": 2,
+}
+# Phrases a single word misses: exasperation, being ignored, chasing again.
+PHRASES_EN = {
+    "fed up": 3,
+    "sick and tired": 3,
+    "had enough": 3,
+    "kidding me": 3,
+    "is a joke": 3,
+    "are a joke": 3,
+    "rip off": 3,
+    "still no answer": 2,
+    "still no reply": 2,
+    "still no response": 2,
+    "still not fixed": 2,
+    "no one has bothered": 2,
+    "nobody has bothered": 2,
+    "nobody reads": 2,
+    "no one reads": 2,
+    "nobody cares": 2,
+    "no one cares": 2,
+    "third time": 2,
+    "fourth time": 2,
+    "again and again": 2,
 }
 POS_EN = {"thanks": 1, "thank": 1, "great": 1, "love": 2, "happy": 1, "good": 1, "appreciate": 1}
 INTENSIFY_EN = {"very": 1.5, "really": 1.5, "so": 1.5, "extremely": 2, "absolutely": 2}
@@ -47,6 +82,24 @@ NEG_ZH = {
     "坑人": 2,
     "忍无可忍": 3,
     "烂": 2,
+    "过分": 2,
+    "无法接受": 3,
+    "敷衍": 3,
+    "欺诈": 3,
+    "什么破": 3,
+    "乱扣": 3,
+    "给我一个说法": 3,
+    "管不管": 2,
+    "没人处理": 2,
+    "没人管": 2,
+    "没有回复": 1,
+    "天天出错": 2,
+    "第三次": 2,
+    "第四次": 2,
+    "多次": 1,
+    "反复": 1,
+    "再也不会": 2,
+    "受够": 3,
 }
 POS_ZH = {"谢谢": 1, "感谢": 1, "满意": 2, "不错": 1, "好评": 2, "辛苦": 1}
 INTENSIFY_ZH = {"非常": 2, "特别": 1.5, "真的": 1.5, "超级": 2, "太": 1.5}
@@ -64,6 +117,12 @@ CRISIS = (
     "media",
     "go public",
     "court",
+    "solicitor",
+    "consumer protection",
+    "trading standards",
+    "file a complaint",
+    "formal complaint",
+    "chargeback",
     "律师",
     "起诉",
     "投诉",
@@ -72,6 +131,14 @@ CRISIS = (
     "12315",
     "媒体",
     "法院",
+    "消费者协会",
+    "工商局",
+)
+# Threats to take the matter public, named by what they threaten.
+GOING_PUBLIC = regex.compile(
+    r"(?<![a-z])(post|posting|tweet|tweeting|share|sharing|put)(?![a-z]).{0,60}"
+    r"(?<![a-z])(twitter|facebook|reddit|linkedin|social media|weibo)(?![a-z])"
+    r"|发(到)?(微博|朋友圈|抖音|网上)"
 )
 ANGRY_AT = 3.0
 _WORD = regex.compile(r"[A-Za-z']+")
@@ -97,15 +164,35 @@ def score(text: str, recent_contacts: int = 0) -> Emotion:
     """Positive is upset; `recent_contacts` counts the customer's other contacts in 24 h."""
     words: list[str] = []
     total = _score_en(text, words) + _score_zh(text, words)
-    total += min(2, len(regex.findall(r"[!\uff01]{2,}", text)))
-    caps = [w for w in _WORD.findall(text) if len(w) >= 3 and w.isupper()]
-    total += min(2.0, 0.5 * len(caps))
+    total += min(
+        2, len(regex.findall(r"[!\uff01]{2,}|[?\uff1f][!\uff01]|[!\uff01][?\uff1f]", text))
+    )
+    total += _shouting(text)
     total += 2 if recent_contacts >= 4 else 1 if recent_contacts >= 2 else 0
     crisis = _crisis(text)
     return Emotion(round(total, 2), total >= ANGRY_AT or bool(crisis), crisis, words)
 
 
+def _shouting(text: str) -> float:
+    """Half a point per capitalised word (at most 2); 3 for a message written in capitals."""
+    letters = [w for w in _WORD.findall(text) if len(w) >= 2]
+    caps = [w for w in letters if len(w) >= 3 and w.isupper()]
+    if len(caps) >= 3 and len(caps) >= 0.6 * len(letters):
+        return 3.0
+    return min(2.0, 0.5 * len(caps))
+
+
 def _score_en(text: str, words: list[str]) -> float:
+    total = _score_en_words(text, words)
+    folded = " ".join(t.casefold() for t in _WORD.findall(text))  # "rip-off" reads "rip off"
+    for phrase, weight in PHRASES_EN.items():
+        if regex.search(rf"(?<![a-z']){regex.escape(phrase)}(?![a-z'])", folded):
+            total += weight
+            words.append(phrase)
+    return total
+
+
+def _score_en_words(text: str, words: list[str]) -> float:
     toks = [t.casefold() for t in _WORD.findall(text)]
     total = 0.0
     for i, tok in enumerate(toks):
@@ -155,6 +242,8 @@ def _crisis(text: str) -> list[str]:
         pattern = rf"(?<![a-z0-9]){regex.escape(word)}(?![a-z0-9])" if word.isascii() else word
         if regex.search(pattern, folded):
             found.append(word)
+    if GOING_PUBLIC.search(folded):
+        found.append("going public")
     return found
 
 
