@@ -18,7 +18,8 @@ processes of a service may share the store. Writes naming no `_id` (e.g. `update
 category) are not locked.
 The writes of a collection take turns in arrival order, except that a write made
 `ahead_of_queued_writes()` goes before every other one still waiting (one already under way
-finishes first).
+finishes first). A lone process that knows what a document holds may say so for one write
+(`vouched_for`): asked when the write's turn comes, a yes sends it by `_id` unread.
 """
 
 import asyncio
@@ -61,6 +62,7 @@ _COMMAND_OF = {
 }
 BY_ID_METHODS = frozenset({"find_one", "update_one", "find_one_and_update", "delete_one"})
 _AHEAD: ContextVar[bool] = ContextVar("ahead_of_queued_writes", default=False)
+_VOUCH: ContextVar[Callable[[], bool] | None] = ContextVar("vouched_for", default=None)
 WriteObserver = Callable[["SerializedCollection", str, tuple, dict], None]
 """Told of a write before it is sent: `(collection, method name, args, kwargs)`."""
 
@@ -73,6 +75,19 @@ def ahead_of_queued_writes() -> Iterator[None]:
         yield
     finally:
         _AHEAD.reset(token)
+
+
+@contextlib.contextmanager
+def vouched_for(still_holds: Callable[[], bool]) -> Iterator[None]:
+    """A by-`_id` write made inside, whose conditions the caller knows the document meets
+    while `still_holds()`, is sent by `_id` without the read that would check them: asked
+    once the write's turn comes, in a process alone on FerretDB (which sees every write of
+    its collections). Anywhere else, or on a no, the write goes as it would have."""
+    token = _VOUCH.set(still_holds)
+    try:
+        yield
+    finally:
+        _VOUCH.reset(token)
 
 
 class WriteTurns:
@@ -180,6 +195,11 @@ class SerializedCollection:
         if not rewrite or split is None:
             return await method(*args, **kwargs)
         doc_id, conditions = split
+        rest = args[1:]
+        if name != "find_one" and self._vouched():
+            return await method(
+                {"_id": doc_id}, *rest, **{k: v for k, v in kwargs.items() if k != "filter"}
+            )
         if name == "find_one":
             current = await self._collection.find_one({"_id": doc_id})
         else:
@@ -189,7 +209,6 @@ class SerializedCollection:
             matched = current is not None and matches(current, conditions)
         except Unsupported:
             return await method(*args, **kwargs)
-        rest = args[1:]
         if matched and name == "find_one":
             answer = projected(current, rest[0] if rest else kwargs.get("projection"))
             if answer is not None:
@@ -210,6 +229,10 @@ class SerializedCollection:
         if name in _COMMAND_OF:
             STORE_COMMANDS.answered_by_layer(_COMMAND_OF[name], self._collection.name)
         return _no_match(name)
+
+    def _vouched(self) -> bool:
+        still_holds = _VOUCH.get()
+        return still_holds is not None and self._owner.alone_on_ferretdb and still_holds()
 
     def __eq__(self, other: object) -> bool:
         return self._collection == getattr(other, "_collection", other)
