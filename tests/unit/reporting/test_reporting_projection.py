@@ -2,12 +2,12 @@
 
 from itertools import permutations
 
-from reporting_builders import T0, assigned, at, created, fold, notified, queued, resolved
+from reporting_builders import T0, assigned, at, created, fold, notified, queued, resolved, wrap
 
 from reporting.domain.changes import TicketChange, apply_change
 from reporting.domain.projection import ticket_change
 from reporting.domain.tickets import TicketRow
-from ticketflow_shared.events import Envelope, TicketStatus
+from ticketflow_shared.events import Envelope, TicketMergedV1, TicketSplitV1, TicketStatus
 
 
 def comparable(row: TicketRow) -> dict:
@@ -156,3 +156,30 @@ def test_a_row_from_before_sequences_keeps_its_status_until_a_newer_word():
     closing = resolved(when=at(90))
     state, _ = apply_change(held, ticket_change(closing, closing.payload()))
     assert TicketRow.model_validate(state).status is TicketStatus.solved
+
+
+def test_a_merge_keeps_where_the_thread_went_and_a_split_changes_nothing():
+    merged = wrap(
+        TicketMergedV1(ticket_id="T-1", into="T-9", actor="user:ann", merged_at=at(90)),
+        "intake",
+        "T-1",
+        3,
+    )
+    split = wrap(
+        TicketSplitV1(
+            ticket_id="T-1",
+            message_id="M-1",
+            new_ticket_id="T-2",
+            actor="user:ann",
+            split_at=at(80),
+        ),
+        "intake",
+        "T-1",
+        2,
+    )
+    before = fold(created(when=T0, category="billing"), queued(when=at(5)))
+    after = fold(created(when=T0, category="billing"), queued(when=at(5)), split, merged)
+    assert after.merged_into == "T-9"
+    # Only where the thread went changed (and when the row last heard of the ticket).
+    changed = {k for k in comparable(after) if comparable(after)[k] != comparable(before)[k]}
+    assert changed == {"merged_into", "last_event_at"}

@@ -19,11 +19,13 @@ from ticketflow_shared.events import (
     TicketConsultedV1,
     TicketCreatedV1,
     TicketEscalatedV1,
+    TicketMergedV1,
     TicketMessageAddedV1,
     TicketOfferedV1,
     TicketOfferEndedV1,
     TicketQueuedV1,
     TicketResolvedV1,
+    TicketSplitV1,
     TicketStatus,
     TicketStatusChangedV1,
     TicketTransferredV1,
@@ -46,6 +48,8 @@ TICKET_EVENTS: tuple[type[Payload], ...] = (
     TicketEscalatedV1,
     SlaWarningV1,
     SlaBreachedV1,
+    TicketMergedV1,
+    TicketSplitV1,
 )
 PAGE_PREFIX = "page."  # notify's pages to supervisors: internal mail, not a customer notice
 DONE = (TicketStatus.solved, TicketStatus.closed)
@@ -127,6 +131,12 @@ def ticket_change(envelope: Envelope, payload: Payload) -> TicketChange:
                 counts={"notifications": 1},
                 earliest={"first_notified_at": as_utc(payload.sent_at)},
             )
+        case TicketMergedV1():
+            # Its closing comes as a status change; the row keeps where the thread went.
+            return TicketChange(**ordered, facts={"merged_into": payload.into})
+        case TicketSplitV1():
+            # The new ticket reports itself from its own ticket.created.v1.
+            return TicketChange(**ordered)
         case TicketMessageAddedV1(joined="merge"):
             # A copy from a merged ticket: counted once, on the ticket it was written on.
             return TicketChange(**ordered)

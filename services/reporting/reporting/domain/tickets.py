@@ -107,6 +107,7 @@ class TicketRow(BaseModel):
     # The department that owns the ticket and who opened it (None on rows from before).
     owner_department: str | None = None
     created_by: str | None = None
+    merged_into: str | None = None  # the ticket its thread went to, once merged
     # The lifecycle and the conversation, as sets of facts (see `reporting.domain.history`).
     last_solved_at: datetime | None = None
     closed_at: datetime | None = None
