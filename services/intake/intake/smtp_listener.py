@@ -7,7 +7,7 @@ import logging
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from pymongo.errors import PyMongoError
 
-from intake.adapters.email_parser import MalformedEmail
+from intake.adapters.email_parser import MalformedEmail, UnusableSender
 from intake.email_inbox import Dropped, EmailInbox
 from intake.settings import IntakeSettings
 from ticketflow_shared.errors import Refusal
@@ -31,6 +31,8 @@ class InboxHandler:
         raw = envelope.original_content or b""
         try:
             outcome = await asyncio.wait_for(self.inbox.take(raw), self.deadline)
+        except UnusableSender as exc:
+            return f"550 5.1.7 {_one_line(str(exc))}"
         except MalformedEmail as exc:
             return f"550 5.6.0 {_one_line(str(exc))}"
         except Refusal as exc:

@@ -136,6 +136,11 @@ async def test_malformed_mime_and_unknown_charsets_are_notes_or_4xx(client):
     refused = await client.post("/channels/email", content=no_boundary, headers=RFC822)
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["loc"] == ["body"]
+    for n, sender in enumerate(("a..b@example.com", "a@-bad-.com", "x" * 300 + "@example.com")):
+        odd = f"From: x <{sender}>\r\nSubject: s\r\nMessage-ID: <a-odd-{n}@x>\r\n\r\nb\r\n"
+        answer = await client.post("/channels/email", content=odd.encode(), headers=RFC822)
+        assert answer.status_code == 422, answer.text
+        assert "is unusable" in answer.json()["detail"][0]["msg"]
 
 
 async def test_an_attachment_at_the_default_limit_is_one_document_in_the_store(

@@ -105,3 +105,14 @@ async def test_a_mail_over_the_size_limit_is_refused_by_size(listener):
     declared, _ = await smtp(port, big)
     undeclared, _ = await smtp(port, big, declare_size=False)
     assert (declared, undeclared) == (552, 552)
+
+
+async def test_a_sender_no_ticket_could_name_is_refused_for_good(listener):
+    port, _ = listener
+    for n, sender in enumerate((b"a..b@example.com", b"a@localhost", b'"a b"@example.com')):
+        raw = (
+            b"From: x <" + sender + b">\r\nSubject: s\r\nMessage-ID: <s-bad-%d@x>\r\n\r\nb\r\n" % n
+        )
+        code, reply = await smtp(port, raw)
+        assert (code, reply.split()[0]) == (550, "5.1.7"), reply  # not 451: no retrying
+        assert "is unusable" in reply

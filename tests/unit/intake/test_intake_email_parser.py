@@ -5,7 +5,7 @@ import quopri
 
 import pytest
 
-from intake.adapters.email_parser import MalformedEmail, html_to_text, parse_email
+from intake.adapters.email_parser import MalformedEmail, UnusableSender, html_to_text, parse_email
 
 
 def _gbk_subject(text: str) -> str:
@@ -145,3 +145,11 @@ def test_dsn_report_is_a_loop_and_person_mail_is_not():
 
 def test_html_to_text_keeps_breaks():
     assert html_to_text("a<br>b<div>c</div>") == "a\nb\nc"
+
+
+def test_a_sender_a_customer_record_could_not_hold_is_refused_unless_the_mail_is_a_loop():
+    odd = b"From: x <a..b@example.com>\r\nSubject: s\r\n\r\nb\r\n"
+    with pytest.raises(UnusableSender, match=r"a\.\.b@example\.com"):
+        parse_email(odd)
+    looped = odd.replace(b"Subject:", b"Auto-Submitted: auto-replied\r\nSubject:")
+    assert parse_email(looped).loop_reason is not None

@@ -9,6 +9,10 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 from html.parser import HTMLParser
 
+from pydantic import ValidationError
+
+from ticketflow_shared.events import Customer
+
 _LOOP_PRECEDENCE = {"bulk", "junk", "list"}
 _DAEMONS = ("mailer-daemon", "postmaster")
 _BROKEN_MIME = (StartBoundaryNotFoundDefect,)
@@ -16,6 +20,10 @@ _BROKEN_MIME = (StartBoundaryNotFoundDefect,)
 
 class MalformedEmail(ValueError):
     """The bytes are not a message we can read (no sender, no structure)."""
+
+
+class UnusableSender(MalformedEmail):
+    """The sender's address is not one a ticket can name or a reply can reach."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,9 @@ def parse_email(raw: bytes) -> ParsedEmail:
     plain, html, attachments = _walk(msg, notes)
     body = plain.strip() or html_to_text(html)
     message_id = _header(msg, "Message-ID").strip() or _raw_hash(raw)
+    looped = loop_reason(msg, address)
+    if looped is None:
+        _check_sender(address)  # a loop is dropped whatever its sender looks like
     return ParsedEmail(
         message_id=message_id,
         sender_email=address,
@@ -96,7 +107,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         recipients=_recipients(msg),
         in_reply_to=tuple(_all(msg, "In-Reply-To") + _all(msg, "References")),
         attachments=tuple(attachments),
-        loop_reason=loop_reason(msg, address),
+        loop_reason=looped,
         notes=tuple(notes),
     )
 
@@ -130,6 +141,15 @@ def _sender(msg: EmailMessage) -> tuple[str, str]:
         raise MalformedEmail("no sender address in From")
     name, address = found[0]
     return name.strip(), address.strip().lower()
+
+
+def _check_sender(address: str) -> None:
+    """Refuse a sender a customer record could not hold, as REST would refuse it."""
+    try:
+        Customer(email=address)
+    except ValidationError as exc:
+        reason = exc.errors()[0].get("msg", "not a valid address")
+        raise UnusableSender(f"sender address {address[:100]!r} is unusable: {reason}") from exc
 
 
 def _walk(msg: EmailMessage, notes: list[str]) -> tuple[str, str, list[Attachment]]:
