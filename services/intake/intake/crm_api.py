@@ -10,7 +10,7 @@ from intake.crm_schemas import CrmEvent, CrmResult
 from intake.customer_handlers import CustomerView
 from intake.customer_schemas import CrmRecord, CustomerRead
 from intake.customers_api import CustomerStore
-from intake.domain.customer_identities import InvalidIdentity
+from intake.domain.customer_identities import InvalidIdentity, external_identity
 from intake.domain.customer_profiles import BadQuery
 from intake.domain.errors import UnknownCategory
 from intake.handlers import now_ms
@@ -19,6 +19,7 @@ from ticketflow_shared.access.audit import name_target
 from ticketflow_shared.access.guard import allow
 from ticketflow_shared.access.principal import Principal, Role
 from ticketflow_shared.errors import Unprocessable
+from ticketflow_shared.events import Channel
 
 CrmCaller = Annotated[Principal, Depends(allow(Role.admin, Role.integration))]
 IdPart = Annotated[str, Path(min_length=1, max_length=200)]
@@ -26,8 +27,35 @@ crm_router = APIRouter(prefix="/customers", tags=["customers", "crm"])
 crm_channel_router = APIRouter(prefix="/channels", tags=["channels", "crm"])
 
 
+NO_EMAIL = "a ticket needs the customer's email, in this push or on record"
+
+
 class BadCrmRecord(Unprocessable):
     """A phone or address in the record that cannot name a customer."""
+
+
+async def _refuse_ticket_early(body: CrmEvent, customers, categories) -> None:
+    """What would refuse the push's ticket, checked before its customer is written, so a
+    refused push stores nothing: an unknown category, a required field missing or not of
+    its kind, no email in the push or on record. (A category left to triage is checked
+    once triage has chosen it, as for any ticket.)"""
+    if body.ticket is None:
+        return
+    category = body.ticket.category
+    if category is not None:
+        rule = await categories.get(category)
+        if rule is None:
+            raise UnknownCategory(category)
+        rule.require_fields(body.ticket.fields, Channel.crm.value)
+    if body.customer.email is None:
+        try:
+            identity = external_identity(body.system, body.customer.external_id)
+        except InvalidIdentity as exc:
+            raise BadCrmRecord(str(exc)) from exc
+        owner = await customers.identities.owner(identity)
+        profile = await customers.profiles.get(owner) if owner else None
+        if profile is None or profile.email is None:
+            raise BadCrmRecord(NO_EMAIL)
 
 
 @crm_router.put(
@@ -82,10 +110,7 @@ async def receive_crm_event(
     categories: Categories,
     caller: CrmCaller,
 ) -> CrmResult:
-    # Checked first, so a push refused for its ticket stores nothing of its customer either.
-    category = body.ticket.category if body.ticket is not None else None
-    if category is not None and await categories.get(category) is None:
-        raise UnknownCategory(category)
+    await _refuse_ticket_early(body, customers, categories)
     try:
         profile, created = await customer_handlers.upsert_from_crm(
             customers, body.system, body.customer.external_id, body.record(), now_ms()
@@ -97,7 +122,7 @@ async def receive_crm_event(
         response.status_code = 201 if created else 200
         return CrmResult(customer_id=profile.id)
     if profile.email is None:
-        raise BadCrmRecord("a ticket needs the customer's email, in this push or on record")
+        raise BadCrmRecord(NO_EMAIL)
     command = body.to_command(profile, caller.actor)
     triager = triager_of(request.app.state)
     duplicates = getattr(request.app.state, "duplicates", None)

@@ -158,3 +158,30 @@ async def test_a_bad_ticket_in_a_push_is_a_422_naming_it_and_nothing_is_stored(
     assert refused.status_code == 422, refused.text
     assert refused.json()["detail"][0]["loc"][: len(loc)] == loc
     assert (await client.get("/customers?external=salescrm:0031")).json()["count"] == 0
+
+
+async def test_a_push_refused_for_its_ticket_stores_nothing_of_its_customer(client) -> None:
+    # billing requires order_id: the ticket is refused, and so is the customer with it.
+    lacking = push("evt-20", fields={})
+    refused = await client.post("/channels/crm", json=lacking)
+    assert refused.status_code == 422, refused.text
+    assert "order_id" in refused.text
+    assert (await client.get("/customers?external=salescrm:0031")).json()["count"] == 0
+
+    no_address = push("evt-21", subject="Where is my order")
+    no_address["customer"] = {"external_id": "0077", "name": "Nobody Known", "tier": "gold"}
+    refused = await client.post("/channels/crm", json=no_address)
+    assert refused.status_code == 422, refused.text
+    assert "email" in refused.json()["detail"][0]["msg"]
+    assert (await client.get("/customers?external=salescrm:0077")).json()["count"] == 0
+
+    # On record already: a later push may leave the address out.
+    known = await client.post("/channels/crm", json=push("evt-22", subject="Invoice wrong"))
+    assert known.status_code == 201, known.text
+    later = push(
+        "evt-23", case_id="5002", subject="Renewal contract", body="Please send the renewal PDF."
+    )
+    later["customer"] = {"external_id": "0031", "name": "Pat Lee"}
+    taken = await client.post("/channels/crm", json=later)
+    assert taken.status_code == 201, taken.text
+    assert taken.json()["customer_id"] == known.json()["customer_id"]
