@@ -86,6 +86,17 @@ def test_time_window_in_a_time_zone():
     assert evaluate([r], facts(at=datetime(2026, 11, 30, 3, tzinfo=UTC))).tags == []
 
 
+@pytest.mark.parametrize(
+    ("utc_hour", "fires"), [(13, False), (14, True), (17, True), (21, True), (22, False)]
+)
+def test_a_night_window_runs_across_midnight(utc_hour, fires):
+    # 22 to 6 in Shanghai (UTC+8) is 14:00 to 21:59 UTC.
+    night = {"kind": "time", "tz": "Asia/Shanghai", "from_hour": 22, "to_hour": 6}
+    r = rule("night", night, {"tags": ["night"]})
+    at = datetime(2026, 11, 30, utc_hour, 30, tzinfo=UTC)
+    assert (evaluate([r], facts(at=at)).tags == ["night"]) is fires
+
+
 def test_regex_timeout_is_recorded_as_skipped_not_raised():
     r = rule("slow", {"kind": "regex", "pattern": r"(\w)\w*\1!"}, {"category": "x"})
     out = evaluate([r], facts(body="ab" * 200_000), timeout=1e-9)
@@ -102,6 +113,7 @@ def test_regex_timeout_is_recorded_as_skipped_not_raised():
         ({"kind": "contains", "value": "x", "colour": "red"}, "colour"),
         ({"kind": "guess"}, "guess"),
         ({"kind": "time", "tz": "Mars/Base"}, "unknown time zone"),
+        ({"kind": "time", "from_hour": 6, "to_hour": 6}, "an empty window"),
         (
             {
                 "kind": "not",

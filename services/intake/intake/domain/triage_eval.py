@@ -144,6 +144,6 @@ def _field_hit(cond: FieldEquals, facts: TicketFacts) -> str | None:
 
 def _time_hit(cond: TimeWindow, facts: TicketFacts) -> str | None:
     local = facts.at.astimezone(ZoneInfo(cond.tz))
-    if local.weekday() in cond.weekdays and cond.from_hour <= local.hour < cond.to_hour:
+    if local.weekday() in cond.weekdays and cond.covers(local.hour):
         return f"time {local:%a %H:%M} {cond.tz}"
     return None

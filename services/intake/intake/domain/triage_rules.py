@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import regex
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ticketflow_shared.events import Channel, Priority
 
@@ -72,6 +72,9 @@ class FieldEquals(_Strict):
 
 
 class TimeWindow(_Strict):
+    """Local hours `from_hour` up to `to_hour` on `weekdays`; a window whose start is after
+    its end runs across midnight (22 to 6 is 22:00 to 05:59)."""
+
     kind: Literal["time"]
     tz: str = Field(default="UTC", max_length=64)
     from_hour: int = Field(default=0, ge=0, le=23)
@@ -88,6 +91,17 @@ class TimeWindow(_Strict):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {tz!r}") from None
         return tz
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> TimeWindow:
+        if self.from_hour == self.to_hour:
+            raise ValueError(f"from_hour and to_hour are both {self.to_hour}: an empty window")
+        return self
+
+    def covers(self, hour: int) -> bool:
+        if self.from_hour < self.to_hour:
+            return self.from_hour <= hour < self.to_hour
+        return hour >= self.from_hour or hour < self.to_hour
 
 
 class All(_Strict):
