@@ -219,3 +219,27 @@ async def test_without_a_signing_secret_the_slack_endpoint_is_404(namespace):
     body = _slack("Ev6", "hi")
     answer = await _slack_post(off, body, _signed(body))
     assert answer.status_code == 404
+
+
+async def test_someone_else_in_the_conversation_gets_a_ticket_of_their_own(client):
+    pat = await client.post("/channels/chat", json=_chat("e-30", "Export fails", "conv-30"))
+    other = _chat("e-31", "Please refund my order B-77", "conv-30")
+    other["user"] = {"id": "U-8", "name": "Mallory"}
+    mallory = await client.post("/channels/chat", json=other)
+    assert pat.status_code == mallory.status_code == 201, mallory.text
+    assert mallory.json()["ticket_id"] != pat.json()["ticket_id"]
+    pats = (await client.get(f"/tickets/{pat.json()['ticket_id']}")).json()
+    theirs = (await client.get(f"/tickets/{mallory.json()['ticket_id']}")).json()
+    assert theirs["customer"]["name"] == "Mallory"
+    assert theirs["customer"]["customer_id"] != pats["customer"]["customer_id"]
+    assert "Please refund my order B-77" not in await _thread(client, pats["id"])
+
+
+async def test_a_slack_direct_message_conversation_is_one_ticket(app, client):
+    first = _slack("Ev40", "Export fails with E42", channel="D0DM40", channel_type="im")
+    later = _slack("Ev41", "are you there?", channel="D0DM40", channel_type="im", ts="1355517999.1")
+    opened = await _slack_post(app, first, _signed(first))
+    joined = await _slack_post(app, later, _signed(later))
+    assert opened.status_code == joined.status_code == 201, joined.text
+    assert joined.json()["ticket_id"] == opened.json()["ticket_id"]
+    assert "are you there?" in await _thread(client, opened.json()["ticket_id"])

@@ -33,7 +33,7 @@ def test_a_slack_message_is_keyed_by_team_channel_and_its_own_ts() -> None:
     assert message is not None
     assert message.event_id == "slack:Ev0PV52K21"
     assert message.user == ChatUser(id="U2147483697")
-    assert message.conversation_key() == "chat:t061eg9r6:D024BE91L:1355517523.000005"
+    assert message.conversation_key() == "chat:t061eg9r6:D024BE91L:1355517523.000005:U2147483697"
 
 
 def test_a_reply_in_a_thread_joins_the_threads_conversation() -> None:
@@ -41,6 +41,25 @@ def test_a_reply_in_a_thread_joins_the_threads_conversation() -> None:
     first = slack_message(_envelope())
     assert reply is not None and first is not None
     assert reply.conversation_key() == first.conversation_key()
+
+
+def test_messages_of_a_direct_message_channel_are_one_conversation_without_threads() -> None:
+    first = slack_message(_envelope(channel_type="im"))
+    later = slack_message(_envelope(channel_type="im", ts="1355517999.000001"))
+    assert first is not None and later is not None
+    assert (
+        first.conversation_key()
+        == later.conversation_key()
+        == ("chat:t061eg9r6:D024BE91L:U2147483697")
+    )
+    in_a_channel = slack_message(_envelope(channel="C024BE91L", ts="1355517999.000001"))
+    assert in_a_channel is not None and in_a_channel.conversation_key() != first.conversation_key()
+
+
+def test_someone_else_in_the_same_thread_is_another_conversation() -> None:
+    pat = ChatMessage("e1", "acme", "conv-1", ChatUser("U-1", "Pat"), "hi")
+    mallory = ChatMessage("e2", "acme", "conv-1", ChatUser("U-2", "Mallory"), "me too")
+    assert pat.conversation_key() != mallory.conversation_key()
 
 
 @pytest.mark.parametrize(

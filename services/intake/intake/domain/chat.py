@@ -32,9 +32,11 @@ class ChatMessage:
     sent_at: datetime | None = None
 
     def conversation_key(self) -> str:
-        """One key per conversation across platforms: workspace and conversation, lower-cased
-        workspace (identities compare it so), the conversation id as the platform writes it."""
-        return f"chat:{self.workspace.strip().lower()}:{self.conversation}"
+        """One key per customer's conversation across platforms: workspace (lower-cased, as
+        identities compare it), the conversation id as the platform writes it, and the user:
+        someone else writing in the same thread or channel is another customer, with a
+        ticket of their own, never a message in this customer's name."""
+        return f"chat:{self.workspace.strip().lower()}:{self.conversation}:{self.user.id}"
 
 
 def slack_message(envelope: dict) -> ChatMessage | None:
@@ -53,12 +55,16 @@ def slack_message(envelope: dict) -> ChatMessage | None:
     if not isinstance(text, str) or not text.strip():
         raise InvalidChatMessage("event.text must be non-empty text")
     _require_id("event_id", envelope.get("event_id"))
-    thread = event.get("thread_ts") or ts
-    _require_id("event.thread_ts", thread)
+    if event.get("channel_type") == "im":
+        conversation = channel  # a direct message: the whole DM is one conversation
+    else:
+        thread = event.get("thread_ts") or ts
+        _require_id("event.thread_ts", thread)
+        conversation = f"{channel}:{thread}"
     return ChatMessage(
         event_id=f"slack:{envelope['event_id']}",
         workspace=team,
-        conversation=f"{channel}:{thread}",
+        conversation=conversation,
         user=ChatUser(id=_id("event.user", event["user"])),
         text=text[:TEXT_LIMIT],
     )
