@@ -39,7 +39,7 @@ from ticketflow_shared.bus import Bus
 from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
 from ticketflow_shared.events import Envelope, Payload
 from ticketflow_shared.scheduling import Scheduler
-from ticketflow_shared.serialized import lone_on_ferretdb, vouched_for
+from ticketflow_shared.vouching import vouched_for
 
 log = logging.getLogger(__name__)
 OUTBOX = "outbox"
@@ -178,7 +178,7 @@ class OutboxRelay:
             entries = (doc or {}).get(OUTBOX) or []
         if entries:
             published = await self._publish(collection, doc_id, entries)
-            sole = None if reread else self._sole_write(collection, key, noted)
+            sole = None if reread else self._sole_write(key, noted)
             await self._remove(collection, doc_id, published, len(published) == len(entries), sole)
         if noted is not None and self._expected.get(key) is noted:
             del self._expected[key]
@@ -237,14 +237,11 @@ class OutboxRelay:
             self._failed.pop((collection.name, doc_id), None)
         return published
 
-    def _sole_write(
-        self, collection: AsyncCollection, key: tuple[str, Any], noted: Any
-    ) -> Callable[[], bool] | None:
+    def _sole_write(self, key: tuple[str, Any], noted: Any) -> Callable[[], bool] | None:
         """Whether, asked at the emptying's turn, the outbox still holds only the entries of
-        the one write this flush follows; None where this process cannot know it."""
+        the one write this flush follows; None where this process cannot know it. (The
+        store layer asks only in a process alone on FerretDB.)"""
         if noted is None or not self._swept_at_start or key[0] not in self.tracked:
-            return None
-        if not lone_on_ferretdb(collection):
             return None
         return lambda: (
             self._expected.get(key) is noted

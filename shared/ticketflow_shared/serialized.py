@@ -19,7 +19,7 @@ category) are not locked.
 The writes of a collection take turns in arrival order, except that a write made
 `ahead_of_queued_writes()` goes before every other one still waiting (one already under way
 finishes first). A lone process that knows what a document holds may say so for one write
-(`vouched_for`): asked when the write's turn comes, a yes sends it by `_id` unread.
+(`vouching.vouched_for`): asked when the write's turn comes, a yes sends it by `_id` unread.
 """
 
 import asyncio
@@ -37,6 +37,7 @@ from pymongo.results import DeleteResult, UpdateResult
 from ticketflow_shared.matching import Unsupported, matches, projected
 from ticketflow_shared.metrics import STORE_COMMANDS, added_by_store_layer
 from ticketflow_shared.store_locks import COLLECTION, StoreLocks, lock_key
+from ticketflow_shared.vouching import vouched
 
 WRITE_METHODS = frozenset(
     {
@@ -62,7 +63,6 @@ _COMMAND_OF = {
 }
 BY_ID_METHODS = frozenset({"find_one", "update_one", "find_one_and_update", "delete_one"})
 _AHEAD: ContextVar[bool] = ContextVar("ahead_of_queued_writes", default=False)
-_VOUCH: ContextVar[Callable[[], bool] | None] = ContextVar("vouched_for", default=None)
 WriteObserver = Callable[["SerializedCollection", str, tuple, dict], None]
 """Told of a write before it is sent: `(collection, method name, args, kwargs)`."""
 
@@ -75,19 +75,6 @@ def ahead_of_queued_writes() -> Iterator[None]:
         yield
     finally:
         _AHEAD.reset(token)
-
-
-@contextlib.contextmanager
-def vouched_for(still_holds: Callable[[], bool]) -> Iterator[None]:
-    """A by-`_id` write made inside, whose conditions the caller knows the document meets
-    while `still_holds()`, is sent by `_id` without the read that would check them: asked
-    once the write's turn comes, in a process alone on FerretDB (which sees every write of
-    its collections). Anywhere else, or on a no, the write goes as it would have."""
-    token = _VOUCH.set(still_holds)
-    try:
-        yield
-    finally:
-        _VOUCH.reset(token)
 
 
 class WriteTurns:
@@ -231,8 +218,7 @@ class SerializedCollection:
         return _no_match(name)
 
     def _vouched(self) -> bool:
-        still_holds = _VOUCH.get()
-        return still_holds is not None and self._owner.alone_on_ferretdb and still_holds()
+        return self._owner.alone_on_ferretdb and vouched()
 
     def __eq__(self, other: object) -> bool:
         return self._collection == getattr(other, "_collection", other)
