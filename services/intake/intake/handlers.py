@@ -13,6 +13,7 @@ from intake.domain.errors import (
     ConcurrentUpdate,
     TicketIdTaken,
     TicketNotFound,
+    UnknownCategory,
 )
 from intake.domain.idempotency import (
     IdempotencyRecord,
@@ -78,6 +79,8 @@ async def create_ticket(
     key = command.idempotency_key
     if key is None:
         command = await _with_customer_id(command, identities, clock)
+        if duplicates:
+            await _check_as_new(command, categories)
         if duplicates and (joined := await duplicates.join(command, clock, scope=scope)):
             return Created(joined.ticket, False, joined.decision)
         fresh = await _create_fresh(command, tickets, categories, clock, triager)
@@ -94,6 +97,8 @@ async def create_ticket(
         command = await _with_customer_id(command, identities, clock)
         record = IdempotencyRecord(key, fingerprint)
         keyed = (ticket_id, record)
+        if duplicates:
+            await _check_as_new(command, categories)
         if duplicates and (joined := await duplicates.join(command, clock, keyed, scope)):
             return Created(joined.ticket, False, joined.decision)
         ticket = await _open(command, ticket_id, categories, clock, record, triager)
@@ -182,6 +187,18 @@ async def _create_fresh(
     ticket = await _open(command, new_ticket_id(), categories, clock, None, triager)
     await tickets.add(ticket)
     return ticket
+
+
+async def _check_as_new(command: CreateTicket, categories: CategoryRepository) -> None:
+    """Refuse, before it may join an open ticket, a request that could not open one: an
+    unknown category, or its required fields missing or not of their kind (a category left
+    to triage is the channel's fallback or triage's choice, checked when it opens)."""
+    if command.category is None:
+        return
+    rule = await categories.get(command.category)
+    if rule is None:
+        raise UnknownCategory(command.category)
+    rule.require_fields(command.fields, command.channel.value)
 
 
 async def _open(

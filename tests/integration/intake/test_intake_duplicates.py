@@ -179,3 +179,19 @@ async def test_a_ticket_older_than_the_window_is_no_candidate(namespace: Namespa
         await asyncio.sleep(0.8)
         later = await client.post("/tickets", json=ticket("hal@example.com", REFUND_AGAIN))
     assert (first.status_code, later.status_code) == (201, 201)
+
+
+async def test_a_repeat_that_could_not_open_a_ticket_is_refused_not_joined(client) -> None:
+    first = await client.post("/tickets", json=ticket("cy@example.com", REFUND))
+    assert first.status_code == 201, first.text
+    unknown = {**ticket("cy@example.com", REFUND_AGAIN), "category": "nonexistent"}
+    refused = await client.post("/tickets", json=unknown)
+    assert refused.status_code == 422, refused.text
+    missing = {**ticket("cy@example.com", REFUND_AGAIN), "category": "billing", "fields": {}}
+    refused = await client.post("/tickets", json=missing)
+    assert refused.status_code == 422, refused.text
+    assert "order_id" in refused.text
+    thread = (await client.get(f"/tickets/{first.json()['id']}/messages")).json()
+    assert thread["data"] == []  # nothing joined
+    joined = await client.post("/tickets", json=ticket("cy@example.com", REFUND_AGAIN))
+    assert joined.status_code == 200 and joined.json()["duplicate_of"] == first.json()["id"]
