@@ -1,6 +1,7 @@
 """The category classifier trained over the API from resolved tickets on the real servers,
 stored as plain arrays, and proposing the category of a ticket no rule decided."""
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -77,13 +78,34 @@ async def test_training_is_refused_with_a_reason_until_there_are_two_categories(
     assert missing.status_code == 404
 
 
-async def test_a_trained_classifier_is_stored_shown_and_proposes_categories(app, client):
+def hold_trainings(app, monkeypatch) -> asyncio.Event:
+    """Trainings started from here on wait for the returned event before they begin, so a
+    test can act while one is under way however fast the fit is."""
+    gate, trainings = asyncio.Event(), app.state.trainings
+    start = trainings.start
+
+    def held(job):
+        async def after_gate():
+            await gate.wait()
+            return await job
+
+        start(after_gate())
+
+    monkeypatch.setattr(trainings, "start", held)
+    return gate
+
+
+async def test_a_trained_classifier_is_stored_shown_and_proposes_categories(
+    app, client, monkeypatch
+):
     await resolved(client, "account", ACCOUNT)
     await resolved(client, "technical", TECHNICAL)
     await create(client, ticket("Still open", "open, not an example", category="general"))
+    gate = hold_trainings(app, monkeypatch)
 
     started = await client.post("/triage/classifier/train")
     while_training = await client.post("/triage/classifier/train")
+    gate.set()
     await app.state.trainings.finished()
     shown = await client.get("/triage/classifier")
     lowered = await client.put("/triage/classifier", json={"threshold": 0.4})
