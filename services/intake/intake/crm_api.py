@@ -7,13 +7,13 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from intake import customer_handlers, handlers
 from intake.api import Categories, Tickets
 from intake.crm_schemas import CrmEvent, CrmResult
-from intake.customer_handlers import CustomerView
+from intake.customer_handlers import Customers, CustomerView
 from intake.customer_schemas import CrmRecord, CustomerRead
 from intake.customers_api import CustomerStore
 from intake.domain.customer_identities import InvalidIdentity, external_identity
 from intake.domain.customer_profiles import BadQuery
-from intake.domain.errors import UnknownCategory
 from intake.handlers import now_ms
+from intake.ports import CategoryRepository
 from intake.triage_step import triager_of
 from ticketflow_shared.access.audit import name_target
 from ticketflow_shared.access.guard import allow
@@ -34,19 +34,17 @@ class BadCrmRecord(Unprocessable):
     """A phone or address in the record that cannot name a customer."""
 
 
-async def _refuse_ticket_early(body: CrmEvent, customers, categories) -> None:
+async def _refuse_ticket_early(
+    body: CrmEvent, customers: Customers, categories: CategoryRepository
+) -> None:
     """What would refuse the push's ticket, checked before its customer is written, so a
     refused push stores nothing: an unknown category, a required field missing or not of
     its kind, no email in the push or on record. (A category left to triage is checked
     once triage has chosen it, as for any ticket.)"""
     if body.ticket is None:
         return
-    category = body.ticket.category
-    if category is not None:
-        rule = await categories.get(category)
-        if rule is None:
-            raise UnknownCategory(category)
-        rule.require_fields(body.ticket.fields, Channel.crm.value)
+    ticket = body.ticket
+    await handlers.check_named_category(categories, ticket.category, ticket.fields, Channel.crm)
     if body.customer.email is None:
         try:
             identity = external_identity(body.system, body.customer.external_id)

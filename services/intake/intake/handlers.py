@@ -1,6 +1,6 @@
 """Intake's service layer: commands and routing's events in, ticket changes and events out."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from intake import triage_step
 from intake.adapters import ownership_spans
 from intake.customer_linking import CustomerIdentities, linked
+from intake.domain.categories import FieldValue
 from intake.domain.commands import CreateTicket, ResolveTicket
 from intake.domain.errors import (
     ConcurrentUpdate,
@@ -26,6 +27,7 @@ from intake.ports import CategoryRepository, TicketRepository
 from intake.triage_step import Triager
 from ticketflow_shared.access.principal import Scope
 from ticketflow_shared.events import (
+    Channel,
     Payload,
     Position,
     TicketAssignedV1,
@@ -190,15 +192,25 @@ async def _create_fresh(
 
 
 async def _check_as_new(command: CreateTicket, categories: CategoryRepository) -> None:
-    """Refuse, before it may join an open ticket, a request that could not open one: an
-    unknown category, or its required fields missing or not of their kind (a category left
-    to triage is the channel's fallback or triage's choice, checked when it opens)."""
-    if command.category is None:
+    """Refuse, before it may join an open ticket, a request that could not open one."""
+    await check_named_category(categories, command.category, command.fields, command.channel)
+
+
+async def check_named_category(
+    categories: CategoryRepository,
+    category: str | None,
+    fields: Mapping[str, FieldValue],
+    channel: Channel,
+) -> None:
+    """UnknownCategory, MissingFields or InvalidFieldValues for a request that names a
+    category it could not open a ticket in (a category left to triage is the channel's
+    fallback or triage's choice, checked when the ticket opens)."""
+    if category is None:
         return
-    rule = await categories.get(command.category)
+    rule = await categories.get(category)
     if rule is None:
-        raise UnknownCategory(command.category)
-    rule.require_fields(command.fields, command.channel.value)
+        raise UnknownCategory(category)
+    rule.require_fields(fields, channel.value)
 
 
 async def _open(
