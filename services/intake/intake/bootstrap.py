@@ -34,6 +34,7 @@ from intake.adapters.categories import MongoCategoryRepository
 from intake.adapters.chat_conversations import CHAT_CONVERSATIONS, MongoChatConversations
 from intake.adapters.checklists import HANDOFF_CHECKLISTS, MongoChecklistRepository
 from intake.adapters.close_claims import CLOSE_CLAIMS, MongoCloseClaims
+from intake.adapters.crm_pushes import CRM_PUSHES, MongoCrmPushes
 from intake.adapters.customer_identities import CUSTOMER_IDENTITIES, MongoCustomerIdentities
 from intake.adapters.customer_profiles import (
     CUSTOMER_PROFILES,
@@ -166,6 +167,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     install_state(app, tickets, categories)
     app.state.customer_identities = app_identities
     app.state.customers = Customers(profiles, app_identities, timelines)
+    app.state.crm_pushes = MongoCrmPushes(runtime.db[CRM_PUSHES])
     app.state.intake_settings = settings
     app.state.runtime = runtime
     handoffs_api.install_handoffs(

@@ -10,10 +10,12 @@ from intake.crm_schemas import CrmEvent, CrmResult
 from intake.customer_handlers import Customers, CustomerView
 from intake.customer_schemas import CrmRecord, CustomerRead
 from intake.customers_api import CustomerStore
+from intake.domain.crm_pushes import CrmPush, earlier_push, push_key
 from intake.domain.customer_identities import InvalidIdentity, external_identity
 from intake.domain.customer_profiles import BadQuery
+from intake.domain.idempotency import request_fingerprint
 from intake.handlers import now_ms
-from intake.ports import CategoryRepository
+from intake.ports import CategoryRepository, CrmPushes, TicketRepository
 from intake.triage_step import triager_of
 from ticketflow_shared.access.audit import name_target
 from ticketflow_shared.access.guard import allow
@@ -107,6 +109,38 @@ async def receive_crm_event(
     tickets: Tickets,
     categories: Categories,
     caller: CrmCaller,
+) -> CrmResult:
+    pushes: CrmPushes = request.app.state.crm_pushes
+    push = CrmPush(
+        push_key(body.system, body.event_id), request_fingerprint(body.model_dump(mode="json"))
+    )
+    earlier = earlier_push(await pushes.take(push, now_ms()), push, body.event_id)
+    if earlier is not None:
+        assert earlier.customer_id is not None
+        name_target(request, customer_id=earlier.customer_id)
+        if earlier.ticket_id:
+            name_target(request, ticket_id=earlier.ticket_id)
+        response.status_code = 200
+        return CrmResult(
+            customer_id=earlier.customer_id, ticket_id=earlier.ticket_id, replayed=True
+        )
+    try:
+        result = await _take_push(body, request, response, customers, tickets, categories, caller)
+    except Exception:
+        await pushes.release(push.key)
+        raise
+    await pushes.finish(push.key, result.customer_id, result.ticket_id)
+    return result
+
+
+async def _take_push(
+    body: CrmEvent,
+    request: Request,
+    response: Response,
+    customers: Customers,
+    tickets: TicketRepository,
+    categories: CategoryRepository,
+    caller: Principal,
 ) -> CrmResult:
     await _refuse_ticket_early(body, customers, categories)
     try:

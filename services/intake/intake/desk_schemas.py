@@ -61,6 +61,9 @@ class MessageRead(BaseModel):
     attachments: list[AttachmentRead] = Field(
         default=[], description="An email's kept attachments: GET /tickets/{id}/attachments/{id}"
     )
+    external_refs: dict[str, str] = Field(
+        default={}, description="A CRM's case this message brought, when a push joined the ticket"
+    )
 
 
 class MessageList(BaseModel):

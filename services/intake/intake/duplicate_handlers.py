@@ -121,7 +121,9 @@ class DuplicateCheck:
                 now=now,
                 channel=command.channel.value,
                 source_ref=the_id,
+                attachments=command.attachments,
                 joined=JOINED,
+                external_refs=command.external_refs,
             )
             added.append(message)
             if len(ticket.messages) == before:  # a retry: escalated the first time, if at all

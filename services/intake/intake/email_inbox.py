@@ -104,7 +104,7 @@ class EmailInbox:
                 return await self._join(ticket, reference, mail, refs)
         # Unknown, or another customer's: a new ticket, as if no reference were there.
         created = await handlers.create_ticket(
-            _new_ticket(mail, self.category),
+            _new_ticket(mail, self.category, refs),
             self.tickets,
             self.categories,
             self.clock,
@@ -112,9 +112,18 @@ class EmailInbox:
             triager=self.triager,
             duplicates=self.duplicates,
         )
-        joined = created.ticket.id if created.duplicate is not None else None
+        if created.duplicate is None:
+            return EmailReceived(created.ticket, None, created.replayed, False, mail.notes)
+        # Joined to an open ticket: its attachments belong to the message it became.
+        decided = created.duplicate.message_id
+        message = next((m for m in created.ticket.messages if m.id == decided), None)
         return EmailReceived(
-            created.ticket, None, created.replayed, False, mail.notes, duplicate_of=joined
+            created.ticket,
+            message,
+            created.replayed,
+            False,
+            mail.notes,
+            duplicate_of=created.ticket.id,
         )
 
     async def _join(
@@ -155,7 +164,7 @@ def _same_customer(ticket: Ticket, mail: ParsedEmail) -> bool:
     return bool(address) and str(address).casefold() == mail.sender_email.casefold()
 
 
-def _new_ticket(mail: ParsedEmail, category: str) -> CreateTicket:
+def _new_ticket(mail: ParsedEmail, category: str, refs: tuple[AttachmentRef, ...]) -> CreateTicket:
     """The same command REST builds; the Message-ID is the idempotency key, so a redelivery
     (any process) lands on the same ticket id, inserted once under its unique `_id`."""
     return CreateTicket(
@@ -166,4 +175,5 @@ def _new_ticket(mail: ParsedEmail, category: str) -> CreateTicket:
         fallback_category=category,  # triage may choose another
         idempotency_key=mail.message_id[:200],
         created_by=EMAIL_ACTOR,
+        attachments=refs,
     )

@@ -26,7 +26,7 @@ from intake.domain.ticket import MERGE, Ticket
 from intake.handlers import Clock, _change, now_ms, visible_ticket
 from intake.ports import CategoryRepository, TicketRepository
 from ticketflow_shared.access.principal import Principal
-from ticketflow_shared.events import AuthorKind, Visibility
+from ticketflow_shared.events import AuthorKind, Channel, Visibility
 
 SUBJECT_LIMIT = 200
 
@@ -164,7 +164,7 @@ async def _split_ticket(
     first_line = message.body.strip().splitlines()[0] if message.body.strip() else source.subject
     ticket = Ticket.create(
         ticket_id=new_id,
-        channel=source.channel,
+        channel=_channel_of(message, source),
         customer=source.customer,
         subject=first_line[:SUBJECT_LIMIT],
         body=message.body,
@@ -173,6 +173,7 @@ async def _split_ticket(
         priority=source.priority,
         now=clock(),
         created_by=source.created_by,
+        external_refs=message.external_refs,
     )
     try:
         await tickets.add(ticket)
@@ -180,3 +181,11 @@ async def _split_ticket(
         raced = await tickets.get(new_id)
         return (raced, False) if raced else (ticket, False)
     return ticket, True
+
+
+def _channel_of(message: Message, source: Ticket) -> Channel:
+    """The channel the message came in by: a push or mail joined to a web ticket stays itself."""
+    try:
+        return Channel(message.channel) if message.channel else source.channel
+    except ValueError:
+        return source.channel

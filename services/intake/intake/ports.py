@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from intake.domain.categories import CategoryRule
+from intake.domain.crm_pushes import CrmPush
 from intake.domain.customer_identities import Identity
 from intake.domain.customer_profiles import CustomerProfile
 from intake.domain.macros import Macro
@@ -118,3 +119,13 @@ class CustomerTimelines(Protocol):
 
     def opened(self, summary: dict[str, Any]) -> TimelineTicket | None:
         """The summary as the timeline shows it; None if it keeps no messages."""
+
+
+class CrmPushes(Protocol):
+    async def take(self, push: CrmPush, now: datetime) -> CrmPush | None:
+        """None when this call noted the push first; else the push noted under its key."""
+
+    async def finish(self, key: str, customer_id: str, ticket_id: str | None) -> None: ...
+
+    async def release(self, key: str) -> None:
+        """Forget a push refused before it finished."""

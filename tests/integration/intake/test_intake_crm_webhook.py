@@ -185,3 +185,58 @@ async def test_a_push_refused_for_its_ticket_stores_nothing_of_its_customer(clie
     taken = await client.post("/channels/crm", json=later)
     assert taken.status_code == 201, taken.text
     assert taken.json()["customer_id"] == known.json()["customer_id"]
+
+
+async def test_a_redelivered_push_changes_nothing_and_a_reused_id_is_refused(client) -> None:
+    first = await client.post("/channels/crm", json=push("evt-30"))
+    newer = push("evt-31")
+    newer["customer"]["tier"] = "platinum"
+    assert (await client.post("/channels/crm", json=newer)).status_code == 200
+    redelivered = await client.post("/channels/crm", json=push("evt-30"))
+    assert redelivered.status_code == 200, redelivered.text
+    assert redelivered.json() == {**first.json(), "replayed": True}
+    customer_id = first.json()["customer_id"]
+    assert (await client.get(f"/customers/{customer_id}")).json()["tier"] == "platinum"
+
+    reused = push("evt-30")
+    reused["customer"]["tier"] = "bronze"
+    refused = await client.post("/channels/crm", json=reused)
+    assert refused.status_code == 409, refused.text
+    assert "evt-30" in refused.json()["detail"]
+    assert (await client.get(f"/customers/{customer_id}")).json()["tier"] == "platinum"
+
+
+async def test_a_refused_push_may_come_again_corrected_under_its_id(client) -> None:
+    lacking = push("evt-40", fields={})
+    assert (await client.post("/channels/crm", json=lacking)).status_code == 422
+    corrected = await client.post("/channels/crm", json=push("evt-40", subject="Invoice wrong"))
+    assert corrected.status_code == 201, corrected.text
+    assert corrected.json()["ticket_id"]
+
+
+async def test_a_push_joined_to_an_open_ticket_keeps_its_case_to_the_split(client) -> None:
+    opened = await client.post(
+        "/tickets",
+        json={
+            "channel": "web",
+            "customer": {"email": "pat@example.com", "name": "Pat Lee"},
+            "subject": "Invoice wrong",
+            "body": "The March invoice lists two seats.",
+            "category": "billing",
+            "fields": {"order_id": "A-7"},
+        },
+    )
+    assert opened.status_code == 201, opened.text
+    joined = await client.post("/channels/crm", json=push("evt-50", case_id="5009"))
+    assert joined.status_code == 200, joined.text
+    ticket_id = opened.json()["id"]
+    assert joined.json()["ticket_id"] == ticket_id
+    ticket = (await client.get(f"/tickets/{ticket_id}")).json()
+    assert ticket["external_refs"] == {"salescrm": "5009"}
+    [message] = (await client.get(f"/tickets/{ticket_id}/messages")).json()["data"]
+    assert (message["channel"], message["external_refs"]) == ("crm", {"salescrm": "5009"})
+
+    split = await client.post(f"/tickets/{ticket_id}/messages/{message['id']}/split")
+    assert split.status_code == 201, split.text
+    new = split.json()["ticket"]
+    assert (new["channel"], new["external_refs"]) == ("crm", {"salescrm": "5009"})

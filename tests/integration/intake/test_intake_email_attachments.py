@@ -160,3 +160,27 @@ async def test_an_attachment_at_the_default_limit_is_one_document_in_the_store(
     assert got.status_code == 200, got.text[:300]
     assert (kept["size"], len(got.content)) == (len(big), len(big))
     assert got.content == big
+
+
+async def test_a_mail_joined_to_an_open_ticket_links_its_attachments_to_its_message(client):
+    opened = await client.post(
+        "/channels/email",
+        content=mail("<d-1@example.com>", "Screen cracked on my tablet T-88"),
+        headers=RFC822,
+    )
+    assert opened.status_code == 201, opened.text
+    repeat = mail(
+        "<d-2@example.com>", "Screen cracked on my tablet T-88", ("crack.png", "image/png", PNG)
+    )
+    joined = await client.post("/channels/email", content=repeat, headers=RFC822)
+    assert joined.status_code == 200, joined.text
+    ticket_id = opened.json()["ticket_id"]
+    assert joined.json()["duplicate_of"] == ticket_id
+    [kept] = joined.json()["attachments"]
+    [message] = (await client.get(f"/tickets/{ticket_id}/messages")).json()["data"]
+    assert [a["id"] for a in message["attachments"]] == [kept["id"]]
+    listed = (await client.get(f"/tickets/{ticket_id}/attachments")).json()["data"]
+    assert [(a["id"], a["message_id"]) for a in listed] == [(kept["id"], message["id"])]
+    again = await client.post("/channels/email", content=repeat, headers=RFC822)
+    assert again.status_code == 200, again.text
+    assert len((await client.get(f"/tickets/{ticket_id}/attachments")).json()["data"]) == 1

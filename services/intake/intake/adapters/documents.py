@@ -91,6 +91,8 @@ def mutable_fields(ticket: Ticket, cipher: FieldCipher) -> dict[str, Any]:
         # Agents and macros change these; labels of the company's, not the customer's data.
         "priority": ticket.priority.value,
         "tags": list(ticket.tags),
+        # A CRM's case a joined push brought, for a system that named the ticket by nothing.
+        "external_refs": dict(ticket.external_refs),
         # Agents fill fields in (those a solve needs); sealed like the rest of what was written.
         "fields": cipher.seal(json.dumps(ticket.fields), FIELDS),
         **handoff_fields(ticket, cipher),

@@ -2,6 +2,7 @@
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from intake.domain.attachments import AttachmentRef
 from intake.domain.categories import FieldValue
 from intake.domain.idempotency import request_fingerprint
 from ticketflow_shared.events import Channel, Customer, Priority
@@ -25,11 +26,14 @@ class CreateTicket(BaseModel):
     # A CRM's ids for the ticket (`{"salescrm": "5001"}`) and the customer's tier there.
     external_refs: dict[str, str] = Field(default_factory=dict)
     customer_tier: str | None = None
+    # An email's kept attachments: on the ticket, or on the message when it joins an open one.
+    attachments: tuple[AttachmentRef, ...] = ()
 
     def fingerprint(self) -> str:
         """Hash of the request itself; an explicit null and an omitted field hash alike."""
         # Without refs, as before they existed: stored idempotency records still match.
-        unhashed = {"idempotency_key", "created_by", "fallback_category"} | (
+        # Attachments come from the same raw mail its Message-ID (the key) names.
+        unhashed = {"idempotency_key", "created_by", "fallback_category", "attachments"} | (
             set() if self.external_refs else {"external_refs"}
         )
         request = self.model_dump(mode="json", exclude=unhashed, exclude_none=True)

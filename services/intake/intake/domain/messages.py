@@ -7,7 +7,7 @@ near 5.5 MB, well inside MongoDB's 16 MB per document with the ticket itself and
 """
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from intake.domain.attachments import AttachmentRef
@@ -37,6 +37,8 @@ class Message:
     channel: str | None = None  # the channel a customer's message came in by, when not the API
     source_ref: str | None = None  # the channel's own id (a Message-ID, a chat event id)
     attachments: tuple[AttachmentRef, ...] = ()  # an email's kept attachments (bytes apart)
+    # A CRM's ids for the request this message brought (a push joined to an open ticket).
+    external_refs: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_public_reply(self) -> bool:

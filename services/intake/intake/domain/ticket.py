@@ -522,11 +522,14 @@ class Ticket:
         source_ref: str | None = None,
         attachments: tuple[AttachmentRef, ...] = (),
         joined: str | None = None,
+        external_refs: dict[str, str] | None = None,
     ) -> Message:
         """Add a message to the thread. The customer's moves a pending ticket to open and
         reopens a solved one; a closed ticket takes none (TicketClosed: the handler starts a
         follow-up instead). The first public reply of an agent is the first response. A
-        `source_ref` already in the thread is a channel's redelivery: that message, unchanged."""
+        `source_ref` already in the thread is a channel's redelivery: that message, unchanged.
+        `external_refs` (a CRM's case the message brought) also name the ticket for a system
+        that names it by nothing yet."""
         delivered = messages.with_source(self.messages, source_ref)
         if delivered is not None:
             return delivered
@@ -547,7 +550,10 @@ class Ticket:
             channel,
             source_ref,
             attachments,
+            dict(external_refs or {}),
         )
+        for system, case in message.external_refs.items():
+            self.external_refs.setdefault(system, case)
         # A copy from a merged ticket answered the customer there, not here.
         first = message.is_public_reply and self.first_response_at is None and joined != MERGE
         if first:
