@@ -1,10 +1,11 @@
 """Chat webhooks: a generic JSON one (API key) and Slack's Events API (Slack's signature)."""
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from intake.chat import ChatInbox, ChatReceived
 from intake.domain.chat import (
@@ -18,7 +19,9 @@ from intake.domain.chat import (
 )
 from intake.domain.chat_signatures import BadSignature, verify_slack
 from intake.domain.customer_identities import InvalidIdentity
+from intake.domain.customers import MailAddress
 from intake.handlers import now_ms
+from intake.schemas import Lines, OneLine
 from intake.triage_step import triager_of
 from ticketflow_shared.access.guard import TicketCreator
 
@@ -33,9 +36,9 @@ ChatId = Field(min_length=1, max_length=ID_LIMIT, pattern=r"^[A-Za-z0-9._@+:-]+$
 class ChatUserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = ChatId
-    name: str | None = Field(default=None, max_length=200)
-    email: EmailStr | None = None
-    phone: str | None = Field(default=None, max_length=40)
+    name: Annotated[str, OneLine] | None = Field(default=None, max_length=200)
+    email: MailAddress | None = None
+    phone: Annotated[str, OneLine] | None = Field(default=None, max_length=40)
 
 
 class ChatMessageIn(BaseModel):
@@ -44,7 +47,7 @@ class ChatMessageIn(BaseModel):
     conversation_id: str = ChatId
     workspace: str = ChatId
     user: ChatUserIn
-    text: str = Field(min_length=1, max_length=TEXT_LIMIT, pattern=r"\S")
+    text: Annotated[str, Lines] = Field(min_length=1, max_length=TEXT_LIMIT, pattern=r"\S")
     sent_at: datetime | None = None
 
 

@@ -4,13 +4,11 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-import email_validator
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
-    EmailStr,
     Field,
     StringConstraints,
     Tag,
@@ -29,7 +27,7 @@ from intake.category_schemas import (
 )
 from intake.domain.categories import CategoryRule
 from intake.domain.commands import CreateTicket
-from intake.domain.customers import checked_customer
+from intake.domain.customers import MailAddress, checked_customer
 from intake.domain.ticket import TicketStatus
 from intake.procedure_schemas import ProcedureRead, ProcedureStepRead
 from intake.triage_schemas import TriageRecordRead
@@ -64,20 +62,6 @@ Lines = _refuse_controls(
     rf"(?![\t\n\r])[{_CONTROL}]", " other than tab, line feed and carriage return"
 )
 
-
-def _mailable(address: str) -> str:
-    """The address every later hop can send to: ASCII before the @, the domain in IDNA form."""
-    checked = email_validator.validate_email(address, check_deliverability=False)
-    if checked.ascii_email is None:
-        raise PydanticCustomError(
-            "smtputf8_required",
-            "The part before the @ must be ASCII: this address needs SMTPUTF8, "
-            "which the mail path does not offer",
-        )
-    return checked.ascii_email
-
-
-MailAddress = Annotated[EmailStr, AfterValidator(_mailable)]
 
 # Values must survive BSON and the consumers' strict event models: integers fit in int64 and
 # numbers are finite (Starlette's JSON parser accepts `NaN` and `Infinity`).

@@ -114,6 +114,9 @@ async def test_after_the_close_the_conversation_goes_on_in_a_new_ticket(app, cli
         ({"user": {"name": "no id"}}, "user"),
         ({"workspace": None}, "workspace"),
         ({"user": {"id": ":", "name": "Pat"}}, "user id must be"),
+        ({"text": "card\x00charged"}, "control characters"),
+        ({"user": {"id": "u-1", "name": "Pat\nLee"}}, "control characters"),
+        ({"user": {"id": "u-1", "email": "j\u00f6rg@example.com"}}, "must be ASCII"),
     ],
 )
 async def test_a_bad_chat_payload_is_a_422_naming_the_field(client, change, named):

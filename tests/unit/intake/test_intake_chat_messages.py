@@ -86,9 +86,16 @@ def test_a_malformed_message_event_names_its_field(event: dict, named: str) -> N
         slack_message(_envelope(**event))
 
 
-def test_long_text_is_cut_to_the_limit() -> None:
+def test_long_text_is_cut_to_the_limit_saying_so() -> None:
     message = slack_message(_envelope(text="x" * (TEXT_LIMIT + 10)))
-    assert message is not None and len(message.text) == TEXT_LIMIT
+    assert message is not None and len(message.text) <= TEXT_LIMIT
+    assert message.text.startswith("x" * 4000)
+    assert message.text.endswith("[cut: the message has 5,010 characters; the rest is in Slack]")
+
+
+def test_text_at_the_limit_is_kept_whole() -> None:
+    message = slack_message(_envelope(text="y" * TEXT_LIMIT))
+    assert message is not None and message.text == "y" * TEXT_LIMIT
 
 
 def test_the_workspace_compares_in_any_case() -> None:

@@ -153,3 +153,14 @@ def test_a_sender_a_customer_record_could_not_hold_is_refused_unless_the_mail_is
         parse_email(odd)
     looped = odd.replace(b"Subject:", b"Auto-Submitted: auto-replied\r\nSubject:")
     assert parse_email(looped).loop_reason is not None
+
+
+def test_a_sender_needing_smtputf8_is_refused_as_rest_refuses_it():
+    raw = "From: J\u00f6rg <j\u00f6rg@example.com>\r\nSubject: s\r\n\r\nb\r\n".encode()
+    with pytest.raises(UnusableSender, match="must be ASCII"):
+        parse_email(raw)
+
+
+def test_a_senders_unicode_domain_is_kept_in_its_ascii_form():
+    raw = "From: Pat <pat@b\u00fccher.example>\r\nSubject: s\r\n\r\nb\r\n".encode()
+    assert parse_email(raw).sender_email == "pat@xn--bcher-kva.example"

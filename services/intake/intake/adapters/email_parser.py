@@ -9,9 +9,9 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 from html.parser import HTMLParser
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from ticketflow_shared.events import Customer
+from intake.domain.customers import MailAddress
 
 _LOOP_PRECEDENCE = {"bulk", "junk", "list"}
 _DAEMONS = ("mailer-daemon", "postmaster")
@@ -97,7 +97,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
     message_id = _header(msg, "Message-ID").strip() or _raw_hash(raw)
     looped = loop_reason(msg, address)
     if looped is None:
-        _check_sender(address)  # a loop is dropped whatever its sender looks like
+        address = _check_sender(address)  # a loop is dropped whatever its sender looks like
     return ParsedEmail(
         message_id=message_id,
         sender_email=address,
@@ -143,10 +143,14 @@ def _sender(msg: EmailMessage) -> tuple[str, str]:
     return name.strip(), address.strip().lower()
 
 
-def _check_sender(address: str) -> None:
-    """Refuse a sender a customer record could not hold, as REST would refuse it."""
+_ADDRESS = TypeAdapter(MailAddress)
+
+
+def _check_sender(address: str) -> str:
+    """The sender as a customer record holds it (the domain in IDNA form); UnusableSender for
+    one REST would refuse, e.g. a non-ASCII part before the @ that needs SMTPUTF8."""
     try:
-        Customer(email=address)
+        return _ADDRESS.validate_python(address)
     except ValidationError as exc:
         reason = exc.errors()[0].get("msg", "not a valid address")
         raise UnusableSender(f"sender address {address[:100]!r} is unusable: {reason}") from exc

@@ -66,8 +66,17 @@ def slack_message(envelope: dict) -> ChatMessage | None:
         workspace=team,
         conversation=conversation,
         user=ChatUser(id=_id("event.user", event["user"])),
-        text=text[:TEXT_LIMIT],
+        text=within_limit(text),
     )
+
+
+def within_limit(text: str) -> str:
+    """A message Slack will not take back, at most TEXT_LIMIT characters: cut with a note
+    saying how long it was, so the agent knows to read the rest in Slack."""
+    if len(text) <= TEXT_LIMIT:
+        return text
+    note = f"\n\n[cut: the message has {len(text):,} characters; the rest is in Slack]"
+    return text[: TEXT_LIMIT - len(note)].rstrip() + note
 
 
 def parse_json_object(raw: bytes) -> dict:
