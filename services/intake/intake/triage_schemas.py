@@ -53,7 +53,8 @@ class ClassifierRead(BaseModel):
     samples: dict[str, int] = Field(description="Training examples per category")
     example_count: int
     held_out_accuracy: float | None = Field(
-        description="Share of a held-out quarter classified right; None with too few examples"
+        description="Share of a held-out quarter classified right, over the categories with two "
+        "examples or more; None with too few examples"
     )
     threshold: float = Field(description="Confidence a proposal needs to set the category")
     trained_at: datetime | None

@@ -49,3 +49,17 @@ def test_text_with_no_known_word_is_not_confident():
 def test_one_category_is_refused():
     with pytest.raises(ValueError, match="two categories"):
         train([Example("a", "", "billing"), Example("b", "", "billing")])
+
+
+def test_a_lone_example_trains_but_does_not_stop_the_measurement():
+    lone = Example("x", "printer jams on page two", "hardware")
+    trained = train([*EXAMPLES, lone])
+    assert trained.samples["hardware"] == 1
+    assert trained.held_out_accuracy is not None  # was None with any lone example
+    assert 0.0 <= trained.held_out_accuracy <= 1.0
+    assert "hardware" in trained.model.classes
+
+
+def test_too_few_examples_to_measure_give_no_accuracy():
+    few = [Example(str(i), f"text {i}", c) for i, c in enumerate(["a", "a", "b", "b"])]
+    assert train(few).held_out_accuracy is None

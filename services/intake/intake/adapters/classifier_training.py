@@ -40,12 +40,20 @@ def train(examples: list[Example], seed: int = 7) -> Trained:
     samples = {c: labels.count(c) for c in sorted(set(labels))}
     if len(samples) < 2:
         raise ValueError("training needs examples of at least two categories")
-    accuracy = None
-    if min(samples.values()) >= 2 and len(examples) >= 4 * len(samples):
-        train_set, test_set = train_test_split(
-            examples, test_size=0.25, random_state=seed, stratify=labels
-        )
-        held = fit(train_set)
-        right = sum(held.predict(e.text)[0] == e.category for e in test_set)
-        accuracy = round(right / len(test_set), 4)
-    return Trained(fit(examples), samples, accuracy)
+    return Trained(fit(examples), samples, held_out_accuracy(examples, samples, seed))
+
+
+def held_out_accuracy(examples: list[Example], samples: dict[str, int], seed: int) -> float | None:
+    """Accuracy on a stratified quarter of the categories with two examples or more (a lone
+    example only trains); None when fewer than two such categories or too few examples."""
+    measured = [e for e in examples if samples[e.category] >= 2]
+    classes = {e.category for e in measured}
+    if len(classes) < 2 or len(measured) < 4 * len(classes):
+        return None
+    train_set, test_set = train_test_split(
+        measured, test_size=0.25, random_state=seed, stratify=[e.category for e in measured]
+    )
+    lone = [e for e in examples if samples[e.category] < 2]
+    held = fit(train_set + lone)
+    right = sum(held.predict(e.text)[0] == e.category for e in test_set)
+    return round(right / len(test_set), 4)
