@@ -164,3 +164,23 @@ def test_a_sender_needing_smtputf8_is_refused_as_rest_refuses_it():
 def test_a_senders_unicode_domain_is_kept_in_its_ascii_form():
     raw = "From: Pat <pat@b\u00fccher.example>\r\nSubject: s\r\n\r\nb\r\n".encode()
     assert parse_email(raw).sender_email == "pat@xn--bcher-kva.example"
+
+
+def test_a_raw_8bit_subject_is_read_in_the_messages_charset():
+    subject = "\u9000\u6b3e\u95ee\u9898".encode("gbk")  # 退款问题, unencoded
+    raw = (
+        b"From: a@example.com\r\nSubject: " + subject + b"\r\n"
+        b"Content-Type: text/plain; charset=gbk\r\n\r\n" + "\u4f60\u597d".encode("gbk") + b"\r\n"
+    )
+    parsed = parse_email(raw)
+    assert (parsed.subject, parsed.notes) == ("\u9000\u6b3e\u95ee\u9898", ())
+    utf8 = parse_email(b"From: a@example.com\r\nSubject: caf\xc3\xa9\r\n\r\nhi\r\n")
+    assert utf8.subject == "caf\u00e9"
+
+
+def test_a_subject_in_no_known_charset_is_kept_with_a_note():
+    parsed = parse_email(b"From: a@example.com\r\nSubject: odd \xff\xfe\r\n\r\nhi\r\n")
+    assert parsed.subject == "odd \ufffd\ufffd"
+    assert parsed.notes == (
+        "subject has 8-bit bytes in no known character set; unreadable ones shown as U+FFFD",
+    )

@@ -95,6 +95,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
     plain, html, attachments = _walk(msg, notes)
     body = plain.strip() or html_to_text(html)
     message_id = _header(msg, "Message-ID").strip() or _raw_hash(raw)
+    subject = " ".join(_subject(msg, notes).split())
     looped = loop_reason(msg, address)
     if looped is None:
         address = _check_sender(address)  # a loop is dropped whatever its sender looks like
@@ -102,7 +103,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         message_id=message_id,
         sender_email=address,
         sender_name=name,
-        subject=" ".join(_header(msg, "Subject").split()),
+        subject=subject,
         body=body,
         recipients=_recipients(msg),
         in_reply_to=tuple(_all(msg, "In-Reply-To") + _all(msg, "References")),
@@ -126,6 +127,28 @@ def _header(msg: EmailMessage, name: str) -> str:
         return str(msg.get(name, "") or "")
     except Exception:  # a header the policy cannot decode: keep its raw text
         return str(msg.get_all(name, [""])[0])
+
+
+def _subject(msg: EmailMessage, notes: list[str]) -> str:
+    """The Subject; raw 8-bit bytes (no RFC 2047 encoding) read as UTF-8, else in the charset
+    the message declares, else GB18030 (GBK's superset), else kept with U+FFFD and a note."""
+    raw = next((v for k, v in msg.raw_items() if k.lower() == "subject"), None)
+    if not isinstance(raw, str) or not any("\udc80" <= c <= "\udcff" for c in raw):
+        return _header(msg, "Subject")
+    octets = raw.encode("ascii", "surrogateescape")
+    for charset in dict.fromkeys(["utf-8", *_declared_charsets(msg), "gb18030"]):
+        try:
+            return octets.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    notes.append(
+        "subject has 8-bit bytes in no known character set; unreadable ones shown as U+FFFD"
+    )
+    return octets.decode("utf-8", "replace")
+
+
+def _declared_charsets(msg: EmailMessage) -> list[str]:
+    return [c for c in msg.get_charsets() if c]
 
 
 def _all(msg: EmailMessage, name: str) -> list[str]:
