@@ -30,6 +30,7 @@ from intake.ports import (
     TicketRepository,
 )
 from ticketflow_shared.access.principal import Scope
+from ticketflow_shared.errors import NotAllowed
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,33 @@ async def upsert_from_crm(
     profile = profile.with_crm_record(system.lower(), external_id.strip(), record)
     await customers.profiles.save_crm_record(profile)
     return profile, created
+
+
+class MergeNotAllowed(NotAllowed):
+    def __init__(self, customer_id: str) -> None:
+        super().__init__(
+            f"you see no ticket of customer {customer_id}: someone who sees one of its "
+            "tickets (or every department's) merges it"
+        )
+
+
+# How far back a caller's own tickets of a record are looked for before a merge.
+MERGE_CHECK_TICKETS = 200
+
+
+async def check_may_merge(
+    customers: Customers, tickets: TicketRepository, scope: Scope, *customer_ids: str
+) -> None:
+    """A caller who sees only some tickets merges only records with a ticket it sees among
+    their latest, so no agent joins strangers' records; one who sees all merges any."""
+    if scope.everything:
+        return
+    for customer_id in customer_ids:
+        view = await customer_view(
+            customers, tickets, customer_id, scope, None, MERGE_CHECK_TICKETS
+        )
+        if view.profile.merged_into is None and not view.tickets:
+            raise MergeNotAllowed(customer_id)
 
 
 async def merge(customers: Customers, survivor_id: str, merged_id: str) -> CustomerProfile:

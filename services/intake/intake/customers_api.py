@@ -73,7 +73,11 @@ async def get_customer(
 @customers_router.post(
     "/{customer_id}/merge",
     summary="Merge another customer record into this one",
-    responses={404: {"description": "Unknown record"}, 409: {"description": "Cannot merge"}},
+    responses={
+        403: {"description": "The caller sees no ticket of one of the records"},
+        404: {"description": "Unknown record"},
+        409: {"description": "Cannot merge"},
+    },
 )
 async def merge_customers(
     customer_id: CustomerId,
@@ -84,6 +88,9 @@ async def merge_customers(
     caller: TicketWorker,
 ) -> CustomerRead:
     name_target(request, customer_id=customer_id)
+    await customer_handlers.check_may_merge(
+        customers, tickets, caller.scope(), customer_id, body.customer_id
+    )
     await customer_handlers.merge(customers, customer_id, body.customer_id)
     view = await customer_handlers.customer_view(
         customers, tickets, customer_id, caller.scope(), None, 20

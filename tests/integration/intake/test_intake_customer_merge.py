@@ -72,6 +72,22 @@ async def test_a_merge_moves_identities_and_timeline_to_the_survivor(client) -> 
     assert [i["subject"] for i in timeline] == ["Again", "From work", "By email"]
 
 
+async def test_an_agent_merges_only_records_with_a_ticket_it_sees(client) -> None:
+    survivor, merged = await two_customers(client)
+    stranger = headers("agent", departments=("billing",), subject="bo")
+    refused = await client.post(
+        f"/customers/{survivor}/merge", json={"customer_id": merged}, headers=stranger
+    )
+    assert refused.status_code == 403, refused.text
+    assert survivor in refused.json()["detail"]
+    assert (await client.get(f"/customers/{merged}")).status_code == 200  # not merged
+    supervisor = headers("supervisor", departments=("*",))
+    done = await client.post(
+        f"/customers/{survivor}/merge", json={"customer_id": merged}, headers=supervisor
+    )
+    assert done.status_code == 200, done.text
+
+
 async def test_merges_that_cannot_be_are_refused(client) -> None:
     survivor, merged = await two_customers(client)
     itself = await client.post(f"/customers/{survivor}/merge", json={"customer_id": survivor})
