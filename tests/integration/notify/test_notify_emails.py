@@ -41,6 +41,9 @@ async def test_created_then_assigned_send_one_email_each(
             f"<{first.id}.{first.subject}@ticketflow.local>",
             f"<{second.id}.{second.subject}@ticketflow.local>",
         }
+        for message in messages:
+            assert ["Auto-Submitted", "auto-generated"] in message["headers"]
+            assert ["X-Auto-Response-Suppress", "All"] in message["headers"]
         assert [e.data["cause_event_id"] for e in sent] == [first.id, second.id]
         assert {e.data["recipient"] for e in sent} == {address}
 

@@ -79,6 +79,7 @@ async def test_public_replies_are_threaded_and_notes_and_customer_messages_stay_
     assert mails[2]["subject"] == f"[{ticket_id}] Re: Invoice charged twice"
     assert mails[2]["text"].startswith("We refunded the second charge.\n")
     assert ["In-Reply-To", hello] in mails[2]["headers"]
+    assert all(["Auto-Submitted", "auto-generated"] in m["headers"] for m in mails)
     assert not any("grumpy" in m["text"] or "Thanks!" in m["text"] for m in mails)
 
     listed = (await notify.get("/notifications", params={"ticket_id": ticket_id})).json()

@@ -15,6 +15,9 @@ from ticketflow_shared.pii import without_addresses
 # A Message-ID naming event and ticket passes 78 characters; folded, some readers keep the
 # fold's space in the id, so lines may run to RFC 5322's hard limit instead.
 UNFOLDED_IDS = policy.SMTP.clone(max_line_length=998)
+# Every email notify sends is the platform's, so auto-responders should stay silent: RFC 3834's
+# header for those that follow it, Microsoft's for Exchange and Outlook.
+NO_AUTO_REPLIES = (("Auto-Submitted", "auto-generated"), ("X-Auto-Response-Suppress", "All"))
 
 
 class SmtpSender:
@@ -76,5 +79,7 @@ def build_message(email: OutgoingEmail, mail_from: str) -> EmailMessage:
     if email.references:
         message["References"] = " ".join(email.references)
     message["X-Ticketflow-Ticket"] = email.ticket_id
+    for name, value in NO_AUTO_REPLIES:
+        message[name] = value
     message.set_content(email.body)
     return message
