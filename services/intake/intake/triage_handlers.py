@@ -67,7 +67,7 @@ async def _rule_problems(
 ) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     seen: set[str] = set()
-    known: dict[str, bool] = {}
+    known = _Known(categories)
     for at, rule in enumerate(rules):
         if rule.name in seen:
             found.append(
@@ -79,14 +79,42 @@ async def _rule_problems(
         except InvalidTags:
             msg = f"tags must each match {TAG_PATTERN}, at most 20"
             found.append(problem("invalid_tags", ["body", at, "then", "tags"], msg))
-        category = rule.then.category
-        if category is not None:
-            if category not in known:
-                known[category] = await categories.get(category) is not None
-            if not known[category]:
-                msg = f"unknown category {category!r}"
-                found.append(problem("unknown_category", ["body", at, "then", "category"], msg))
+        found.extend(await _unknown_targets(rule, at, known))
     return found
+
+
+async def _unknown_targets(rule: TriageRule, at: int, known: "_Known") -> list[dict[str, Any]]:
+    """A problem for the category and for the department the rule sets, if unknown."""
+    found: list[dict[str, Any]] = []
+    category, department = rule.then.category, rule.then.department
+    if category is not None and not await known.category(category):
+        msg = f"unknown category {category!r}"
+        found.append(problem("unknown_category", ["body", at, "then", "category"], msg))
+    if department is not None and not await known.department(department):
+        msg = f"unknown department {department!r}: no category routes to it"
+        found.append(problem("unknown_department", ["body", at, "then", "department"], msg))
+    return found
+
+
+class _Known:
+    """The categories, and the departments they route to, that rules may name; intake keeps
+    no list of departments of its own, so a department is one some category names."""
+
+    def __init__(self, categories: CategoryRepository) -> None:
+        self._store = categories
+        self._categories: dict[str, bool] = {}
+        self._departments: set[str] | None = None
+
+    async def category(self, name: str) -> bool:
+        if name not in self._categories:
+            self._categories[name] = await self._store.get(name) is not None
+        return self._categories[name]
+
+    async def department(self, name: str) -> bool:
+        if self._departments is None:
+            rules = await self._store.all()
+            self._departments = {rule.department for rule in rules if rule.department}
+        return name in self._departments
 
 
 class TrainingSource(Protocol):

@@ -120,7 +120,7 @@ async def test_a_push_without_a_category_is_triaged_by_the_stored_rules(
     assert made.status_code == 201, made.text
 
     ticket = (await client.get(f"/tickets/{made.json()['ticket_id']}")).json()
-    assert (ticket["category"], ticket["department"]) == ("billing", "refunds")
+    assert (ticket["category"], ticket["department"]) == ("billing", "accounts")
     assert ticket["tags"] == ["refund"]
     assert ticket["triage"]["category"]["by"] == "rules"
     assert ticket["triage"]["fired"][0]["rule"] == "refunds"

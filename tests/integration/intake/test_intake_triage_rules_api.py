@@ -51,6 +51,7 @@ async def test_rules_are_stored_with_a_version_that_rises_on_every_save(client):
             ["body", 0, "when", "regex", "pattern"],
         ),
         ({**OUTAGE, "then": {"category": "nonsense"}}, ["body", 0, "then", "category"]),
+        ({**OUTAGE, "then": {"department": "nowhere"}}, ["body", 0, "then", "department"]),
         ({**OUTAGE, "then": {"tags": ["Not A Tag"]}}, ["body", 0, "then", "tags"]),
         ({**OUTAGE, "when": {"kind": "colour"}}, ["body", 0, "when"]),
     ],
@@ -62,6 +63,21 @@ async def test_a_bad_rule_is_a_422_naming_the_part_and_nothing_is_stored(app, cl
     assert response.json()["detail"][0]["loc"][: len(loc)] == loc
     assert (await client.get("/triage/rules")).json()["version"] == 0
     assert await app.state.runtime.db["triage"].count_documents({}) == 0
+
+
+async def test_a_department_is_known_once_a_category_routes_to_it(client):
+    rule = {**OUTAGE, "then": {"department": "refunds"}}
+    before = await client.put("/triage/rules", json=[rule])
+    category = await client.put("/categories/refund", json={"department": "refunds"})
+    after = await client.put("/triage/rules", json=[rule])
+
+    assert before.status_code == 422
+    assert before.json()["detail"][0]["msg"] == (
+        "unknown department 'refunds': no category routes to it"
+    )
+    assert category.status_code == 200, category.text
+    assert after.status_code == 200, after.text
+    assert after.json()["rules"][0]["then"]["department"] == "refunds"
 
 
 async def test_a_repeated_rule_name_is_a_422(client):
@@ -110,7 +126,7 @@ async def test_a_rules_department_replaces_the_categorys(client):
 
     assert (made["category"], made["department"], made["priority"]) == (
         "billing",
-        "refunds",
+        "accounts",
         "high",  # billing's default: the rule names no priority
     )
 

@@ -17,7 +17,8 @@ REFUNDS = {
     "name": "refunds",
     "rank": 20,
     "when": {"kind": "contains", "on": "subject", "value": "refund"},
-    "then": {"category": "billing", "department": "refunds", "tags": ["refund"]},
+    # A department the default categories route to (the account category's), not billing's.
+    "then": {"category": "billing", "department": "accounts", "tags": ["refund"]},
 }
 
 
