@@ -62,6 +62,11 @@ class AccessControl:
     def is_open(self, path: str) -> bool:
         return path in self.open_paths or path.startswith(OPEN_PREFIXES)
 
+    def unslashed(self, path: str) -> str | None:
+        """The open path that `path` names with trailing slashes added, else None."""
+        trimmed = path.rstrip("/")
+        return trimmed if trimmed != path and self.is_open(trimmed) else None
+
     async def identify(self, credential: str) -> Principal:
         if looks_like_key(credential):
             return self.keys.verify(credential, self.now())
@@ -105,6 +110,11 @@ class Authentication:
         if scope["type"] != "http" or self.access.is_open(scope["path"]):
             await self.app(scope, receive, send)
             return
+        # Sent on before any credential is asked for: an open path is open with a slash, too.
+        unslashed = self.access.unslashed(scope["path"])
+        if unslashed is not None:
+            await _redirect(send, _with_query(unslashed, scope), status=307)
+            return
         headers = dict(scope["headers"])
         credential = presented_credential(headers)
         page = scope["path"] in self.access.pages and scope["method"] in SAFE_METHODS
@@ -145,9 +155,14 @@ def _quoted(exc: Exception) -> str:
     return str(exc).replace('"', "'").replace("\\", "/")[:200]
 
 
-async def _redirect(send: Send, location: str) -> None:
-    headers = [(b"location", location.encode()), (b"content-length", b"0")]
-    await send({"type": "http.response.start", "status": 303, "headers": headers})
+def _with_query(path: str, scope: Scope) -> str:
+    query = scope.get("query_string", b"").decode("latin-1")
+    return f"{path}?{query}" if query else path
+
+
+async def _redirect(send: Send, location: str, status: int = 303) -> None:
+    headers = [(b"location", location.encode("latin-1")), (b"content-length", b"0")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b""})
 
 

@@ -90,6 +90,32 @@ async def test_the_page_needs_no_key_and_loads_only_what_intake_serves(public_ad
     assert set(re.findall(r'fetch\("([^"]+)"', script.text)) == {"form/categories", "form/tickets"}
 
 
+@pytest.mark.parametrize(
+    ("method", "slashed", "plain"),
+    [
+        ("GET", "/form/", "/form"),
+        ("GET", "/form/categories/", "/form/categories"),
+        ("POST", "/form/tickets/", "/form/tickets"),
+        ("GET", "/help/?t=abc", "/help?t=abc"),
+        ("POST", "/channels/slack/events/", "/channels/slack/events"),
+    ],
+)
+async def test_an_open_path_with_a_trailing_slash_redirects_to_the_path(
+    public_admin, method, slashed, plain
+):
+    """The page's links are relative to /form, so /form/ is sent there rather than served."""
+    public, _ = public_admin
+    answer = await public.request(method, slashed)
+    assert answer.status_code == 307, answer.text
+    assert answer.headers["location"] == plain
+
+
+async def test_a_protected_path_with_a_trailing_slash_still_needs_credentials(public_admin):
+    public, _ = public_admin
+    assert (await public.get("/tickets/")).status_code == 401
+    assert (await public.get("/form/tickets/x/")).status_code == 401
+
+
 async def test_categories_show_names_labels_and_fields_and_nothing_internal(public_admin):
     public, _ = public_admin
     listed = (await public.get("/form/categories")).json()
