@@ -114,6 +114,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
         links=links,
         min_suggestion_score=settings.triage_suggestion_min_score,
         min_suggestion_share=settings.triage_suggestion_min_share,
+        rules_budget_seconds=settings.triage_rules_budget_seconds,
     )
     inbox = email_api.email_inbox(settings, tickets, categories, attachments, triager)
     smtp = SmtpListener(settings, inbox)

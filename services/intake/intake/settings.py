@@ -7,6 +7,7 @@ from pydantic import AliasChoices, AnyHttpUrl, Field, SecretStr
 from intake.domain.duplicates import DuplicatePolicy
 from intake.domain.repeat_contact import RepeatContactPolicy
 from intake.domain.self_service import LinkSigner, SelfServiceLinks
+from intake.domain.triage_rules import RULES_BUDGET_S
 from ticketflow_shared.settings import ServiceSettings
 
 ATTACHMENT_TYPES = (
@@ -64,6 +65,10 @@ class IntakeSettings(ServiceSettings):
     # category of a REST ticket that names none when triage decides none, and how many
     # resolved tickets training needs at least and reads at most.
     triage_refresh_seconds: float = Field(default=5.0, gt=0)
+    # The seconds evaluating one ticket's rules may take (each regex also stops at 0.05):
+    # past it, a rule that needs another regex does not match and is recorded as skipped.
+    # Well under `http_deadline_seconds`, which the rest of the create path shares.
+    triage_rules_budget_seconds: float = Field(default=RULES_BUDGET_S, gt=0)
     # What a knowledge-base article needs to be suggested on a new ticket: at least
     # `min_share` of the best article's BM25 score (an article sharing a word or two with the
     # ticket scores far below one that answers it), and a score of at least `min_score` (off by

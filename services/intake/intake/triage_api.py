@@ -8,7 +8,7 @@ from intake import triage_handlers
 from intake.api import Categories
 from intake.domain.triage_config import Classifier, RuleSet
 from intake.domain.triage_eval import TicketFacts, evaluate
-from intake.domain.triage_rules import TriageRule
+from intake.domain.triage_rules import RULES_BUDGET_S, TriageRule
 from intake.handlers import now_ms
 from intake.triage_handlers import Trainings, TrainingSource, TriageStore
 from intake.triage_schemas import (
@@ -19,7 +19,7 @@ from intake.triage_schemas import (
     TriageResult,
     TriageRulesRead,
 )
-from intake.triage_step import Triager
+from intake.triage_step import Triager, triager_of
 from ticketflow_shared.access.guard import Admin
 
 MAX_RULES = 200
@@ -35,13 +35,16 @@ Store = Annotated[TriageStore, Depends(_store)]
 
 
 @triage_router.post("/test", summary="Dry-run a ticket against the given rules")
-async def dry_run(body: TriageDryRun, _: Admin) -> TriageResult:
+async def dry_run(body: TriageDryRun, request: Request, _: Admin) -> TriageResult:
     ticket = body.ticket
     at = ticket.at or now_ms()
     facts = TicketFacts(
         ticket.channel, ticket.subject, ticket.body, at, ticket.customer_tier, ticket.fields
     )
-    out = evaluate(body.rules, facts)
+    triager = triager_of(request.app.state)
+    # The same time budget as a created ticket's, so the dry run skips what it would skip.
+    budget = triager.rules_budget_seconds if triager else RULES_BUDGET_S
+    out = evaluate(body.rules, facts, budget=budget)
     return TriageResult(
         category=out.category,
         priority=out.priority,

@@ -23,6 +23,7 @@ from intake.domain.tags import MAX_TAGS, checked_tags
 from intake.domain.triage import NEEDS_TRIAGE, Triage, triage
 from intake.domain.triage_config import TriageConfig
 from intake.domain.triage_eval import TicketFacts
+from intake.domain.triage_rules import RULES_BUDGET_S
 from intake.ports import CategoryRepository
 from ticketflow_shared.events import ArticleSuggestion, Priority
 
@@ -53,6 +54,8 @@ class Triager:
     links: SelfServiceLinks | None = None
     min_suggestion_score: float = 0.0
     min_suggestion_share: float = 0.0
+    # Seconds evaluating one ticket's rules may take; rules needing a regex past it are skipped.
+    rules_budget_seconds: float = RULES_BUDGET_S
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,14 @@ async def decide(
     )
     model = classifier.model if classifier else None
     threshold = classifier.threshold if classifier else 1.0
-    out = triage(facts, command.priority or Priority.normal, config.rules.rules, model, threshold)
+    out = triage(
+        facts,
+        command.priority or Priority.normal,
+        config.rules.rules,
+        model,
+        threshold,
+        rules_budget=triager.rules_budget_seconds,
+    )
     rule, category_note = await _category(command, out, categories, fallback)
     base = command.priority or out.ruled_priority or rule.priority_for(None)
     felt = emotion.Emotion(**out.emotion) if out.emotion else None

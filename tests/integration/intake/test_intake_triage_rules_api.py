@@ -7,9 +7,20 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from macro_helpers import intake_app, stored
-from triage_helpers import LOGIN, OUTAGE, REFUNDS, create, put_rules, ticket
+from triage_helpers import (
+    LOGIN,
+    OUTAGE,
+    REFUNDS,
+    SLOW_BODY,
+    SLOW_PATTERN,
+    create,
+    put_rules,
+    ticket,
+)
 
 from credentials import headers
+from intake.bootstrap import create_app
+from intake.settings import IntakeSettings
 from support import BusProbe, Namespace, serve_in_process
 
 pytestmark = pytest.mark.integration
@@ -78,6 +89,23 @@ async def test_a_department_is_known_once_a_category_routes_to_it(client):
     assert category.status_code == 200, category.text
     assert after.status_code == 200, after.text
     assert after.json()["rules"][0]["then"]["department"] == "refunds"
+
+
+async def test_thirty_slow_rules_still_open_the_ticket_skipping_those_past_the_budget(namespace):
+    # The production deadline (the tests' default is longer): 30 time limits are 1.5 s.
+    settings = namespace.settings(IntakeSettings, "intake", prefetch=1, http_deadline_seconds=1.0)
+    when = {"kind": "regex", "pattern": SLOW_PATTERN}
+    slow = [
+        {"name": f"slow{n:02}", "rank": n, "when": when, "then": {"tags": ["slow"]}}
+        for n in range(30)
+    ]
+    async with serve_in_process(create_app(settings)) as client:
+        await put_rules(client, *slow)
+        made = await create(client, ticket("Slow", SLOW_BODY))
+
+    whys = [entry["why"] for entry in made["triage"]["skipped"]]
+    assert len(whys) == 30 and "rule skipped: time budget spent" in whys
+    assert made["triage"]["fired"] == [] and made["tags"] == []
 
 
 async def test_a_repeated_rule_name_is_a_422(client):

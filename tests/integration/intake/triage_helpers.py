@@ -21,6 +21,10 @@ REFUNDS = {
     "then": {"category": "billing", "department": "accounts", "tags": ["refund"]},
 }
 
+# Each search of SLOW_PATTERN over SLOW_BODY backtracks past any regex time limit.
+SLOW_PATTERN = r"\w*\w*\w*x\d"
+SLOW_BODY = "a" * 19_000 + "x"
+
 
 def ticket(subject: str, body: str, **extra: object) -> dict:
     """A REST ticket that leaves its category to triage (unless `extra` names one)."""

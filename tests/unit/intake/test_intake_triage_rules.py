@@ -1,5 +1,6 @@
 """Triage rules: validation when saved and evaluation in rank order."""
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -102,6 +103,58 @@ def test_regex_timeout_is_recorded_as_skipped_not_raised():
     out = evaluate([r], facts(body="ab" * 200_000), timeout=1e-9)
     assert out.skipped == [{"rule": "slow", "why": "rule skipped: timeout"}]
     assert out.category is None
+
+
+SLOW_PATTERN = r"\w*\w*\w*x\d"  # backtracks for seconds over SLOW_BODY
+SLOW_BODY = "a" * 19_000 + "x"
+
+
+class StepClock:
+    """A monotonic clock that moves `step` seconds each time it is read."""
+
+    def __init__(self, step: float) -> None:
+        self.step, self.now = step, 0.0
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_once_the_budget_is_spent_the_rules_still_needing_a_regex_are_skipped_for_time():
+    regexes = [
+        rule(f"r{n:02}", {"kind": "regex", "pattern": "zzz"}, {"tags": [f"r{n}"]}, rank=n)
+        for n in range(30)
+    ]
+    negated = rule(
+        "negated", {"kind": "not", "of": {"kind": "regex", "pattern": "zzz"}}, {"tags": ["n"]}, 50
+    )
+    plain = rule("plain", {"kind": "contains", "value": "charged"}, {"tags": ["money"]}, 60)
+    # Read once at the start, then once before each regex: the tenth finds none left.
+    out = evaluate([*regexes, negated, plain], facts(), budget=0.1, clock=StepClock(0.01))
+
+    spent = {"why": "rule skipped: time budget spent"}
+    assert out.skipped == [{"rule": f"r{n:02}", **spent} for n in range(9, 30)] + [
+        {"rule": "negated", **spent}
+    ]
+    # A rule without a regex still runs, and one never ran counts as matching nothing.
+    assert out.fired == [{"rule": "plain", "why": ["text contains 'charged'"]}]
+    assert out.tags == ["money"]
+
+
+def test_thirty_slow_rules_take_about_the_budget_not_thirty_time_limits():
+    slow = [
+        rule(f"slow{n:02}", {"kind": "regex", "pattern": SLOW_PATTERN}, {"tags": ["slow"]}, n)
+        for n in range(30)
+    ]
+    started = time.monotonic()
+    out = evaluate(slow, facts(body=SLOW_BODY), timeout=0.05, budget=0.2)
+    took = time.monotonic() - started
+
+    assert took < 0.6  # 30 x 0.05 = 1.5 s without a total
+    whys = [entry["why"] for entry in out.skipped]
+    assert len(whys) == 30 and whys[0] == "rule skipped: timeout"
+    assert whys[-1] == "rule skipped: time budget spent"
+    assert out.fired == []
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from intake.domain import emotion as emotion_model
 from intake.domain.classifier import LinearModel
 from intake.domain.triage_eval import TicketFacts, TriageOutcome, evaluate
-from intake.domain.triage_rules import TriageRule
+from intake.domain.triage_rules import RULES_BUDGET_S, TriageRule
 from ticketflow_shared.events import Priority
 
 DEFAULT_THRESHOLD = 0.6
@@ -33,9 +33,11 @@ def triage(
     model: LinearModel | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     recent_contacts: int = 0,
+    rules_budget: float = RULES_BUDGET_S,
 ) -> Triage:
-    """Decide category, priority, department and tags; `priority` is the ticket's current one."""
-    ruled = evaluate(rules, facts)
+    """Decide category, priority, department and tags; `priority` is the ticket's current one.
+    Past `rules_budget` seconds of evaluating rules, those still needing a regex are skipped."""
+    ruled = evaluate(rules, facts, budget=rules_budget)
     out = Triage(
         ruled.category,
         ruled.priority,

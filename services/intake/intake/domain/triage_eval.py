@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -10,6 +12,7 @@ import regex
 
 from intake.domain.triage_rules import (
     REGEX_TIMEOUT_S,
+    RULES_BUDGET_S,
     All,
     AnyOf,
     AnyWord,
@@ -36,7 +39,6 @@ class TicketFacts:
     at: datetime
     tier: str | None = None
     fields: dict = field(default_factory=dict)
-    regex_timeout: float = REGEX_TIMEOUT_S
 
     def text(self, on: str) -> str:
         return {"subject": self.subject, "body": self.body}.get(on, f"{self.subject}\n{self.body}")
@@ -44,6 +46,32 @@ class TicketFacts:
 
 class RuleTimeout(Exception):
     """A regex ran past its time limit."""
+
+    why = "rule skipped: timeout"
+
+
+class BudgetSpent(RuleTimeout):
+    """The time for evaluating the ticket's rules ran out before or during this regex."""
+
+    why = "rule skipped: time budget spent"
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """How long one regex may run, and the `clock` reading by which all of them must end."""
+
+    per_regex: float
+    until: float | None
+    clock: Callable[[], float]
+
+    def next_regex(self) -> float:
+        """Seconds the next regex may run; BudgetSpent when none are left."""
+        if self.until is None:
+            return self.per_regex
+        left = self.until - self.clock()
+        if left <= 0:
+            raise BudgetSpent
+        return min(self.per_regex, left)
 
 
 @dataclass
@@ -57,17 +85,25 @@ class TriageOutcome:
 
 
 def evaluate(
-    rules: list[TriageRule], facts: TicketFacts, timeout: float = REGEX_TIMEOUT_S
+    rules: list[TriageRule],
+    facts: TicketFacts,
+    timeout: float = REGEX_TIMEOUT_S,
+    budget: float | None = RULES_BUDGET_S,
+    clock: Callable[[], float] = time.monotonic,
 ) -> TriageOutcome:
-    """Apply matching rules in (rank, name) order; later rules don't override set values."""
+    """Apply matching rules in (rank, name) order; later rules don't override set values.
+
+    Each regex runs at most `timeout` seconds, and none runs once `budget` seconds have passed
+    since evaluation began (None: no total); a rule whose regex runs out of either does not
+    match and is recorded as skipped, with the limit it hit."""
     out = TriageOutcome()
-    limited = replace(facts, regex_timeout=timeout)
+    limits = _Limits(timeout, None if budget is None else clock() + budget, clock)
     for rule in sorted(rules, key=lambda r: (r.rank, r.name)):
         reasons: list[str] = []
         try:
-            matched = _holds(rule.when, limited, reasons)
-        except RuleTimeout:
-            out.skipped.append({"rule": rule.name, "why": "rule skipped: timeout"})
+            matched = _holds(rule.when, facts, reasons, limits)
+        except RuleTimeout as stopped:
+            out.skipped.append({"rule": rule.name, "why": stopped.why})
             continue
         if not matched:
             continue
@@ -86,21 +122,21 @@ def _apply(rule: TriageRule, out: TriageOutcome) -> None:
     out.tags.extend(t for t in act.tags if t not in out.tags)
 
 
-def _holds(cond: Condition, facts: TicketFacts, why: list[str]) -> bool:
+def _holds(cond: Condition, facts: TicketFacts, why: list[str], limits: _Limits) -> bool:
     if isinstance(cond, All):
-        return all(_holds(c, facts, why) for c in cond.of)
+        return all(_holds(c, facts, why, limits) for c in cond.of)
     if isinstance(cond, AnyOf):
-        return any(_holds(c, facts, why) for c in cond.of)
+        return any(_holds(c, facts, why, limits) for c in cond.of)
     if isinstance(cond, Not):
         inner: list[str] = []
-        result = not _holds(cond.of, facts, inner)
+        result = not _holds(cond.of, facts, inner, limits)
         if result:
             why.append("not(" + ", ".join(inner or ["condition"]) + ")")
         return result
-    return _leaf(cond, facts, why)
+    return _leaf(cond, facts, why, limits)
 
 
-def _leaf(cond: Condition, facts: TicketFacts, why: list[str]) -> bool:
+def _leaf(cond: Condition, facts: TicketFacts, why: list[str], limits: _Limits) -> bool:
     hit: str | None = None
     if isinstance(cond, ChannelIs):
         hit = f"channel={facts.channel}" if facts.channel in cond.any_of else None
@@ -112,7 +148,7 @@ def _leaf(cond: Condition, facts: TicketFacts, why: list[str]) -> bool:
         words = [w for w in cond.words if w.casefold() in text]
         hit = f"{cond.on} has {words[0]!r}" if words else None
     elif isinstance(cond, Matches):
-        hit = f"{cond.on} matches {cond.pattern!r}" if _search(cond, facts) else None
+        hit = f"{cond.on} matches {cond.pattern!r}" if _search(cond, facts, limits) else None
     elif isinstance(cond, TierIs):
         hit = f"tier={facts.tier}" if facts.tier in cond.any_of else None
     elif isinstance(cond, FieldEquals):
@@ -124,13 +160,12 @@ def _leaf(cond: Condition, facts: TicketFacts, why: list[str]) -> bool:
     return hit is not None
 
 
-def _search(cond: Matches, facts: TicketFacts) -> bool:
+def _search(cond: Matches, facts: TicketFacts, limits: _Limits) -> bool:
+    allowed = limits.next_regex()
     try:
-        return (
-            regex.search(cond.pattern, facts.text(cond.on), timeout=facts.regex_timeout) is not None
-        )
+        return regex.search(cond.pattern, facts.text(cond.on), timeout=allowed) is not None
     except TimeoutError:
-        raise RuleTimeout from None
+        raise (BudgetSpent if allowed < limits.per_regex else RuleTimeout)() from None
 
 
 def _field_hit(cond: FieldEquals, facts: TicketFacts) -> str | None:

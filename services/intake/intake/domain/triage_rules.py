@@ -13,6 +13,8 @@ from ticketflow_shared.events import Channel, Priority
 MAX_DEPTH = 4
 MAX_PATTERN = 200
 REGEX_TIMEOUT_S = 0.05
+# Evaluating all of one ticket's rules: past it, a rule that needs a regex is skipped.
+RULES_BUDGET_S = 0.2
 TEXT_FIELDS = ("subject", "body", "text")
 # A quantified group that itself holds a quantifier: the shape of (a+)+ and (a|aa)*.
 _NESTED_QUANTIFIER = regex.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]")
