@@ -255,3 +255,38 @@ async def test_a_producers_first_word_on_an_existing_row_is_one_write(namespace:
     finally:
         await client.drop_database(name)
         await client.close()
+
+
+async def test_a_lone_process_sends_one_command_per_event_after_reading_a_row_once(
+    namespace: Namespace,
+):
+    name = namespace.database("reporting")
+    commands = Commands(name)
+    client = AsyncMongoClient(
+        namespace.servers.mongo_url, tz_aware=True, event_listeners=[commands]
+    )
+    try:
+        database = SerializedDatabase(client[name])
+        if not await database.detect():
+            pytest.skip("the store layer's reads happen on FerretDB with its workarounds only")
+        tickets = MongoTicketRows(database)
+        created, queued, assigned, _ = changes_for("T-1")
+        assert await tickets.apply(created)
+        assert commands.sent == ["find", "update"]  # the row's marks, once
+        commands.sent.clear()
+
+        assert await tickets.apply(queued)
+        assert await tickets.apply(assigned)
+        assert not await tickets.apply(queued)  # a repeat: its facts only
+        assert commands.sent == ["update", "update", "update"]
+
+        restarted = MongoTicketRows(database)  # knows no row: reads it again, once
+        commands.sent.clear()
+        assert not await restarted.apply(assigned)
+        assert not await restarted.apply(created)
+        assert commands.sent == ["find", "update", "update"]
+        row = await restarted.get("T-1")
+        assert row is not None and (row.status.value, row.events_applied) == ("open", 3)
+    finally:
+        await client.drop_database(name)
+        await client.close()

@@ -12,9 +12,18 @@ from pymongo import IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from reporting.domain.changes import APPLIED_FACTS, TicketChange, applied_sequence
+from reporting.adapters.row_marks import RowMarks, guard_passes
+from reporting.domain.changes import (
+    APPLIED_FACTS,
+    NOTIFIED,
+    TicketChange,
+    applied_sequence,
+    marks_of,
+)
 from reporting.domain.tickets import TicketRow
 from ticketflow_shared.events import is_newer
+from ticketflow_shared.serialized import lone_on_ferretdb
+from ticketflow_shared.vouching import vouched_for
 
 TICKETS = "tickets"
 INDEXES = {TICKETS: [IndexModel([("created_at", 1)], name="created_at")]}
@@ -23,17 +32,55 @@ INDEXES = {TICKETS: [IndexModel([("created_at", 1)], name="created_at")]}
 UPSERT_ATTEMPTS = 3
 # Id lists a row may hold that no report reads: notifications and intake facts counted, and
 # the event ids of rows written before sequences.
-_LIST_PROJECTION = {"notified": 0, APPLIED_FACTS: 0, "applied_events": 0}
+_LIST_PROJECTION = {NOTIFIED: 0, APPLIED_FACTS: 0, "applied_events": 0}
+_MARKS_PROJECTION = {"streams": 1, NOTIFIED: 1, APPLIED_FACTS: 1}
 
 
 class MongoTicketRows:
     def __init__(self, db: AsyncDatabase) -> None:
         self.collection = db[TICKETS]
+        self.marks = RowMarks()
 
     async def apply(self, change: TicketChange) -> bool:
+        if not lone_on_ferretdb(self.collection):
+            return await self._apply_guarded(change)
+        async with self.marks.one_at_a_time(change.ticket_id):
+            return await self._apply_known(change)
+
+    async def _apply_guarded(self, change: TicketChange) -> bool:
         if change.once is not None:
             return await self._apply_once(change)
         return await self._apply_in_order(change)
+
+    async def _apply_known(self, change: TicketChange) -> bool:
+        """On a lone FerretDB process: the guard checked against the row's marks, read once
+        and then kept from this process's own writes; one write per event after that."""
+        marks = self.marks.get(change.ticket_id)
+        if marks is None:
+            doc = await self.collection.find_one({"_id": change.ticket_id}, _MARKS_PROJECTION)
+            marks = marks_of(doc)
+            self.marks.learn(change.ticket_id, marks)
+        if not guard_passes(marks, change):
+            if change.once is not None:
+                return False
+            await self.collection.update_one(
+                {"_id": change.ticket_id}, _operators(change, news=False)
+            )
+            return False
+        known = self.marks.get
+        try:
+            with vouched_for(
+                lambda: (m := known(change.ticket_id)) is not None and guard_passes(m, change)
+            ):
+                moved = await self._apply_guarded(change)
+        except BaseException:
+            self.marks.forget(change.ticket_id)
+            raise
+        if moved:
+            self.marks.applied(change)
+        else:
+            self.marks.forget(change.ticket_id)
+        return moved
 
     async def get(self, ticket_id: str) -> TicketRow | None:
         doc = await self.collection.find_one({"_id": ticket_id}, _LIST_PROJECTION)

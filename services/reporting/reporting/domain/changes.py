@@ -87,3 +87,31 @@ def apply_change(
             state[name] = state.get(name, 0) + count
         state["events_applied"] = state.get("events_applied", 0) + 1
     return state, news
+
+
+def marks_of(row: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The parts of a row that decide whether a change is news (`moves_on`): each
+    producer's sequence and the keys taken once."""
+    row = row or {}
+    streams = {
+        producer: {"sequence": stream["sequence"]} if "sequence" in (stream or {}) else {}
+        for producer, stream in (row.get("streams") or {}).items()
+    }
+    marks: dict[str, Any] = {"streams": streams}
+    for name in (NOTIFIED, APPLIED_FACTS):
+        if name in row:
+            marks[name] = list(row[name])
+    return marks
+
+
+def marks_after(marks: Mapping[str, Any], change: TicketChange) -> dict[str, Any]:
+    """`marks` once `change` is applied: what `apply_change` does to those parts of a row."""
+    after = {key: list(value) if isinstance(value, list) else value for key, value in marks.items()}
+    if not moves_on(marks, change):
+        return after
+    if change.state is not None:
+        stream = {} if change.sequence is None else {"sequence": change.sequence}
+        after["streams"] = {**after.get("streams", {}), change.producer: stream}
+    if change.once is not None:
+        after[change.once_in] = [*after.get(change.once_in, []), change.once]
+    return after
