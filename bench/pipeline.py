@@ -278,7 +278,7 @@ def report(name: str, results: list[Result]) -> None:
         )
 
 
-def report_costs(baseline: list[Result], system: list[Result], idle: Cost) -> None:
+def report_costs(baseline: list[Result], system: list[Result], idle: Cost, top: int = 15) -> None:
     for b in baseline:
         assert b.cost is not None
         print(f"baseline at {b.offered:5.0f}/s, {b.sent} messages")
@@ -293,7 +293,7 @@ def report_costs(baseline: list[Result], system: list[Result], idle: Cost) -> No
         total = s.cost if total is None else total.plus(s.cost)
     if total is not None:
         tickets = max(sum(s.sent for s in system), 1)
-        print("\n".join(cost_tables.contributors(total, tickets)))
+        print("\n".join(cost_tables.contributors(total, tickets, top)))
 
 
 async def main() -> None:
@@ -313,6 +313,9 @@ async def main() -> None:
         type=int,
         default=int(os.environ.get("TICKETFLOW_PROCESSES", "1")),
         help="processes of each service (TICKETFLOW_PROCESSES=N deploy/up)",
+    )
+    parser.add_argument(
+        "--top", type=int, default=15, metavar="N", help="list the N biggest store contributors"
     )
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
@@ -338,7 +341,7 @@ async def main() -> None:
             f"p99 x{s.percentile(0.99) / max(b.percentile(0.99), 1e-9):.1f}"
         )
     print(f"(median baseline p50 {statistics.median(b.percentile(0.5) for b in baseline):.1f} ms)")
-    report_costs(baseline, system, idle)
+    report_costs(baseline, system, idle, args.top)
 
 
 if __name__ == "__main__":

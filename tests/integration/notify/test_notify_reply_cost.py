@@ -74,4 +74,8 @@ async def test_a_reply_costs_what_an_assigned_email_does_and_a_note_costs_nothin
     assert reply[("find", TEMPLATES)] <= 1
     assert without_templates(reply) == without_templates(given)
     assert reply[("findAndModify", TICKETS)] == 1  # the thread rides on the ticket's one write
+    # The delivery is inserted, marked sent and its outbox emptied: the attempt this process
+    # began is known to be unsent, so marking it sent reads nothing first.
+    assert (reply[("insert", DELIVERIES)], reply[("update", DELIVERIES)]) == (1, 2)
+    assert reply[("find", DELIVERIES)] == 0
     assert quiet.total() == 0

@@ -20,6 +20,7 @@ from ticketflow_shared.events import Envelope
 from ticketflow_shared.pii import FieldCipher
 from ticketflow_shared.resealing import MIGRATIONS, Update, reseal_once
 from ticketflow_shared.serialized import ahead_of_queued_writes
+from ticketflow_shared.vouching import vouched_for
 
 _ATTEMPT_FIELDS = ("status", "attempts", "abandoned_attempts", "leased_until", "updated_at")
 # Field -> purpose, for every field a delivery document seals.
@@ -33,6 +34,8 @@ SEALED = {
 }
 # Written once, on insert; the others change with each attempt.
 _SEALED_ONCE = ("recipient", "recipient_name", "subject", "body")
+# Past this many unfinished attempts remembered, the memory starts again (it only saves reads).
+_ATTEMPTS_KEPT = 10_000
 
 
 EVERYTHING = Scope(everything=True)
@@ -44,12 +47,17 @@ class MongoDeliveryRepository:
         self.attempts = db[DELIVERY_ATTEMPTS]
         self.migrations = db[MIGRATIONS]
         self.cipher = cipher
+        # Attempts this process began (by insert or claim) that no "sent" has ended since, by
+        # delivery: while one is here, nothing can have marked its delivery sent but this
+        # process, so its "sent" may be written without the read that checks (`vouched_for`).
+        self._attempts_here: dict[str, set[int]] = {}
 
     async def add(self, delivery: Delivery) -> bool:
         try:
             await self.collection.insert_one(self._to_doc(delivery))
         except DuplicateKeyError:
             return False
+        self._began(delivery)
         return True
 
     async def get(self, delivery_id: str) -> Delivery | None:
@@ -69,7 +77,20 @@ class MongoDeliveryRepository:
             },
             {"$set": self._fields(delivery, *_ATTEMPT_FIELDS)},
         )
-        return result.matched_count == 1
+        if result.matched_count != 1:
+            return False
+        self._began(delivery)
+        return True
+
+    def _began(self, delivery: Delivery) -> None:
+        if delivery.status is not DeliveryStatus.pending:
+            return
+        if len(self._attempts_here) >= _ATTEMPTS_KEPT:
+            self._attempts_here.clear()
+        self._attempts_here.setdefault(delivery.id, set()).add(delivery.attempts)
+
+    def _unsent_here(self, delivery: Delivery) -> bool:
+        return delivery.attempts in self._attempts_here.get(delivery.id, ())
 
     async def _elect(self, delivery: Delivery, stale_before: datetime) -> bool:
         """Insert the attempt's own document; False while another live copy holds its number."""
@@ -98,6 +119,7 @@ class MongoDeliveryRepository:
             },
             {"$set": self._fields(delivery, *_ATTEMPT_FIELDS, "error")},
         )
+        self._attempts_here.get(delivery.id, set()).discard(delivery.attempts)
 
     async def save_sent(self, delivery: Delivery, envelopes: Sequence[Envelope]) -> list[dict]:
         pushed, entries = outbox.push_outbox(envelopes)
@@ -105,11 +127,14 @@ class MongoDeliveryRepository:
         state = {"$set": fields}
         # The email is out: until this write lands a crash sends it again, so it does not
         # queue behind this process's other delivery writes (a backlog's inserts, mostly).
-        with ahead_of_queued_writes():
-            result = await self.collection.update_one(
-                {"_id": delivery.id, "status": {"$ne": DeliveryStatus.sent.value}},
-                outbox.merge_updates(state, pushed),
-            )
+        try:
+            with ahead_of_queued_writes(), vouched_for(lambda: self._unsent_here(delivery)):
+                result = await self.collection.update_one(
+                    {"_id": delivery.id, "status": {"$ne": DeliveryStatus.sent.value}},
+                    outbox.merge_updates(state, pushed),
+                )
+        finally:
+            self._attempts_here.pop(delivery.id, None)  # sent now, or possibly: check again
         # Not matched: an overlapping attempt marked it sent and recorded the event already.
         return entries if result.matched_count == 1 else []
 
