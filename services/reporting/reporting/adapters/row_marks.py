@@ -9,12 +9,12 @@ kept and the guards go to the server as written.
 
 import asyncio
 import contextlib
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any
 
 from reporting.domain.changes import TicketChange, applied_sequence, marks_after
 from ticketflow_shared.events import is_newer
+from ticketflow_shared.recent import Recent
 
 KEPT_ROWS = 20_000
 
@@ -23,21 +23,14 @@ class RowMarks:
     """Each known row's marks (`reporting.domain.changes.marks_of`), by ticket id."""
 
     def __init__(self, kept: int = KEPT_ROWS) -> None:
-        self._marks: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self._kept = kept
+        self._marks: Recent[str, dict[str, Any]] = Recent(kept)
         self._busy: dict[str, _Turns] = {}
 
     def get(self, ticket_id: str) -> dict[str, Any] | None:
-        marks = self._marks.get(ticket_id)
-        if marks is not None:
-            self._marks.move_to_end(ticket_id)
-        return marks
+        return self._marks.get(ticket_id)
 
     def learn(self, ticket_id: str, marks: dict[str, Any]) -> None:
-        self._marks[ticket_id] = marks
-        self._marks.move_to_end(ticket_id)
-        while len(self._marks) > self._kept:
-            self._marks.popitem(last=False)
+        self._marks.put(ticket_id, marks)
 
     def applied(self, change: TicketChange) -> None:
         """Record a write of `change` that the store took."""
@@ -46,7 +39,7 @@ class RowMarks:
             self.learn(change.ticket_id, marks_after(marks, change))
 
     def forget(self, ticket_id: str) -> None:
-        self._marks.pop(ticket_id, None)
+        self._marks.forget(ticket_id)
 
     @contextlib.asynccontextmanager
     async def one_at_a_time(self, ticket_id: str) -> AsyncIterator[None]:
