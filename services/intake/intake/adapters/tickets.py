@@ -1,6 +1,7 @@
 """Tickets in MongoDB; each write carries the events it causes in the same document."""
 
 import asyncio
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,10 @@ from ticketflow_shared import outbox
 from ticketflow_shared.access.principal import Scope, scope_filter
 from ticketflow_shared.events import Envelope
 from ticketflow_shared.pii import FieldCipher
+from ticketflow_shared.recent import Recent
 from ticketflow_shared.resealing import reseal_once
+from ticketflow_shared.serialized import lone_on_ferretdb
+from ticketflow_shared.vouching import vouched_for
 
 SOURCE = "/ticketflow/intake"
 EVERYTHING = Scope(everything=True)
@@ -33,6 +37,8 @@ EVERYTHING = Scope(everything=True)
 _READ_PROJECTION = {outbox.OUTBOX: 0, outbox.OUTBOX_SINCE: 0}
 # `_id` lookups one customer listing keeps in flight: fewer waits, without flooding the pool.
 LOOKUPS_AT_ONCE = 16
+# Tickets whose stored version a lone FerretDB process remembers (see `KnownVersions`).
+VERSIONS_KEPT = 20_000
 
 INDEXES = [
     IndexModel([("status", 1), ("created_at", DESCENDING)], name="status_created"),
@@ -43,6 +49,32 @@ INDEXES = [
     IndexModel([("assignee.agent_id", 1), ("status", 1)], name="agent_status"),
     IndexModel([("status", 1), ("resolved_at", 1)], name="status_resolved"),
 ]
+
+
+class KnownVersions:
+    """The stored `version` of tickets, as a lone process on FerretDB knows it: from its own
+    writes, and from a read during which it finished no write of a ticket. Its writes take
+    turns there and each notes its version before the next one's turn, so a version known
+    at a write's turn is the stored one, and a save expecting it needs no read to check."""
+
+    def __init__(self, kept: int = VERSIONS_KEPT) -> None:
+        self._versions: Recent[str, int] = Recent(kept)
+        self.writes = 0  # finished, of any ticket: a read overlapping one teaches nothing
+
+    def wrote(self, ticket_id: str, version: int) -> None:
+        self._versions.put(ticket_id, version)
+        self.writes += 1
+
+    def read(self, ticket_id: str, version: int, writes_before: int) -> None:
+        if self.writes == writes_before:
+            self._versions.put(ticket_id, version)
+
+    def is_stored(self, ticket_id: str, version: int) -> bool:
+        return self._versions.get(ticket_id) == version
+
+    def forget(self, ticket_id: str) -> None:
+        self._versions.forget(ticket_id)
+        self.writes += 1
 
 
 class MongoTicketRepository:
@@ -62,6 +94,7 @@ class MongoTicketRepository:
         self.flush = flush
         self.cipher = cipher
         self.source = source
+        self._known_versions = KnownVersions()
 
     async def add(self, ticket: Ticket) -> None:
         """File the id under its address, insert ticket and outbox in one write, then file
@@ -78,13 +111,25 @@ class MongoTicketRepository:
             await self.collection.insert_one(doc)
         except DuplicateKeyError as exc:
             raise TicketIdTaken(ticket.id) from exc
+        if (versions := self._versions()) is not None:
+            versions.wrote(ticket.id, ticket.version)
         ticket.events.clear()
         await self._file(ticket)
         await self.flush(self.collection, ticket.id, entries)
 
+    def _versions(self) -> KnownVersions | None:
+        """What this process knows of stored versions, where it can know them."""
+        return self._known_versions if lone_on_ferretdb(self.collection) else None
+
     async def get(self, ticket_id: str) -> Ticket | None:
+        versions = self._versions()
+        writes_before = versions.writes if versions is not None else 0
         doc = await self.collection.find_one({"_id": ticket_id}, _READ_PROJECTION)
-        return from_document(doc, self.cipher) if doc else None
+        if not doc:
+            return None
+        if versions is not None:
+            versions.read(ticket_id, doc.get("version", 0), writes_before)
+        return from_document(doc, self.cipher)
 
     async def save(self, ticket: Ticket, expected_version: int) -> None:
         """Compare-and-set on `version`, so two writers never overwrite each other."""
@@ -93,16 +138,36 @@ class MongoTicketRepository:
             "$set": {**mutable_fields(ticket, self.cipher), "version": ticket.version},
             "$unset": dict.fromkeys(LEGACY_FIELDS, ""),
         }
-        result = await self.collection.update_one(
-            {"_id": ticket.id, "version": expected_version},
-            outbox.merge_updates(changes, record_events),
-        )
+        versions = self._versions()
+        try:
+            with self._vouched(versions, ticket.id, expected_version):
+                result = await self.collection.update_one(
+                    {"_id": ticket.id, "version": expected_version},
+                    outbox.merge_updates(changes, record_events),
+                )
+        except BaseException:
+            if versions is not None:
+                versions.forget(ticket.id)
+            raise
         if result.matched_count == 0:
+            if versions is not None:
+                versions.forget(ticket.id)
             raise ConcurrentUpdate(ticket.id)
+        if versions is not None:
+            versions.wrote(ticket.id, ticket.version)
         ticket.events.clear()
         await self._file(ticket)
         # Even with no entries: the relay then drops its note of this write.
         await self.flush(self.collection, ticket.id, entries)
+
+    @staticmethod
+    def _vouched(
+        versions: KnownVersions | None, ticket_id: str, expected_version: int
+    ) -> contextlib.AbstractContextManager:
+        """Where this process knows the stored version, the compare-and-set needs no read."""
+        if versions is None:
+            return contextlib.nullcontext()
+        return vouched_for(lambda: versions.is_stored(ticket_id, expected_version))
 
     async def refile(self, ticket_id: str) -> None:
         """File a stored ticket on its customer's timeline again: what its outbox entries
