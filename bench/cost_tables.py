@@ -96,3 +96,18 @@ def contributors(cost: Cost, tickets: int, top: int = 15) -> list[str]:
                 f"  {service:<10} {command:<14} {collection or '-':<20} {trips:6.2f} | {ms:7.1f}"
             )
     return lines
+
+
+def callsites(cost: Cost, tickets: int, top: int = 15) -> list[str]:
+    """Where in each service's code its store commands came from, most per ticket first;
+    nothing when the services do not count it (`TICKETFLOW_STORE_CALLSITES=true`)."""
+    lines = []
+    for service in sorted(cost.callsites):
+        counts = cost.callsites[service]
+        if not counts:
+            continue
+        total = sum(counts.values()) / tickets
+        lines.append(f"store round trips of {service} by call site ({total:.2f} per ticket):")
+        for (command, collection, where), count in counts.most_common(top):
+            lines.append(f"  {count / tickets:6.2f}  {command:<13} {collection:<20} {where}")
+    return lines

@@ -78,14 +78,22 @@ def proc_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+CALLSITES = "ticketflow_store_command_callsites_total"
+
+
 def parse_metrics(text: str) -> tuple[dict[str, Commands], float, float]:
-    """Store command counters by family (see `COUNTERS`), own CPU seconds and children's CPU
-    seconds, from `/metrics`."""
-    counters: dict[str, Commands] = {name: Counter() for name in COUNTERS.values()}
+    """Store command counters by family (see `COUNTERS`, and `callsites` where the service
+    counts them: keyed (command, collection, where in the code)), own CPU seconds and
+    children's CPU seconds, from `/metrics`."""
+    counters: dict[str, Commands] = {name: Counter() for name in (*COUNTERS.values(), "callsites")}
     cpu = children = 0.0
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if sample.name in COUNTERS:
+            if sample.name == CALLSITES:
+                labels = sample.labels
+                where = labels["command"], labels["collection"], labels["callsite"]
+                counters["callsites"][where] += sample.value  # type: ignore[index]
+            elif sample.name in COUNTERS:
                 key = sample.labels["command"], sample.labels["collection"]
                 counters[COUNTERS[sample.name]][key] += sample.value
             elif sample.name == "process_cpu_seconds_total":
@@ -102,6 +110,7 @@ class Snapshot:
     waited: dict[str, Commands] = field(default_factory=dict)  # seconds until answered
     layer: dict[str, Commands] = field(default_factory=dict)
     answered: dict[str, Commands] = field(default_factory=dict)
+    callsites: dict[str, Commands] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)  # seconds, by process name
 
 
@@ -143,6 +152,7 @@ class Cost:
     cpu: dict[str, float]
     layer: dict[str, Commands] = field(default_factory=dict)
     answered: dict[str, Commands] = field(default_factory=dict)
+    callsites: dict[str, Commands] = field(default_factory=dict)
 
     @classmethod
     def between(cls, before: Snapshot, after: Snapshot) -> "Cost":
@@ -154,6 +164,7 @@ class Cost:
             cpu,
             _minus(after.layer, before.layer),
             _minus(after.answered, before.answered),
+            _minus(after.callsites, before.callsites),
         )
 
     def plus(self, other: "Cost") -> "Cost":
@@ -164,6 +175,7 @@ class Cost:
             {n: self.cpu.get(n, 0.0) + other.cpu.get(n, 0.0) for n in {*self.cpu, *other.cpu}},
             _plus(self.layer, other.layer),
             _plus(self.answered, other.answered),
+            _plus(self.callsites, other.callsites),
         )
 
     def by_command(self, service: str) -> Counter[str]:

@@ -294,6 +294,7 @@ def report_costs(baseline: list[Result], system: list[Result], idle: Cost, top: 
     if total is not None:
         tickets = max(sum(s.sent for s in system), 1)
         print("\n".join(cost_tables.contributors(total, tickets, top)))
+        print("\n".join(cost_tables.callsites(total, tickets, top)))
 
 
 async def main() -> None:

@@ -12,11 +12,17 @@ read before a conditional update, lock inserts and deletes) and answers some of 
 writes without sending them (an update whose conditions the read showed missing). Both are
 counted apart too, so that what the code itself would send to MongoDB can be told: all
 commands, less those the layer added, plus those it answered here.
+
+With `TICKETFLOW_STORE_CALLSITES=true` each command is also counted by where in ticketflow's
+code it was sent from (the innermost project frames outside the store layer), to tell which
+code path a round trip belongs to. Walking the stack costs tens of microseconds a command, so
+it is off unless asked for (the bench's profile runs).
 """
 
 import contextlib
 import os
 import resource
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -32,6 +38,9 @@ _PROC = Path("/proc")
 # A command's first key names it; for most its value is the collection, for these it is not.
 _COLLECTION_FIELD = {"getMore": "collection"}
 _ADDED_BY_LAYER: ContextVar[bool] = ContextVar("added_by_store_layer", default=False)
+# Frames of these files are the store plumbing, not the code path a command belongs to.
+_PLUMBING = ("serialized.py", "store_locks.py", "metrics.py")
+_CALLSITE_FRAMES = 3
 
 
 @contextlib.contextmanager
@@ -53,6 +62,7 @@ class StoreCommands(monitoring.CommandListener):
         self.micros: Counter[tuple[str, str]] = Counter()
         self.added: Counter[tuple[str, str]] = Counter()  # by the FerretDB layer, in `counts`
         self.answered: Counter[tuple[str, str]] = Counter()  # the code's, never sent
+        self.callsites: Counter[tuple[str, str, str]] | None = None  # on when asked for
         self._in_flight: dict[tuple[int, object], tuple[str, str]] = {}
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
@@ -62,6 +72,8 @@ class StoreCommands(monitoring.CommandListener):
         self.counts[key] += 1
         if _ADDED_BY_LAYER.get():
             self.added[key] += 1
+        if self.callsites is not None:
+            self.callsites[(*key, _callsite())] += 1
         self._in_flight[event.request_id, event.connection_id] = key
 
     def answered_by_layer(self, command: str, collection: str) -> None:
@@ -80,6 +92,17 @@ class StoreCommands(monitoring.CommandListener):
             self.micros[key] += event.duration_micros
 
 
+def _callsite() -> str:
+    """`file:line:function` of the innermost project frames sending the current command."""
+    frames, frame = [], sys._getframe(2)
+    while frame is not None and len(frames) < _CALLSITE_FRAMES:
+        path = frame.f_code.co_filename
+        if ("/services/" in path or "/ticketflow_shared/" in path) and not path.endswith(_PLUMBING):
+            frames.append(f"{path.rsplit('/', 1)[-1]}:{frame.f_lineno}:{frame.f_code.co_name}")
+        frame = frame.f_back
+    return " < ".join(frames) or "-"
+
+
 class StoreCommandsCollector(Collector):
     def __init__(self, commands: StoreCommands) -> None:
         self.commands = commands
@@ -89,6 +112,15 @@ class StoreCommandsCollector(Collector):
             family = CounterMetricFamily(name, documentation, labels=["command", "collection"])
             for (command, collection), value in sorted(getattr(self.commands, attribute).items()):
                 family.add_metric([command, collection], value * scale)
+            yield family
+        if self.commands.callsites is not None:
+            family = CounterMetricFamily(
+                "ticketflow_store_command_callsites",
+                "Commands this process sent to the store, by where in the code they came from",
+                labels=["command", "collection", "callsite"],
+            )
+            for labels, value in sorted(self.commands.callsites.items()):
+                family.add_metric(list(labels), value)
             yield family
 
 

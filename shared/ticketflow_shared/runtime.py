@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -11,6 +12,7 @@ from ticketflow_shared.bus import Bus, EventHandler
 from ticketflow_shared.clock import SYSTEM_CLOCK, Clock
 from ticketflow_shared.dispatch import EventHandlers
 from ticketflow_shared.events import Envelope, Payload
+from ticketflow_shared.metrics import STORE_COMMANDS
 from ticketflow_shared.scheduling import Scheduler
 from ticketflow_shared.serialized import SerializedDatabase
 from ticketflow_shared.settings import ServiceSettings
@@ -36,6 +38,8 @@ class Runtime:
         # The process's one scheduler: the outbox relay's jobs and the service's own run on it.
         self.scheduler = Scheduler(clock)
         self.client = mongo_client(settings.mongo_url, settings.service_name)
+        if settings.store_callsites and STORE_COMMANDS.callsites is None:
+            STORE_COMMANDS.callsites = Counter()
         self.db = SerializedDatabase(
             self.client[settings.database_name],
             cross_process=settings.store_cross_process_locks,

@@ -31,6 +31,9 @@ class ServiceSettings(BaseSettings):
     # Off: run on FerretDB the code MongoDB runs (no `_id` rewrites, no store locks; writes
     # still take turns in the process). Only for a test pass with one consumer at a time.
     ferretdb_workarounds: bool = True
+    # Count each store command by where in the code it was sent from too (`GET /metrics`);
+    # for profiling: it walks the stack on every command.
+    store_callsites: bool = False
     # Every HTTP answer within a deadline: 503 + Retry-After rather than a hanging request.
     http_max_in_flight: int = Field(default=64, ge=1)
     http_queue_seconds: float = Field(default=0.25, gt=0)
