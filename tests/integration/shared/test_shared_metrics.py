@@ -1,6 +1,7 @@
 """GET /metrics counts every command a service sends to the real store, and its CPU time."""
 
 import uuid
+from collections import Counter
 
 import pytest
 from fastapi import APIRouter, Request
@@ -8,8 +9,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from support import Namespace, serve_in_process
 from ticketflow_shared.http import service_app
+from ticketflow_shared.metrics import STORE_COMMANDS, StoreCommandsCollector
 from ticketflow_shared.runtime import Runtime
 from ticketflow_shared.settings import ServiceSettings
+from ticketflow_shared.store import mongo_client, ping
 
 pytestmark = pytest.mark.integration
 
@@ -109,3 +112,23 @@ async def test_the_store_layers_own_commands_and_answers_are_counted_apart(names
         assert (added, answered, sent) == (0, 0, (2, 1))
     # Either way the code sent two updates and one find.
     assert sum(sent) - added + answered == 3
+
+
+async def test_commands_are_counted_by_where_in_the_code_they_come_from_when_asked(
+    namespace: Namespace,
+):
+    before, STORE_COMMANDS.callsites = STORE_COMMANDS.callsites, Counter()
+    client = mongo_client(namespace.servers.mongo_url, "callsites")
+    try:
+        database = client[namespace.database("callsites")]
+        assert await ping(database)
+        assert await ping(database)
+        counted = dict(STORE_COMMANDS.callsites)
+        families = {f.name: f for f in StoreCommandsCollector(STORE_COMMANDS).collect()}
+    finally:
+        STORE_COMMANDS.callsites = before
+        await client.close()
+    sites = [where for (command, _, where), n in counted.items() if command == "ping" and n == 2]
+    assert len(sites) == 1 and sites[0].startswith("store.py:") and ":ping" in sites[0]
+    samples = families["ticketflow_store_command_callsites"].samples
+    assert any(s.labels["callsite"] == sites[0] and s.value == 2 for s in samples)
