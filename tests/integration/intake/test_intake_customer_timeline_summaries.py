@@ -129,7 +129,10 @@ async def test_a_ticket_with_no_summary_kept_is_read_from_the_ticket(
     assert subjects == {made["id"]: "Router blinks red", older["id"]: "Older"}
     [long_one] = [i for i in profile["timeline"]["data"] if i["ticket_id"] == made["id"]]
     assert [m["body"] for m in long_one["messages"]][-4:] == [long_reply["body"]] * 4
-    assert sorted(c for c in commands.sent if c[1] == "tickets") == [("find", "tickets")] * 2
+    # At most one `_id` lookup per ticket shown in full; none for a ticket a lone process on
+    # FerretDB knows from its own writes.
+    reads = [c for c in commands.sent if c[1] == "tickets"]
+    assert set(reads) <= {("find", "tickets")} and len(reads) <= 2
 
 
 async def test_a_crash_before_the_timeline_is_written_is_made_good_by_the_next_start(

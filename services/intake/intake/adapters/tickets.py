@@ -2,9 +2,11 @@
 
 import asyncio
 import contextlib
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+import bson
 from pymongo import DESCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
@@ -37,8 +39,10 @@ EVERYTHING = Scope(everything=True)
 _READ_PROJECTION = {outbox.OUTBOX: 0, outbox.OUTBOX_SINCE: 0}
 # `_id` lookups one customer listing keeps in flight: fewer waits, without flooding the pool.
 LOOKUPS_AT_ONCE = 16
-# Tickets whose stored version a lone FerretDB process remembers (see `KnownVersions`).
+# Tickets whose stored version, and whose stored document, a lone FerretDB process
+# remembers (see `KnownTickets`): the documents of those written or read most recently.
 VERSIONS_KEPT = 20_000
+DOCUMENTS_KEPT = 2_000
 
 INDEXES = [
     IndexModel([("status", 1), ("created_at", DESCENDING)], name="status_created"),
@@ -51,29 +55,65 @@ INDEXES = [
 ]
 
 
-class KnownVersions:
-    """The stored `version` of tickets, as a lone process on FerretDB knows it: from its own
-    writes, and from a read during which it finished no write of a ticket. Its writes take
-    turns there and each notes its version before the next one's turn, so a version known
-    at a write's turn is the stored one, and a save expecting it needs no read to check."""
+class KnownTickets:
+    """What a lone process on FerretDB knows of stored tickets: their `version`, and for the
+    most recent their document, from its own writes and from a read during which it finished
+    no write of a ticket. Its writes take turns there and each notes what it wrote before the
+    next one's turn, so what is known at a write's turn is what is stored: a save expecting
+    the known version needs no read to check it, and a read of a known document none at all.
+    Documents are kept as BSON, as the store would return them."""
 
-    def __init__(self, kept: int = VERSIONS_KEPT) -> None:
+    def __init__(self, kept: int = VERSIONS_KEPT, documents_kept: int = DOCUMENTS_KEPT) -> None:
         self._versions: Recent[str, int] = Recent(kept)
+        self._documents: Recent[str, bytes] = Recent(documents_kept)
         self.writes = 0  # finished, of any ticket: a read overlapping one teaches nothing
 
-    def wrote(self, ticket_id: str, version: int) -> None:
-        self._versions.put(ticket_id, version)
+    def inserted(self, doc: dict[str, Any]) -> None:
+        self._versions.put(doc["_id"], doc["version"])
+        self._documents.put(doc["_id"], bson.encode(doc))
         self.writes += 1
 
-    def read(self, ticket_id: str, version: int, writes_before: int) -> None:
+    def saved(
+        self,
+        ticket_id: str,
+        expected_version: int,
+        fields: dict[str, Any],
+        removed: Iterable[str],
+        options: Any,
+    ) -> None:
+        """Note a save from `expected_version` that set `fields` (`version` among them) and
+        removed `removed`."""
+        before = self.document(ticket_id, expected_version, options)
+        self._versions.put(ticket_id, fields["version"])
+        if before is None:
+            self._documents.forget(ticket_id)
+        else:
+            after = {**before, **fields}
+            for name in removed:
+                after.pop(name, None)
+            self._documents.put(ticket_id, bson.encode(after))
+        self.writes += 1
+
+    def read(self, doc: dict[str, Any], writes_before: int) -> None:
         if self.writes == writes_before:
-            self._versions.put(ticket_id, version)
+            self._versions.put(doc["_id"], doc.get("version", 0))
+            self._documents.put(doc["_id"], bson.encode(doc))
 
     def is_stored(self, ticket_id: str, version: int) -> bool:
         return self._versions.get(ticket_id) == version
 
+    def document(self, ticket_id: str, version: int | None = None, options: Any = None) -> Any:
+        """The stored document, a fresh copy, if known (and at `version`, if given)."""
+        known = self._versions.get(ticket_id)
+        encoded = self._documents.get(ticket_id)
+        if encoded is None or known is None or (version is not None and known != version):
+            return None
+        doc = bson.decode(encoded, codec_options=options or bson.DEFAULT_CODEC_OPTIONS)
+        return doc if doc.get("version", 0) == known else None
+
     def forget(self, ticket_id: str) -> None:
         self._versions.forget(ticket_id)
+        self._documents.forget(ticket_id)
         self.writes += 1
 
 
@@ -94,7 +134,7 @@ class MongoTicketRepository:
         self.flush = flush
         self.cipher = cipher
         self.source = source
-        self._known_versions = KnownVersions()
+        self._known = KnownTickets()
 
     async def add(self, ticket: Ticket) -> None:
         """File the id under its address, insert ticket and outbox in one write, then file
@@ -112,23 +152,27 @@ class MongoTicketRepository:
         except DuplicateKeyError as exc:
             raise TicketIdTaken(ticket.id) from exc
         if (versions := self._versions()) is not None:
-            versions.wrote(ticket.id, ticket.version)
+            versions.inserted({name: value for name, value in doc.items() if name not in pending})
         ticket.events.clear()
         await self._file(ticket)
         await self.flush(self.collection, ticket.id, entries)
 
-    def _versions(self) -> KnownVersions | None:
-        """What this process knows of stored versions, where it can know them."""
-        return self._known_versions if lone_on_ferretdb(self.collection) else None
+    def _versions(self) -> KnownTickets | None:
+        """What this process knows of stored tickets, where it can know it."""
+        return self._known if lone_on_ferretdb(self.collection) else None
 
     async def get(self, ticket_id: str) -> Ticket | None:
         versions = self._versions()
+        if versions is not None:
+            known = versions.document(ticket_id, options=self.collection.codec_options)
+            if known is not None:
+                return from_document(known, self.cipher)
         writes_before = versions.writes if versions is not None else 0
         doc = await self.collection.find_one({"_id": ticket_id}, _READ_PROJECTION)
         if not doc:
             return None
         if versions is not None:
-            versions.read(ticket_id, doc.get("version", 0), writes_before)
+            versions.read(doc, writes_before)
         return from_document(doc, self.cipher)
 
     async def save(self, ticket: Ticket, expected_version: int) -> None:
@@ -154,7 +198,8 @@ class MongoTicketRepository:
                 versions.forget(ticket.id)
             raise ConcurrentUpdate(ticket.id)
         if versions is not None:
-            versions.wrote(ticket.id, ticket.version)
+            options = self.collection.codec_options
+            versions.saved(ticket.id, expected_version, changes["$set"], LEGACY_FIELDS, options)
         ticket.events.clear()
         await self._file(ticket)
         # Even with no entries: the relay then drops its note of this write.
@@ -162,7 +207,7 @@ class MongoTicketRepository:
 
     @staticmethod
     def _vouched(
-        versions: KnownVersions | None, ticket_id: str, expected_version: int
+        versions: KnownTickets | None, ticket_id: str, expected_version: int
     ) -> contextlib.AbstractContextManager:
         """Where this process knows the stored version, the compare-and-set needs no read."""
         if versions is None:
