@@ -7,7 +7,7 @@ from typing import Protocol
 
 from intake import handlers
 from intake.conversation import post_channel_message
-from intake.customer_linking import identities_of, new_customer_id
+from intake.customer_linking import CustomerIdentities
 from intake.domain.chat import ChatMessage
 from intake.domain.commands import CreateTicket
 from intake.domain.customer_identities import chat_identity
@@ -34,10 +34,6 @@ class ChatConversations(Protocol):
     async def move(self, key: str, old_ticket_id: str, new_ticket_id: str) -> None: ...
 
 
-class ChatIdentities(Protocol):
-    async def resolve(self, identities: list, new_id: str, now) -> tuple[str, bool]: ...
-
-
 @dataclass(frozen=True)
 class ChatReceived:
     """Where the message went; `message` is None when it opened the ticket (its body).
@@ -55,7 +51,7 @@ class ChatInbox:
     tickets: TicketRepository
     categories: CategoryRepository
     conversations: ChatConversations
-    identities: ChatIdentities
+    identities: CustomerIdentities
     category: str
     clock: Clock = now_ms
     triager: Triager | None = None
@@ -85,12 +81,14 @@ class ChatInbox:
         """A new ticket, or the customer's open ticket the message repeats: the conversation
         then points there, so its later messages join it too."""
         created = await handlers.create_ticket(
-            await self._new_ticket(message),
+            self._new_ticket(message),
             self.tickets,
             self.categories,
             self.clock,
+            identities=self.identities,
             triager=self.triager,
             duplicates=self.duplicates,
+            also_named=[chat_identity(message.workspace, message.user.id)],
         )
         if created.duplicate is None:
             return ChatReceived(created.ticket, None, created.replayed)
@@ -136,15 +134,14 @@ class ChatInbox:
                     return ticket
         return None
 
-    async def _new_ticket(self, message: ChatMessage) -> CreateTicket:
+    def _new_ticket(self, message: ChatMessage) -> CreateTicket:
+        """The ticket a new conversation asks for; its customer is linked (by the chat user,
+        address and phone) when the ticket is made."""
         user = message.user
-        customer = Customer(name=user.name, email=user.email, phone=user.phone)
-        known = [chat_identity(message.workspace, user.id), *identities_of(customer)]
-        customer_id, _ = await self.identities.resolve(known, new_customer_id(), self.clock())
         subject = message.text.strip().splitlines()[0][:SUBJECT_LIMIT]
         return CreateTicket(
             channel=Channel.chat,
-            customer=customer.model_copy(update={"customer_id": customer_id}),
+            customer=Customer(name=user.name, email=user.email, phone=user.phone),
             subject=subject,
             body=message.text,
             fallback_category=self.category,  # triage may choose another

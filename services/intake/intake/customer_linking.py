@@ -1,7 +1,12 @@
-"""A new ticket's customer: the one its address or phone already names, else a new record."""
+"""A new ticket's customer: the one its address or phone already names, else a new record.
+
+A new record is made only once the ticket is ready to be stored (triage done), so a ticket
+refused or failing before that leaves no record of a customer who has no ticket.
+"""
 
 import contextlib
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -15,6 +20,8 @@ from ticketflow_shared.events import Customer
 
 
 class CustomerIdentities(Protocol):
+    async def owner(self, identity: Identity) -> str | None: ...
+
     async def resolve(
         self, identities: list[Identity], new_id: str, now: datetime
     ) -> tuple[str, bool]: ...
@@ -34,11 +41,37 @@ def identities_of(customer: Customer) -> list[Identity]:
     return found
 
 
-async def linked(customer: Customer, identities: CustomerIdentities, now: datetime) -> Customer:
-    """The customer with its unified `customer_id`; as given if it has one or nothing names it."""
-    known = identities_of(customer)
-    if customer.customer_id or not known:
+async def known(
+    customer: Customer,
+    identities: CustomerIdentities,
+    now: datetime,
+    also_named: Sequence[Identity] = (),
+) -> Customer:
+    """The customer with its unified `customer_id` if one of its identities is on record
+    already (its other identities are claimed for it too); else as given, with nothing
+    written: `linked` makes the new record once the ticket is ready."""
+    named = [*also_named, *identities_of(customer)]
+    if customer.customer_id or not named:
         return customer
-    customer_id, _ = await identities.resolve(known, new_customer_id(), now)
+    for identity in named:
+        if await identities.owner(identity) is not None:
+            return await linked(customer, identities, now, also_named)
+    return customer
+
+
+async def linked(
+    customer: Customer,
+    identities: CustomerIdentities,
+    now: datetime,
+    also_named: Sequence[Identity] = (),
+) -> Customer:
+    """The customer with its unified `customer_id`; as given if it has one or nothing names it.
+
+    `also_named`: identities naming the customer beyond its address and phone (a chat user).
+    """
+    named = [*also_named, *identities_of(customer)]
+    if customer.customer_id or not named:
+        return customer
+    customer_id, _ = await identities.resolve(named, new_customer_id(), now)
     # No validation again: it would turn the checked IDNA address back into Unicode.
     return customer.model_copy(update={"customer_id": customer_id})

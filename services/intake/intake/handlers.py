@@ -1,15 +1,16 @@
 """Intake's service layer: commands and routing's events in, ticket changes and events out."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from intake import triage_step
 from intake.adapters import ownership_spans
-from intake.customer_linking import CustomerIdentities, linked
+from intake.customer_linking import CustomerIdentities, known, linked
 from intake.domain.categories import FieldValue
 from intake.domain.commands import CreateTicket, ResolveTicket
+from intake.domain.customer_identities import Identity
 from intake.domain.errors import (
     ConcurrentUpdate,
     TicketIdTaken,
@@ -70,22 +71,26 @@ async def create_ticket(
     triager: Triager | None = None,
     duplicates: "DuplicateCheck | None" = None,
     scope: Scope | None = None,
+    also_named: Sequence[Identity] = (),
 ) -> Created:
     """Open a ticket; with an idempotency key, a retry returns the ticket it made first.
 
-    With `identities`, the ticket's customer gets its unified id (every channel comes here);
-    with `triager`, the stored triage rules and classifier decide what the client left open.
+    With `identities`, the ticket's customer gets its unified id (every channel comes here),
+    a new customer's record made only once triage is done and the ticket about to be stored;
+    `also_named` are identities naming the customer beyond its address and phone. With
+    `triager`, the stored triage rules and classifier decide what the client left open.
     With `duplicates`, a request repeating an open ticket of that customer joins it instead
     (with `scope`, only one the caller may see).
     """
     key = command.idempotency_key
+    link = Link(identities, also_named, clock) if identities else None
     if key is None:
-        command = await _with_customer_id(command, identities, clock)
+        command = await _with_known_customer(command, link)
         if duplicates:
             await _check_as_new(command, categories)
         if duplicates and (joined := await duplicates.join(command, clock, scope=scope)):
             return Created(joined.ticket, False, joined.decision)
-        fresh = await _create_fresh(command, tickets, categories, clock, triager)
+        fresh = await _create_fresh(command, tickets, categories, clock, triager, link)
         return Created(fresh, replayed=False)
     fingerprint = command.fingerprint()
     ticket_id = ticket_id_for_key(key, command.created_by)
@@ -96,14 +101,14 @@ async def create_ticket(
     if earlier is not None:
         return Created(earlier.ticket, True, earlier.decision)
     if existing is None:
-        command = await _with_customer_id(command, identities, clock)
+        command = await _with_known_customer(command, link)
         record = IdempotencyRecord(key, fingerprint)
         keyed = (ticket_id, record)
         if duplicates:
             await _check_as_new(command, categories)
         if duplicates and (joined := await duplicates.join(command, clock, keyed, scope)):
             return Created(joined.ticket, False, joined.decision)
-        ticket = await _open(command, ticket_id, categories, clock, record, triager)
+        ticket = await _open(command, ticket_id, categories, clock, record, triager, link)
         try:
             await tickets.add(ticket)
             return Created(ticket, replayed=False)
@@ -163,12 +168,21 @@ async def routing_event(position: Position, event: Payload, tickets: TicketRepos
     raise TypeError(f"intake does not consume {event.event_type}")
 
 
-async def _with_customer_id(
-    command: CreateTicket, identities: CustomerIdentities | None, clock: Clock
-) -> CreateTicket:
-    if identities is None:
+@dataclass(frozen=True)
+class Link:
+    """How a new ticket's customer gets its unified id (see `customer_linking`)."""
+
+    identities: CustomerIdentities
+    also_named: Sequence[Identity]
+    clock: Clock
+
+
+async def _with_known_customer(command: CreateTicket, link: Link | None) -> CreateTicket:
+    """The command with its customer's id if the customer is on record already (a request
+    may then join its open ticket); a new customer's record waits for the ticket."""
+    if link is None:
         return command
-    customer = await linked(command.customer, identities, clock())
+    customer = await known(command.customer, link.identities, link.clock(), link.also_named)
     return command.model_copy(update={"customer": customer})
 
 
@@ -178,15 +192,16 @@ async def _create_fresh(
     categories: CategoryRepository,
     clock: Clock,
     triager: Triager | None = None,
+    link: Link | None = None,
 ) -> Ticket:
     for _ in range(FRESH_ID_ATTEMPTS - 1):
-        ticket = await _open(command, new_ticket_id(), categories, clock, None, triager)
+        ticket = await _open(command, new_ticket_id(), categories, clock, None, triager, link)
         try:
             await tickets.add(ticket)
             return ticket
         except TicketIdTaken:  # 60 random bits clashed; draw again
             continue
-    ticket = await _open(command, new_ticket_id(), categories, clock, None, triager)
+    ticket = await _open(command, new_ticket_id(), categories, clock, None, triager, link)
     await tickets.add(ticket)
     return ticket
 
@@ -220,13 +235,17 @@ async def _open(
     clock: Clock,
     idempotency: IdempotencyRecord | None = None,
     triager: Triager | None = None,
+    link: Link | None = None,
 ) -> Ticket:
     now = clock()
     decided = await triage_step.decide(command, categories, triager, now)
+    customer = command.customer
+    if link is not None:  # after triage: a ticket refused by it leaves no new record
+        customer = await linked(customer, link.identities, now, link.also_named)
     ticket = Ticket.create(
         ticket_id=ticket_id,
         channel=command.channel,
-        customer=command.customer,
+        customer=customer,
         subject=command.subject,
         body=command.body,
         rule=decided.rule,
