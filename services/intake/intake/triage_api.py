@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body, Depends, FastAPI, Request
 from intake import triage_handlers
 from intake.api import Categories
 from intake.domain.triage_config import Classifier, RuleSet
-from intake.domain.triage_eval import TicketFacts, evaluate
+from intake.domain.triage_eval import TicketFacts
 from intake.domain.triage_rules import RULES_BUDGET_S, TriageRule
 from intake.handlers import now_ms
 from intake.triage_handlers import Trainings, TrainingSource, TriageStore
@@ -44,7 +44,7 @@ async def dry_run(body: TriageDryRun, request: Request, _: Admin) -> TriageResul
     triager = triager_of(request.app.state)
     # The same time budget as a created ticket's, so the dry run skips what it would skip.
     budget = triager.rules_budget_seconds if triager else RULES_BUDGET_S
-    out = evaluate(body.rules, facts, budget=budget)
+    out = await triage_handlers.dry_run(body.rules, facts, budget)
     return TriageResult(
         category=out.category,
         priority=out.priority,

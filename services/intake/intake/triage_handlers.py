@@ -10,6 +10,7 @@ from intake.domain.classifier import Example
 from intake.domain.errors import IntakeError
 from intake.domain.tags import TAG_PATTERN, InvalidTags, checked_tags
 from intake.domain.triage_config import Classifier, RuleSet, TooFewExamples, check_trainable
+from intake.domain.triage_eval import TicketFacts, TriageOutcome, evaluate
 from intake.domain.triage_rules import TriageRule
 from intake.ports import CategoryRepository
 from ticketflow_shared.errors import Conflict, NotFound, Unprocessable, problem
@@ -45,6 +46,11 @@ class NotTrainable(IntakeError, Conflict):
 class NoClassifier(IntakeError, NotFound):
     def __init__(self) -> None:
         super().__init__("no classifier trained yet: POST /triage/classifier/train")
+
+
+async def dry_run(rules: list[TriageRule], facts: TicketFacts, budget: float) -> TriageOutcome:
+    """What the rules would do to a ticket, evaluated off the event loop as at creation."""
+    return await asyncio.to_thread(evaluate, rules, facts, budget=budget)
 
 
 async def put_rules(

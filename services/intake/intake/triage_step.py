@@ -9,6 +9,7 @@ priority wins over a rule's, a rule's over the category's default; emotion only 
 it. A rule's department replaces the category's; its tags are added.
 """
 
+import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
@@ -93,7 +94,10 @@ async def decide(
     )
     model = classifier.model if classifier else None
     threshold = classifier.threshold if classifier else 1.0
-    out = triage(
+    # Off the event loop: the rules' regexes may take up to the whole budget, and the regex
+    # module lets go of the GIL while it matches a str, so other requests go on meanwhile.
+    out = await asyncio.to_thread(
+        triage,
         facts,
         command.priority or Priority.normal,
         config.rules.rules,
