@@ -16,6 +16,7 @@ from intake import (
     chat_api,
     consumers,
     crm_api,
+    crm_handlers,
     customers_api,
     desk_api,
     duplicates_api,
@@ -35,6 +36,7 @@ from intake.adapters.chat_conversations import CHAT_CONVERSATIONS, MongoChatConv
 from intake.adapters.checklists import HANDOFF_CHECKLISTS, MongoChecklistRepository
 from intake.adapters.close_claims import CLOSE_CLAIMS, MongoCloseClaims
 from intake.adapters.crm_pushes import CRM_PUSHES, MongoCrmPushes
+from intake.adapters.crm_pushes import INDEXES as CRM_PUSH_INDEXES
 from intake.adapters.customer_identities import CUSTOMER_IDENTITIES, MongoCustomerIdentities
 from intake.adapters.customer_profiles import (
     CUSTOMER_PROFILES,
@@ -84,6 +86,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
             email_attachments.EMAIL_ATTACHMENTS: email_attachments.INDEXES,
             DUPLICATE_DECISIONS: DUPLICATE_DECISION_INDEXES,
             TICKET_LINKS: TICKET_LINK_INDEXES,
+            CRM_PUSHES: CRM_PUSH_INDEXES,
         },
         outbox_collections=[TICKETS, API_KEYS],
         clock=clock,
@@ -168,7 +171,14 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = SYSTEM_CLO
     install_state(app, tickets, categories)
     app.state.customer_identities = app_identities
     app.state.customers = Customers(profiles, app_identities, timelines)
-    app.state.crm_pushes = MongoCrmPushes(runtime.db[CRM_PUSHES])
+    crm_pushes = MongoCrmPushes(runtime.db[CRM_PUSHES])
+    app.state.crm_pushes = crm_pushes
+    crm_handlers.schedule_push_pruning(
+        runtime.scheduler,
+        crm_pushes,
+        kept_days=settings.crm_push_retention_days,
+        every_seconds=settings.crm_push_sweep_seconds,
+    )
     app.state.intake_settings = settings
     app.state.runtime = runtime
     handoffs_api.install_handoffs(

@@ -1,8 +1,10 @@
 """A CRM's push: taken once by its `event_id` in the push ledger, then a customer upsert
-and, with a ticket, a new ticket carrying the CRM's ids."""
+and, with a ticket, a new ticket carrying the CRM's ids; and the ledger's pruning, a
+periodic job on the process's scheduler."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from intake import customer_handlers, handlers
@@ -14,12 +16,16 @@ from intake.domain.idempotency import request_fingerprint
 from intake.handlers import Clock, now_ms
 from intake.ports import CategoryRepository, CrmPushes, TicketRepository
 from intake.triage_step import Triager
+from ticketflow_shared.bulk import BULK_LIMIT
 from ticketflow_shared.errors import Unprocessable
 from ticketflow_shared.events import Channel
+from ticketflow_shared.scheduling import Scheduler
 
 if TYPE_CHECKING:
     from intake.duplicate_handlers import DuplicateCheck
 
+CRM_PUSH_PRUNING = "intake.crm-push-pruning"
+PRUNE_BATCHES = 200  # per pass, of BULK_LIMIT entries each; what is left goes the next pass
 NO_EMAIL = "a ticket needs the customer's email, in this push or on record"
 
 # Names what a push touched (customer_id=..., ticket_id=...) as soon as it is known.
@@ -135,3 +141,32 @@ async def refuse_ticket_early(
         profile = await customers.profiles.get(owner) if owner else None
         if profile is None or profile.email is None:
             raise BadCrmRecord(NO_EMAIL)
+
+
+async def forget_old_pushes(pushes: CrmPushes, now: datetime, kept: timedelta) -> int:
+    """Forget the pushes taken longer than `kept` ago, a batch at a time; how many went.
+
+    A push finishes (or is released) within its request, so an entry that old is finished,
+    or was left by a process that died mid-push. A redelivery after that is taken as a new
+    push: its customer record is written again, and its ticket is not made twice (the
+    ticket's idempotency key is the push's id).
+    """
+    before = now - kept
+    forgotten = 0
+    for _ in range(PRUNE_BATCHES):
+        gone = await pushes.forget_taken_before(before, BULK_LIMIT)
+        forgotten += gone
+        if gone < BULK_LIMIT:
+            break
+    return forgotten
+
+
+def schedule_push_pruning(
+    scheduler: Scheduler, pushes: CrmPushes, *, kept_days: float, every_seconds: float
+) -> None:
+    kept = timedelta(days=kept_days)
+
+    async def run() -> None:
+        await forget_old_pushes(pushes, scheduler.clock.now(), kept)
+
+    scheduler.every(CRM_PUSH_PRUNING, every_seconds, run, first_in=min(60.0, every_seconds))

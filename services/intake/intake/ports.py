@@ -129,3 +129,6 @@ class CrmPushes(Protocol):
 
     async def release(self, key: str) -> None:
         """Forget a push refused before it finished."""
+
+    async def forget_taken_before(self, before: datetime, limit: int) -> int:
+        """Drop at most `limit` entries taken before `before`; how many went."""

@@ -38,6 +38,12 @@ class IntakeSettings(ServiceSettings):
     # looked for every `close_sweep_seconds` (hourly: on FerretDB each look reads every ticket).
     close_solved_after_seconds: float = Field(default=4 * 24 * 3600, gt=0)
     close_sweep_seconds: float = Field(default=3600.0, gt=0)
+    # The CRM push ledger (`crm_pushes`): a push is remembered this long after it was taken,
+    # so a redelivery within it answers what the first made and writes nothing; entries
+    # older are deleted every `crm_push_sweep_seconds` (at least a day: no push is still
+    # under way by then).
+    crm_push_retention_days: float = Field(default=30.0, ge=1)
+    crm_push_sweep_seconds: float = Field(default=3600.0, gt=0)
     # Inbound email: the largest raw message taken (webhook 413), the category a new email
     # ticket gets (one with no required fields, so nothing blocks an email).
     inbound_email_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
