@@ -29,6 +29,12 @@ chat_router = APIRouter(prefix="/channels", tags=["channels"])
 slack_router = APIRouter(prefix="/channels", tags=["channels"])
 SLACK_EVENTS_PATH = "/channels/slack/events"
 SLACK_MAX_BYTES = 1024 * 1024
+# Where a chat message carries each part of its customer's identity.
+IDENTITY_PARTS = {
+    "workspace": ("body", "workspace"),
+    "user id": ("body", "user", "id"),
+    "email": ("body", "user", "email"),
+}
 
 ChatId = Field(min_length=1, max_length=ID_LIMIT, pattern=r"^[A-Za-z0-9._@+:-]+$")
 
@@ -80,7 +86,8 @@ async def _receive(request: Request, response: Response, message: ChatMessage) -
     try:
         return _answer(await _inbox(request).receive(message), response)
     except InvalidIdentity as exc:  # a workspace or user id the identity keys refuse
-        error = {"type": "value_error", "loc": ("body", "user", "id"), "msg": str(exc)}
+        loc = IDENTITY_PARTS.get(exc.part, ("body", "user"))
+        error = {"type": "value_error", "loc": loc, "msg": str(exc)}
         raise RequestValidationError([error]) from exc
 
 

@@ -24,6 +24,8 @@ CrmCaller = Annotated[Principal, Depends(allow(Role.admin, Role.integration))]
 IdPart = Annotated[str, Path(min_length=1, max_length=200)]
 crm_router = APIRouter(prefix="/customers", tags=["customers", "crm"])
 crm_channel_router = APIRouter(prefix="/channels", tags=["channels", "crm"])
+# Where a record sent to the upsert carries the parts of an identity it may get wrong.
+RECORD_PARTS = {"email": ("body", "email"), "phone": ("body", "phone")}
 
 
 @crm_router.put(
@@ -47,13 +49,14 @@ async def upsert_customer(
     try:
         customer_handlers.crm_identities(system, external_id, None, None)
     except InvalidIdentity as exc:
-        raise BadQuery("system", str(exc), where="path") from exc
+        parameter = "external_id" if exc.part == "id" else "system"
+        raise BadQuery(parameter, str(exc), where="path") from exc
     try:
         profile, created = await customer_handlers.upsert_from_crm(
             customers, system, external_id, body.model_dump(), now_ms()
         )
     except InvalidIdentity as exc:
-        raise BadCrmRecord(str(exc)) from exc
+        raise BadCrmRecord.of(exc, RECORD_PARTS) from exc
     name_target(request, customer_id=profile.id)
     response.status_code = 201 if created else 200
     read = CustomerRead.of(CustomerView(profile, [], None))

@@ -2,7 +2,8 @@
 and, with a ticket, a new ticket carrying the CRM's ids; and the ledger's pruning, a
 periodic job on the process's scheduler."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -12,12 +13,13 @@ from intake.crm_schemas import CrmEvent
 from intake.customer_handlers import Customers
 from intake.domain.crm_pushes import CrmPush, earlier_push, push_key
 from intake.domain.customer_identities import InvalidIdentity, external_identity
+from intake.domain.errors import InvalidFieldValues, MissingFields, UnknownCategory
 from intake.domain.idempotency import request_fingerprint
 from intake.handlers import Clock, now_ms
 from intake.ports import CategoryRepository, CrmPushes, TicketRepository
 from intake.triage_step import Triager
 from ticketflow_shared.bulk import BULK_LIMIT
-from ticketflow_shared.errors import Unprocessable
+from ticketflow_shared.errors import Unprocessable, problem
 from ticketflow_shared.events import Channel
 from ticketflow_shared.scheduling import Scheduler
 
@@ -27,13 +29,33 @@ if TYPE_CHECKING:
 CRM_PUSH_PRUNING = "intake.crm-push-pruning"
 PRUNE_BATCHES = 200  # per pass, of BULK_LIMIT entries each; what is left goes the next pass
 NO_EMAIL = "a ticket needs the customer's email, in this push or on record"
+# Where a push carries each part of an identity, for a 422 naming the part that is wrong.
+PUSH_PARTS = {
+    "system": ("body", "system"),
+    "id": ("body", "customer", "external_id"),
+    "email": ("body", "customer", "email"),
+    "phone": ("body", "customer", "phone"),
+}
 
 # Names what a push touched (customer_id=..., ticket_id=...) as soon as it is known.
 Noted = Callable[..., None]
 
 
 class BadCrmRecord(Unprocessable):
-    """A phone or address in the record that cannot name a customer."""
+    """A phone, address or id in the record that cannot name a customer (or no address for
+    a ticket); `loc` names it."""
+
+    def __init__(self, message: str, loc: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+    @classmethod
+    def of(cls, exc: InvalidIdentity, parts: dict[str, tuple[str, ...]]) -> "BadCrmRecord":
+        """The refusal of the identity part `exc` names, where `parts` say it is."""
+        return cls(str(exc), parts.get(exc.part, ("body",)))
+
+    def problems(self) -> list[dict]:
+        return [problem("value_error", list(self.loc), str(self))]
 
 
 @dataclass(frozen=True)
@@ -106,16 +128,17 @@ async def _carry_out(
             customers, event.system, event.customer.external_id, event.record(), clock()
         )
     except InvalidIdentity as exc:
-        raise BadCrmRecord(str(exc)) from exc
+        raise BadCrmRecord.of(exc, PUSH_PARTS) from exc
     noted(customer_id=profile.id)
     if event.ticket is None:
         return PushTaken(profile.id, new=created)
     if profile.email is None:
-        raise BadCrmRecord(NO_EMAIL)
+        raise BadCrmRecord(NO_EMAIL, PUSH_PARTS["email"])
     command = event.to_command(profile, actor)
-    made = await handlers.create_ticket(
-        command, tickets, categories, clock, triager=triager, duplicates=duplicates
-    )
+    with _named_in_the_ticket():
+        made = await handlers.create_ticket(
+            command, tickets, categories, clock, triager=triager, duplicates=duplicates
+        )
     noted(ticket_id=made.ticket.id)
     new = not made.replayed and made.duplicate is None
     return PushTaken(profile.id, made.ticket.id, replayed=made.replayed, new=new)
@@ -131,16 +154,27 @@ async def refuse_ticket_early(
     if event.ticket is None:
         return
     ticket = event.ticket
-    await handlers.check_named_category(categories, ticket.category, ticket.fields, Channel.crm)
+    with _named_in_the_ticket():
+        await handlers.check_named_category(categories, ticket.category, ticket.fields, Channel.crm)
     if event.customer.email is None:
         try:
             identity = external_identity(event.system, event.customer.external_id)
         except InvalidIdentity as exc:
-            raise BadCrmRecord(str(exc)) from exc
+            raise BadCrmRecord.of(exc, PUSH_PARTS) from exc
         owner = await customers.identities.owner(identity)
         profile = await customers.profiles.get(owner) if owner else None
         if profile is None or profile.email is None:
-            raise BadCrmRecord(NO_EMAIL)
+            raise BadCrmRecord(NO_EMAIL, PUSH_PARTS["email"])
+
+
+@contextmanager
+def _named_in_the_ticket() -> Iterator[None]:
+    """A refusal of the ticket's category or fields names them where the push has them."""
+    try:
+        yield
+    except (UnknownCategory, MissingFields, InvalidFieldValues) as exc:
+        exc.within = ("ticket",)
+        raise
 
 
 async def forget_old_pushes(pushes: CrmPushes, now: datetime, kept: timedelta) -> int:

@@ -6,8 +6,12 @@ a supervisor writes those of their own departments; only an admin writes those f
 A macro the caller may not read is as unknown as a missing one (404).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from intake.domain.categories import FieldValue
 from intake.domain.errors import IntakeError, UnknownCategory
+from intake.domain.macro_templates import TemplateInvalid
 from intake.domain.macros import (
     Macro,
     MacroNotFound,
@@ -17,6 +21,7 @@ from intake.domain.macros import (
     preview_macro,
     render_macro,
 )
+from intake.domain.tags import InvalidTags
 from intake.domain.ticket import Ticket
 from intake.handlers import Clock, _change, now_ms, visible_ticket
 from intake.handoff_handlers import owned_ticket
@@ -141,7 +146,8 @@ async def preview(
 ) -> MacroPreview:
     macro = await readable_macro(macros, macro_id, caller)
     ticket = await visible_ticket(tickets, ticket_id, caller.scope())
-    return preview_macro(ticket, macro, _rendered(macro, ticket, caller))
+    with _named_as_the_macro():
+        return preview_macro(ticket, macro, _rendered(macro, ticket, caller))
 
 
 async def apply(
@@ -162,7 +168,20 @@ async def apply(
         apply_macro(ticket, macro, _rendered(macro, ticket, caller), caller.actor, clock())
         return ticket.version != loaded_at
 
-    return await _change(tickets, ticket_id, change)
+    with _named_as_the_macro():
+        return await _change(tickets, ticket_id, change)
+
+
+@contextmanager
+def _named_as_the_macro() -> Iterator[None]:
+    """A macro whose reply does not render for this ticket, or whose tags would leave it
+    with too many, is refused naming the macro (as MacroDoesNotApply is): the request to
+    apply it has no body."""
+    try:
+        yield
+    except (TemplateInvalid, InvalidTags) as exc:
+        exc.loc = ("path", "macro_id")
+        raise
 
 
 def _rendered(macro: Macro, ticket: Ticket, caller: Principal) -> RenderedReply | None:

@@ -131,6 +131,19 @@ async def test_a_bad_chat_payload_is_a_422_naming_the_field(client, change, name
     assert isinstance(answer.json()["detail"], list)  # the shape every 422 has
 
 
+@pytest.mark.parametrize(
+    ("change", "loc"),
+    [
+        ({"workspace": "acme:eu"}, ["body", "workspace"]),
+        ({"user": {"id": ":", "name": "Pat"}}, ["body", "user", "id"]),
+    ],
+)
+async def test_an_id_that_cannot_name_the_customer_is_a_422_naming_it(client, change, loc):
+    answer = await client.post("/channels/chat", json={**_chat("e-9", "hi"), **change})
+    assert answer.status_code == 422, answer.text
+    assert [problem["loc"] for problem in answer.json()["detail"]] == [loc]
+
+
 async def test_the_chat_webhook_needs_credentials(app):
     async with serve_in_process(app, headers={}) as anonymous:
         answer = await anonymous.post("/channels/chat", json=_chat("e-1", "hi"))

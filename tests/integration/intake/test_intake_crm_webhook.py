@@ -143,8 +143,8 @@ async def test_a_push_no_rule_decides_gets_the_default_category(client) -> None:
     ("change", "loc"),
     [
         ({"category": 7}, ["body", "ticket", "category"]),
-        ({"category": "nope"}, ["body", "category"]),
-        ({"category": ""}, ["body", "category"]),
+        ({"category": "nope"}, ["body", "ticket", "category"]),
+        ({"category": ""}, ["body", "ticket", "category"]),
         ({"subject": None}, ["body", "ticket", "subject"]),
         ({"colour": "red"}, ["body", "ticket", "colour"]),
     ],
@@ -157,6 +157,28 @@ async def test_a_bad_ticket_in_a_push_is_a_422_naming_it_and_nothing_is_stored(
     refused = await client.post("/channels/crm", json=body)
     assert refused.status_code == 422, refused.text
     assert refused.json()["detail"][0]["loc"][: len(loc)] == loc
+    assert (await client.get("/customers?external=salescrm:0031")).json()["count"] == 0
+
+
+async def test_a_refused_push_names_the_part_of_the_push_that_is_wrong(client) -> None:
+    lacking = push("evt-60", fields={})
+    no_address = push("evt-61", subject="Where is my order")
+    no_address["customer"] = {"external_id": "0077", "name": "Nobody Known"}
+    bad_phone = push("evt-62")
+    bad_phone["customer"]["phone"] = "12"
+    returns = {"fields": [{"name": "reply_to", "label": "Other address", "kind": "email"}]}
+    assert (await client.put("/categories/returns", json=returns)).status_code in (200, 201)
+    bad_value = push("evt-63", category="returns", fields={"reply_to": "not an address"})
+    cases = [
+        (lacking, ["body", "ticket", "fields", "order_id"]),
+        (no_address, ["body", "customer", "email"]),
+        (bad_phone, ["body", "customer", "phone"]),
+        (bad_value, ["body", "ticket", "fields", "reply_to"]),
+    ]
+    for body, loc in cases:
+        refused = await client.post("/channels/crm", json=body)
+        assert refused.status_code == 422, refused.text
+        assert [p["loc"] for p in refused.json()["detail"]] == [loc], body["event_id"]
     assert (await client.get("/customers?external=salescrm:0031")).json()["count"] == 0
 
 

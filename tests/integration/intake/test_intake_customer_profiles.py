@@ -132,8 +132,13 @@ async def test_a_department_sees_only_its_tickets_on_the_timeline(app, client) -
 async def test_the_crm_upsert_refuses_bad_input_and_other_roles(client) -> None:
     bad_id = await client.put("/customers/by-external-id/crm/a b", json={})
     assert bad_id.status_code == 422
+    assert bad_id.json()["detail"][0]["loc"] == ["path", "external_id"]
+    bad_system = await client.put("/customers/by-external-id/c:rm/x", json={})
+    assert bad_system.status_code == 422
+    assert bad_system.json()["detail"][0]["loc"] == ["path", "system"]
     bad_phone = await client.put("/customers/by-external-id/crm/x", json={"phone": "12"})
     assert bad_phone.status_code == 422
+    assert bad_phone.json()["detail"][0]["loc"] == ["body", "phone"]
     extra = await client.put("/customers/by-external-id/crm/x", json={"colour": "red"})
     assert extra.status_code == 422
     agent = headers("agent", departments=("billing",))

@@ -67,6 +67,10 @@ async def test_rules_are_stored_with_a_version_that_rises_on_every_save(client):
         ({**OUTAGE, "then": {"department": "nowhere"}}, ["body", 0, "then", "department"]),
         ({**OUTAGE, "then": {"tags": ["Not A Tag"]}}, ["body", 0, "then", "tags"]),
         ({**OUTAGE, "when": {"kind": "colour"}}, ["body", 0, "when"]),
+        (
+            {**OUTAGE, "when": {"kind": "time", "from_hour": 6, "to_hour": 6}},
+            ["body", 0, "when", "time", "to_hour"],
+        ),
     ],
 )
 async def test_a_bad_rule_is_a_422_naming_the_part_and_nothing_is_stored(app, client, rule, loc):

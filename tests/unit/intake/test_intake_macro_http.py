@@ -244,6 +244,24 @@ async def test_a_reply_that_cannot_be_written_for_this_ticket_is_a_422(api):
 
     assert response.status_code == 422
     assert "amount" in response.json()["detail"][0]["msg"]
+    # The request has no body: what does not fit the ticket is the macro.
+    assert response.json()["detail"][0]["loc"] == ["path", "macro_id"]
+    applied = await api.as_(ANA).post(f"/tickets/{ticket['id']}/macros/amount/apply")
+    assert applied.status_code == 422
+    assert applied.json()["detail"][0]["loc"] == ["path", "macro_id"]
+
+
+async def test_a_macro_that_would_leave_too_many_tags_is_refused_naming_the_macro(api):
+    ticket = await billing_ticket(api)
+    full = [f"tag-{n}" for n in range(20)]
+    assert (await api.as_(ANA).patch(f"/tickets/{ticket['id']}", json={"tags": full})).is_success
+    await put(api, "one-more", {"title": "One more", "add_tags": ["escalated"]})
+
+    for step in ("preview", "apply"):
+        response = await api.as_(ANA).post(f"/tickets/{ticket['id']}/macros/one-more/{step}")
+        assert response.status_code == 422, response.text
+        [problem] = response.json()["detail"]
+        assert (problem["type"], problem["loc"]) == ("invalid_tags", ["path", "macro_id"])
 
 
 async def test_applying_a_retagging_macro_changes_the_ticket_once(api, tickets):

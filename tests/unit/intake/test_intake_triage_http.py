@@ -50,6 +50,16 @@ async def test_bad_rules_are_422_naming_the_part(app_client, when, part):
     assert part in reply.text
 
 
+async def test_an_empty_time_window_is_a_422_naming_its_end(app_client):
+    _, client = app_client
+    rule = {**RULE, "when": {"kind": "any", "of": [{"kind": "time", "from_hour": 6, "to_hour": 6}]}}
+    reply = await client.post("/triage/test", json={"rules": [rule], "ticket": TICKET})
+    assert reply.status_code == 422
+    [problem] = reply.json()["detail"]
+    assert problem["loc"] == ["body", "rules", 0, "when", "any", "of", 0, "time", "to_hour"]
+    assert "an empty window" in problem["msg"]
+
+
 async def test_only_admins_may_dry_run(app_client):
     app, client = app_client
     act_as(app, Principal(id="agent", kind="user", roles=frozenset({Role.agent})))

@@ -14,7 +14,12 @@ _KEY_PART = re.compile(r"^[A-Za-z0-9._@+\-]{1,200}$")
 
 
 class InvalidIdentity(ValueError):
-    """An identity that cannot name a customer."""
+    """An identity that cannot name a customer; `part` says which part of it is wrong
+    (`email`, `phone`, `system`, `id`, `workspace`, `user id`), so an answer can name it."""
+
+    def __init__(self, message: str, part: str) -> None:
+        super().__init__(message)
+        self.part = part
 
 
 @dataclass(frozen=True, order=True)
@@ -31,7 +36,7 @@ def email_identity(address: str) -> Identity:
     """An address, case ignored (as intake already files customers' tickets)."""
     value = address.strip().lower()
     if value.count("@") != 1 or not value.split("@")[0] or not value.split("@")[1]:
-        raise InvalidIdentity(f"not an email address: {address!r}")
+        raise InvalidIdentity(f"not an email address: {address!r}", EMAIL)
     return Identity(EMAIL, value)
 
 
@@ -41,9 +46,9 @@ def phone_identity(number: str) -> Identity:
     if digits.startswith("00"):
         digits = "+" + digits[2:]
     if not digits.startswith("+") or not digits[1:].isdigit() or not 8 <= len(digits) - 1 <= 15:
-        raise InvalidIdentity(f"not an international phone number: {number!r}")
+        raise InvalidIdentity(f"not an international phone number: {number!r}", PHONE)
     if digits[1] == "0":
-        raise InvalidIdentity(f"a country code never starts with 0: {number!r}")
+        raise InvalidIdentity(f"a country code never starts with 0: {number!r}", PHONE)
     return Identity(PHONE, digits)
 
 
@@ -60,7 +65,7 @@ def chat_identity(workspace: str, user_id: str) -> Identity:
 def _part(value: str, what: str) -> str:
     value = value.strip()
     if not _KEY_PART.match(value):
-        raise InvalidIdentity(f"{what} must be 1-200 of letters, digits and ._@+-: {value!r}")
+        raise InvalidIdentity(f"{what} must be 1-200 of letters, digits and ._@+-: {value!r}", what)
     return value
 
 

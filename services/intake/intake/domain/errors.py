@@ -10,22 +10,32 @@ class IntakeError(Refusal):
     """Base of every intake domain error."""
 
 
+class InBody:
+    """A refusal of part of the request body. `within` is where the part sits when the
+    body nests it (a CRM push carries its ticket's category and fields under `ticket`)."""
+
+    within: tuple[str | int, ...] = ()
+
+    def _loc(self, *part: str | int) -> list[str | int]:
+        return ["body", *self.within, *part]
+
+
 class TicketNotFound(IntakeError, NotFound):
     def __init__(self, ticket_id: str) -> None:
         super().__init__(f"ticket {ticket_id} not found")
         self.ticket_id = ticket_id
 
 
-class UnknownCategory(IntakeError, Unprocessable):
+class UnknownCategory(InBody, IntakeError, Unprocessable):
     def __init__(self, category: str) -> None:
         super().__init__(f"unknown category {category!r}")
         self.category = category
 
     def problems(self) -> list[dict[str, Any]]:
-        return [problem("unknown_category", ["body", "category"], str(self), self.category)]
+        return [problem("unknown_category", self._loc("category"), str(self), self.category)]
 
 
-class MissingFields(IntakeError, Unprocessable):
+class MissingFields(InBody, IntakeError, Unprocessable):
     """The category requires fields the request did not carry."""
 
     def __init__(self, category: str, missing: list[str]) -> None:
@@ -34,7 +44,7 @@ class MissingFields(IntakeError, Unprocessable):
         self.missing = missing
 
     def problems(self) -> list[dict[str, Any]]:
-        return [problem("missing", ["body", "fields", name], str(self)) for name in self.missing]
+        return [problem("missing", self._loc("fields", name), str(self)) for name in self.missing]
 
 
 class IdempotencyConflict(IntakeError, Conflict):
@@ -141,7 +151,7 @@ class UndoneSteps(IntakeError, Unprocessable):
 # Fields: declared by the category, checked at creation, required before solving.
 
 
-class InvalidFieldValues(IntakeError, Unprocessable):
+class InvalidFieldValues(InBody, IntakeError, Unprocessable):
     """Values that do not fit the fields the category declares (kind, length, format)."""
 
     def __init__(self, problems: dict[str, str]) -> None:
@@ -150,7 +160,7 @@ class InvalidFieldValues(IntakeError, Unprocessable):
 
     def problems(self) -> list[dict[str, Any]]:
         return [
-            problem("field_invalid", ["body", "fields", name], reason)
+            problem("field_invalid", self._loc("fields", name), reason)
             for name, reason in self.reasons.items()
         ]
 

@@ -13,11 +13,14 @@ _TAG = re.compile(TAG_PATTERN)
 
 
 class InvalidTags(IntakeError, Unprocessable):
-    def __init__(self, message: str) -> None:
+    """`loc`: the tags asked for (`body.tags`) unless the caller names what brought them."""
+
+    def __init__(self, message: str, loc: tuple[str, ...] = ("body", "tags")) -> None:
         super().__init__(message)
+        self.loc = loc
 
     def problems(self) -> list[dict[str, Any]]:
-        return [problem("invalid_tags", ["body", "tags"], str(self))]
+        return [problem("invalid_tags", list(self.loc), str(self))]
 
 
 def checked_tags(tags: Iterable[str]) -> list[str]:

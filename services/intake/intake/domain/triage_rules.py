@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import regex
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ticketflow_shared.events import Channel, Priority
 
@@ -94,11 +94,13 @@ class TimeWindow(_Strict):
             raise ValueError(f"unknown time zone {tz!r}") from None
         return tz
 
-    @model_validator(mode="after")
-    def _not_empty(self) -> TimeWindow:
-        if self.from_hour == self.to_hour:
-            raise ValueError(f"from_hour and to_hour are both {self.to_hour}: an empty window")
-        return self
+    @field_validator("to_hour")
+    @classmethod
+    def _not_empty(cls, to_hour: int, info: ValidationInfo) -> int:
+        # On `to_hour`, so the 422 names a field; `from_hour` is checked first (declared first).
+        if info.data.get("from_hour") == to_hour:
+            raise ValueError(f"from_hour and to_hour are both {to_hour}: an empty window")
+        return to_hour
 
     def covers(self, hour: int) -> bool:
         if self.from_hour < self.to_hour:
