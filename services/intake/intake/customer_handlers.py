@@ -1,7 +1,8 @@
-"""Customers' service layer: the profile and timeline, lookups, the CRM's upserts, merges."""
+"""Customers' service layer: the profile and timeline, lookups, the CRM's upserts, merges
+and their undoing."""
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from intake.customer_linking import new_customer_id
@@ -12,12 +13,16 @@ from intake.domain.customer_identities import (
     phone_identity,
 )
 from intake.domain.customer_profiles import (
+    CannotUnmerge,
     ConflictingIds,
     CustomerNotFound,
     CustomerProfile,
     absorbed,
     check_merge,
+    check_unmerge,
     entry_ticket_id,
+    fields_to_clear,
+    merge_undo,
     owners_in_conflict,
     timeline_page,
 )
@@ -71,6 +76,19 @@ async def customer_view(
         raise CustomerNotFound(customer_id)
     if profile.merged_into is not None:
         return CustomerView(profile, [], None)
+    return await _with_timeline(customers, tickets, profile, own, scope, cursor, limit)
+
+
+async def _with_timeline(
+    customers: Customers,
+    tickets: TicketRepository,
+    profile: CustomerProfile,
+    own: Filed,
+    scope: Scope,
+    cursor: str | None,
+    limit: int,
+) -> CustomerView:
+    """The record with a page of its own timeline and those of the records merged into it."""
     merged = await asyncio.gather(*(customers.timelines.filed(m) for m in profile.merges))
     filed: list[Filed] = [own, *merged]
     page = timeline_page([entry for f in filed for entry in f.entries], cursor, limit)
@@ -160,20 +178,79 @@ async def check_may_merge(
             raise MergeNotAllowed(customer_id)
 
 
+async def check_may_unmerge(
+    customers: Customers,
+    tickets: TicketRepository,
+    scope: Scope,
+    survivor_id: str,
+    merged_id: str,
+) -> None:
+    """As for a merge: a caller who sees only some tickets separates records only when it
+    sees a ticket of each among their latest, each with the records merged into it that go
+    with it, and not the other's."""
+    if scope.everything:
+        return
+    survivor, merged = await asyncio.gather(
+        _profile(customers, survivor_id), _profile(customers, merged_id)
+    )
+    leaving = {merged.id, *merged.merges}
+    staying = replace(survivor, merges=tuple(m for m in survivor.merges if m not in leaving))
+    for profile in (staying, merged):
+        own = await customers.timelines.filed(profile.id)
+        view = await _with_timeline(
+            customers, tickets, profile, own, scope, None, MERGE_CHECK_TICKETS
+        )
+        if not view.tickets:
+            raise MergeNotAllowed(profile.id)
+
+
 async def merge(customers: Customers, survivor_id: str, merged_id: str) -> CustomerProfile:
-    """Merge one record into another. Recorded on the survivor first, then the identities
-    move, then the merged record points at the survivor: a retry after a crash finishes it."""
+    """Merge one record into another. Recorded on the survivor first, with what the merge
+    changes there (so `unmerge` can undo it), then the identities move, then the merged
+    record points at the survivor: a retry after a crash finishes it."""
     survivor = await _profile(customers, survivor_id)
     merged = await _profile(customers, merged_id)
-    check_merge(survivor, merged)
-    await customers.profiles.record_merge(survivor.id, merged)
-    await customers.profiles.save_crm_record(absorbed(survivor, merged))
+    to_do = check_merge(survivor, merged)
     keys = await customers.profiles.identity_keys(merged.id)
+    undo = None
+    if to_do:  # not for a merge done already: its survivor has taken in all it will
+        own = await customers.profiles.identity_keys(survivor.id)
+        undo = merge_undo(survivor, merged, own, keys)
+    await customers.profiles.record_merge(survivor.id, merged, undo)
+    await customers.profiles.save_crm_record(absorbed(survivor, merged))
     await customers.profiles.list_identities(survivor.id, keys)
     for key in keys:
         await customers.identities.move(key, merged.id, survivor.id)
     await customers.profiles.mark_merged(merged.id, survivor.id)
     return await _profile(customers, survivor.id)
+
+
+async def unmerge(customers: Customers, survivor_id: str, merged_id: str) -> CustomerProfile:
+    """Undo merging `merged_id` into `survivor_id`; the merged record as it stands again.
+
+    The identities the survivor took go back first (so new tickets of the merged record's
+    addresses are its own again), then the survivor drops in one write what the merge gave
+    it (the merged records' timelines, their identity keys and CRM ids, the fields they
+    filled unless changed since), then the merged record stops pointing at the survivor: a
+    retry after a crash finishes it. Tickets made after the merge under the survivor's id
+    stay the survivor's.
+    """
+    survivor = await _profile(customers, survivor_id)
+    merged = await _profile(customers, merged_id)
+    check_unmerge(survivor, merged)
+    undo = await customers.profiles.merge_undo(survivor.id, merged.id)
+    if undo is None and merged.id in survivor.merges:
+        raise CannotUnmerge(
+            f"{merged.id} was merged into {survivor.id} before merges kept what they "
+            "changed: it cannot be undone"
+        )
+    if undo is not None:  # else a retry: the survivor was restored already
+        for key in undo.keys:
+            await customers.identities.move(key, survivor.id, merged.id)
+        clear = fields_to_clear(survivor, merged, undo)
+        await customers.profiles.undo_merge(survivor.id, merged.id, undo, clear)
+    await customers.profiles.mark_unmerged(merged.id)
+    return await _profile(customers, merged.id)
 
 
 async def _profile(customers: Customers, customer_id: str) -> CustomerProfile:

@@ -34,6 +34,12 @@ class MergeRequest(BaseModel):
     customer_id: CustomerId = Field(description="The record to merge into this one")
 
 
+class UnmergeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: CustomerId = Field(description="The record merged into this one to split off")
+
+
 class TimelineMessage(BaseModel):
     author_kind: AuthorKind
     body: str

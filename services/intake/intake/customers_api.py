@@ -1,4 +1,5 @@
-"""Thin routes of customers: the profile with its timeline, lookups by identity, merges."""
+"""Thin routes of customers: the profile with its timeline, lookups by identity, merges and
+their undoing."""
 
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from intake.customer_schemas import (
     CustomerRead,
     MergedInto,
     MergeRequest,
+    UnmergeRequest,
 )
 from intake.domain.customer_identities import (
     Identity,
@@ -92,6 +94,36 @@ async def merge_customers(
         customers, tickets, caller.scope(), customer_id, body.customer_id
     )
     await customer_handlers.merge(customers, customer_id, body.customer_id)
+    view = await customer_handlers.customer_view(
+        customers, tickets, customer_id, caller.scope(), None, 20
+    )
+    return CustomerRead.of(view)
+
+
+@customers_router.post(
+    "/{customer_id}/unmerge",
+    summary="Undo merging another customer record into this one",
+    responses={
+        403: {"description": "The caller sees no ticket of one of the records"},
+        404: {"description": "Unknown record"},
+        409: {
+            "description": "Not merged into this record, or merged before merges could be undone"
+        },
+    },
+)
+async def unmerge_customers(
+    customer_id: CustomerId,
+    body: UnmergeRequest,
+    request: Request,
+    customers: CustomerStore,
+    tickets: Tickets,
+    caller: TicketWorker,
+) -> CustomerRead:
+    name_target(request, customer_id=customer_id)
+    await customer_handlers.check_may_unmerge(
+        customers, tickets, caller.scope(), customer_id, body.customer_id
+    )
+    await customer_handlers.unmerge(customers, customer_id, body.customer_id)
     view = await customer_handlers.customer_view(
         customers, tickets, customer_id, caller.scope(), None, 20
     )

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 from intake.domain.categories import CategoryRule
 from intake.domain.crm_pushes import CrmPush
 from intake.domain.customer_identities import Identity
-from intake.domain.customer_profiles import CustomerProfile
+from intake.domain.customer_profiles import CustomerProfile, MergeUndo
 from intake.domain.macros import Macro
 from intake.domain.procedure import ProcedureStep
 from intake.domain.ticket import Ticket, TicketStatus
@@ -85,10 +85,23 @@ class CustomerProfiles(Protocol):
 
     async def save_crm_record(self, profile: CustomerProfile) -> None: ...
 
-    async def record_merge(self, survivor: str, merged: CustomerProfile) -> None:
-        """First step of a merge: the survivor's timeline holds the merged record's from now."""
+    async def record_merge(
+        self, survivor: str, merged: CustomerProfile, undo: MergeUndo | None = None
+    ) -> None:
+        """First step of a merge: the survivor's timeline holds the merged record's from now;
+        `undo` is kept unless one is already."""
 
     async def mark_merged(self, merged: str, survivor: str) -> None: ...
+
+    async def merge_undo(self, survivor: str, merged: str) -> MergeUndo | None:
+        """What merging `merged` into `survivor` changed; None if nothing was kept."""
+
+    async def undo_merge(
+        self, survivor: str, merged: str, undo: MergeUndo, clear: tuple[str, ...]
+    ) -> None:
+        """The survivor without what the merge gave it (and the `clear` fields), in one write."""
+
+    async def mark_unmerged(self, merged: str) -> None: ...
 
 
 class CustomerIdentities(Protocol):

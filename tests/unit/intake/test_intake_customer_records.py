@@ -1,5 +1,7 @@
-"""The pure parts of customer records: timeline paging, CRM updates, merge checks."""
+"""The pure parts of customer records: timeline paging, CRM updates, merge checks, and what
+undoing a merge gives back."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -7,11 +9,15 @@ import pytest
 from intake.domain.customer_profiles import (
     BadQuery,
     CannotMerge,
+    CannotUnmerge,
     CustomerProfile,
     absorbed,
     check_merge,
+    check_unmerge,
     decode_cursor,
     entry_ticket_id,
+    fields_to_clear,
+    merge_undo,
     owners_in_conflict,
     timeline_entry,
     timeline_page,
@@ -89,3 +95,32 @@ def test_the_survivor_keeps_its_fields_and_takes_every_crm_id() -> None:
         "Acme",
         ("crm:1", "erp:9"),
     )
+
+
+def test_a_merge_keeps_what_it_gives_the_survivor_and_an_unmerge_takes_back_the_unchanged():
+    survivor = CustomerProfile("C-1", name="Pat", external_ids=("crm:1",))
+    merged = CustomerProfile(
+        "C-2", "P. Lee", "gold", "Acme", external_ids=("crm:1", "erp:9"), merges=("C-3",)
+    )
+    undo = merge_undo(survivor, merged, ["email:a"], ["email:a", "email:b", "chat:x:y"])
+    assert undo.merges == ("C-2", "C-3")
+    assert undo.keys == ("email:b", "chat:x:y")  # the survivor's own key stays its own
+    assert undo.external_ids == ("erp:9",)
+    assert undo.fields == ("tier", "company")  # name: the survivor had one
+
+    combined = absorbed(survivor, merged)
+    changed_since = replace(combined, tier="platinum")
+    assert fields_to_clear(changed_since, merged, undo) == ("company",)
+
+
+def test_only_a_record_merged_into_this_one_is_unmerged_and_not_through_a_later_merge():
+    survivor = CustomerProfile("C-1", merges=("C-2",))
+    merged = CustomerProfile("C-2", merged_into="C-1")
+    check_unmerge(survivor, merged)
+    with pytest.raises(CannotUnmerge):
+        check_unmerge(survivor, CustomerProfile("C-3"))
+    with pytest.raises(CannotUnmerge):
+        check_unmerge(merged, survivor)
+    moved_on = CustomerProfile("C-1", merges=("C-2",), merged_into="C-9")
+    with pytest.raises(CannotUnmerge, match="C-9"):
+        check_unmerge(moved_on, merged)

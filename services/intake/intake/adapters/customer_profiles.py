@@ -9,7 +9,7 @@ from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from intake.domain.customer_profiles import CRM_FIELDS, CustomerProfile
+from intake.domain.customer_profiles import CRM_FIELDS, CustomerProfile, MergeUndo
 from ticketflow_shared.pii import FieldCipher
 
 CUSTOMER_PROFILES = "customer_profiles"
@@ -17,6 +17,8 @@ CUSTOMER_TIMELINES = "customer_timelines"
 EMAIL = "customer.email"
 PHONE = "customer.phone"
 IDENTITIES = "identities"
+# On a survivor, per record merged into it: what the merge changed (MergeUndo).
+MERGE_UNDO = "merge_undo"
 
 
 class MongoCustomerProfiles:
@@ -46,13 +48,46 @@ class MongoCustomerProfiles:
         fields["external_ids"] = list(profile.external_ids)
         await self.collection.update_one({"_id": profile.id}, {"$set": fields}, upsert=True)
 
-    async def record_merge(self, survivor: str, merged: CustomerProfile) -> None:
+    async def record_merge(
+        self, survivor: str, merged: CustomerProfile, undo: MergeUndo | None = None
+    ) -> None:
         """First step of a merge, on the surviving record: from now on its timeline holds the
-        merged record's, and a retry knows what is left to do."""
-        ids = [merged.id, *merged.merges]
-        await self.collection.update_one(
-            {"_id": survivor}, {"$addToSet": {"merges": {"$each": ids}}}, upsert=True
-        )
+        merged record's, and a retry knows what is left to do. `undo` is kept with it, in the
+        same write, unless one is kept already (a retry's would see the merge half done)."""
+        added = {"$addToSet": {"merges": {"$each": [merged.id, *merged.merges]}}}
+        if undo is not None:
+            path = f"{MERGE_UNDO}.{merged.id}"
+            first = await self.collection.update_one(
+                {"_id": survivor, path: {"$exists": False}},
+                {**added, "$set": {path: _undo_document(undo)}},
+            )
+            if first.matched_count:
+                return
+        await self.collection.update_one({"_id": survivor}, added, upsert=True)
+
+    async def merge_undo(self, survivor: str, merged: str) -> MergeUndo | None:
+        doc = await self.collection.find_one({"_id": survivor}, {MERGE_UNDO: 1})
+        kept = ((doc or {}).get(MERGE_UNDO) or {}).get(merged)
+        if kept is None:
+            return None
+        return MergeUndo(**{key: tuple(kept.get(key) or ()) for key in _UNDO_PARTS})
+
+    async def undo_merge(
+        self, survivor: str, merged: str, undo: MergeUndo, clear: tuple[str, ...]
+    ) -> None:
+        """The survivor as before the merge, in one write: without the merged records, the
+        identity keys and CRM ids it took, the `clear` fields, and the merge's undo."""
+        pulled = {
+            "merges": list(undo.merges),
+            IDENTITIES: list(undo.keys),
+            "external_ids": list(undo.external_ids),
+        }
+        unset = dict.fromkeys([f"{MERGE_UNDO}.{merged}", *clear], "")
+        # $pullAll: FerretDB 1.24 takes {"$pull": {f: {"$in": [...]}}} and removes nothing.
+        await self.collection.update_one({"_id": survivor}, {"$pullAll": pulled, "$unset": unset})
+
+    async def mark_unmerged(self, merged: str) -> None:
+        await self.collection.update_one({"_id": merged}, {"$unset": {"merged_into": ""}})
 
     async def mark_merged(self, merged: str, survivor: str) -> None:
         await self.collection.update_one(
@@ -69,3 +104,10 @@ class MongoCustomerProfiles:
             merged_into=doc.get("merged_into"),
             merges=tuple(doc.get("merges") or ()),
         )
+
+
+_UNDO_PARTS = ("merges", "keys", "external_ids", "fields")
+
+
+def _undo_document(undo: MergeUndo) -> dict[str, list[str]]:
+    return {key: list(getattr(undo, key)) for key in _UNDO_PARTS}

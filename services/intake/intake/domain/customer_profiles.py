@@ -19,6 +19,11 @@ class CannotMerge(Conflict):
     """A merge that would lose or loop records: into itself, or a record merged elsewhere."""
 
 
+class CannotUnmerge(Conflict):
+    """An unmerge of records that are not merged so, or of a merge that kept no record of
+    what it changed."""
+
+
 class ConflictingIds(Conflict):
     """A CRM upsert naming ids that already belong to different customers."""
 
@@ -131,3 +136,56 @@ def absorbed(survivor: CustomerProfile, merged: CustomerProfile) -> CustomerProf
     }
     ids = tuple(sorted({*survivor.external_ids, *merged.external_ids}))
     return replace(survivor, **gaps, external_ids=ids)
+
+
+# The survivor's fields a merge may fill from the merged record.
+FILLED_FIELDS = (*CRM_FIELDS, "email", "phone")
+
+
+@dataclass(frozen=True)
+class MergeUndo:
+    """What a merge changed on the survivor, kept on it so the merge can be undone: the
+    records it took in (the merged one and those merged into it), the identity keys and CRM
+    ids it took, and its fields the merged record filled."""
+
+    merges: tuple[str, ...]
+    keys: tuple[str, ...] = ()
+    external_ids: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()
+
+
+def merge_undo(
+    survivor: CustomerProfile,
+    merged: CustomerProfile,
+    survivor_keys: list[str],
+    merged_keys: list[str],
+) -> MergeUndo:
+    """How to undo merging `merged` into `survivor`, from both as they are before it."""
+    own = set(survivor_keys)
+    return MergeUndo(
+        merges=(merged.id, *merged.merges),
+        keys=tuple(key for key in merged_keys if key not in own),
+        external_ids=tuple(sorted(set(merged.external_ids) - set(survivor.external_ids))),
+        fields=tuple(
+            key
+            for key in FILLED_FIELDS
+            if getattr(survivor, key) is None and getattr(merged, key) is not None
+        ),
+    )
+
+
+def check_unmerge(survivor: CustomerProfile, merged: CustomerProfile) -> None:
+    if merged.merged_into != survivor.id:
+        raise CannotUnmerge(f"{merged.id} is not merged into {survivor.id}")
+    if survivor.merged_into is not None:
+        raise CannotUnmerge(
+            f"{survivor.id} was merged into {survivor.merged_into}: unmerge that first"
+        )
+
+
+def fields_to_clear(
+    survivor: CustomerProfile, merged: CustomerProfile, undo: MergeUndo
+) -> tuple[str, ...]:
+    """The fields the merge filled that still hold the merged record's value; one changed
+    since (by the CRM, by an agent) is the survivor's own now and stays."""
+    return tuple(key for key in undo.fields if getattr(survivor, key) == getattr(merged, key))
