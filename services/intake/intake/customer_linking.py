@@ -23,7 +23,7 @@ class CustomerIdentities(Protocol):
     async def owner(self, identity: Identity) -> str | None: ...
 
     async def resolve(
-        self, identities: list[Identity], new_id: str, now: datetime
+        self, identities: list[Identity], new_id: str, now: datetime, *, unowned: bool = False
     ) -> tuple[str, bool]: ...
 
 
@@ -64,14 +64,18 @@ async def linked(
     identities: CustomerIdentities,
     now: datetime,
     also_named: Sequence[Identity] = (),
+    *,
+    unowned: bool = False,
 ) -> Customer:
     """The customer with its unified `customer_id`; as given if it has one or nothing names it.
 
     `also_named`: identities naming the customer beyond its address and phone (a chat user).
+    `unowned`: `known` just found none of them on record, so they are claimed without being
+    looked up again (a claim another request made meanwhile still wins).
     """
     named = [*also_named, *identities_of(customer)]
     if customer.customer_id or not named:
         return customer
-    customer_id, _ = await identities.resolve(named, new_customer_id(), now)
+    customer_id, _ = await identities.resolve(named, new_customer_id(), now, unowned=unowned)
     # No validation again: it would turn the checked IDNA address back into Unicode.
     return customer.model_copy(update={"customer_id": customer_id})

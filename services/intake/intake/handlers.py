@@ -241,7 +241,8 @@ async def _open(
     decided = await triage_step.decide(command, categories, triager, now)
     customer = command.customer
     if link is not None:  # after triage: a ticket refused by it leaves no new record
-        customer = await linked(customer, link.identities, now, link.also_named)
+        # `known` found none of its identities on record before triage: claim them now.
+        customer = await linked(customer, link.identities, now, link.also_named, unowned=True)
     ticket = Ticket.create(
         ticket_id=ticket_id,
         channel=command.channel,

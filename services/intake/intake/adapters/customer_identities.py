@@ -54,18 +54,23 @@ class MongoCustomerIdentities:
             return owner
 
     async def resolve(
-        self, identities: list[Identity], new_id: str, now: datetime
+        self, identities: list[Identity], new_id: str, now: datetime, *, unowned: bool = False
     ) -> tuple[str, bool]:
         """The customer these identities name, and whether it is new (then `new_id`).
 
         The first identity already owned decides; if none is, the first in key order is
         claimed for `new_id`. The rest are claimed for that customer where still free (an
         identity owned by another customer stays with it: merging is an agent's decision).
+        With `unowned` (the caller just found none owned) nothing is looked up first: each
+        claim's unique insert still yields to an owner that appeared meanwhile.
         """
         ordered = sorted(set(identities))
         if not ordered:
             raise ValueError("a customer needs at least one identity")
-        owners = [await self.owner(identity) for identity in ordered]
+        if unowned:
+            owners: list[str | None] = [None] * len(ordered)
+        else:
+            owners = [await self.owner(identity) for identity in ordered]
         known = next((owner for owner in owners if owner is not None), None)
         rest = list(zip(ordered, owners, strict=True))
         if known is None:
