@@ -272,7 +272,7 @@ async def test_a_lone_process_sends_one_command_per_event_after_reading_a_row_on
         tickets = MongoTicketRows(database)
         created, queued, assigned, _ = changes_for("T-1")
         assert await tickets.apply(created)
-        assert commands.sent == ["find", "update"]  # the row's marks, once
+        assert commands.sent == ["insert"]  # a ticket's first event makes its row
         commands.sent.clear()
 
         assert await tickets.apply(queued)
@@ -285,8 +285,35 @@ async def test_a_lone_process_sends_one_command_per_event_after_reading_a_row_on
         assert not await restarted.apply(assigned)
         assert not await restarted.apply(created)
         assert commands.sent == ["find", "update", "update"]
+        commands.sent.clear()
+        queued_first = MongoTicketRows(database)  # another row: a routing event comes first
+        later_created, early_queued, *_ = changes_for("T-2")
+        assert await queued_first.apply(early_queued)
+        assert await queued_first.apply(later_created)
+        assert commands.sent == ["find", "update", "update"]
         row = await restarted.get("T-1")
         assert row is not None and (row.status.value, row.events_applied) == ("open", 3)
     finally:
         await client.drop_database(name)
+        await client.close()
+
+
+async def test_the_row_a_first_event_inserts_is_the_one_its_upsert_would_make(
+    namespace: Namespace,
+):
+    client = AsyncMongoClient(namespace.servers.mongo_url, tz_aware=True)
+    try:
+        lone = SerializedDatabase(client[namespace.database("reporting")])
+        if not await lone.detect():
+            pytest.skip("only a lone process on FerretDB inserts a first row")
+        plain = client[namespace.database("reporting-upserts")]
+        inserting, upserting = MongoTicketRows(lone), MongoTicketRows(plain)
+        for change in changes_for("T-1"):
+            assert await inserting.apply(change) == await upserting.apply(change)
+            inserted = await lone["tickets"].find_one({"_id": "T-1"})
+            upserted = await plain["tickets"].find_one({"_id": "T-1"})
+            assert inserted == upserted
+    finally:
+        await client.drop_database(namespace.database("reporting"))
+        await client.drop_database(namespace.database("reporting-upserts"))
         await client.close()

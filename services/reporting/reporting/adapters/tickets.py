@@ -18,6 +18,7 @@ from reporting.domain.changes import (
     NOTIFIED,
     TicketChange,
     applied_sequence,
+    marks_after,
     marks_of,
 )
 from reporting.domain.tickets import TicketRow
@@ -26,6 +27,7 @@ from ticketflow_shared.serialized import lone_on_ferretdb
 from ticketflow_shared.vouching import vouched_for
 
 TICKETS = "tickets"
+INTAKE = "intake"
 INDEXES = {TICKETS: [IndexModel([("created_at", 1)], name="created_at")]}
 # A clash on a row that should take the event can only come from another event creating the
 # same row at the same instant, so the second attempt finds the row; the third is caution.
@@ -56,6 +58,8 @@ class MongoTicketRows:
         """On a lone FerretDB process: the guard checked against the row's marks, read once
         and then kept from this process's own writes; one write per event after that."""
         marks = self.marks.get(change.ticket_id)
+        if marks is None and _opens_row(change) and await self._insert_new_row(change):
+            return True
         if marks is None:
             doc = await self.collection.find_one({"_id": change.ticket_id}, _MARKS_PROJECTION)
             marks = marks_of(doc)
@@ -81,6 +85,18 @@ class MongoTicketRows:
         else:
             self.marks.forget(change.ticket_id)
         return moved
+
+    async def _insert_new_row(self, change: TicketChange) -> bool:
+        """The row as the guarded upsert would make it on no row, inserted; False if a row
+        is there already (an event of the ticket's that came first)."""
+        try:
+            await self.collection.insert_one(
+                _upserted(change.ticket_id, _operators(change, news=True))
+            )
+        except DuplicateKeyError:
+            return False
+        self.marks.learn(change.ticket_id, marks_after(marks_of(None), change))
+        return True
 
     async def get(self, ticket_id: str) -> TicketRow | None:
         doc = await self.collection.find_one({"_id": ticket_id}, _LIST_PROJECTION)
@@ -158,3 +174,30 @@ def _operators(change: TicketChange, *, news: bool) -> dict[str, Any]:
 
 def _row(doc: dict[str, Any]) -> TicketRow:
     return TicketRow.model_validate({**doc, "ticket_id": doc["_id"]})
+
+
+def _opens_row(change: TicketChange) -> bool:
+    """Whether `change` is most likely a ticket's first event: intake's word at version 1."""
+    return change.producer == INTAKE and change.sequence == 1 and change.once is None
+
+
+def _upserted(doc_id: str, operators: dict[str, Any]) -> dict[str, Any]:
+    """The document an upsert with `operators` inserts when its filter finds none (its filter
+    adding no field: conditions only), as the server builds it."""
+    doc: dict[str, Any] = {"_id": doc_id}
+    for operator, fields in operators.items():
+        for path, value in fields.items():
+            if operator == "$addToSet":
+                value = (
+                    list(value["$each"])
+                    if isinstance(value, dict) and "$each" in value
+                    else [value]
+                )
+            elif operator not in ("$set", "$min", "$max", "$inc"):
+                raise ValueError(f"no insert form for {operator}")
+            *parents, name = path.split(".")
+            place = doc
+            for parent in parents:
+                place = place.setdefault(parent, {})
+            place[name] = value
+    return doc
