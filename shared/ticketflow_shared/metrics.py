@@ -34,6 +34,8 @@ from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 from pymongo import monitoring
 
+from ticketflow_shared.contextual import setting
+
 _PROC = Path("/proc")
 # A command's first key names it; for most its value is the collection, for these it is not.
 _COLLECTION_FIELD = {"getMore": "collection"}
@@ -43,14 +45,9 @@ _PLUMBING = ("serialized.py", "store_locks.py", "metrics.py")
 _CALLSITE_FRAMES = 3
 
 
-@contextlib.contextmanager
-def added_by_store_layer() -> Iterator[None]:
+def added_by_store_layer() -> contextlib.AbstractContextManager[None]:
     """Commands sent inside are the FerretDB layer's own, not the code's."""
-    token = _ADDED_BY_LAYER.set(True)
-    try:
-        yield
-    finally:
-        _ADDED_BY_LAYER.reset(token)
+    return setting(_ADDED_BY_LAYER, True)
 
 
 class StoreCommands(monitoring.CommandListener):

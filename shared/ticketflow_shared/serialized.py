@@ -25,7 +25,7 @@ finishes first). A lone process that knows what a document holds may say so for 
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any
 
@@ -34,6 +34,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from pymongo.results import DeleteResult, UpdateResult
 
+from ticketflow_shared.contextual import setting
 from ticketflow_shared.matching import Unsupported, matches, projected
 from ticketflow_shared.metrics import STORE_COMMANDS, added_by_store_layer
 from ticketflow_shared.store_locks import COLLECTION, StoreLocks, lock_key
@@ -67,14 +68,9 @@ WriteObserver = Callable[["SerializedCollection", str, tuple, dict], None]
 """Told of a write before it is sent: `(collection, method name, args, kwargs)`."""
 
 
-@contextlib.contextmanager
-def ahead_of_queued_writes() -> Iterator[None]:
+def ahead_of_queued_writes() -> contextlib.AbstractContextManager[None]:
     """Writes made inside go before the collection's writes still waiting for their turn."""
-    token = _AHEAD.set(True)
-    try:
-        yield
-    finally:
-        _AHEAD.reset(token)
+    return setting(_AHEAD, True)
 
 
 class WriteTurns:
