@@ -1,14 +1,35 @@
-"""What routing reads of the store per ticket: a new ticket costs no reads it cannot need."""
+"""What routing sends to the store per ticket: a new ticket costs no reads it cannot need,
+and the whole life of a ticket (created, assigned, opened, solved) is counted by collection."""
 
+import asyncio
 from collections import Counter
 
 import pytest
-from pymongo import monitoring
-from routing_harness import ASSIGNED, QUEUED, created, new_id, put_agent, routing_app
+from pymongo import AsyncMongoClient, monitoring
+from routing_harness import (
+    ASSIGNED,
+    QUEUED,
+    T0,
+    created,
+    created_in,
+    eventually,
+    new_id,
+    put_agent,
+    routing_app,
+)
 
+from factories import INTAKE
 from routing import handlers
+from routing.adapters.collections import TICKETS
 from support import serve_in_process
-from ticketflow_shared.events import TicketCreatedV1
+from ticketflow_shared.events import (
+    Envelope,
+    TicketCreatedV1,
+    TicketResolvedV1,
+    TicketStatus,
+    TicketStatusChangedV1,
+)
+from ticketflow_shared.metrics import STORE_COMMANDS
 
 pytestmark = pytest.mark.integration
 
@@ -90,3 +111,172 @@ async def test_a_new_ticket_given_at_once_reads_back_nothing_it_wrote(namespace,
     # The resolve check that makes a claim and a resolve see each other stays.
     assert counts["find", "resolutions"] == 1
     assert counts["update", "routing_decisions"] == 1
+
+
+# --- The whole life of a ticket: created, assigned, opened by intake, solved ------------------
+
+# Background jobs polled once an hour, so that what is counted is what the tickets cost.
+QUIET = {
+    "sweep_seconds": 3600,
+    "offer_poll_seconds": 3600,
+    "sla_poll_seconds": 3600,
+    "auth_key_refresh_seconds": 3600,
+}
+# Copies of small collections re-read at most every few seconds, not per ticket: how many of
+# those reads fall in a count depends on the time it took, so they are shown but not pinned.
+REFRESHED = {"routing_rules", "queue_policies", "departments", "sla_policies", "api_keys"}
+LIVES = 4
+
+
+def from_intake(payload, sequence: int) -> Envelope:
+    return Envelope.wrap(payload, source=INTAKE, subject=payload.ticket_id, sequence=sequence)
+
+
+def opened(ticket_id: str) -> Envelope:
+    """The status change intake records once routing's ticket.assigned reaches it."""
+    return from_intake(status_change(ticket_id, TicketStatus.open, TicketStatus.new), 2)
+
+
+def solved(ticket_id: str, agent_id: str) -> list[Envelope]:
+    """What intake publishes when a ticket is solved: the status change, then ticket.resolved."""
+    change = status_change(ticket_id, TicketStatus.solved, TicketStatus.open, agent_id=agent_id)
+    resolution = TicketResolvedV1(ticket_id=ticket_id, agent_id=agent_id, resolved_at=T0)
+    return [from_intake(change, 3), from_intake(resolution, 4)]
+
+
+def status_change(
+    ticket_id: str, new: TicketStatus, previous: TicketStatus, **fields: object
+) -> TicketStatusChangedV1:
+    return TicketStatusChangedV1(
+        ticket_id=ticket_id,
+        status=new,
+        previous=previous,
+        actor="system",
+        department="billing",
+        changed_at=T0,
+        **fields,
+    )
+
+
+class RoutingRecords:
+    """Reads routing's ticket records on a client of its own, which nothing counts."""
+
+    def __init__(self, namespace) -> None:
+        self.client: AsyncMongoClient = AsyncMongoClient(namespace.servers.mongo_url)
+        self.tickets = self.client[namespace.database("routing")][TICKETS]
+
+    async def routed(self, ticket_id: str) -> None:
+        async def check() -> bool:
+            doc = await self.tickets.find_one({"_id": ticket_id})
+            return bool(doc and doc.get("routed"))
+
+        await eventually(check)
+
+    async def applied(self, ticket_id: str, sequence: int) -> None:
+        async def check() -> bool:
+            doc = await self.tickets.find_one({"_id": ticket_id})
+            return bool(doc and (doc.get("applied") or {}).get("intake", 0) >= sequence)
+
+        await eventually(check)
+
+
+async def settled() -> None:
+    """Return once the routing process has sent no store command for a while."""
+    last = None
+    while (sent := sum(STORE_COMMANDS.counts.values())) != last:
+        last = sent
+        await asyncio.sleep(0.4)
+
+
+def per_ticket(before: Counter, lives: int) -> dict[tuple[str, str], float]:
+    spent = Counter(STORE_COMMANDS.counts)
+    spent.subtract(before)
+    return {key: count / lives for key, count in sorted(spent.items()) if count}
+
+
+def shown(title: str, counts: dict[tuple[str, str], float]) -> float:
+    """Print the counts per ticket, largest first; the total of those pinned."""
+    print(f"\n{title}: store commands per ticket")
+    for (command, collection), count in sorted(counts.items(), key=lambda item: -item[1]):
+        print(f"  {count:6.2f}  {command} {collection}")
+    total = sum(count for (_, collection), count in counts.items() if collection not in REFRESHED)
+    print(f"  {total:6.2f}  in all (less the refreshed copies)")
+    return total
+
+
+async def life_at_once(namespace, bus_probe) -> dict[tuple[str, str], float]:
+    """Per ticket, over `LIVES` tickets one after another: each assigned at once to a free
+    agent, opened by intake, then solved."""
+    records = RoutingRecords(namespace)
+    app = routing_app(namespace, **QUIET)
+    try:
+        async with serve_in_process(app) as http:
+            await put_agent(http, "solo", capacity=1)
+            await settled()
+            before = Counter(STORE_COMMANDS.counts)
+            for _ in range(LIVES):
+                ticket_id = new_id("T")
+                await bus_probe.publish(created_in("billing", ticket_id))
+                await bus_probe.wait_for(ASSIGNED, subject=ticket_id)
+                await records.routed(ticket_id)
+                await bus_probe.publish(opened(ticket_id))
+                await records.applied(ticket_id, 2)
+                for event in solved(ticket_id, "solo"):
+                    await bus_probe.publish(event)
+                await records.applied(ticket_id, 4)
+                await settled()
+            return per_ticket(before, LIVES)
+    finally:
+        await records.client.close()
+
+
+async def life_queued(namespace, bus_probe) -> dict[tuple[str, str], float]:
+    """Per ticket, over `LIVES` tickets: each queued behind the one its agent holds, given to
+    the agent when that one is solved, opened by intake, and solved in turn."""
+    records = RoutingRecords(namespace)
+    app = routing_app(namespace, **QUIET)
+    try:
+        async with serve_in_process(app) as http:
+            await put_agent(http, "solo", capacity=1)
+            held = new_id("T")
+            await bus_probe.publish(created_in("billing", held))
+            await bus_probe.wait_for(ASSIGNED, subject=held)
+            await records.routed(held)
+            await bus_probe.publish(opened(held))
+            await records.applied(held, 2)
+            await settled()
+            before = Counter(STORE_COMMANDS.counts)
+            for _ in range(LIVES):
+                waiting = new_id("T")
+                await bus_probe.publish(created_in("billing", waiting))
+                await bus_probe.wait_for(QUEUED, subject=waiting)
+                await records.routed(waiting)
+                for event in solved(held, "solo"):
+                    await bus_probe.publish(event)
+                await bus_probe.wait_for(ASSIGNED, subject=waiting)
+                await records.applied(held, 4)
+                await records.routed(waiting)
+                await bus_probe.publish(opened(waiting))
+                await records.applied(waiting, 2)
+                await settled()
+                held = waiting
+            return per_ticket(before, LIVES)
+    finally:
+        await records.client.close()
+
+
+async def test_the_life_of_a_ticket_given_at_once(namespace, bus_probe):
+    counts = await life_at_once(namespace, bus_probe)
+    total = shown("created, assigned at once, opened, solved", counts)
+    assert total <= 90
+    # One record, one claim, one resolution per ticket.
+    assert counts["insert", TICKETS] == 1
+    assert counts["insert", "assignments"] == 1
+
+
+async def test_the_life_of_a_ticket_that_waits(namespace, bus_probe):
+    counts = await life_queued(namespace, bus_probe)
+    total = shown("created, queued, assigned when a slot frees, opened, solved", counts)
+    assert total <= 95
+    assert counts["insert", TICKETS] == 1
+    assert counts["insert", "queue"] == 1
