@@ -1,8 +1,12 @@
 """Routing's one bus subscription: new tickets get routed, and the lifecycle moves slots."""
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from routing import escalation, handlers, lifecycle, sla_handlers
 from routing.ports import Stores
 from routing.sla_handlers import SlaDeps
+from routing.turns import TicketTurns
 from ticketflow_shared.dispatch import EventHandlers
 from ticketflow_shared.events import (
     Envelope,
@@ -47,15 +51,26 @@ async def subscribe(runtime: Runtime, stores: Stores, sla: SlaDeps | None = None
     async def escalated(envelope: Envelope, payload: TicketEscalatedV1) -> None:
         await escalation.escalated(payload, stores)
 
+    turns = TicketTurns()
     events = (
         EventHandlers()
-        .on(TicketCreatedV1, handler=created)
-        .on(TicketResolvedV1, handler=resolved)
-        .on(TicketStatusChangedV1, handler=status_changed)
-        .on(TicketTransferredV1, handler=transferred)
-        .on(TicketUpdatedV1, handler=updated)
-        .on(TicketEscalatedV1, handler=escalated)
+        .on(TicketCreatedV1, handler=in_turn(turns, created))
+        .on(TicketResolvedV1, handler=in_turn(turns, resolved))
+        .on(TicketStatusChangedV1, handler=in_turn(turns, status_changed))
+        .on(TicketTransferredV1, handler=in_turn(turns, transferred))
+        .on(TicketUpdatedV1, handler=in_turn(turns, updated))
+        .on(TicketEscalatedV1, handler=in_turn(turns, escalated))
     )
     if sla:
-        events.on(TicketMessageAddedV1, handler=message_added)
+        events.on(TicketMessageAddedV1, handler=in_turn(turns, message_added))
     await runtime.consume(events)
+
+
+def in_turn(turns: TicketTurns, handler: Callable[[Envelope, Any], Awaitable[None]]):
+    """`handler`, taking its turn with the other events about the same ticket."""
+
+    async def handle(envelope: Envelope, payload: Any) -> None:
+        async with turns.of(payload.ticket_id):
+            await handler(envelope, payload)
+
+    return handle
