@@ -1,5 +1,6 @@
 """Routing's one bus subscription: new tickets get routed, and the lifecycle moves slots."""
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,6 +20,8 @@ from ticketflow_shared.events import (
     TicketUpdatedV1,
 )
 from ticketflow_shared.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 async def subscribe(runtime: Runtime, stores: Stores, sla: SlaDeps | None = None) -> None:
@@ -52,21 +55,48 @@ async def subscribe(runtime: Runtime, stores: Stores, sla: SlaDeps | None = None
         await escalation.escalated(payload, stores)
 
     turns = TicketTurns()
+
+    def handler(handle: Handler) -> Handler:
+        return remembered(runtime, in_turn(turns, handle))
+
     events = (
         EventHandlers()
-        .on(TicketCreatedV1, handler=in_turn(turns, created))
-        .on(TicketResolvedV1, handler=in_turn(turns, resolved))
-        .on(TicketStatusChangedV1, handler=in_turn(turns, status_changed))
-        .on(TicketTransferredV1, handler=in_turn(turns, transferred))
-        .on(TicketUpdatedV1, handler=in_turn(turns, updated))
-        .on(TicketEscalatedV1, handler=in_turn(turns, escalated))
+        .on(TicketCreatedV1, handler=handler(created))
+        .on(TicketResolvedV1, handler=handler(resolved))
+        .on(TicketStatusChangedV1, handler=handler(status_changed))
+        .on(TicketTransferredV1, handler=handler(transferred))
+        .on(TicketUpdatedV1, handler=handler(updated))
+        .on(TicketEscalatedV1, handler=handler(escalated))
     )
     if sla:
-        events.on(TicketMessageAddedV1, handler=in_turn(turns, message_added))
-    await runtime.consume(events)
+        events.on(TicketMessageAddedV1, handler=handler(message_added))
+    await runtime.consume(events, inbox=False)  # each handler is `remembered` instead
 
 
-def in_turn(turns: TicketTurns, handler: Callable[[Envelope, Any], Awaitable[None]]):
+Handler = Callable[[Envelope, Any], Awaitable[None]]
+
+
+def remembered(runtime: Runtime, handler: Handler) -> Handler:
+    """`handler` for events this service may have handled before: each is remembered once
+    handled, and one without a sequence is skipped when the inbox knows it.
+
+    An event with its producer's sequence needs no look: every handler compares it with
+    the sequence routing last applied to the ticket (or, for ticket.created, inserts the
+    record under the ticket's id, and ticket.escalated never lowers a priority), so a
+    repeat changes nothing, as a redelivery after a crash before `remember` never could.
+    """
+
+    async def handle(envelope: Envelope, payload: Any) -> None:
+        if envelope.sequence is None and await runtime.inbox.seen(envelope.id):
+            log.info("event %s already handled; acking", envelope.id)
+            return
+        await handler(envelope, payload)
+        await runtime.inbox.remember(envelope.id, envelope.type)
+
+    return handle
+
+
+def in_turn(turns: TicketTurns, handler: Handler) -> Handler:
     """`handler`, taking its turn with the other events about the same ticket."""
 
     async def handle(envelope: Envelope, payload: Any) -> None:
