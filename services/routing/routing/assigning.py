@@ -329,12 +329,22 @@ async def _announce(ticket_id: str, stores: Stores, *, queued: bool = True) -> O
     return Outcome.assigned
 
 
-async def drain(agent_id: str, stores: Stores) -> int:
-    """Give a newly free agent the queued tickets it can take, most urgent and oldest first."""
+async def drain(agent_id: str, stores: Stores, *, agent: Agent | None = None) -> int:
+    """Give a newly free agent the queued tickets it can take, most urgent and oldest first.
+
+    `agent`: the agent with its loads as the caller read them a moment ago (a release), for
+    the first step instead of reading them again; after a claim that held, the agent as it
+    is here knows it holds one more. Loads out of date by a claim meanwhile make ours lose
+    its slot race and read them again; whoever releases a slot drains it.
+    """
     assigned = 0
     for _ in range(MAX_DRAIN_STEPS):
-        agent = await stores.agents.get(agent_id)
-        if agent is None or not (await with_loads([agent], stores))[0].has_spare_capacity:
+        if agent is None:
+            agent = await stores.agents.get(agent_id)
+            if agent is None:
+                break
+            await with_loads([agent], stores)
+        if not agent.has_spare_capacity:
             break
         waiting = await stores.queue.waiting_for(agent, limit=agent.free_slots + 10)
         queued_at = {entry.ticket.ticket_id: entry.queued_at for entry in waiting}
@@ -354,12 +364,26 @@ async def drain(agent_id: str, stores: Stores) -> int:
         if outcome is Outcome.no_agent:
             break
         assigned += outcome is Outcome.assigned
+        if outcome not in (Outcome.assigned, Outcome.offered):
+            agent = None  # its claim was refused or let go: what it holds is read again
     return assigned
+
+
+@dataclass(frozen=True)
+class Released:
+    """A claim freed, and its agent with the loads it has left, if the release read them."""
+
+    assignment: Assignment
+    agent: Agent | None = None
+
+    @property
+    def agent_id(self) -> str:
+        return self.assignment.agent_id
 
 
 async def release(
     ticket_id: str, stores: Stores, *, offer_settled: bool = False
-) -> Assignment | None:
+) -> Released | None:
     """Free the slot holding `ticket_id`; if its claim was announced, with the agent's new load.
 
     A claim that is a pending offer is withdrawn first (unless `offer_settled`: its decline
@@ -370,6 +394,7 @@ async def release(
         if pending is not None:
             await offers.withdraw(pending, stores)
     now = stores.now()
+    left: list[Agent] = []
 
     async def release_events(assignment: Assignment) -> list[Envelope]:
         agent = await stores.agents.get(assignment.agent_id)
@@ -379,9 +404,13 @@ async def release(
         if ticket_id not in agent.held.values():
             return []
         agent.release(ticket_id, now)
+        left.append(agent)
         return recorded(agent.pull_events(), agent_version=agent.version)
 
-    return await stores.assignments.release(ticket_id, release_events, now)
+    freed = await stores.assignments.release(ticket_id, release_events, now)
+    if freed is None:
+        return None
+    return Released(freed, left[0] if left else None)
 
 
 async def retry_queue(stores: Stores, limit: int) -> int:

@@ -99,9 +99,10 @@ async def park(
     # claim later.
     released = await assigning.release(ticket_id, stores)
     await stores.tickets.mark_routed(ticket_id, position)
-    freed = released.agent_id if released else resolution.agent_id
-    if freed:
-        await assigning.drain(freed, stores)
+    if released is not None:
+        await assigning.drain(released.agent_id, stores, agent=released.agent)
+    elif resolution.agent_id:
+        await assigning.drain(resolution.agent_id, stores)
 
 
 async def reclaim(

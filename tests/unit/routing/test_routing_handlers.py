@@ -574,3 +574,50 @@ async def test_a_lost_slot_race_does_not_spend_a_ticket_version():
     await handlers.ticket_created(created("t1"), stores)
 
     assert sequences(published, "t1") == [(ASSIGNED, 1)]
+
+
+class CountedAgents:
+    """The agents store, counting its reads of one agent."""
+
+    def __init__(self, agents) -> None:
+        self.agents = agents
+        self.reads = 0
+
+    def __getattr__(self, name: str):
+        return getattr(self.agents, name)
+
+    async def get(self, agent_id: str):
+        self.reads += 1
+        return await self.agents.get(agent_id)
+
+
+async def test_a_drain_from_a_release_goes_on_from_the_agent_it_left_and_stops_when_full(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=2)
+    for age, ticket_id in enumerate(["t1", "t2", "q1", "q2"]):
+        await handlers.ticket_created(created(ticket_id, age=10 - age), stores)
+    released = await assigning.release("t1", stores)
+    assert released is not None and released.agent is not None
+    assert list(released.agent.held.values()) == ["t2"]
+    stores.agents = counted = CountedAgents(stores.agents)
+
+    assert await assigning.drain("a1", stores, agent=released.agent) == 1
+    assert "q1" in assigned_to(published) and "q2" not in assigned_to(published)
+    assert counted.reads == 0  # neither to start nor, full after its claim, to stop
+    assert loads_of(published, "a1")[-2:] == [1, 2]
+
+
+async def test_a_drain_from_an_agent_read_before_a_claim_fills_no_slot_twice(world):
+    stores, published = world
+    await add_agent(stores, "a1", capacity=2)
+    for age, ticket_id in enumerate(["t1", "t2", "q1", "q2"]):
+        await handlers.ticket_created(created(ticket_id, age=10 - age), stores)
+    released = await assigning.release("t1", stores)
+    assert released is not None
+    assert await assigning.drain("a1", stores) == 1  # another drain takes the freed slot
+
+    # The release's view of the agent misses that claim: its own loses the slot race, reads
+    # the loads again, and finds the agent full.
+    assert await assigning.drain("a1", stores, agent=released.agent) == 0
+    assert "q2" not in assigned_to(published)
+    assert sorted((await views.agent("a1", stores)).held.values()) == ["q1", "t2"]
