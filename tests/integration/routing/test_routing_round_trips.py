@@ -21,16 +21,19 @@ from routing_harness import (
 
 from factories import INTAKE
 from routing import handlers
-from routing.adapters.collections import TICKETS
+from routing.adapters.collections import RESOLUTIONS, TICKETS
+from routing.domain import Resolution, RoutingTicket, SkillRequirement
 from support import serve_in_process
 from ticketflow_shared.events import (
     Envelope,
+    Priority,
     TicketCreatedV1,
     TicketResolvedV1,
     TicketStatus,
     TicketStatusChangedV1,
 )
 from ticketflow_shared.metrics import STORE_COMMANDS
+from ticketflow_shared.serialized import lone_on_ferretdb
 
 pytestmark = pytest.mark.integration
 
@@ -59,6 +62,11 @@ COMMANDS = AboutTicket()
 monitoring.register(COMMANDS)  # for the clients made from here on: the apps below
 
 
+def knows_resolutions(app) -> bool:
+    """Whether the app is alone on FerretDB, where it knows which tickets have none."""
+    return lone_on_ferretdb(app.state.runtime.db[RESOLUTIONS])
+
+
 async def counted_new_ticket(app, bus_probe, outcome: str) -> Counter[tuple[str, str]]:
     """The store commands about one new ticket while routing handles its ticket.created,
     once routing has published `outcome` for it."""
@@ -80,8 +88,9 @@ async def test_a_new_ticket_nobody_can_take_is_queued_without_needless_reads(nam
         counts = await counted_new_ticket(app, bus_probe, QUEUED)
 
     # Only the look after queueing reads holder and resolution: the first one knows that
-    # nobody can hold or resolve a ticket routing has just recorded.
-    assert counts["find", "resolutions"] == 1
+    # nobody can hold or resolve a ticket routing has just recorded. A process alone on
+    # FerretDB knows that still, as only it records resolutions (and had recorded none).
+    assert counts["find", "resolutions"] == (0 if knows_resolutions(app) else 1)
     assert counts["find", "assignments"] == 1
     # No offer was ever made, so nobody can have declined it.
     assert counts["find", "offer_cooldowns"] == 0
@@ -109,8 +118,9 @@ async def test_a_new_ticket_given_at_once_reads_back_nothing_it_wrote(namespace,
     assert counts["insert", "assignments"] == 1
     assert counts["update", "assignments"] == 2
     assert counts["find", "assignments"] <= 2
-    # The resolve check that makes a claim and a resolve see each other stays.
-    assert counts["find", "resolutions"] == 1
+    # The resolve check that makes a claim and a resolve see each other stays; alone on
+    # FerretDB a process answers it itself, as any resolve would be its own.
+    assert counts["find", "resolutions"] == (0 if knows_resolutions(app) else 1)
     assert counts["update", "routing_decisions"] == 1
 
 
@@ -127,6 +137,7 @@ QUIET = {
 # those reads fall in a count depends on the time it took, so they are shown but not pinned.
 REFRESHED = {"routing_rules", "queue_policies", "departments", "sla_policies", "api_keys"}
 LIVES = 4
+LONE: dict[str, bool] = {}  # per test namespace: whether its app was alone on FerretDB
 
 
 def from_intake(payload, sequence: int) -> Envelope:
@@ -226,6 +237,7 @@ async def life_at_once(namespace, bus_probe) -> dict[tuple[str, str], float]:
                     await bus_probe.publish(event)
                 await records.applied(ticket_id, 4)
                 await settled()
+            LONE[namespace.token] = knows_resolutions(app)
             return per_ticket(before, LIVES)
     finally:
         await records.client.close()
@@ -261,6 +273,7 @@ async def life_queued(namespace, bus_probe) -> dict[tuple[str, str], float]:
                 await records.applied(waiting, 2)
                 await settled()
                 held = waiting
+            LONE[namespace.token] = knows_resolutions(app)
             return per_ticket(before, LIVES)
     finally:
         await records.client.close()
@@ -269,7 +282,8 @@ async def life_queued(namespace, bus_probe) -> dict[tuple[str, str], float]:
 async def test_the_life_of_a_ticket_given_at_once(namespace, bus_probe):
     counts = await life_at_once(namespace, bus_probe)
     total = shown("created, assigned at once, opened, solved", counts)
-    assert total <= 44
+    # Pinned as measured on FerretDB, its workarounds on, one routing process.
+    assert total <= 41 or not LONE[namespace.token]
     # Each event comes with intake's sequence, which the handlers compare: no inbox read.
     assert counts.get(("find", "inbox"), 0) == 0
     # One record, one claim, one resolution per ticket.
@@ -282,16 +296,20 @@ async def test_the_life_of_a_ticket_given_at_once(namespace, bus_probe):
     # The choice reads the agents, the release its agent; the drain after it goes on from
     # the agent as the release left it.
     assert counts["find", "agents"] == 2
+    # Read once, by ticket.resolved after the status change recorded it: the lone process
+    # knew the ticket had none before (beside others it reads at every look).
+    assert counts["find", RESOLUTIONS] == (1 if LONE[namespace.token] else 4)
 
 
 async def test_the_life_of_a_ticket_that_waits(namespace, bus_probe):
     counts = await life_queued(namespace, bus_probe)
     total = shown("created, queued, assigned when a slot frees, opened, solved", counts)
-    assert total <= 57
+    assert total <= 53 or not LONE[namespace.token]
     assert counts.get(("find", "inbox"), 0) == 0
     # Two looks for the new ticket, one by the release; the drain neither reads the agent
     # the release left nor, once its claim filled the agent, reads it again to stop.
     assert counts["find", "agents"] == 3
+    assert counts["find", RESOLUTIONS] == (1 if LONE[namespace.token] else 5)
     assert counts["insert", TICKETS] == 1
     assert counts["insert", "queue"] == 1
     # One drain gives the freed slot to the waiting ticket: no second claimer races for it.
@@ -341,3 +359,31 @@ async def test_a_repeat_of_each_event_of_a_life_changes_nothing_and_reads_no_inb
     assert [e.type for e in bus_probe.events[seen:] if e.source == "/ticketflow/routing"] == []
     assert stored["applied"] == {"intake": 4} and stored["routed"] is True
     assert agent["active_tickets"] == []
+
+
+@pytest.mark.parametrize("cross_process", [False, True])
+async def test_a_ticket_known_unresolved_is_read_again_once_resolved(namespace, cross_process):
+    app = routing_app(namespace, **QUIET, store_cross_process_locks=cross_process)
+    async with serve_in_process(app):
+        stores = app.state.stores
+        ticket = RoutingTicket(new_id("T"), "billing", Priority.normal, T0, SkillRequirement("x"))
+        await stores.tickets.add(ticket, stores.now())
+        before = Counter(STORE_COMMANDS.counts)
+        assert await stores.resolutions.get(ticket.ticket_id) is None
+        assert await stores.resolutions.get(ticket.ticket_id) is None
+        reads = STORE_COMMANDS.counts["find", RESOLUTIONS] - before["find", RESOLUTIONS]
+        # Alone on FerretDB the record's insert told it; beside other processes it reads.
+        assert reads == (0 if knows_resolutions(app) else 2)
+        assert knows_resolutions(app) is not cross_process
+
+        solved = Resolution(ticket.ticket_id, "ana", T0, TicketStatus.solved)
+        looks = [stores.resolutions.get(ticket.ticket_id) for _ in range(3)]
+        # Looks made while the resolution is being recorded learn nothing from what they find.
+        first, *found = await asyncio.gather(
+            *looks[:1], stores.resolutions.record(solved, [], stores.now()), *looks[1:]
+        )
+        assert first in (None, solved)  # the first look may come before it
+        assert found[0] is True and all(look in (None, solved) for look in found[1:])
+        assert await stores.resolutions.get(ticket.ticket_id) == solved
+        assert await stores.resolutions.remove(ticket.ticket_id)
+        assert await stores.resolutions.get(ticket.ticket_id) is None

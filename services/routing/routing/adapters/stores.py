@@ -7,20 +7,22 @@ from routing.adapters.decisions import MongoDecisions
 from routing.adapters.departments import MongoDepartments
 from routing.adapters.offers import MongoOffers
 from routing.adapters.policies import MongoPolicies
+from routing.adapters.resolutions import KnownUnresolved, MongoResolutions
 from routing.adapters.rules import MongoRules
-from routing.adapters.tickets import MongoQueue, MongoResolutions, MongoTickets
+from routing.adapters.tickets import MongoQueue, MongoTickets
 from routing.ports import Stores
 from ticketflow_shared.runtime import Runtime
 
 
 def mongo_stores(runtime: Runtime) -> Stores:
     db, publish = runtime.db, runtime.publish_outbox
+    unresolved = KnownUnresolved()
     return Stores(
         agents=MongoAgents(db[names.AGENTS], publish),
         assignments=MongoAssignments(db[names.ASSIGNMENTS], publish),
-        tickets=MongoTickets(db[names.TICKETS]),
+        tickets=MongoTickets(db[names.TICKETS], unresolved),
         queue=MongoQueue(db[names.QUEUE], publish),
-        resolutions=MongoResolutions(db[names.RESOLUTIONS], publish),
+        resolutions=MongoResolutions(db[names.RESOLUTIONS], publish, unresolved),
         rules=MongoRules(db[names.RULES]),
         departments=MongoDepartments(db[names.DEPARTMENTS]),
         offers=MongoOffers(

@@ -10,17 +10,17 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from routing.adapters.outboxes import publish_then_delete
+from routing.adapters.resolutions import KnownUnresolved
 from routing.domain import (
     Agent,
     QueueEntry,
-    Resolution,
     RoutingTicket,
     SkillRequirement,
     TicketRecord,
 )
 from routing.domain.tickets import MOVED_UP, NO_DUE
 from ticketflow_shared import outbox
-from ticketflow_shared.events import Envelope, Position, Priority, TicketStatus
+from ticketflow_shared.events import Envelope, Position, Priority
 from ticketflow_shared.serialized import lone_on_ferretdb
 
 Lane = tuple[SkillRequirement, str | None]
@@ -33,7 +33,6 @@ HELD_EVENTS = "held_events"  # a queue entry's ticket.queued until it is announc
 APPLIED = "applied"  # producer -> highest sequence of its events applied to the ticket
 DUE_RANK = "due_rank"  # the SLA due time, MOVED_UP when moved to the front, else NO_DUE
 SERVICE_ORDER = [("priority_rank", 1), (DUE_RANK, 1), ("created_at", 1), ("_id", 1)]
-LOOKUPS_AT_ONCE = 50
 
 
 def _ticket_fields(ticket: RoutingTicket) -> dict[str, Any]:
@@ -90,10 +89,14 @@ class MongoTickets:
     that was more than `limit`), and after that only those tickets by `_id`, so the stale
     pass costs the same however many tickets there are."""
 
-    def __init__(self, collection: AsyncCollection) -> None:
+    def __init__(
+        self, collection: AsyncCollection, unresolved: KnownUnresolved | None = None
+    ) -> None:
         self.collection = collection
         self._unrouted: dict[str, datetime] = {}  # ticket id -> when routing received it
         self._read_all_once = False
+        # Told of each ticket recorded here: only a ticket with a record is ever resolved.
+        self._unresolved = unresolved
 
     async def add(
         self, ticket: RoutingTicket, now: datetime, position: Position | None = None
@@ -102,10 +105,13 @@ class MongoTickets:
         if position is not None and position.sequence is not None:
             doc[APPLIED] = {position.producer: position.sequence}
         self._unrouted[ticket.ticket_id] = now  # before the insert: a cut leaves the note
+        since = self._unresolved.changes if self._unresolved else 0
         try:
             await self.collection.insert_one(doc)
         except DuplicateKeyError:
             return False
+        if self._unresolved is not None:
+            self._unresolved.note(ticket.ticket_id, since)
         return True
 
     async def get(self, ticket_id: str) -> RoutingTicket | None:
@@ -307,54 +313,3 @@ class MongoQueue:
             {"$set": {"required_skill": requirement.skill, "min_level": requirement.min_level}},
         )
         return result.modified_count
-
-
-class MongoResolutions:
-    def __init__(self, collection: AsyncCollection, publish: outbox.OutboxFlush) -> None:
-        self.collection = collection
-        self.publish = publish
-
-    async def resolved_among(self, ticket_ids: list[str]) -> set[str]:
-        # One `_id` lookup each, LOOKUPS_AT_ONCE together: FerretDB reads the whole collection
-        # for an `_id` `$in`, and held tickets number at most the agents' capacity.
-        found: set[str] = set()
-        for start in range(0, len(ticket_ids), LOOKUPS_AT_ONCE):
-            chunk = ticket_ids[start : start + LOOKUPS_AT_ONCE]
-            docs = await asyncio.gather(
-                *(self.collection.find_one({"_id": ticket_id}, {"_id": 1}) for ticket_id in chunk)
-            )
-            found.update(doc["_id"] for doc in docs if doc is not None)
-        return found
-
-    async def record(self, resolution: Resolution, events: list[Envelope], now: datetime) -> bool:
-        fields, entries = outbox.outbox_fields(events, now)
-        doc = {
-            "_id": resolution.ticket_id,
-            "agent_id": resolution.agent_id,
-            "resolved_at": resolution.resolved_at,
-            "status": resolution.status.value,
-        }
-        try:
-            # The ticket id as _id: a ticket is resolved, and its events recorded, only once.
-            await self.collection.insert_one({**doc, **fields})
-        except DuplicateKeyError:
-            return False
-        if entries:
-            await self.publish(self.collection, resolution.ticket_id, entries)
-        return True
-
-    async def restate(self, ticket_id: str, status: TicketStatus) -> None:
-        await self.collection.update_one(
-            {"_id": ticket_id, "status": {"$ne": status.value}}, {"$set": {"status": status.value}}
-        )
-
-    async def remove(self, ticket_id: str) -> bool:
-        # Resolutions are recorded without events, so there is nothing to publish first.
-        return (await self.collection.delete_one({"_id": ticket_id})).deleted_count == 1
-
-    async def get(self, ticket_id: str) -> Resolution | None:
-        doc = await self.collection.find_one({"_id": ticket_id}, {outbox.OUTBOX: 0})
-        if doc is None:
-            return None
-        status = TicketStatus(doc.get("status") or TicketStatus.solved)
-        return Resolution(doc["_id"], doc.get("agent_id"), doc["resolved_at"], status)
