@@ -14,7 +14,6 @@ from enum import StrEnum
 from routing import explain, offers
 from routing.domain import Agent, Assignment, RoutingTicket, SkillRequirement
 from routing.domain.assignment import queue_order
-from routing.domain.candidates import Evaluation
 from routing.domain.offers import Offer, OfferSettings
 from routing.domain.selection import select
 from routing.domain.shifts import ShiftWindows
@@ -79,28 +78,45 @@ async def route(
     # Read once for both looks, milliseconds apart: a decline in between would need an offer
     # of this ticket made and answered meanwhile.
     declined = set() if unseen else await declined_recently(ticket.ticket_id, stores)
-    outcome = await assign(
-        ticket,
-        stores,
-        own_department=own_department,
-        declined=declined,
-        unseen=unseen,
-        # The second look records the decision of a ticket nobody could take.
-        record_miss=False,
-    )
-    if outcome is Outcome.no_agent:
-        queued = await enqueue(ticket, stores, new=unseen)
-        # An agent freed while we looked could not see this ticket in the queue yet; and
-        # another copy of this ticket may have claimed it, with a lower sequence number than
-        # this ticket.queued: announcing it then would leave "queued" as the last word.
+    writes = stores.agent_writes if unseen else None
+    mark = writes.mark() if writes is not None else 0
+    first: explain.Look | None = None
+    if unseen:  # nothing to check before choosing (see `assign`)
+        outcome, first = await choose(
+            ticket, stores, own_department=own_department, queue_known=True, record_miss=False
+        )
+    else:
         outcome = await assign(
             ticket,
             stores,
             own_department=own_department,
             declined=declined,
-            queued_at=queued.at if queued.held is not None else None,
-            queue_known=queued.held is not None,
+            # The second look records the decision of a ticket nobody could take.
+            record_miss=False,
         )
+    if outcome is Outcome.no_agent:
+        queued = await enqueue(ticket, stores, new=unseen)
+        if (
+            first is not None
+            and writes is not None
+            and queued.held is not None
+            and writes.quiet_since(mark)
+        ):
+            # Nothing could take more since the first look read them, nor claim the ticket:
+            # a second look would find what it found (see `adapters.watched`).
+            await explain.record(stores, ticket, first.missed(ticket, queued.at))
+        else:
+            # An agent freed while we looked could not see this ticket in the queue yet; and
+            # another copy of this ticket may have claimed it, with a lower sequence number
+            # than this ticket.queued: announcing it then would leave "queued" as the last word.
+            outcome = await assign(
+                ticket,
+                stores,
+                own_department=own_department,
+                declined=declined,
+                queued_at=queued.at if queued.held is not None else None,
+                queue_known=queued.held is not None,
+            )
         if outcome is Outcome.no_agent:
             await announce_queued(ticket.ticket_id, queued, stores)
     await stores.tickets.mark_routed(ticket.ticket_id, position)
@@ -181,7 +197,7 @@ async def choose(
     queued_at: datetime | None = None,
     queue_known: bool = False,
     record_miss: bool = True,
-) -> tuple[Outcome, Evaluation]:
+) -> tuple[Outcome, explain.Look]:
     """Evaluate the candidates under the ticket's policy, claim for the best one that still
     can, and record the decision. `only`: consider that agent alone (a drain).
     `queue_known`, `queued_at`, `record_miss`: as for `assign`."""
@@ -220,7 +236,7 @@ async def choose(
         )
     if chosen is not None:
         await stores.agents.note_assigned(chosen, now)
-    return outcome, evaluation
+    return outcome, explain.Look(plan, evaluation, now)
 
 
 async def declined_recently(ticket_id: str, stores: Stores) -> set[str]:

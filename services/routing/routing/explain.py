@@ -109,6 +109,20 @@ def decision(
     }
 
 
+@dataclass(frozen=True)
+class Look:
+    """One look for an agent: the plan it followed and what it found, at `now`."""
+
+    plan: Plan
+    evaluation: Evaluation
+    now: datetime
+
+    def missed(self, ticket: RoutingTicket, queued_at: datetime) -> dict[str, Any]:
+        """The decision document of this look finding nobody, for a ticket then queued."""
+        plan = replace(self.plan, queued_at=queued_at)
+        return decision(ticket, plan, self.evaluation, None, self.now)
+
+
 async def record(stores: Stores, ticket: RoutingTicket, document: dict[str, Any]) -> None:
     if stores.decisions is not None:
         await stores.decisions.put(ticket.ticket_id, document)

@@ -313,6 +313,16 @@ class ShiftStarts(Protocol):
         """Wake routing at the agent's next shift start (none: cancel)."""
 
 
+class AgentWriteMarks(Protocol):
+    """Whether agents may have become able to take more since a mark (see `adapters.watched`)."""
+
+    def mark(self) -> int: ...
+
+    def quiet_since(self, mark: int) -> bool:
+        """No write of agents or claims began or ended since `mark`, and this process would
+        have seen one made by any process; False wherever it cannot know."""
+
+
 @dataclass
 class Stores:
     """Everything a handler touches, passed by name; tests build it from fakes."""
@@ -333,6 +343,8 @@ class Stores:
     # Queue policies and the last decision per ticket; without them, rules alone route.
     policies: PolicyRepository | None = None
     decisions: DecisionRepository | None = None
+    # Without it (fakes, or where a process cannot know) a new ticket queued is looked at again.
+    agent_writes: AgentWriteMarks | None = None
 
     def now(self) -> datetime:
         """The time, read by a handler and passed down to what it writes."""

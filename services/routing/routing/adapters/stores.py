@@ -10,6 +10,7 @@ from routing.adapters.policies import MongoPolicies
 from routing.adapters.resolutions import KnownUnresolved, MongoResolutions
 from routing.adapters.rules import MongoRules
 from routing.adapters.tickets import MongoQueue, MongoTickets
+from routing.adapters.watched import AgentWrites
 from routing.ports import Stores
 from ticketflow_shared.runtime import Runtime
 
@@ -17,18 +18,19 @@ from ticketflow_shared.runtime import Runtime
 def mongo_stores(runtime: Runtime) -> Stores:
     db, publish = runtime.db, runtime.publish_outbox
     unresolved = KnownUnresolved()
+    agent_writes = AgentWrites(db[names.AGENTS])
+    claims = agent_writes.watched(db[names.ASSIGNMENTS])
     return Stores(
-        agents=MongoAgents(db[names.AGENTS], publish),
-        assignments=MongoAssignments(db[names.ASSIGNMENTS], publish),
+        agents=MongoAgents(agent_writes.watched(db[names.AGENTS]), publish),
+        assignments=MongoAssignments(claims, publish),
         tickets=MongoTickets(db[names.TICKETS], unresolved),
         queue=MongoQueue(db[names.QUEUE], publish),
         resolutions=MongoResolutions(db[names.RESOLUTIONS], publish, unresolved),
         rules=MongoRules(db[names.RULES]),
         departments=MongoDepartments(db[names.DEPARTMENTS]),
-        offers=MongoOffers(
-            db[names.ASSIGNMENTS], db[names.OFFER_OUTCOMES], db[names.OFFER_COOLDOWNS], publish
-        ),
+        offers=MongoOffers(claims, db[names.OFFER_OUTCOMES], db[names.OFFER_COOLDOWNS], publish),
         clock=runtime.clock,
         policies=MongoPolicies(db[names.QUEUE_POLICIES]),
         decisions=MongoDecisions(db[names.DECISIONS]),
+        agent_writes=agent_writes,
     )
