@@ -211,15 +211,26 @@ class MongoAssignments:
             deleted = await self.collection.delete_one({**this_claim, ANNOUNCED: False})
             if deleted.deleted_count == 1:
                 return assignment
+        marked = False
         if not doc.get(RELEASING):
             # The freed slot's events go out from the claim itself, so whoever frees it
             # publishes them, once; a crash after this leaves them to the outbox sweep.
-            operators, _ = outbox.push_outbox(await events_for(assignment), now)
+            operators, entries = outbox.push_outbox(await events_for(assignment), now)
             update = outbox.merge_updates({"$set": {RELEASING: True}}, operators)
-            await self.collection.update_one({**this_claim, RELEASING: {"$ne": True}}, update)
-        doc = await self.collection.find_one(this_claim)
-        if doc is None:
-            return None
+            result = await self.collection.update_one(
+                {**this_claim, RELEASING: {"$ne": True}}, update
+            )
+            if marked := result.matched_count == 1:
+                # Ours: its outbox is what was read plus what this added, unless a write
+                # between read and update changed it; then publishing what was not there
+                # repeats an event id, and what was added meanwhile is still found left
+                # below, so the release stops before the delete and is retried.
+                pending = [*(doc.get(outbox.OUTBOX) or []), *entries]
+                doc = {**doc, RELEASING: True, outbox.OUTBOX: pending}
+        if not marked:
+            doc = await self.collection.find_one(this_claim)
+            if doc is None:
+                return None
         released = await publish_then_delete(
             self.collection, doc, self.publish, same={CLAIM: doc[CLAIM]}
         )
