@@ -3,21 +3,17 @@
 A process alone on FerretDB (`lone_on_ferretdb`) is the only writer of this collection, and a
 resolution is only ever recorded for a ticket routing has a record of. So once this process
 has inserted a ticket's record, found no resolution of it, or removed it, it knows the
-ticket has none until it records one itself, and `get` answers that without a round trip.
-What it knows of a ticket is dropped as a write of its resolution begins, and learnt only
-where no write of resolutions began or ended while it looked; it is bounded, and a ticket
-it forgot is read again. Anywhere else every `get` reads.
+ticket has none until it records one itself, and `get` answers that without a round trip
+(`KnownAbsent`). Anywhere else every `get` reads.
 """
 
 import asyncio
-import contextlib
-from collections import Counter, OrderedDict
-from collections.abc import Iterator
 from datetime import datetime
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from routing.adapters.absent import KnownAbsent
 from routing.domain import Resolution
 from ticketflow_shared import outbox
 from ticketflow_shared.events import Envelope, TicketStatus
@@ -26,55 +22,16 @@ from ticketflow_shared.serialized import lone_on_ferretdb
 LOOKUPS_AT_ONCE = 50
 
 
-class KnownUnresolved:
-    """Tickets known to have no resolution. `changes` counts the beginnings and ends of this
-    process's writes of resolutions: a caller that saw no change while it looked (and no
-    write of that ticket's under way) may note what it found."""
-
-    LIMIT = 4096
-
-    def __init__(self) -> None:
-        self._tickets: OrderedDict[str, None] = OrderedDict()
-        self._writing: Counter[str] = Counter()
-        self.changes = 0
-
-    def note(self, ticket_id: str, since: int) -> None:
-        """`ticket_id` had no resolution when looked at, `since` being `changes` before."""
-        if self.changes != since or ticket_id in self._writing:
-            return  # a write began or ended meanwhile, or is under way: it may be this one's
-        self._tickets[ticket_id] = None
-        self._tickets.move_to_end(ticket_id)
-        while len(self._tickets) > self.LIMIT:
-            self._tickets.popitem(last=False)
-
-    @contextlib.contextmanager
-    def writing(self, ticket_id: str) -> Iterator[None]:
-        """Around a write of `ticket_id`'s resolution: what was known of it is dropped."""
-        self._tickets.pop(ticket_id, None)
-        self._writing[ticket_id] += 1
-        self.changes += 1
-        try:
-            yield
-        finally:
-            self.changes += 1
-            self._writing[ticket_id] -= 1
-            if not self._writing[ticket_id]:
-                del self._writing[ticket_id]
-
-    def __contains__(self, ticket_id: object) -> bool:
-        return ticket_id in self._tickets
-
-
 class MongoResolutions:
     def __init__(
         self,
         collection: AsyncCollection,
         publish: outbox.OutboxFlush,
-        unresolved: KnownUnresolved | None = None,
+        unresolved: KnownAbsent | None = None,
     ) -> None:
         self.collection = collection
         self.publish = publish
-        self.unresolved = unresolved or KnownUnresolved()
+        self.unresolved = unresolved or KnownAbsent()
 
     async def resolved_among(self, ticket_ids: list[str]) -> set[str]:
         # One `_id` lookup each, LOOKUPS_AT_ONCE together: FerretDB reads the whole collection
@@ -115,14 +72,14 @@ class MongoResolutions:
         # Resolutions are recorded without events, so there is nothing to publish first.
         with self.unresolved.writing(ticket_id):
             removed = await self.collection.delete_one({"_id": ticket_id})
-        self.unresolved.note(ticket_id, self.unresolved.changes)
+        self.unresolved.note(ticket_id, self.unresolved.mark(ticket_id))
         return removed.deleted_count == 1
 
     async def get(self, ticket_id: str) -> Resolution | None:
         known = lone_on_ferretdb(self.collection)
         if known and ticket_id in self.unresolved:
             return None
-        since = self.unresolved.changes
+        since = self.unresolved.mark(ticket_id)
         doc = await self.collection.find_one({"_id": ticket_id}, {outbox.OUTBOX: 0})
         if doc is None:
             if known:

@@ -1,13 +1,14 @@
 """Routing's stores on one Mongo database, publishing through the runtime's outbox relay."""
 
 from routing.adapters import collections as names
+from routing.adapters.absent import KnownAbsent
 from routing.adapters.agents import MongoAgents
 from routing.adapters.assignments import MongoAssignments
 from routing.adapters.decisions import MongoDecisions
 from routing.adapters.departments import MongoDepartments
 from routing.adapters.offers import MongoOffers
 from routing.adapters.policies import MongoPolicies
-from routing.adapters.resolutions import KnownUnresolved, MongoResolutions
+from routing.adapters.resolutions import MongoResolutions
 from routing.adapters.rules import MongoRules
 from routing.adapters.tickets import MongoQueue, MongoTickets
 from routing.adapters.watched import AgentWrites
@@ -17,14 +18,14 @@ from ticketflow_shared.runtime import Runtime
 
 def mongo_stores(runtime: Runtime) -> Stores:
     db, publish = runtime.db, runtime.publish_outbox
-    unresolved = KnownUnresolved()
+    unresolved, unqueued = KnownAbsent(), KnownAbsent()
     agent_writes = AgentWrites(db[names.AGENTS])
     claims = agent_writes.watched(db[names.ASSIGNMENTS])
     return Stores(
         agents=MongoAgents(agent_writes.watched(db[names.AGENTS]), publish),
         assignments=MongoAssignments(claims, publish),
-        tickets=MongoTickets(db[names.TICKETS], unresolved),
-        queue=MongoQueue(db[names.QUEUE], publish),
+        tickets=MongoTickets(db[names.TICKETS], (unresolved, unqueued)),
+        queue=MongoQueue(db[names.QUEUE], publish, unqueued),
         resolutions=MongoResolutions(db[names.RESOLUTIONS], publish, unresolved),
         rules=MongoRules(db[names.RULES]),
         departments=MongoDepartments(db[names.DEPARTMENTS]),

@@ -1,7 +1,7 @@
 """Tickets routing has seen, the queue of those waiting, and the resolved ones."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,8 +9,8 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from routing.adapters.absent import KnownAbsent
 from routing.adapters.outboxes import publish_then_delete
-from routing.adapters.resolutions import KnownUnresolved
 from routing.domain import (
     Agent,
     QueueEntry,
@@ -89,14 +89,13 @@ class MongoTickets:
     that was more than `limit`), and after that only those tickets by `_id`, so the stale
     pass costs the same however many tickets there are."""
 
-    def __init__(
-        self, collection: AsyncCollection, unresolved: KnownUnresolved | None = None
-    ) -> None:
+    def __init__(self, collection: AsyncCollection, unwritten: Sequence[KnownAbsent] = ()) -> None:
         self.collection = collection
         self._unrouted: dict[str, datetime] = {}  # ticket id -> when routing received it
         self._read_all_once = False
-        # Told of each ticket recorded here: only a ticket with a record is ever resolved.
-        self._unresolved = unresolved
+        # Told of each ticket recorded here: only a ticket with a record is ever resolved or
+        # queued, so a new record has neither.
+        self._unwritten = unwritten
 
     async def add(
         self, ticket: RoutingTicket, now: datetime, position: Position | None = None
@@ -105,13 +104,13 @@ class MongoTickets:
         if position is not None and position.sequence is not None:
             doc[APPLIED] = {position.producer: position.sequence}
         self._unrouted[ticket.ticket_id] = now  # before the insert: a cut leaves the note
-        since = self._unresolved.changes if self._unresolved else 0
+        marks = [(known, known.mark(ticket.ticket_id)) for known in self._unwritten]
         try:
             await self.collection.insert_one(doc)
         except DuplicateKeyError:
             return False
-        if self._unresolved is not None:
-            self._unresolved.note(ticket.ticket_id, since)
+        for known, since in marks:
+            known.note(ticket.ticket_id, since)
         return True
 
     async def get(self, ticket_id: str) -> RoutingTicket | None:
@@ -183,9 +182,19 @@ class MongoTickets:
 
 
 class MongoQueue:
-    def __init__(self, collection: AsyncCollection, publish: outbox.OutboxFlush) -> None:
+    """Queued tickets, by ticket id. A process alone on FerretDB knows which tickets are not
+    queued (`KnownAbsent`): a new ticket's, and those it removed or found missing, until it
+    queues them; it looks those up without a round trip."""
+
+    def __init__(
+        self,
+        collection: AsyncCollection,
+        publish: outbox.OutboxFlush,
+        unqueued: KnownAbsent | None = None,
+    ) -> None:
         self.collection = collection
         self.publish = publish
+        self.unqueued = unqueued or KnownAbsent()
         self.on_enter: EnterHook | None = None
         self.on_leave: QueueHook | None = None
 
@@ -203,7 +212,8 @@ class MongoQueue:
         }
         try:
             # The ticket id as _id: a ticket enters the queue, and is announced, only once.
-            await self.collection.insert_one(doc)
+            with self.unqueued.writing(ticket.ticket_id):
+                await self.collection.insert_one(doc)
         except DuplicateKeyError:
             return False
         if self.on_enter is not None:
@@ -236,16 +246,32 @@ class MongoQueue:
             await self.publish(self.collection, ticket_id, entries)
 
     async def get(self, ticket_id: str) -> QueueEntry | None:
-        doc = await self.collection.find_one({"_id": ticket_id}, {outbox.OUTBOX: 0, HELD_EVENTS: 0})
+        doc = await self._find(ticket_id, {outbox.OUTBOX: 0, HELD_EVENTS: 0})
         return QueueEntry(_ticket(doc), doc["queued_at"]) if doc else None
 
     async def remove(self, ticket_id: str) -> bool:
-        doc = await self.collection.find_one({"_id": ticket_id})
-        if doc is None or not await publish_then_delete(self.collection, doc, self.publish):
+        doc = await self._find(ticket_id)
+        if doc is None:
+            return False
+        since = self.unqueued.mark(ticket_id)
+        deleted = await publish_then_delete(self.collection, doc, self.publish)
+        self.unqueued.note(ticket_id, since)  # gone, deleted here or before
+        if not deleted:
             return False
         if self.on_leave is not None:
             await self.on_leave(_ticket(doc), doc["queued_at"])
         return True
+
+    async def _find(self, ticket_id: str, projection: Any = None) -> dict[str, Any] | None:
+        """The entry, unless this process knows there is none."""
+        lone = lone_on_ferretdb(self.collection)
+        if lone and ticket_id in self.unqueued:
+            return None
+        since = self.unqueued.mark(ticket_id)
+        doc = await self.collection.find_one({"_id": ticket_id}, projection)
+        if doc is None and lone:
+            self.unqueued.note(ticket_id, since)
+        return doc
 
     async def waiting(
         self,
