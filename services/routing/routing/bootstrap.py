@@ -17,6 +17,7 @@ from routing import (
     sla_api,
     views,
 )
+from routing.adapters.absent import KnownAbsent
 from routing.adapters.collections import INDEXES, OUTBOX_COLLECTIONS
 from routing.adapters.legacy_claims import key_claims_by_ticket
 from routing.adapters.stores import mongo_stores
@@ -34,8 +35,9 @@ from ticketflow_shared.runtime import Runtime
 def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
     runtime = Runtime(settings, INDEXES, OUTBOX_COLLECTIONS)
-    stores = mongo_stores(runtime)
-    sla = build_sla(runtime, settings)
+    unclocked = KnownAbsent()  # tickets no SLA policy covered: no SLA document to read
+    stores = mongo_stores(runtime, unclocked)
+    sla = build_sla(runtime, settings, unclocked)
     escalations = build_escalations(runtime, settings, stores, sla)
     shift_starts = build_shift_starts(runtime, settings, stores)
 

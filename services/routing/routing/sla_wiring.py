@@ -2,6 +2,7 @@
 
 from routing import sla_handlers
 from routing.adapters import collections as names
+from routing.adapters.absent import KnownAbsent
 from routing.adapters.sla import SlaStore
 from routing.settings import RoutingSettings
 from routing.sla_handlers import SlaDeps
@@ -9,9 +10,13 @@ from ticketflow_shared.runtime import Runtime
 from ticketflow_shared.timers import DueTimers
 
 
-def build_sla(runtime: Runtime, settings: RoutingSettings) -> SlaDeps:
+def build_sla(
+    runtime: Runtime, settings: RoutingSettings, unclocked: KnownAbsent | None = None
+) -> SlaDeps:
+    """`unclocked`: tickets known to have no SLA document (see `SlaStore`)."""
     db = runtime.db
-    deps = SlaDeps(SlaStore(db[names.SLA_TICKETS], db[names.SLA_POLICIES]), clock=runtime.clock)
+    store = SlaStore(db[names.SLA_TICKETS], db[names.SLA_POLICIES], unclocked=unclocked)
+    deps = SlaDeps(store, clock=runtime.clock)
     deps.timers = DueTimers(
         "sla",
         db[names.SLA_TIMERS],

@@ -6,11 +6,13 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from routing.adapters.absent import KnownAbsent
 from routing.domain.calendars import Calendar
 from routing.domain.sla import BreachAction, ClockState, SlaClock, SlaPolicy
 from routing.domain.sla_ticket import TicketSla
 from ticketflow_shared.events import Priority, SlaTarget, TicketStatus
 from ticketflow_shared.refreshed import RefreshedCopy
+from ticketflow_shared.serialized import lone_on_ferretdb
 
 POLICIES_REFRESH_SECONDS = 2.0
 
@@ -129,9 +131,13 @@ class SlaStore:
         tickets: AsyncCollection,
         policies: AsyncCollection,
         refresh_seconds: float = POLICIES_REFRESH_SECONDS,
+        unclocked: KnownAbsent | None = None,
     ) -> None:
         self.tickets, self.policies = tickets, policies
         self.policy_copy = RefreshedCopy(self.policy_list, refresh_seconds)
+        # Tickets without a document (no policy covered them when created), as a process
+        # alone on FerretDB knows them: only `save` at version 0 ever inserts one.
+        self.unclocked = unclocked or KnownAbsent()
 
     async def policy_list(self) -> list[SlaPolicy]:
         return [policy_from(doc) async for doc in self.policies.find({}).sort("_id", 1)]
@@ -142,8 +148,14 @@ class SlaStore:
         return await self.policy_copy.current()
 
     async def get(self, ticket_id: str) -> tuple[TicketSla, int, dict[str, int]] | None:
+        lone = lone_on_ferretdb(self.tickets)
+        if lone and ticket_id in self.unclocked:
+            return None
+        since = self.unclocked.mark(ticket_id)
         doc = await self.tickets.find_one({"_id": ticket_id})
         if doc is None:
+            if lone:
+                self.unclocked.note(ticket_id, since)
             return None
         return ticket_from(doc), doc["version"], doc.get("applied") or {}
 
@@ -152,7 +164,8 @@ class SlaStore:
         doc = {**ticket_doc(ticket), "version": version + 1, "applied": applied}
         if version == 0:
             try:
-                await self.tickets.insert_one({"_id": ticket.ticket_id, **doc})
+                with self.unclocked.writing(ticket.ticket_id):
+                    await self.tickets.insert_one({"_id": ticket.ticket_id, **doc})
             except DuplicateKeyError:
                 return False
             return True

@@ -16,15 +16,18 @@ from routing.ports import Stores
 from ticketflow_shared.runtime import Runtime
 
 
-def mongo_stores(runtime: Runtime) -> Stores:
+def mongo_stores(runtime: Runtime, unclocked: KnownAbsent | None = None) -> Stores:
+    """`unclocked`: the SLA store's tickets known without a document, which a new ticket's
+    record joins (its SLA document, if any, is written after it)."""
     db, publish = runtime.db, runtime.publish_outbox
     unresolved, unqueued = KnownAbsent(), KnownAbsent()
+    new_tickets = (unresolved, unqueued, *((unclocked,) if unclocked else ()))
     agent_writes = AgentWrites(db[names.AGENTS])
     claims = agent_writes.watched(db[names.ASSIGNMENTS])
     return Stores(
         agents=MongoAgents(agent_writes.watched(db[names.AGENTS]), publish),
         assignments=MongoAssignments(claims, publish),
-        tickets=MongoTickets(db[names.TICKETS], (unresolved, unqueued)),
+        tickets=MongoTickets(db[names.TICKETS], new_tickets),
         queue=MongoQueue(db[names.QUEUE], publish, unqueued),
         resolutions=MongoResolutions(db[names.RESOLUTIONS], publish, unresolved),
         rules=MongoRules(db[names.RULES]),
