@@ -1,6 +1,7 @@
 """Tickets routing has seen, the queue of those waiting, and the resolved ones."""
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,7 @@ from routing.domain.tickets import MOVED_UP, NO_DUE
 from ticketflow_shared import outbox
 from ticketflow_shared.events import Envelope, Position, Priority
 from ticketflow_shared.serialized import lone_on_ferretdb
+from ticketflow_shared.vouching import vouched_for
 
 Lane = tuple[SkillRequirement, str | None]
 QueueHook = Callable[[RoutingTicket, datetime], Awaitable[None]]
@@ -32,6 +34,7 @@ ticket is new to routing)."""
 HELD_EVENTS = "held_events"  # a queue entry's ticket.queued until it is announced
 APPLIED = "applied"  # producer -> highest sequence of its events applied to the ticket
 DUE_RANK = "due_rank"  # the SLA due time, MOVED_UP when moved to the front, else NO_DUE
+FRESH_LIMIT = 4096
 SERVICE_ORDER = [("priority_rank", 1), (DUE_RANK, 1), ("created_at", 1), ("_id", 1)]
 
 
@@ -181,6 +184,12 @@ class MongoTickets:
         return doc["version"] if doc else None
 
 
+def _bound(known: OrderedDict) -> None:
+    """Forget the oldest of what is kept beyond `FRESH_LIMIT` (forgotten: read again)."""
+    while len(known) > FRESH_LIMIT:
+        known.popitem(last=False)
+
+
 class MongoQueue:
     """Queued tickets, by ticket id. A process alone on FerretDB knows which tickets are not
     queued (`KnownAbsent`): a new ticket's, and those it removed or found missing, until it
@@ -195,6 +204,11 @@ class MongoQueue:
         self.collection = collection
         self.publish = publish
         self.unqueued = unqueued or KnownAbsent()
+        # Per ticket, announces and removes begun (lately), and the count when this process
+        # inserted the entry still unannounced, with its held events: an announce of them
+        # with no other begun since may vouch for its filter (see `announce`).
+        self._touched: OrderedDict[str, int] = OrderedDict()
+        self._fresh: OrderedDict[str, tuple[int, list[dict]]] = OrderedDict()
         self.on_enter: EnterHook | None = None
         self.on_leave: QueueHook | None = None
 
@@ -216,6 +230,8 @@ class MongoQueue:
                 await self.collection.insert_one(doc)
         except DuplicateKeyError:
             return False
+        self._fresh[ticket.ticket_id] = (self._touched.get(ticket.ticket_id, 0), held)
+        _bound(self._fresh)
         if self.on_enter is not None:
             await self.on_enter(ticket, now, new)
         return True
@@ -223,6 +239,8 @@ class MongoQueue:
     async def announce(
         self, ticket_id: str, now: datetime, held: list[Envelope] | None = None
     ) -> None:
+        fresh = self._fresh.pop(ticket_id, None)
+        touches = self._touch(ticket_id)
         if held is not None:
             # Known from the caller's enqueue: the filter checks the entry still holds them,
             # rather than a read before the write.
@@ -234,14 +252,27 @@ class MongoQueue:
             still_held = {"$exists": True}
         if not entries:
             return  # gone (assigned meanwhile), or announced already
-        result = await self.collection.update_one(
-            {"_id": ticket_id, HELD_EVENTS: still_held},
-            {
-                "$unset": {HELD_EVENTS: ""},
-                "$push": {outbox.OUTBOX: {"$each": entries}},
-                "$min": {outbox.OUTBOX_SINCE: now},
-            },
-        )
+
+        def as_inserted() -> bool:
+            """This process inserted the entry holding these events, and nothing but this
+            announce has begun to take them or the entry since (asked at the write's turn)."""
+            return (
+                fresh is not None
+                and fresh == (touches - 1, entries)
+                and self._touched.get(ticket_id) == touches
+            )
+
+        # Alone on FerretDB, where this process sees every write of the queue, the layer may
+        # then send the update by `_id` without reading the entry first.
+        with vouched_for(as_inserted):
+            result = await self.collection.update_one(
+                {"_id": ticket_id, HELD_EVENTS: still_held},
+                {
+                    "$unset": {HELD_EVENTS: ""},
+                    "$push": {outbox.OUTBOX: {"$each": entries}},
+                    "$min": {outbox.OUTBOX_SINCE: now},
+                },
+            )
         if result.matched_count == 1:
             await self.publish(self.collection, ticket_id, entries)
 
@@ -250,6 +281,8 @@ class MongoQueue:
         return QueueEntry(_ticket(doc), doc["queued_at"]) if doc else None
 
     async def remove(self, ticket_id: str) -> bool:
+        self._fresh.pop(ticket_id, None)
+        self._touch(ticket_id)
         doc = await self._find(ticket_id)
         if doc is None:
             return False
@@ -261,6 +294,13 @@ class MongoQueue:
         if self.on_leave is not None:
             await self.on_leave(_ticket(doc), doc["queued_at"])
         return True
+
+    def _touch(self, ticket_id: str) -> int:
+        """Count an announce or remove of `ticket_id` begun; the count now."""
+        touches = self._touched[ticket_id] = self._touched.get(ticket_id, 0) + 1
+        self._touched.move_to_end(ticket_id)
+        _bound(self._touched)
+        return touches
 
     async def _find(self, ticket_id: str, projection: Any = None) -> dict[str, Any] | None:
         """The entry, unless this process knows there is none."""
