@@ -5,7 +5,7 @@ leaves (assigned, offered, resolved, transferred)."""
 from routing import escalation
 from routing.adapters import collections as names
 from routing.adapters.escalations import MongoEscalations
-from routing.adapters.tickets import MongoQueue
+from routing.adapters.queue import MongoQueue
 from routing.escalation import Escalations
 from routing.ports import Stores
 from routing.settings import RoutingSettings

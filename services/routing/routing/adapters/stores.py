@@ -8,9 +8,10 @@ from routing.adapters.decisions import MongoDecisions
 from routing.adapters.departments import MongoDepartments
 from routing.adapters.offers import MongoOffers
 from routing.adapters.policies import MongoPolicies
+from routing.adapters.queue import MongoQueue
 from routing.adapters.resolutions import MongoResolutions
 from routing.adapters.rules import MongoRules
-from routing.adapters.tickets import MongoQueue, MongoTickets
+from routing.adapters.tickets import MongoTickets
 from routing.adapters.watched import AgentWrites
 from routing.ports import Stores
 from ticketflow_shared.runtime import Runtime
