@@ -17,6 +17,7 @@ and then released with its agent.updated, or deleted unannounced and never heard
 """
 
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
@@ -30,6 +31,7 @@ from routing.domain.offers import Offer
 from routing.ports import ClaimResult, ReleaseEvents
 from ticketflow_shared import outbox
 from ticketflow_shared.events import Envelope
+from ticketflow_shared.vouching import vouched_for
 
 ANNOUNCED = "announced"
 CLAIM = "claim"  # a fresh token per claim of the ticket
@@ -94,12 +96,27 @@ def _announcing(held: list[dict], now: datetime) -> dict[str, Any]:
 
 class FreshClaims:
     """Claims this process made and has not announced yet, by ticket: their token and held
-    events, so announcing one needs no read back. Bounded; a claim forgotten is read."""
+    events, so announcing one needs no read back. Bounded; a claim forgotten is read.
+
+    Every announce and release takes the ticket's claim out first, and counts itself as
+    begun (`begin`): an announce that took a fresh claim and finds, at its write's turn,
+    that no other has begun since knows the claim is still as it was inserted.
+    """
 
     LIMIT = 1024
 
     def __init__(self) -> None:
         self._claims: OrderedDict[str, tuple[str, list[dict]]] = OrderedDict()
+        self._begun: OrderedDict[str, int] = OrderedDict()
+
+    def begin(self, ticket_id: str) -> Callable[[], bool]:
+        """Count an announce or release of the ticket's claim; whether it is still the last
+        one begun, asked later."""
+        count = self._begun[ticket_id] = self._begun.get(ticket_id, 0) + 1
+        self._begun.move_to_end(ticket_id)
+        while len(self._begun) > self.LIMIT:
+            self._begun.popitem(last=False)
+        return lambda: self._begun.get(ticket_id) == count
 
     def note(self, doc: dict[str, Any]) -> None:
         self._claims[doc["_id"]] = (doc[CLAIM], doc[HELD_EVENTS])
@@ -149,12 +166,17 @@ class MongoAssignments:
 
     async def announce(self, ticket_id: str, now: datetime) -> None:
         fresh = self.fresh.take(ticket_id)
+        last_begun = self.fresh.begin(ticket_id)
         if fresh is not None:
             # Our own claim, as inserted: while unannounced nothing adds to its outbox, so if
             # it is still this claim and unannounced, its held events are all it has to send.
             token, held = fresh
             this_claim = {"_id": ticket_id, CLAIM: token, ANNOUNCED: False}
-            if (await self.collection.update_one(this_claim, _announcing(held, now))).matched_count:
+            # Alone on FerretDB no write of it but this one's began since the insert if none
+            # did here: the layer may send the update by `_id` unread.
+            with vouched_for(last_begun):
+                result = await self.collection.update_one(this_claim, _announcing(held, now))
+            if result.matched_count:
                 if held:
                     await self.publish(self.collection, ticket_id, held)
                 return
@@ -199,6 +221,7 @@ class MongoAssignments:
         self, ticket_id: str, events_for: ReleaseEvents, now: datetime
     ) -> Assignment | None:
         self.fresh.take(ticket_id)
+        self.fresh.begin(ticket_id)
         doc = await self.collection.find_one({"_id": ticket_id})
         if doc is None:
             return None
