@@ -14,10 +14,12 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from routing.adapters.absent import KnownAbsent
 from routing.adapters.assignments import ANNOUNCED, OFFER
 from routing.domain.offers import Cooldown, Offer, recent, with_cooldown
 from ticketflow_shared import outbox
 from ticketflow_shared.events import Envelope, OfferOutcome
+from ticketflow_shared.serialized import lone_on_ferretdb
 
 COOLDOWNS = "cooldowns"
 
@@ -55,11 +57,15 @@ class MongoOffers:
         outcomes: AsyncCollection,
         cooldowns: AsyncCollection,
         publish: outbox.OutboxFlush,
+        uncooled: KnownAbsent | None = None,
     ) -> None:
         self.claims = claims
         self.outcomes = outcomes
         self.cooldowns = cooldowns
         self.publish = publish
+        # Tickets without cooldowns (never declined or let run out), as a process alone on
+        # FerretDB knows them: a new ticket's, and those it found without, until it writes.
+        self.uncooled = uncooled or KnownAbsent()
 
     async def pending(self, agent_id: str | None = None) -> list[Offer]:
         query: dict[str, Any] = {OFFER: {"$exists": True}, ANNOUNCED: False}
@@ -122,7 +128,13 @@ class MongoOffers:
             await self.publish(self.outcomes, offer_id, doc[outbox.OUTBOX])
 
     async def declined_recently(self, ticket_id: str, now: datetime) -> set[str]:
+        lone = lone_on_ferretdb(self.cooldowns)
+        if lone and ticket_id in self.uncooled:
+            return set()
+        since = self.uncooled.mark(ticket_id)
         doc = await self.cooldowns.find_one({"_id": ticket_id})
+        if doc is None and lone:
+            self.uncooled.note(ticket_id, since)
         return recent(_cooldowns(doc), now)
 
     async def cool_down(self, ticket_id: str, cooldown: Cooldown, now: datetime) -> None:
@@ -131,12 +143,13 @@ class MongoOffers:
         doc = await self.cooldowns.find_one({"_id": ticket_id})
         kept = with_cooldown(_cooldowns(doc), cooldown, now)
         rows = [{"agent_id": c.agent_id, "until": c.until} for c in kept]
-        try:
-            await self.cooldowns.update_one(
-                {"_id": ticket_id}, {"$set": {COOLDOWNS: rows, "updated_at": now}}, upsert=True
-            )
-        except DuplicateKeyError:  # two first writes raced to insert
-            await self.cooldowns.update_one({"_id": ticket_id}, {"$set": {COOLDOWNS: rows}})
+        with self.uncooled.writing(ticket_id):
+            try:
+                await self.cooldowns.update_one(
+                    {"_id": ticket_id}, {"$set": {COOLDOWNS: rows, "updated_at": now}}, upsert=True
+                )
+            except DuplicateKeyError:  # two first writes raced to insert
+                await self.cooldowns.update_one({"_id": ticket_id}, {"$set": {COOLDOWNS: rows}})
 
 
 def _cooldowns(doc: dict[str, Any] | None) -> list[Cooldown]:

@@ -21,8 +21,8 @@ def mongo_stores(runtime: Runtime, unclocked: KnownAbsent | None = None) -> Stor
     """`unclocked`: the SLA store's tickets known without a document, which a new ticket's
     record joins (its SLA document, if any, is written after it)."""
     db, publish = runtime.db, runtime.publish_outbox
-    unresolved, unqueued = KnownAbsent(), KnownAbsent()
-    new_tickets = (unresolved, unqueued, *((unclocked,) if unclocked else ()))
+    unresolved, unqueued, uncooled = KnownAbsent(), KnownAbsent(), KnownAbsent()
+    new_tickets = (unresolved, unqueued, uncooled, *((unclocked,) if unclocked else ()))
     agent_writes = AgentWrites(db[names.AGENTS])
     claims = agent_writes.watched(db[names.ASSIGNMENTS])
     return Stores(
@@ -33,7 +33,9 @@ def mongo_stores(runtime: Runtime, unclocked: KnownAbsent | None = None) -> Stor
         resolutions=MongoResolutions(db[names.RESOLUTIONS], publish, unresolved),
         rules=MongoRules(db[names.RULES]),
         departments=MongoDepartments(db[names.DEPARTMENTS]),
-        offers=MongoOffers(claims, db[names.OFFER_OUTCOMES], db[names.OFFER_COOLDOWNS], publish),
+        offers=MongoOffers(
+            claims, db[names.OFFER_OUTCOMES], db[names.OFFER_COOLDOWNS], publish, uncooled
+        ),
         clock=runtime.clock,
         policies=MongoPolicies(db[names.QUEUE_POLICIES]),
         decisions=MongoDecisions(db[names.DECISIONS]),
